@@ -78,7 +78,8 @@ class Handshake:
             raise HandshakeError("hello has a node_key or nonce of the wrong size")
         if self.pinned is not None and key != self.pinned:
             raise HandshakeError(
-                f"peer presented node key {key.hex()[:16]}…, but {self.pinned.hex()[:16]}… is pinned"
+                f"peer presented node key {key.hex()[:16]}…, "
+                f"but {self.pinned.hex()[:16]}… is pinned"
             )
         if key == self.hello.node_key:
             raise HandshakeError("peer presented our own node key")
