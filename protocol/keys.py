@@ -6,9 +6,12 @@ Randomness comes in as an argument: this module never reads the OS.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+
 import nacl.bindings
 
-from .errors import LocalProtocolError
+from .errors import BadKeyText, LocalProtocolError
 
 SEED_BYTES = 32
 PUBLIC_KEY_BYTES = 32
@@ -28,3 +31,53 @@ def sign_raw(seed: bytes, message: bytes) -> bytes:
         raise LocalProtocolError("an Ed25519 seed is 32 bytes")
     _public, secret = nacl.bindings.crypto_sign_seed_keypair(seed)
     return bytes(nacl.bindings.crypto_sign(message, secret)[:64])
+
+
+# --- the textual key form -------------------------------------------------------
+#
+# "ck1" + lowercase RFC 4648 base32 (no padding) of key || checksum, where
+# checksum = SHA-256("caracol/0 key-text" 0x00 || key)[:4]. 61 characters.
+# The alphabet avoids 0/1/8/9 confusions; the checksum catches any single
+# mistyped character and almost every other typo (1 in 2**32 slips through).
+
+KEY_TEXT_PREFIX = "ck1"
+_CHECKSUM_DOMAIN = b"caracol/0 key-text\x00"
+_CHECKSUM_BYTES = 4
+_B32 = "abcdefghijklmnopqrstuvwxyz234567"
+
+
+def _checksum(key: bytes) -> bytes:
+    return hashlib.sha256(_CHECKSUM_DOMAIN + key).digest()[:_CHECKSUM_BYTES]
+
+
+def key_to_text(key: bytes) -> str:
+    """The human form of a 32-byte public key, e.g. for config files and screens."""
+    if len(key) != PUBLIC_KEY_BYTES:
+        raise LocalProtocolError("a public key is 32 bytes")
+    return KEY_TEXT_PREFIX + base64.b32encode(key + _checksum(key)).decode().rstrip("=").lower()
+
+
+def key_from_text(text: str) -> bytes:
+    """Parse a key's text form; raises BadKeyText saying what is wrong."""
+    stripped = text.strip()
+    if not stripped.startswith(KEY_TEXT_PREFIX):
+        raise BadKeyText(f"a key text starts with {KEY_TEXT_PREFIX!r}", field="key")
+    body = stripped[len(KEY_TEXT_PREFIX) :].lower()
+    for i, ch in enumerate(body):
+        if ch not in _B32:
+            raise BadKeyText(
+                f"character {ch!r} at position {i + len(KEY_TEXT_PREFIX)} is not in the alphabet",
+                field="key",
+                offset=i + len(KEY_TEXT_PREFIX),
+            )
+    expected = len(key_to_text(bytes(32))) - len(KEY_TEXT_PREFIX)
+    if len(body) != expected:
+        raise BadKeyText(
+            f"a key text has {expected} characters after {KEY_TEXT_PREFIX!r}, got {len(body)}",
+            field="key",
+        )
+    raw = base64.b32decode(body.upper() + "=" * (-len(body) % 8))
+    key, check = raw[:PUBLIC_KEY_BYTES], raw[PUBLIC_KEY_BYTES:]
+    if _checksum(key) != check:
+        raise BadKeyText("checksum mismatch: a character is mistyped", field="key")
+    return key
