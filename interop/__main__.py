@@ -1,0 +1,5 @@
+import sys
+
+from interop.harness import serve
+
+serve(sys.stdin, sys.stdout)

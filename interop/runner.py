@@ -1,0 +1,160 @@
+"""Run the spec's vectors against any implementation's harness.
+
+    python -m interop.runner --harness "caracol interop"
+    python -m interop.runner --harness "node my-impl/harness.js" --vectors spec/vectors
+
+Starts the harness as a subprocess, sends every case of every vector file
+it knows (messages.json: decode/id/encode; ed25519.json: verify), compares
+the answers with the expected results, prints a summary and exits non-zero
+on any mismatch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+DEFAULT_VECTORS = Path(__file__).resolve().parent.parent / "spec" / "vectors"
+
+
+@dataclass
+class Report:
+    passed: int = 0
+    failures: list[str] = field(default_factory=list)
+
+
+class Harness:
+    """A running harness subprocess; ``ask`` sends one request, reads one answer."""
+
+    def __init__(self, command: str | list[str]) -> None:
+        argv = shlex.split(command) if isinstance(command, str) else command
+        self.proc = subprocess.Popen(
+            argv,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            bufsize=1,
+        )
+        self._next = 0
+
+    def ask(self, request: dict[str, Any]) -> dict[str, Any]:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self._next += 1
+        request = {**request, "id": self._next}
+        self.proc.stdin.write(json.dumps(request) + "\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError("the harness closed its output")
+        answer: dict[str, Any] = json.loads(line)
+        if answer.get("id") != self._next:
+            raise RuntimeError(
+                f"answer id {answer.get('id')!r} does not match request {self._next}"
+            )
+        return answer
+
+    def close(self) -> None:
+        if self.proc.stdin:
+            self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        if self.proc.stdout:
+            self.proc.stdout.close()
+
+    def __enter__(self) -> Harness:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def check_message_case(h: Harness, case: dict[str, Any]) -> list[str]:
+    """Every way a message vector is checked; returns the mismatches."""
+    where = f"messages.json tcId {case['tcId']} ({case['comment']})"
+    problems = []
+    answer = h.ask({"op": "decode", "message": case["message"], "body": case.get("body")})
+    if case["result"] == "valid":
+        if not answer.get("ok"):
+            return [f"{where}: expected valid, got {answer.get('error')}: {answer.get('reason')}"]
+        if answer["message_id"] != case["id"]:
+            problems.append(f"{where}: id {answer['message_id']} != {case['id']}")
+        if answer["fields"] != case["fields"]:
+            problems.append(f"{where}: decoded fields differ")
+        idd = h.ask({"op": "id", "message": case["message"]})
+        if idd.get("message_id") != case["id"]:
+            problems.append(f"{where}: id op gave {idd.get('message_id')}")
+        if "seed" in case:
+            enc = h.ask(
+                {
+                    "op": "encode",
+                    "seed": case["seed"],
+                    "body": case.get("body"),
+                    "fields": case["fields"],
+                }
+            )
+            if enc.get("message") != case["message"]:
+                problems.append(f"{where}: encode did not reproduce the exact bytes")
+    else:
+        if answer.get("ok"):
+            problems.append(f"{where}: expected {case['error']}, but it was accepted")
+        elif answer.get("error") != case["error"]:
+            problems.append(f"{where}: expected error {case['error']}, got {answer.get('error')}")
+    return problems
+
+
+def check_ed25519_case(h: Harness, case: dict[str, Any]) -> list[str]:
+    answer = h.ask({"op": "verify", "pk": case["pk"], "msg": case["msg"], "sig": case["sig"]})
+    want = case["result"] == "valid"
+    if answer.get("valid") is not want:
+        return [f"ed25519.json tcId {case['tcId']} ({case['comment']}): expected {case['result']}"]
+    return []
+
+
+CHECKERS = {"messages.json": check_message_case, "ed25519.json": check_ed25519_case}
+
+
+def run_vectors(h: Harness, vectors: Path = DEFAULT_VECTORS) -> Report:
+    report = Report()
+    for name, checker in CHECKERS.items():
+        path = vectors / name
+        if not path.exists():
+            continue
+        for case in json.loads(path.read_text())["tests"]:
+            problems = checker(h, case)
+            if problems:
+                report.failures += problems
+            else:
+                report.passed += 1
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--harness", default=f"{sys.executable} -m interop", help="command to start"
+    )
+    parser.add_argument("--vectors", type=Path, default=DEFAULT_VECTORS)
+    args = parser.parse_args(argv)
+    with Harness(args.harness) as h:
+        hello = h.ask({"op": "hello"})
+        print(f"harness: {hello.get('implementation')} {hello.get('version')}")
+        report = run_vectors(h, args.vectors)
+    for f in report.failures:
+        print("FAIL", f)
+    print(f"{report.passed} passed, {len(report.failures)} failed")
+    return 1 if report.failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
