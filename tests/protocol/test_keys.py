@@ -88,3 +88,8 @@ def test_keyfile_is_private_and_checked(tmp_path: Path) -> None:
     os.chmod(path, 0o644)
     with pytest.raises(KeystoreError, match="chmod 600"):
         keyfile.read(path, "pw")
+
+
+def test_the_spec_example_key_text() -> None:
+    # spec/keys.md: the key of seed 00…00
+    assert key_to_text(public_key(bytes(32))) == "ck1hnvcppgow2sc2yvdvdicu3ynonsteflxdxrehjr2ybekdc2z3iuvb4i34a"
