@@ -77,6 +77,9 @@ def key_from_text(text: str) -> bytes:
             field="key",
         )
     raw = base64.b32decode(body.upper() + "=" * (-len(body) % 8))
+    if base64.b32encode(raw).decode().rstrip("=").lower() != body:
+        # the last character carries 2 unused bits, which must be zero
+        raise BadKeyText("the last character is mistyped", field="key", offset=len(stripped) - 1)
     key, check = raw[:PUBLIC_KEY_BYTES], raw[PUBLIC_KEY_BYTES:]
     if _checksum(key) != check:
         raise BadKeyText("checksum mismatch: a character is mistyped", field="key")
