@@ -12,8 +12,8 @@ import hashlib
 import time
 
 from protocol import envelope, kinds
-from protocol.keys import public_key
 from protocol.errors import RemoteProtocolError
+from protocol.keys import public_key
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -78,9 +78,8 @@ def run(args: argparse.Namespace) -> int:
     for m in messages:
         received = envelope.open_untrusted(m.raw, None if m.kind == kinds.Kind.GENESIS else body)
         assert received.id == m.id
-        print(
-            f"  verified {kinds.Kind(m.kind).name.lower():<9} {len(m.raw):>4} bytes  id {m.id.hex()[:16]}…"
-        )
+        name = kinds.Kind(m.kind).name.lower()
+        print(f"  verified {name:<9} {len(m.raw):>4} bytes  id {m.id.hex()[:16]}…")
     forged = bytearray(messages[-1].raw)
     forged[-70] ^= 0x01  # flip the vote's choice inside the signed content
     try:

@@ -1,0 +1,286 @@
+"""The member-facing HTTP API (aiohttp): read logs, submit signed messages,
+follow live updates, and the Prometheus ``/metrics`` endpoint.
+
+Members sign on their own devices; this API only ever receives finished
+envelopes, so the node cannot forge a vote. Every rejection answers with the
+error code, the reason, and the field/byte offset where it was found
+(``spec/api.md``, ``node/openapi.json``).
+
+Content types: ``application/octet-stream`` for one message's exact bytes;
+``application/json`` with ``{"messages": [hex, ...]}`` for a batch. Reads
+return JSON with messages as hex. Live updates: ``GET .../events`` as a
+WebSocket (one JSON text frame per accepted message) or, with
+``Accept: text/event-stream``, server-sent events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from protocol.envelope import Envelope, fields_of
+
+from .ingest import Ingest, Outcome, Status, UnknownBody
+
+API_PREFIX = "/v0"
+MAX_BODY_BYTES = 4 * 1024 * 1024
+
+Runner = Callable[[Callable[[], Any]], Awaitable[Any]]
+
+
+def _error(status: int, code: str, reason: str, **extra: Any) -> web.Response:
+    return web.json_response({"error": code, "reason": reason, **extra}, status=status)
+
+
+def _hex_param(request: web.Request, name: str) -> bytes:
+    text = request.match_info[name]
+    try:
+        value = bytes.fromhex(text)
+    except ValueError:
+        raise web.HTTPBadRequest(
+            text=json.dumps(
+                {"error": "bad_request", "reason": f"{name} is not hex", "field": name}
+            ),
+            content_type="application/json",
+        ) from None
+    if len(value) != 32:
+        raise web.HTTPBadRequest(
+            text=json.dumps(
+                {"error": "bad_request", "reason": f"{name} must be 32 bytes", "field": name}
+            ),
+            content_type="application/json",
+        )
+    return value
+
+
+class MemberApi:
+    """Routes for one node. ``run_store`` runs a callable on the node's single
+    store thread (so SQLite has one writer) and awaits its result."""
+
+    def __init__(self, ingest: Ingest, run_store: Runner, *, node_info: dict[str, Any]) -> None:
+        self.ingest = ingest
+        self.run_store = run_store
+        self.node_info = node_info
+        self.started = time.time()
+        self.subscribers: dict[bytes, set[asyncio.Queue[Envelope | None]]] = {}
+        self.http_requests = 0
+
+    def routes(self) -> list[web.RouteDef]:
+        p = API_PREFIX
+        return [
+            web.get(f"{p}/node", self.get_node),
+            web.get(f"{p}/bodies", self.list_bodies),
+            web.get(f"{p}/bodies/{{body}}", self.get_body),
+            web.get(f"{p}/bodies/{{body}}/messages", self.list_messages),
+            web.post(f"{p}/bodies/{{body}}/messages", self.post_messages),
+            web.get(f"{p}/bodies/{{body}}/messages/{{id}}", self.get_message),
+            web.get(f"{p}/bodies/{{body}}/events", self.events),
+            web.get("/metrics", self.metrics),
+        ]
+
+    # --- reads ----------------------------------------------------------------
+
+    async def get_node(self, request: web.Request) -> web.Response:
+        return web.json_response(
+            {**self.node_info, "bodies": [b.hex() for b in self.ingest.bodies]}
+        )
+
+    async def list_bodies(self, request: web.Request) -> web.Response:
+        out = []
+        for body_id, body in self.ingest.bodies.items():
+            genesis = body.log.get(body_id)
+            out.append(
+                {
+                    "id": body_id.hex(),
+                    "name": getattr(genesis.payload, "name", ""),
+                    "messages": len(body.log),
+                    "heads": [h.hex() for h in body.log.heads()],
+                }
+            )
+        return web.json_response({"bodies": out})
+
+    def _body(self, request: web.Request) -> Any:
+        try:
+            return self.ingest.body(_hex_param(request, "body"))
+        except UnknownBody as exc:
+            raise web.HTTPNotFound(
+                text=json.dumps({"error": exc.code, "reason": str(exc), "field": "body"}),
+                content_type="application/json",
+            ) from None
+
+    async def get_body(self, request: web.Request) -> web.Response:
+        body = self._body(request)
+        genesis = body.log.get(body.id)
+        return web.json_response(
+            {
+                "id": body.id.hex(),
+                "genesis": fields_of(genesis),
+                "messages": len(body.log),
+                "heads": [h.hex() for h in body.log.heads()],
+                "missing": [m.hex() for m in sorted(body.log.missing())],
+                "equivocations": len(body.log.equivocations()),
+            }
+        )
+
+    async def list_messages(self, request: web.Request) -> web.Response:
+        """Messages in replay order, paged: ``?start=N&limit=M``."""
+        body = self._body(request)
+        try:
+            start = int(request.query.get("start", "0"))
+            limit = min(int(request.query.get("limit", "500")), 5000)
+        except ValueError:
+            return _error(400, "bad_request", "start and limit must be integers", field="start")
+        order = body.log.order()
+        page = order[start : start + limit]
+        return web.json_response(
+            {
+                "start": start,
+                "total": len(order),
+                "messages": [body.log.get(mid).raw.hex() for mid in page],
+            }
+        )
+
+    async def get_message(self, request: web.Request) -> web.Response:
+        body = self._body(request)
+        mid = _hex_param(request, "id")
+        if mid not in body.log:
+            return _error(404, "unknown_message", "no such message in this body", field="id")
+        env = body.log.get(mid)
+        if request.headers.get("Accept") == "application/octet-stream":
+            return web.Response(body=env.raw, content_type="application/octet-stream")
+        return web.json_response({"message": env.raw.hex(), "fields": fields_of(env)})
+
+    # --- writes ---------------------------------------------------------------
+
+    async def post_messages(self, request: web.Request) -> web.Response:
+        body = self._body(request)
+        if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+            return _error(413, "oversize", f"request body over {MAX_BODY_BYTES} bytes")
+        data = await request.read()
+        raws: list[bytes]
+        if request.content_type == "application/octet-stream":
+            raws = [data]
+        elif request.content_type == "application/json":
+            try:
+                doc = json.loads(data)
+                raws = [bytes.fromhex(h) for h in doc["messages"]]
+            except (ValueError, KeyError, TypeError) as exc:
+                return _error(
+                    400,
+                    "bad_request",
+                    f'expected {{"messages": [hex, ...]}}: {exc}',
+                    field="messages",
+                )
+        else:
+            return _error(
+                415,
+                "bad_request",
+                "send application/octet-stream (one message) or application/json",
+            )
+        outcomes: list[Outcome] = await self.run_store(
+            lambda: self.ingest.submit(body.id, raws, origin="api")
+        )
+        status = 200
+        if all(o.status is Status.REJECTED for o in outcomes):
+            status = 422
+        elif any(o.status is Status.ACCEPTED for o in outcomes):
+            status = 201
+        return web.json_response({"results": [o.to_json() for o in outcomes]}, status=status)
+
+    # --- live updates -----------------------------------------------------------
+
+    def publish(self, body_id: bytes, accepted: tuple[Envelope, ...]) -> None:
+        for queue in self.subscribers.get(body_id, ()):
+            for env in accepted:
+                if queue.qsize() < 10_000:
+                    queue.put_nowait(env)
+
+    async def events(self, request: web.Request) -> web.StreamResponse:
+        body = self._body(request)
+        queue: asyncio.Queue[Envelope | None] = asyncio.Queue()
+        self.subscribers.setdefault(body.id, set()).add(queue)
+        try:
+            if request.headers.get("Accept") == "text/event-stream":
+                sse = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+                await sse.prepare(request)
+                while (env := await queue.get()) is not None:
+                    await sse.write(f"data: {json.dumps(_event(env))}\n\n".encode())
+                return sse
+            ws = web.WebSocketResponse(heartbeat=30)
+            await ws.prepare(request)
+            reader = asyncio.ensure_future(_drain(ws))
+            try:
+                while not reader.done():
+                    getter = asyncio.ensure_future(queue.get())
+                    done, _ = await asyncio.wait(
+                        {getter, reader}, return_when=asyncio.FIRST_COMPLETED
+                    )
+                    if getter not in done:
+                        getter.cancel()
+                        break
+                    env = getter.result()
+                    if env is None:
+                        break
+                    await ws.send_json(_event(env))
+            finally:
+                reader.cancel()
+                await ws.close()
+            return ws
+        finally:
+            self.subscribers[body.id].discard(queue)
+
+    async def close_subscribers(self) -> None:
+        for queues in self.subscribers.values():
+            for q in queues:
+                q.put_nowait(None)
+
+    # --- operations -------------------------------------------------------------
+
+    async def metrics(self, request: web.Request) -> web.Response:
+        lines = [
+            "# HELP caracol_messages Messages held per body.",
+            "# TYPE caracol_messages gauge",
+        ]
+        for body_id, body in self.ingest.bodies.items():
+            lines.append(f'caracol_messages{{body="{body_id.hex()[:16]}"}} {len(body.log)}')
+        lines += [
+            "# HELP caracol_ingest_total Messages submitted, by outcome.",
+            "# TYPE caracol_ingest_total counter",
+        ]
+        for status, n in self.ingest.counters.items():
+            lines.append(f'caracol_ingest_total{{outcome="{status.value}"}} {n}')
+        lines += [
+            "# HELP caracol_pending_wanted Parent ids wanted by pending messages.",
+            "# TYPE caracol_pending_wanted gauge",
+        ]
+        for body_id, body in self.ingest.bodies.items():
+            lines.append(
+                f'caracol_pending_wanted{{body="{body_id.hex()[:16]}"}} {len(body.log.missing())}'
+            )
+        lines += [
+            "# HELP caracol_subscribers Live event subscribers.",
+            "# TYPE caracol_subscribers gauge",
+            f"caracol_subscribers {sum(len(s) for s in self.subscribers.values())}",
+            "# HELP caracol_uptime_seconds Seconds since the node started.",
+            "# TYPE caracol_uptime_seconds gauge",
+            f"caracol_uptime_seconds {time.time() - self.started:.1f}",
+        ]
+        extra = self.node_info.get("_metrics")
+        if callable(extra):
+            lines += extra()
+        return web.Response(text="\n".join(lines) + "\n", content_type="text/plain")
+
+
+def _event(env: Envelope) -> dict[str, Any]:
+    return {"type": "message", "message": env.raw.hex(), "fields": fields_of(env)}
+
+
+async def _drain(ws: web.WebSocketResponse) -> None:
+    async for msg in ws:
+        if msg.type in (WSMsgType.CLOSE, WSMsgType.ERROR):
+            return

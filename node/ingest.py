@@ -1,0 +1,205 @@
+"""Ingest: bytes from a member or a peer become durable log entries.
+
+Every message a node accepts goes through ``Ingest.submit``: decode and
+verify (``protocol.envelope.open_untrusted``), insert into the body's DAG
+(``crdt.log.Log``), and store every newly accepted message in one SQLite
+transaction before answering. Only then may the caller acknowledge: a crash
+at any point loses nothing that was acknowledged. A rejected message is
+recorded with its reason (the audit trail operators read) and never touches
+what is stored. Messages whose parents are unknown are kept as pending, in
+the log's bounded pending area and on disk, and their missing parents are
+reported so the gossip layer can ask for them.
+
+This module is synchronous and does no networking; the runtime calls it
+from its single store thread.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from enum import Enum
+
+from crdt.errors import CrdtError
+from crdt.log import Log
+from protocol import envelope
+from protocol.envelope import Envelope
+from protocol.errors import ProtocolError
+from protocol.kinds import Kind
+
+from .errors import NodeError
+from .store import Store
+
+
+class Status(Enum):
+    ACCEPTED = "accepted"
+    PENDING = "pending"
+    DUPLICATE = "duplicate"
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What happened to one submitted message."""
+
+    status: Status
+    id: bytes | None = None
+    code: str | None = None
+    reason: str | None = None
+    field: str | None = None
+    offset: int | None = None
+    missing: tuple[bytes, ...] = ()
+
+    def to_json(self) -> dict[str, object]:
+        out: dict[str, object] = {"status": self.status.value}
+        if self.id is not None:
+            out["id"] = self.id.hex()
+        for name in ("code", "reason", "field", "offset"):
+            value = getattr(self, name)
+            if value is not None:
+                out[name] = value
+        if self.missing:
+            out["missing"] = [m.hex() for m in self.missing]
+        return out
+
+
+class UnknownBody(NodeError):
+    code = "unknown_body"
+
+
+@dataclass
+class Body:
+    """A body held by this node: its log and whoever listens to it."""
+
+    id: bytes
+    log: Log
+    listeners: list[Callable[[tuple[Envelope, ...]], None]] = field(default_factory=list)
+
+
+class Ingest:
+    """The node's bodies, their logs, and the one path into them."""
+
+    def __init__(self, store: Store, *, clock: Callable[[], float] = time.time) -> None:
+        self.store = store
+        self.clock = clock
+        self.bodies: dict[bytes, Body] = {}
+        self.counters = {status: 0 for status in Status}
+
+    # --- start-up ---------------------------------------------------------------
+
+    def load(self, *, verify: bool = False) -> int:
+        """Rebuild every body's log from the database. Messages were verified
+        before they were stored; ``verify=True`` checks them again (slow)."""
+        count = 0
+        for body_id, genesis_raw in self.store.bodies():
+            genesis = envelope.decode_untrusted(genesis_raw, None)
+            body = self._open_body(genesis)
+            for _seq, raw in self.store.messages(body_id):
+                env = envelope.decode_untrusted(raw, body_id)
+                if verify:
+                    envelope.verify(env)
+                body.log.add(env)
+                count += 1
+            for raw in self.store.pending(body_id):
+                body.log.add(envelope.decode_untrusted(raw, body_id))
+        return count
+
+    def _open_body(self, genesis: Envelope) -> Body:
+        body = self.bodies.get(genesis.body)
+        if body is None:
+            body = Body(genesis.body, Log(genesis.body))
+            body.log.add(genesis)
+            self.bodies[genesis.body] = body
+        return body
+
+    # --- bodies -----------------------------------------------------------------
+
+    def found(self, genesis_raw: bytes, *, origin: str) -> Envelope:
+        """Add a body from its (verified) genesis message."""
+        genesis = envelope.open_untrusted(genesis_raw, None)
+        now = int(self.clock())
+        self.store.add_body(genesis.body, genesis.raw, now)
+        self.store.add_messages(genesis.body, [(genesis.id, genesis.raw)], now=now, origin=origin)
+        self._open_body(genesis)
+        return genesis
+
+    def body(self, body_id: bytes) -> Body:
+        try:
+            return self.bodies[body_id]
+        except KeyError:
+            raise UnknownBody(f"this node does not hold body {body_id.hex()}") from None
+
+    # --- the one path in --------------------------------------------------------
+
+    def submit(self, body_id: bytes, raws: Iterable[bytes], *, origin: str) -> list[Outcome]:
+        """Decode, verify, insert and durably store a batch of messages.
+
+        Returns one outcome per input, in order. When it returns, every
+        ACCEPTED message is on disk."""
+        body = self.body(body_id)
+        now = int(self.clock())
+        outcomes: list[Outcome] = []
+        newly: list[Envelope] = []
+        for raw in raws:
+            try:
+                env = envelope.open_untrusted(raw, body_id)
+                if env.kind == Kind.GENESIS:
+                    raise _Reject(
+                        "genesis", "a genesis message founds a new body; found it instead"
+                    )
+                result = body.log.add(env)
+            except ProtocolError as exc:
+                outcomes.append(
+                    self._reject(
+                        body_id, raw, exc.code, exc.reason, exc.field, exc.offset, origin, now
+                    )
+                )
+                continue
+            except CrdtError as exc:
+                outcomes.append(
+                    self._reject(body_id, raw, exc.code, exc.reason, exc.field, None, origin, now)
+                )
+                continue
+            except _Reject as exc:
+                outcomes.append(
+                    self._reject(body_id, raw, exc.code, exc.reason, None, None, origin, now)
+                )
+                continue
+            if result.duplicate:
+                outcomes.append(Outcome(Status.DUPLICATE, env.id))
+            elif result.pending:
+                self.store.add_pending(body_id, env.id, env.raw, now=now, origin=origin)
+                outcomes.append(Outcome(Status.PENDING, env.id, missing=tuple(result.missing)))
+            else:
+                newly.extend(result.accepted)
+                outcomes.append(Outcome(Status.ACCEPTED, env.id))
+        if newly:
+            self.store.add_messages(body_id, [(e.id, e.raw) for e in newly], now=now, origin=origin)
+            accepted = tuple(newly)
+            for listener in list(body.listeners):
+                listener(accepted)
+        for o in outcomes:
+            self.counters[o.status] += 1
+        return outcomes
+
+    def _reject(
+        self,
+        body_id: bytes,
+        raw: bytes,
+        code: str,
+        reason: str,
+        field_: str | None,
+        offset: int | None,
+        origin: str,
+        now: int,
+    ) -> Outcome:
+        self.store.record_rejection(body_id, raw, code, reason, now=now, origin=origin)
+        return Outcome(Status.REJECTED, None, code, reason, field_, offset)
+
+
+class _Reject(Exception):
+    def __init__(self, code: str, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason

@@ -1,0 +1,135 @@
+"""A running node: the store thread, the ingest path, and the HTTP server.
+
+SQLite has exactly one writer: every store operation runs on one dedicated
+thread (``_store_thread``), and the event loop awaits it. The HTTP side is
+aiohttp on asyncio (where aiohttp lives). ``NodeRuntime`` is what ``caracol
+run``, the demo federation and the integration tests start; it binds to
+``config.listen_host``/``listen_port`` (port 0 picks a free port, which the
+tests use) and stops cleanly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from aiohttp import web
+
+from .api import MemberApi
+from .config import Config
+from .ingest import Ingest
+from .store import Store
+
+T = TypeVar("T")
+log = logging.getLogger("caracol.node")
+
+VERSION = "0.1.0"
+NODE_KEY: web.AppKey[NodeRuntime] = web.AppKey("node")
+
+
+class NodeRuntime:
+    def __init__(
+        self,
+        config: Config,
+        *,
+        node_key: bytes = b"",
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.config = config
+        self.node_key = node_key
+        self.clock = clock
+        self._executor = concurrent.futures.ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="caracol-store"
+        )
+        self.store: Store | None = None
+        self.ingest: Ingest | None = None
+        self.api: MemberApi | None = None
+        self.app: web.Application | None = None
+        self._runner: web.AppRunner | None = None
+        self.url = ""
+        self.startup_seconds = 0.0
+
+    async def run_store(self, fn: Callable[[], T]) -> T:
+        """Run ``fn`` on the single store thread and await its result."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, fn)
+
+    def _open(self) -> int:
+        self.config.data_dir.mkdir(parents=True, exist_ok=True)
+        self.store = Store(self.config.database)
+        self.ingest = Ingest(self.store, clock=self.clock)
+        return self.ingest.load()
+
+    async def start(self) -> str:
+        started = time.perf_counter()
+        count = await self.run_store(self._open)
+        assert self.ingest is not None
+        self.api = MemberApi(
+            self.ingest,
+            self.run_store,
+            node_info={
+                "name": self.config.node_name,
+                "version": VERSION,
+                "node_key": self.node_key.hex(),
+            },
+        )
+        loop = asyncio.get_running_loop()
+        for body in self.ingest.bodies.values():
+            body.listeners.append(self._listener(body.id, loop))
+        self.app = web.Application(client_max_size=8 * 1024 * 1024)
+        self.app.add_routes(self.api.routes())
+        self.app[NODE_KEY] = self
+        self._runner = web.AppRunner(self.app, handle_signals=False, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.config.listen_host, self.config.listen_port)
+        await site.start()
+        server = site._server
+        assert server is not None
+        port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
+        self.url = f"http://{self.config.listen_host}:{port}"
+        self.startup_seconds = time.perf_counter() - started
+        log.info(
+            "node started",
+            extra={"url": self.url, "messages": count, "seconds": round(self.startup_seconds, 3)},
+        )
+        return self.url
+
+    def _listener(self, body_id: bytes, loop: asyncio.AbstractEventLoop) -> Callable[[Any], None]:
+        def on_accept(accepted: Any) -> None:
+            # Called on the store thread: hand over to the event loop.
+            if self.api is not None:
+                loop.call_soon_threadsafe(self.api.publish, body_id, accepted)
+
+        return on_accept
+
+    async def found_body(self, genesis_raw: bytes) -> bytes:
+        assert self.ingest is not None
+        loop = asyncio.get_running_loop()
+        genesis = await self.run_store(lambda: self.ingest.found(genesis_raw, origin="local"))  # type: ignore[union-attr]
+        body = self.ingest.bodies[genesis.body]
+        if not body.listeners:
+            body.listeners.append(self._listener(genesis.body, loop))
+        return genesis.body
+
+    async def stop(self) -> None:
+        if self.api is not None:
+            await self.api.close_subscribers()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        if self.store is not None:
+            store = self.store
+            await self.run_store(store.close)
+            self.store = None
+        self._executor.shutdown(wait=True)
+
+    async def __aenter__(self) -> NodeRuntime:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
