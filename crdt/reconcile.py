@@ -427,10 +427,10 @@ class Session:
             elif mode == Mode.IDLIST:
                 if type(payload) is not tuple:
                     raise ReconcileError("an id list is an array")
-                ids = tuple(_id(x) for x in payload)
-                if any(ids[k] >= ids[k + 1] for k in range(len(ids) - 1)):
+                listed = tuple(_id(x) for x in payload)
+                if any(listed[k] >= listed[k + 1] for k in range(len(listed) - 1)):
                     raise ReconcileError("an id list must be strictly ascending")
-                ranges.append(_Range(upper_b, Mode.IDLIST, ids))
+                ranges.append(_Range(upper_b, Mode.IDLIST, listed))
             else:
                 raise ReconcileError(f"unknown range mode {mode!r}")
         return FrameType.RANGES, lower_b, ranges, last
