@@ -1,0 +1,82 @@
+"""Generate spec/vectors/dag.json: small logs and exactly what they produce.
+
+Each case lists messages (hex) in a delivery order; the expected replay
+order, heads, missing parents and equivocation evidence follow from the set
+alone, whatever the delivery order. Run: .venv/bin/python spec/vectors/gen_dag.py
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from crdt.log import Log
+from crdt.sim import make_genesis, seed_for
+from protocol import envelope, kinds
+from protocol.envelope import Envelope
+
+OUT = Path(__file__).resolve().parent / "dag.json"
+SEEDS = [seed_for(f"dag{i}") for i in range(3)]
+GENESIS = make_genesis(SEEDS)
+
+
+def m(author: int, parents: list[bytes], seq: int, text: str) -> Envelope:
+    payload = kinds.Comment(GENESIS.body, None, kinds.Stance.NEUTRAL, text)
+    return envelope.sign(SEEDS[author], GENESIS.body, payload, parents=parents, seq=seq, time=1_790_000_000 + seq)
+
+
+def case(tc: int, comment: str, delivery: list[Envelope]) -> dict[str, Any]:
+    log = Log(GENESIS.body)
+    log.add(GENESIS)
+    for e in delivery:
+        log.add(e)
+    return {
+        "tcId": tc,
+        "comment": comment,
+        "body": GENESIS.body.hex(),
+        "genesis": GENESIS.raw.hex(),
+        "deliver": [e.raw.hex() for e in delivery],
+        "order": [i.hex() for i in log.order()],
+        "depths": {i.hex(): log.depth(i) for i in log.order()},
+        "heads": [h.hex() for h in log.heads()],
+        "missing": sorted(x.hex() for x in log.missing()),
+        "pending": sorted(x.hex() for x in log.pending_ids()),
+        "equivocations": [
+            {"author": e.author.hex(), "seq": e.seq, "first": e.first.hex(), "second": e.second.hex()}
+            for e in log.equivocations()
+        ],
+        "state_hash": log.state_hash().hex(),
+    }
+
+
+def build() -> dict[str, Any]:
+    a = m(1, [GENESIS.id], 1, "a")
+    b = m(2, [GENESIS.id], 1, "b")
+    c = m(0, [a.id, b.id], 2, "c")
+    d = m(1, [a.id], 2, "d")
+    twin = m(1, [a.id], 2, "d, equivocating")
+    ghost = m(2, [hashlib.sha256(b"never sent").digest()], 7, "ghost")
+    return {
+        "description": "Caracol v0 DAG rules and replay order (spec/dag.md).",
+        "tests": [
+            case(1, "diamond delivered in order", [a, b, c]),
+            case(2, "the same diamond delivered backwards (pending, then released)", [c, b, a]),
+            case(3, "a late concurrent branch lands by depth", [a, c, b, d]),
+            case(4, "equivocation: both kept, one piece of evidence", [a, d, twin]),
+            case(5, "a message citing an unknown parent stays pending", [a, ghost]),
+        ],
+    }
+
+
+def render() -> str:
+    return json.dumps(build(), indent=1) + "\n"
+
+
+if __name__ == "__main__":
+    if "--check" in sys.argv:
+        sys.exit(0 if OUT.read_text() == render() else 1)
+    OUT.write_text(render())
+    print(f"wrote {OUT}")
