@@ -1,0 +1,975 @@
+"""The Community assembly process: a deterministic fold over a body's log.
+
+Theory of operation. A body's state is a pure function of its log (a set of
+signed envelopes). ``Assembly.fold(log)`` walks the log in its replay order
+(topological by (depth, id), identical on every node holding the same set)
+and feeds each message to the subject it names: a proposal, a membership
+motion (ADMIT, removal LEAVE) or a mandate. Each subject is in one stage of
+``protocol.stages``; only the stage's *effective close* moves it on, through
+``stages.TRANSITIONS``.
+
+Every rule is causal, so the replay order never decides a count:
+
+* the stage a message belongs to is the stage open in its causal past:
+  after the last effective close of that subject it has seen;
+* a vote counts exactly when it is a causal ancestor of its stage's
+  effective close; a vote of that stage that is not (concurrent with the
+  close, or made after it without seeing it) is kept and shown as *late*;
+* among one identity's counted votes the latest counts: the highest
+  sequence number (an honest author's sequence numbers grow along its causal
+  chain); both messages of an equivocation (one author, one sequence number,
+  two messages) are discarded and the key is flagged;
+* the effective close of a stage is the first valid closing CLOSE in replay
+  order: the facilitator's own CLOSE (claimed time at or after the stage's
+  minimum duration), or the first CLOSE whose causal past (with itself) holds
+  co-signed CLOSEs, each claiming a time at or after the stage's deadline,
+  from ``cosign_quorum`` of the electorate. Claimed times are advisory: a
+  lying clock moves only its own signer's message, and it takes a quorum of
+  liars to close early without the facilitator.
+
+Anything that does not fit (an unknown subject, a non-member, a kind the
+stage does not take, a close of the wrong stage) is recorded in
+``ignored`` with a reason; nothing raises for remote input. The fold is
+recomputed from the log (``fold``), so any two nodes holding the same set get
+the same ``state_hash()``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import Any
+
+from crdt.errors import CrdtError
+from crdt.log import Log
+from crdt.text import TextDocument
+
+from . import canonical
+from .envelope import Envelope
+from .kinds import (
+    Admit,
+    Agreement,
+    Amendment,
+    AmendmentVote,
+    BodyKind,
+    Choice,
+    Close,
+    Comment,
+    DelegateElect,
+    Genesis,
+    Grievance,
+    Kind,
+    Leave,
+    Mandate,
+    Outcome,
+    Plea,
+    Proposal,
+    RecallVote,
+    RotateKey,
+    Vote,
+)
+from .roster import Change, MembershipHistory, Roster, RosterEvent, rotation_proof_valid
+from .rotation import facilitator
+from .rules import Count, ProcessRules
+from .stages import ACCEPTS, DURATION, FINAL, ROUNDS, VOTING, Event, Stage, next_stage
+
+
+class SubjectKind(IntEnum):
+    PROPOSAL = 1
+    ADMISSION = 2
+    REMOVAL = 3
+    MANDATE = 4
+
+
+@dataclass(frozen=True, slots=True)
+class Ignored:
+    """A message the process did not act on, and why (shown in the minutes)."""
+
+    message: bytes
+    kind: int
+    author: bytes
+    reason: str
+    subject: bytes | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """Proof of misbehaviour, derived from the log."""
+
+    what: str
+    author: bytes
+    messages: tuple[bytes, ...]
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
+class Cast:
+    """One vote-like message (VOTE, AMENDMENT_VOTE, RECALL_VOTE, DELEGATE_ELECT,
+    AGREEMENT) with the identity it counts for."""
+
+    message: bytes
+    identity: bytes
+    seq: int
+    time: int
+    value: Any
+    target: bytes | str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StageRecord:
+    """A closed stage: how it closed and what was counted."""
+
+    stage: Stage
+    opened_by: bytes
+    closed_by: bytes
+    closer: bytes
+    cosigners: tuple[bytes, ...]
+    event: Event
+    count: Count | None
+    counted: tuple[Cast, ...]
+
+
+@dataclass(slots=True)
+class GrievanceRecord:
+    id: bytes
+    identity: bytes
+    category: str
+    deal_breaker: bool
+    text: str
+    time: int
+    counted: bool = False
+    agree: int = 0
+    disagree: int = 0
+
+
+@dataclass(slots=True)
+class AmendmentRecord:
+    id: bytes
+    identity: bytes
+    stage: Stage
+    category: str
+    rationale: str
+    ops: tuple[tuple[Any, ...], ...]
+    votes: list[Cast] = field(default_factory=list)
+    status: str = "open"
+    """open | adopted | rejected | late"""
+    count: Count | None = None
+
+
+@dataclass(slots=True)
+class Subject:
+    """A proposal, a membership motion or a mandate, as the fold sees it."""
+
+    id: bytes
+    kind: SubjectKind
+    author: bytes
+    time: int
+    electorate: Roster
+    facilitator: bytes
+    stage: Stage
+    payload: Any
+    opened_by: bytes
+    opened_time: int
+    history: list[StageRecord] = field(default_factory=list)
+    casts: dict[Stage, list[Cast]] = field(default_factory=dict)
+    late: list[tuple[Stage, Cast]] = field(default_factory=list)
+    cosigns: dict[Stage, list[tuple[bytes, bytes]]] = field(default_factory=dict)
+    comments: list[tuple[Stage, bytes, bytes, str, int]] = field(default_factory=list)
+    grievances: dict[bytes, GrievanceRecord] = field(default_factory=dict)
+    elects: dict[Stage, list[Cast]] = field(default_factory=dict)
+    pleas: list[tuple[Stage, bytes, bytes, str, str]] = field(default_factory=list)
+    agreements: list[Cast] = field(default_factory=list)
+    amendments: dict[bytes, AmendmentRecord] = field(default_factory=dict)
+    delegates: dict[tuple[str, bool], bytes] = field(default_factory=dict)
+    against: frozenset[bytes] = frozenset()
+    note: str = ""
+    # mandates only
+    recall: list[Cast] = field(default_factory=list)
+    recalled_by: bytes | None = None
+
+    @property
+    def closes(self) -> list[tuple[Stage, bytes]]:
+        return [(r.stage, r.closed_by) for r in self.history]
+
+
+@dataclass(frozen=True, slots=True)
+class MandateView:
+    id: bytes
+    resolution: bytes
+    delegate: bytes
+    scope: str
+    expires: int
+    status: str
+    """nominated | rejected | active | expired | recalled"""
+    recalled_by: bytes | None
+
+
+@dataclass(frozen=True, slots=True)
+class VerdictRecord:
+    """The Community verdict on a proposal, once its process has ended."""
+
+    proposal: bytes
+    outcome: Outcome
+    close: bytes
+    deciding_stage: Stage
+    count: Count
+    electorate: int
+
+
+class Assembly:
+    """The fold of one body's log (see the module docstring)."""
+
+    def __init__(self, body_id: bytes, rules: ProcessRules | None = None) -> None:
+        self.body_id = body_id
+        self.rules = rules or ProcessRules()
+        self._reset()
+
+    def _reset(self) -> None:
+        self.genesis: Genesis | None = None
+        self.membership = MembershipHistory()
+        self.subjects: dict[bytes, Subject] = {}
+        self.ignored: list[Ignored] = []
+        self.evidence: list[Evidence] = []
+        self._equivocating: set[tuple[bytes, int]] = set()
+        self._grievance_owner: dict[bytes, bytes] = {}
+        self._amendment_owner: dict[bytes, bytes] = {}
+        self._log: Log | None = None
+
+    # --- driving ------------------------------------------------------------
+
+    def fold(self, log: Log) -> Assembly:
+        """Recompute the whole state from ``log`` (idempotent)."""
+        self._reset()
+        self._log = log
+        for eq in log.equivocations():
+            self._equivocating.add((eq.author, eq.seq))
+            self.evidence.append(
+                Evidence(
+                    "equivocation",
+                    eq.author,
+                    (eq.first, eq.second),
+                    f"two messages with sequence number {eq.seq}; both discarded",
+                )
+            )
+        for env in log.envelopes():
+            self._apply(env)
+        return self
+
+    @property
+    def log(self) -> Log:
+        assert self._log is not None, "fold a log first"
+        return self._log
+
+    # --- queries ------------------------------------------------------------
+
+    @property
+    def body_kind(self) -> BodyKind | None:
+        return self.genesis.body_kind if self.genesis else None
+
+    @property
+    def parent(self) -> bytes | None:
+        return self.genesis.parent if self.genesis else None
+
+    def roster(self) -> Roster:
+        """The roster of the whole log."""
+        return self.membership.at(set(self.log.ids()))
+
+    def roster_at(self, cut: Iterable[bytes]) -> Roster:
+        """The roster of a causal cut: the given messages and their pasts."""
+        return self.membership.at(self.log.causal_past_of_set(cut))
+
+    def proposals(self) -> tuple[bytes, ...]:
+        return tuple(s.id for s in self.subjects.values() if s.kind == SubjectKind.PROPOSAL)
+
+    def subject(self, sid: bytes) -> Subject:
+        return self.subjects[sid]
+
+    def stage(self, sid: bytes) -> Stage:
+        return self.subjects[sid].stage
+
+    def tallies(self, sid: bytes) -> dict[Stage, Count]:
+        return {r.stage: r.count for r in self.subjects[sid].history if r.count is not None}
+
+    def late_votes(self, sid: bytes) -> tuple[tuple[Stage, Cast], ...]:
+        return tuple(self.subjects[sid].late)
+
+    def grievances(self, sid: bytes) -> dict[tuple[str, bool], tuple[GrievanceRecord, ...]]:
+        """Counted grievances by (category, deal-breaker)."""
+        out: dict[tuple[str, bool], list[GrievanceRecord]] = {}
+        for g in self.subjects[sid].grievances.values():
+            if g.counted:
+                out.setdefault((g.category, g.deal_breaker), []).append(g)
+        return {k: tuple(v) for k, v in sorted(out.items())}
+
+    def delegates(self, sid: bytes) -> dict[tuple[str, bool], bytes]:
+        return dict(sorted(self.subjects[sid].delegates.items()))
+
+    def amendments(self, sid: bytes) -> tuple[AmendmentRecord, ...]:
+        return tuple(self.subjects[sid].amendments.values())
+
+    def adopted_amendments(self, sid: bytes) -> tuple[AmendmentRecord, ...]:
+        return tuple(a for a in self.subjects[sid].amendments.values() if a.status == "adopted")
+
+    def mandates(self, now: int) -> tuple[MandateView, ...]:
+        out = []
+        for s in self.subjects.values():
+            if s.kind != SubjectKind.MANDATE:
+                continue
+            m: Mandate = s.payload
+            if s.recalled_by is not None:
+                status = "recalled"
+            elif s.stage == Stage.ADOPTED:
+                status = "active" if now < m.expires else "expired"
+            elif s.stage == Stage.REJECTED:
+                status = "rejected"
+            else:
+                status = "nominated"
+            out.append(
+                MandateView(
+                    s.id, m.resolution, m.delegate, m.scope, m.expires, status, s.recalled_by
+                )
+            )
+        return tuple(out)
+
+    def verdict(self, sid: bytes) -> VerdictRecord | None:
+        s = self.subjects[sid]
+        if s.kind != SubjectKind.PROPOSAL or s.stage not in FINAL:
+            return None
+        last = s.history[-1]
+        if s.stage == Stage.FAILED:
+            assert last.count is not None
+            return VerdictRecord(
+                sid, Outcome.FAILED, last.closed_by, last.stage, last.count, len(s.electorate)
+            )
+        deciding = next(r for r in reversed(s.history[:-1]) if r.event == Event.PASSED)
+        assert deciding.count is not None and last.count is not None
+        if s.stage == Stage.TABLED:
+            return VerdictRecord(
+                sid, Outcome.TABLED, last.closed_by, Stage.PLANNING, last.count, len(s.electorate)
+            )
+        return VerdictRecord(
+            sid, Outcome.PASSED, last.closed_by, deciding.stage, deciding.count, len(s.electorate)
+        )
+
+    def verdicts(self) -> dict[bytes, VerdictRecord]:
+        out = {}
+        for sid in self.proposals():
+            v = self.verdict(sid)
+            if v is not None:
+                out[sid] = v
+        return out
+
+    def text(self, sid: bytes) -> str:
+        """The proposal's current text: its initial text with the adopted
+        amendments' operations applied through the text CRDT."""
+        s = self.subjects[sid]
+        doc = TextDocument(sid, s.payload.text)
+        for a in self.adopted_amendments(sid):
+            try:
+                doc.apply(a.id, a.ops)
+            except CrdtError:
+                continue  # ops naming text the document lacks: kept, not applied
+        return doc.text()
+
+    def summary(self) -> Any:
+        """A canonical value of everything the process decided."""
+        subjects = []
+        for sid in sorted(self.subjects):
+            s = self.subjects[sid]
+            subjects.append(
+                (
+                    sid,
+                    int(s.kind),
+                    int(s.stage),
+                    s.facilitator,
+                    tuple(
+                        (
+                            int(r.stage),
+                            r.closed_by,
+                            int(r.event),
+                            _count(r.count),
+                            tuple(c.message for c in r.counted),
+                        )
+                        for r in s.history
+                    ),
+                    tuple(sorted((int(st), c.message) for st, c in s.late)),
+                    tuple(
+                        sorted(
+                            (g.id, g.counted, g.agree, g.disagree) for g in s.grievances.values()
+                        )
+                    ),
+                    tuple(sorted((k[0], k[1], v) for k, v in s.delegates.items())),
+                    tuple(sorted((a.id, a.status, _count(a.count)) for a in s.amendments.values())),
+                    s.recalled_by or b"",
+                )
+            )
+        roster = tuple(sorted(self.roster().members.items())) if self._log else ()
+        ignored = tuple(sorted((i.message, i.reason) for i in self.ignored))
+        evidence = tuple(sorted((e.what, e.author, e.messages) for e in self.evidence))
+        return (tuple(subjects), roster, ignored, evidence)
+
+    def state_hash(self) -> bytes:
+        return hashlib.sha256(b"caracol/0 assembly\x00" + canonical.encode(self.summary())).digest()
+
+    # --- the fold -------------------------------------------------------------
+
+    def _ignore(self, env: Envelope, reason: str, subject: bytes | None = None) -> None:
+        self.ignored.append(Ignored(env.id, env.kind, env.author, reason, subject))
+
+    def _before(self, a: bytes, b: bytes) -> bool:
+        """``a`` is in the causal past of ``b`` (the genesis is in every past)."""
+        return a == self.body_id or self.log.is_ancestor(a, b)
+
+    def _member_identity(self, env: Envelope) -> bytes | None:
+        """The identity ``env``'s author is a member as, in env's causal past."""
+        identity = self.membership.identity_of(env.author)
+        if identity is None:
+            return None
+        retired = self.membership.retired_by.get(env.author)
+        if retired is not None and self._before(retired, env.id):
+            return None
+        state = None
+        for ev in self.membership.events:
+            if (
+                ev.identity == identity
+                and ev.change != Change.ROTATE
+                and self._before(ev.trigger, env.id)
+            ):
+                state = ev.change
+        return identity if state == Change.JOIN else None
+
+    def _apply(self, env: Envelope) -> None:
+        if env.kind == Kind.GENESIS:
+            self._genesis(env)
+            return
+        if (env.author, env.seq) in self._equivocating:
+            self._ignore(env, f"equivocation: author signed two messages with seq {env.seq}")
+            return
+        p = env.payload
+        handler = _HANDLERS.get(type(p))
+        if handler is None:
+            return  # verdicts, constitution amendments, text edits, unknown kinds
+        identity = self._member_identity(env)
+        if identity is None:
+            self._ignore(env, "author is not a member at the message's causal cut")
+            return
+        handler(self, env, identity)
+
+    def _genesis(self, env: Envelope) -> None:
+        g = env.payload
+        assert isinstance(g, Genesis)
+        self.genesis = g
+        for key in g.founders:
+            self.membership.add(RosterEvent(env.id, Change.JOIN, key, key, env.id))
+
+    def _new_subject(
+        self, env: Envelope, kind: SubjectKind, identity: bytes, stage: Stage
+    ) -> Subject | None:
+        electorate = self.membership.at(self.log.causal_past(env.id))
+        if not len(electorate):
+            self._ignore(env, "empty electorate")
+            return None
+        s = Subject(
+            id=env.id,
+            kind=kind,
+            author=identity,
+            time=env.time,
+            electorate=electorate,
+            facilitator=facilitator(env.id, electorate.identities(), identity),
+            stage=stage,
+            payload=env.payload,
+            opened_by=env.id,
+            opened_time=env.time,
+        )
+        self.subjects[env.id] = s
+        return s
+
+    def _admit(self, env: Envelope, identity: bytes) -> None:
+        p: Admit = env.payload  # type: ignore[assignment]
+        if self.membership.known_key(p.member):
+            roster = self.membership.at(self.log.causal_past(env.id))
+            if roster.identity_of(p.member) is not None:
+                self._ignore(env, "key is already a member")
+                return
+            if self.membership.identity_of(p.member) != p.member:
+                self._ignore(env, "key was rotated away and cannot rejoin")
+                return
+        self._new_subject(env, SubjectKind.ADMISSION, identity, Stage.MOTION)
+
+    def _leave(self, env: Envelope, identity: bytes) -> None:
+        p: Leave = env.payload  # type: ignore[assignment]
+        if p.member == env.author:
+            self.membership.add(RosterEvent(env.id, Change.LEAVE, identity, env.author, env.id))
+            return
+        roster = self.membership.at(self.log.causal_past(env.id))
+        if roster.identity_of(p.member) is None:
+            self._ignore(env, "removal of a key that is not a member")
+            return
+        self._new_subject(env, SubjectKind.REMOVAL, identity, Stage.MOTION)
+
+    def _rotate(self, env: Envelope, identity: bytes) -> None:
+        p: RotateKey = env.payload  # type: ignore[assignment]
+        if self.membership.known_key(p.new_key):
+            self._ignore(env, "new key is already in use")
+            return
+        if not rotation_proof_valid(self.body_id, env.author, p.new_key, p.proof):
+            self._ignore(env, "rotation proof does not verify")
+            self.evidence.append(
+                Evidence(
+                    "bad rotation proof",
+                    env.author,
+                    (env.id,),
+                    "the new key did not sign the rotation",
+                )
+            )
+            return
+        self.membership.add(RosterEvent(env.id, Change.ROTATE, identity, p.new_key, env.id))
+        self.membership.retire(env.author, env.id)
+
+    def _proposal(self, env: Envelope, identity: bytes) -> None:
+        self._new_subject(env, SubjectKind.PROPOSAL, identity, Stage.DISCUSSION)
+
+    def _mandate(self, env: Envelope, identity: bytes) -> None:
+        p: Mandate = env.payload  # type: ignore[assignment]
+        res = self._staged(env, p.resolution, SubjectKind.PROPOSAL)
+        if res is None:
+            return
+        _, stage = res
+        if stage != Stage.CARRIED:
+            self._ignore(
+                env, f"mandates follow a carried resolution (stage {stage.name})", p.resolution
+            )
+            return
+        roster = self.membership.at(self.log.causal_past(env.id))
+        if roster.identity_of(p.delegate) is None:
+            self._ignore(env, "the delegate is not a member", p.resolution)
+            return
+        self._new_subject(env, SubjectKind.MANDATE, identity, Stage.MOTION)
+
+    def _staged(
+        self, env: Envelope, sid: bytes, kind: SubjectKind | None = None
+    ) -> tuple[Subject, Stage] | None:
+        """The subject ``env`` names and the stage open in env's causal past."""
+        s = self.subjects.get(sid)
+        if s is None or (kind is not None and s.kind != kind):
+            self._ignore(env, "unknown subject", sid)
+            return None
+        if not self.log.is_ancestor(sid, env.id):
+            self._ignore(env, "subject is not in the message's causal past", sid)
+            return None
+        stage = Stage.DISCUSSION if s.kind == SubjectKind.PROPOSAL else Stage.MOTION
+        for rec in reversed(s.history):
+            if self.log.is_ancestor(rec.closed_by, env.id):
+                stage = next_stage(rec.stage, rec.event)
+                break
+        if env.kind not in ACCEPTS[stage] and not (env.kind == Kind.VOTE and stage in VOTING):
+            self._ignore(
+                env,
+                f"{Kind(env.kind).name.lower()} is not taken in stage {stage.name.lower()}",
+                sid,
+            )
+            return None
+        return s, stage
+
+    def _record_staged(
+        self, s: Subject, stage: Stage, cast: Cast, bucket: dict[Stage, list[Cast]]
+    ) -> None:
+        """File a stage's message, or mark it late if that stage has closed."""
+        if s.stage != stage:
+            s.late.append((stage, cast))
+        else:
+            bucket.setdefault(stage, []).append(cast)
+
+    def _vote(self, env: Envelope, identity: bytes) -> None:
+        p: Vote = env.payload  # type: ignore[assignment]
+        res = self._staged(env, p.subject)
+        if res is None:
+            return
+        s, stage = res
+        if stage not in VOTING:
+            self._ignore(env, f"no vote is open in stage {stage.name.lower()}", s.id)
+            return
+        if identity not in s.electorate:
+            self._ignore(env, "voter is not in the subject's electorate", s.id)
+            return
+        cast = Cast(env.id, identity, env.seq, env.time, p.choice)
+        self._record_staged(s, stage, cast, s.casts)
+
+    def _comment(self, env: Envelope, identity: bytes) -> None:
+        p: Comment = env.payload  # type: ignore[assignment]
+        res = self._staged(env, p.proposal, SubjectKind.PROPOSAL)
+        if res is not None:
+            s, stage = res
+            s.comments.append((stage, env.id, identity, p.text, int(p.stance)))
+
+    def _grievance(self, env: Envelope, identity: bytes) -> None:
+        p: Grievance = env.payload  # type: ignore[assignment]
+        res = self._staged(env, p.proposal, SubjectKind.PROPOSAL)
+        if res is None:
+            return
+        s, _ = res
+        if identity not in s.against:
+            self._ignore(env, "only members whose counted vote was against file grievances", s.id)
+            return
+        s.grievances[env.id] = GrievanceRecord(
+            env.id, identity, p.category, p.deal_breaker, p.text, env.time
+        )
+        self._grievance_owner[env.id] = s.id
+        if s.stage != Stage.CONCERNS:
+            s.late.append((Stage.CONCERNS, Cast(env.id, identity, env.seq, env.time, None)))
+
+    def _round(self, env: Envelope, sid: bytes) -> tuple[Subject, Stage] | None:
+        res = self._staged(env, sid, SubjectKind.PROPOSAL)
+        if res is None:
+            return None
+        if res[1] not in ROUNDS:
+            self._ignore(env, "not in a grievance round", sid)
+            return None
+        return res
+
+    def _holders(self, s: Subject, category: str, deal_breaker: bool) -> frozenset[bytes]:
+        return frozenset(
+            g.identity
+            for g in s.grievances.values()
+            if g.counted and g.category == category and g.deal_breaker == deal_breaker
+        )
+
+    def _delegate_elect(self, env: Envelope, identity: bytes) -> None:
+        p: DelegateElect = env.payload  # type: ignore[assignment]
+        res = self._round(env, p.proposal)
+        if res is None:
+            return
+        s, stage = res
+        holders = self._holders(s, p.category, ROUNDS[stage])
+        if identity not in holders:
+            self._ignore(env, "only the category's holders elect its delegate", s.id)
+            return
+        candidate = s.electorate.identity_of(p.candidate)
+        if candidate not in holders:
+            self._ignore(env, "the candidate does not hold a grievance in the category", s.id)
+            return
+        cast = Cast(env.id, identity, env.seq, env.time, candidate, p.category)
+        self._record_staged(s, stage, cast, s.elects)
+
+    def _plea(self, env: Envelope, identity: bytes) -> None:
+        p: Plea = env.payload  # type: ignore[assignment]
+        res = self._round(env, p.proposal)
+        if res is not None:
+            s, stage = res
+            s.pleas.append((stage, env.id, identity, p.category, p.text))
+
+    def _agreement(self, env: Envelope, identity: bytes) -> None:
+        p: Agreement = env.payload  # type: ignore[assignment]
+        sid = self._grievance_owner.get(p.grievance)
+        if sid is None:
+            self._ignore(env, "unknown grievance", p.grievance)
+            return
+        res = self._round(env, sid)
+        if res is None:
+            return
+        s, stage = res
+        g = s.grievances[p.grievance]
+        if not g.counted or g.deal_breaker != ROUNDS[stage]:
+            self._ignore(env, "the grievance is not treated in this round", s.id)
+            return
+        if identity not in s.electorate:
+            self._ignore(env, "not in the proposal's electorate", s.id)
+            return
+        cast = Cast(env.id, identity, env.seq, env.time, p.agree, p.grievance)
+        if s.stage != stage:
+            s.late.append((stage, cast))
+        else:
+            s.agreements.append(cast)
+
+    def _amendment(self, env: Envelope, identity: bytes) -> None:
+        p: Amendment = env.payload  # type: ignore[assignment]
+        res = self._round(env, p.proposal)
+        if res is None:
+            return
+        s, stage = res
+        if identity not in self._holders(s, p.category, ROUNDS[stage]):
+            self._ignore(env, "only the category's holders propose its amendments", s.id)
+            return
+        rec = AmendmentRecord(env.id, identity, stage, p.category, p.rationale, p.ops)
+        if s.stage != stage:
+            rec.status = "late"
+        s.amendments[env.id] = rec
+        self._amendment_owner[env.id] = s.id
+
+    def _amendment_vote(self, env: Envelope, identity: bytes) -> None:
+        p: AmendmentVote = env.payload  # type: ignore[assignment]
+        sid = self._amendment_owner.get(p.amendment)
+        if sid is None:
+            self._ignore(env, "unknown amendment", p.amendment)
+            return
+        res = self._round(env, sid)
+        if res is None:
+            return
+        s, stage = res
+        a = s.amendments[p.amendment]
+        if a.stage != stage:
+            self._ignore(env, "the amendment belongs to another round", s.id)
+            return
+        if identity not in s.electorate:
+            self._ignore(env, "not in the proposal's electorate", s.id)
+            return
+        cast = Cast(env.id, identity, env.seq, env.time, p.choice, p.amendment)
+        if a.status != "open" or s.stage != stage:
+            s.late.append((stage, cast))
+        else:
+            a.votes.append(cast)
+
+    def _recall(self, env: Envelope, identity: bytes) -> None:
+        p: RecallVote = env.payload  # type: ignore[assignment]
+        s = self.subjects.get(p.mandate)
+        if s is None or s.kind != SubjectKind.MANDATE:
+            self._ignore(env, "unknown mandate", p.mandate)
+            return
+        if (
+            not s.history
+            or s.stage != Stage.ADOPTED
+            or not self.log.is_ancestor(s.history[-1].closed_by, env.id)
+        ):
+            self._ignore(env, "recall of a mandate not (yet) in force", s.id)
+            return
+        if identity not in s.electorate:
+            self._ignore(env, "not in the mandate's electorate", s.id)
+            return
+        cast = Cast(env.id, identity, env.seq, env.time, p.choice)
+        if s.recalled_by is not None:
+            s.late.append((Stage.ADOPTED, cast))
+            return
+        s.recall.append(cast)
+        if p.choice != Choice.FOR:
+            return
+        need = self.rules.needed(self.rules.recall_threshold, len(s.electorate))
+        if len({c.identity for c in s.recall if c.value == Choice.FOR}) < need:
+            return
+        past = self.log.causal_past(env.id) | {env.id}
+        latest = _latest(c for c in s.recall if c.message in past)
+        if sum(1 for c in latest.values() if c.value == Choice.FOR) >= need:
+            s.recalled_by = env.id
+
+    # --- closing ----------------------------------------------------------
+
+    def _close(self, env: Envelope, identity: bytes) -> None:
+        p: Close = env.payload  # type: ignore[assignment]
+        res = self._staged(env, p.subject)
+        if res is None:
+            return
+        s, stage = res
+        if p.stage != stage:
+            self._ignore(
+                env, f"close names stage {p.stage}, the open stage is {stage.name.lower()}", s.id
+            )
+            return
+        if s.stage != stage:
+            prior = next((r for r in s.history if r.stage == stage), None)
+            if identity == s.facilitator and prior is not None and prior.closer == env.author:
+                self.evidence.append(
+                    Evidence(
+                        "conflicting close",
+                        env.author,
+                        (prior.closed_by, env.id),
+                        f"the facilitator closed stage {stage.name.lower()} twice",
+                    )
+                )
+            self._ignore(env, "stage already closed", s.id)
+            return
+        duration = DURATION[stage]
+        if identity == s.facilitator:
+            if env.time < s.opened_time + self.rules.min_duration[duration]:
+                self._ignore(env, "facilitator's close before the stage's minimum duration", s.id)
+                return
+            self._decide(s, env, ())
+            return
+        if identity not in s.electorate:
+            self._ignore(env, "co-signer is not in the subject's electorate", s.id)
+            return
+        if env.time < s.opened_time + self.rules.deadline[duration]:
+            self._ignore(env, "co-signed close before the stage's deadline", s.id)
+            return
+        signed = s.cosigns.setdefault(stage, [])
+        signed.append((env.id, identity))
+        need = self.rules.needed(self.rules.cosign_quorum, len(s.electorate))
+        if len({i for _, i in signed}) < need:
+            return
+        cosigners = sorted({i for m, i in signed if m == env.id or self._before(m, env.id)})
+        if len(cosigners) >= need:
+            self._decide(s, env, tuple(cosigners))
+
+    def _decide(self, s: Subject, close: Envelope, cosigners: tuple[bytes, ...]) -> None:
+        stage = s.stage
+        cut = self.log.causal_past(close.id) | {close.id}
+        count: Count | None = None
+        counted: tuple[Cast, ...] = ()
+        if stage in VOTING:
+            casts = s.casts.get(stage, [])
+            latest = _latest(c for c in casts if c.message in cut)
+            counted = tuple(latest[i] for i in sorted(latest))
+            s.late.extend((stage, c) for c in casts if c.message not in cut)
+            if stage == Stage.PLANNING:
+                base = _latest(_passing_casts(s))
+                base.update(latest)
+                count = _count_of(base.values(), len(s.electorate))
+            else:
+                count = _count_of(counted, len(s.electorate))
+            event = self._vote_event(s, stage, count)
+            if stage == Stage.TEMPERATURE:
+                s.against = frozenset(c.identity for c in counted if c.value == Choice.AGAINST)
+        elif stage == Stage.CONCERNS:
+            event = self._close_concerns(s, cut)
+        elif stage in ROUNDS:
+            self._close_round(s, stage, cut)
+            event = Event.CLOSED
+        else:
+            event = Event.CLOSED  # discussion
+        s.history.append(
+            StageRecord(
+                stage, s.opened_by, close.id, close.author, cosigners, event, count, counted
+            )
+        )
+        s.stage = next_stage(stage, event)
+        s.opened_by = close.id
+        s.opened_time = close.time
+        if s.kind != SubjectKind.PROPOSAL and s.stage == Stage.ADOPTED:
+            self._motion_adopted(s, close, cut)
+
+    def _vote_event(self, s: Subject, stage: Stage, count: Count) -> Event:
+        threshold = self.rules.threshold(VOTING[stage])
+        if stage == Stage.PLANNING:
+            return Event.SUPPORT_HELD if count.share_met(threshold) else Event.SUPPORT_LOST
+        passed = count.passes(threshold, self.rules.quorum)
+        if stage == Stage.MINOR_CHECK and not passed:
+            major = any(g.counted and g.deal_breaker for g in s.grievances.values())
+            return Event.NOT_PASSED_MAJOR_PENDING if major else Event.NOT_PASSED_NO_MAJOR
+        return Event.PASSED if passed else Event.NOT_PASSED
+
+    def _close_concerns(self, s: Subject, cut: set[bytes] | frozenset[bytes]) -> Event:
+        for g in s.grievances.values():
+            if g.id in cut:
+                g.counted = True
+            else:
+                s.late.append((Stage.CONCERNS, Cast(g.id, g.identity, 0, g.time, None)))
+        counted = [g for g in s.grievances.values() if g.counted]
+        if any(not g.deal_breaker for g in counted):
+            return Event.MINOR_GRIEVANCES
+        if counted:
+            return Event.ONLY_MAJOR_GRIEVANCES
+        return Event.NO_GRIEVANCES
+
+    def _close_round(self, s: Subject, stage: Stage, cut: set[bytes] | frozenset[bytes]) -> None:
+        deal_breaker = ROUNDS[stage]
+        elects = s.elects.get(stage, [])
+        s.late.extend((stage, c) for c in elects if c.message not in cut)
+        by_category: dict[str, list[Cast]] = {}
+        for c in elects:
+            if c.message in cut:
+                by_category.setdefault(str(c.target), []).append(c)
+        for category, casts in sorted(by_category.items()):
+            votes: dict[bytes, int] = {}
+            for c in _latest(casts).values():
+                votes[c.value] = votes.get(c.value, 0) + 1
+            # most votes wins; ties go to the smallest identity (as bytes)
+            winner = min(votes, key=lambda k: (-votes[k], k))
+            s.delegates[(category, deal_breaker)] = winner
+        for cast in s.agreements:
+            if cast.message not in cut:
+                s.late.append((stage, cast))
+        agreements = [c for c in s.agreements if c.message in cut]
+        s.agreements = [c for c in s.agreements if c.message not in cut]
+        by_grievance: dict[bytes | str | None, list[Cast]] = {}
+        for c in agreements:
+            by_grievance.setdefault(c.target, []).append(c)
+        for gid, casts in by_grievance.items():
+            g = s.grievances[gid]  # type: ignore[index]
+            latest = _latest(casts).values()
+            g.agree = sum(1 for c in latest if c.value)
+            g.disagree = sum(1 for c in latest if not c.value)
+        for a in s.amendments.values():
+            if a.stage != stage or a.status != "open":
+                continue
+            if a.id not in cut:
+                a.status = "late"
+                continue
+            s.late.extend((stage, c) for c in a.votes if c.message not in cut)
+            latest_votes = _latest(c for c in a.votes if c.message in cut)
+            a.count = _count_of(latest_votes.values(), len(s.electorate))
+            a.status = (
+                "adopted"
+                if a.count.passes(self.rules.amendment_threshold, self.rules.quorum)
+                else "rejected"
+            )
+
+    def _motion_adopted(
+        self, s: Subject, close: Envelope, cut: set[bytes] | frozenset[bytes]
+    ) -> None:
+        if s.kind == SubjectKind.ADMISSION:
+            key = s.payload.member
+            if len(self.membership.at(cut)) >= self.rules.size_cap:
+                s.stage = Stage.REJECTED
+                s.note = f"the body is at its size cap ({self.rules.size_cap})"
+                return
+            self.membership.add(RosterEvent(close.id, Change.JOIN, key, key, s.id))
+        elif s.kind == SubjectKind.REMOVAL:
+            identity = self.membership.identity_of(s.payload.member)
+            if identity is not None:
+                self.membership.add(
+                    RosterEvent(close.id, Change.LEAVE, identity, s.payload.member, s.id)
+                )
+
+
+def _latest(casts: Iterable[Cast]) -> dict[bytes, Cast]:
+    """Each identity's latest cast (highest seq, then id) per target."""
+    out: dict[bytes, Cast] = {}
+    for c in casts:
+        cur = out.get(c.identity)
+        if cur is None or (c.seq, c.message) > (cur.seq, cur.message):
+            out[c.identity] = c
+    return out
+
+
+def _count_of(casts: Iterable[Cast], electorate: int) -> Count:
+    f = a = x = 0
+    for c in casts:
+        if c.value == Choice.FOR:
+            f += 1
+        elif c.value == Choice.AGAINST:
+            a += 1
+        else:
+            x += 1
+    return Count(f, a, x, electorate)
+
+
+def _count(c: Count | None) -> tuple[int, ...]:
+    if c is None:
+        return ()
+    return (c.votes_for, c.votes_against, c.abstentions, c.electorate)
+
+
+def _passing_casts(s: Subject) -> tuple[Cast, ...]:
+    for rec in reversed(s.history):
+        if rec.event == Event.PASSED:
+            return rec.counted
+    return ()
+
+
+_HANDLERS: dict[type, Any] = {
+    Admit: Assembly._admit,
+    Leave: Assembly._leave,
+    RotateKey: Assembly._rotate,
+    Proposal: Assembly._proposal,
+    Comment: Assembly._comment,
+    Vote: Assembly._vote,
+    Grievance: Assembly._grievance,
+    DelegateElect: Assembly._delegate_elect,
+    Plea: Assembly._plea,
+    Agreement: Assembly._agreement,
+    Amendment: Assembly._amendment,
+    AmendmentVote: Assembly._amendment_vote,
+    Close: Assembly._close,
+    Mandate: Assembly._mandate,
+    RecallVote: Assembly._recall,
+}

@@ -1,0 +1,255 @@
+"""A testing kit for the assembly process: write a scenario in a few lines.
+
+``Scenario`` founds a body with named members (deterministic seeds from the
+names), signs every message with increasing sequence numbers and claimed
+times, and adds it to one ``crdt.log.Log``. By default a message's parents
+are the log's heads (the author has seen everything); pass ``parents=`` to
+make it concurrent with what it has not seen, ``seq=`` to make an author
+equivocate, ``time=`` to claim a time. ``assembly()`` folds the log.
+
+Used by tests/process, spec/vectors/gen_process.py and the process
+benchmark; sans-IO like the rest of ``protocol``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from crdt.log import Log
+
+from .assembly import Assembly
+from .envelope import Envelope, sign
+from .keys import public_key, sign_raw
+from .kinds import (
+    Admit,
+    Agreement,
+    Amendment,
+    AmendmentVote,
+    BodyKind,
+    Choice,
+    Close,
+    Comment,
+    DelegateElect,
+    Genesis,
+    Grievance,
+    Leave,
+    Mandate,
+    Payload,
+    Plea,
+    Proposal,
+    RecallVote,
+    RotateKey,
+    Stance,
+    Vote,
+)
+from .roster import ROTATE_DOMAIN
+from .rules import ProcessRules
+from .stages import Stage
+
+T0 = 1_790_000_000
+
+
+def seed_of(name: str) -> bytes:
+    return hashlib.sha256(b"caracol process test " + name.encode()).digest()
+
+
+class Scenario:
+    """One body, its members by name, and its log (see the module docstring)."""
+
+    def __init__(
+        self,
+        members: Sequence[str] = ("ana", "bea", "cruz", "dev", "eli"),
+        *,
+        rules: ProcessRules | None = None,
+        body_kind: BodyKind = BodyKind.COMMUNITY,
+        name: str = "Caracol test community",
+        parent: bytes | None = None,
+    ) -> None:
+        self.rules = rules or ProcessRules()
+        self.seeds: dict[str, bytes] = {}
+        self.names: dict[bytes, str] = {}
+        self.seq: dict[str, int] = {}
+        self.now = T0
+        self.messages: list[Envelope] = []
+        founders = tuple(sorted(self.key(n) for n in members))
+        genesis = sign(
+            self.seed(members[0]),
+            None,
+            Genesis(body_kind, name, parent, founders, (), b"test"),
+            seq=self._next_seq(members[0]),
+            time=self.now,
+        )
+        self.body = genesis.id
+        self.log = Log(self.body)
+        self._add(genesis)
+
+    # --- identities -------------------------------------------------------------
+
+    def seed(self, name: str) -> bytes:
+        if name not in self.seeds:
+            s = seed_of(name)
+            self.seeds[name] = s
+            self.names[public_key(s)] = name
+        return self.seeds[name]
+
+    def key(self, name: str) -> bytes:
+        return public_key(self.seed(name))
+
+    def name_of(self, key: bytes) -> str:
+        return self.names.get(key, key.hex()[:8])
+
+    def _next_seq(self, name: str) -> int:
+        self.seq[name] = self.seq.get(name, 0) + 1
+        return self.seq[name]
+
+    # --- posting ------------------------------------------------------------------
+
+    def _add(self, env: Envelope) -> Envelope:
+        self.messages.append(env)
+        self.log.add(env)
+        return env
+
+    def heads(self) -> tuple[bytes, ...]:
+        return self.log.heads()
+
+    def advance(self, seconds: int) -> None:
+        self.now += seconds
+
+    def post(
+        self,
+        name: str,
+        payload: Payload,
+        *,
+        parents: Iterable[bytes] | None = None,
+        seq: int | None = None,
+        time: int | None = None,
+        signer: bytes | None = None,
+    ) -> Envelope:
+        """Sign ``payload`` as ``name`` and add it to the log."""
+        self.now += 1
+        env = sign(
+            signer or self.seed(name),
+            self.body,
+            payload,
+            parents=tuple(self.heads() if parents is None else parents),
+            seq=self._next_seq(name) if seq is None else seq,
+            time=self.now if time is None else time,
+        )
+        return self._add(env)
+
+    def assembly(self) -> Assembly:
+        return Assembly(self.body, self.rules).fold(self.log)
+
+    # --- the process in one line each --------------------------------------------
+
+    def propose(
+        self, name: str, title: str = "Plant a garden", text: str = "We plant it.", **kw: Any
+    ) -> bytes:
+        return self.post(name, Proposal(title, text, "the square", None, None), **kw).id
+
+    def comment(
+        self, name: str, proposal: bytes, text: str, stance: Stance = Stance.NEUTRAL, **kw: Any
+    ) -> bytes:
+        return self.post(name, Comment(proposal, None, stance, text), **kw).id
+
+    def vote(self, name: str, subject: bytes, choice: Choice, **kw: Any) -> bytes:
+        return self.post(name, Vote(subject, choice), **kw).id
+
+    def votes(
+        self,
+        subject: bytes,
+        *,
+        yes: Iterable[str] = (),
+        no: Iterable[str] = (),
+        abstain: Iterable[str] = (),
+        **kw: Any,
+    ) -> list[bytes]:
+        out = [self.vote(n, subject, Choice.FOR, **kw) for n in yes]
+        out += [self.vote(n, subject, Choice.AGAINST, **kw) for n in no]
+        out += [self.vote(n, subject, Choice.ABSTAIN, **kw) for n in abstain]
+        return out
+
+    def facilitator(self, subject: bytes) -> str:
+        """The name of the subject's facilitator (the fold computes it)."""
+        return self.name_of(self.key_of_identity(self.assembly().subject(subject).facilitator))
+
+    def key_of_identity(self, identity: bytes) -> bytes:
+        return self.assembly().roster().members.get(identity, identity)
+
+    def close(
+        self, subject: bytes, stage: Stage | None = None, *, by: str | None = None, **kw: Any
+    ) -> bytes:
+        """The facilitator (or ``by``) closes the subject's open stage."""
+        a = self.assembly()
+        s = a.subject(subject)
+        closer = by or self.name_of(a.roster().members.get(s.facilitator, s.facilitator))
+        return self.post(closer, Close(subject, int(stage or s.stage)), **kw).id
+
+    def grievance(
+        self,
+        name: str,
+        proposal: bytes,
+        category: str,
+        *,
+        deal_breaker: bool = False,
+        text: str = "",
+        **kw: Any,
+    ) -> bytes:
+        return self.post(name, Grievance(proposal, category, deal_breaker, text), **kw).id
+
+    def elect(self, name: str, proposal: bytes, category: str, candidate: str, **kw: Any) -> bytes:
+        return self.post(name, DelegateElect(proposal, category, self.key(candidate)), **kw).id
+
+    def plea(self, name: str, proposal: bytes, category: str, text: str, **kw: Any) -> bytes:
+        return self.post(name, Plea(proposal, category, text), **kw).id
+
+    def agree(self, name: str, grievance: bytes, agree: bool = True, **kw: Any) -> bytes:
+        return self.post(name, Agreement(grievance, agree), **kw).id
+
+    def amend(
+        self,
+        name: str,
+        proposal: bytes,
+        category: str,
+        ops: Sequence[tuple[Any, ...]],
+        rationale: str = "",
+        **kw: Any,
+    ) -> bytes:
+        return self.post(name, Amendment(proposal, category, rationale, tuple(ops)), **kw).id
+
+    def amendment_vote(self, name: str, amendment: bytes, choice: Choice, **kw: Any) -> bytes:
+        return self.post(name, AmendmentVote(amendment, choice), **kw).id
+
+    def admit(self, name: str, newcomer: str, **kw: Any) -> bytes:
+        return self.post(name, Admit(self.key(newcomer), newcomer, ""), **kw).id
+
+    def leave(self, name: str, member: str | None = None, **kw: Any) -> bytes:
+        return self.post(name, Leave(self.key(member or name), ""), **kw).id
+
+    def rotate(self, name: str, new_name: str, **kw: Any) -> bytes:
+        """``name`` moves its membership to the key of ``new_name``; later
+        messages as ``new_name`` are signed with the new key."""
+        proof = sign_raw(self.seed(new_name), ROTATE_DOMAIN + self.body + self.key(name))
+        return self.post(name, RotateKey(self.key(new_name), proof), **kw).id
+
+    def mandate(
+        self,
+        name: str,
+        resolution: bytes,
+        delegate: str,
+        expires: int,
+        scope: str = "carry it out",
+        **kw: Any,
+    ) -> bytes:
+        return self.post(name, Mandate(resolution, self.key(delegate), scope, expires), **kw).id
+
+    def recall(self, name: str, mandate: bytes, choice: Choice = Choice.FOR, **kw: Any) -> bytes:
+        return self.post(name, RecallVote(mandate, choice), **kw).id
+
+    def to_first_check(self, proposer: str = "ana", **kw: Any) -> bytes:
+        """Propose and close the discussion: the temperature check is open."""
+        p = self.propose(proposer, **kw)
+        self.close(p)
+        return p
