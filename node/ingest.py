@@ -74,7 +74,7 @@ class Body:
 
     id: bytes
     log: Log
-    listeners: list[Callable[[tuple[Envelope, ...]], None]] = field(default_factory=list)
+    listeners: list[Callable[[tuple[Envelope, ...], str], None]] = field(default_factory=list)
 
 
 class Ingest:
@@ -178,7 +178,7 @@ class Ingest:
             self.store.add_messages(body_id, [(e.id, e.raw) for e in newly], now=now, origin=origin)
             accepted = tuple(newly)
             for listener in list(body.listeners):
-                listener(accepted)
+                listener(accepted, origin)
         for o in outcomes:
             self.counters[o.status] += 1
         return outcomes

@@ -19,9 +19,13 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
+from protocol.keys import key_to_text
+
 from .api import MemberApi
 from .config import Config
+from .gossip import Gossip
 from .ingest import Ingest
+from .nodekey import load_or_create_node_seed
 from .store import Store
 
 T = TypeVar("T")
@@ -36,12 +40,13 @@ class NodeRuntime:
         self,
         config: Config,
         *,
-        node_key: bytes = b"",
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.config = config
-        self.node_key = node_key
+        self.node_seed = b""
+        self.node_key = b""
         self.clock = clock
+        self.gossip: Gossip | None = None
         self._executor = concurrent.futures.ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="caracol-store"
         )
@@ -60,6 +65,7 @@ class NodeRuntime:
 
     def _open(self) -> int:
         self.config.data_dir.mkdir(parents=True, exist_ok=True)
+        self.node_seed, self.node_key = load_or_create_node_seed(self.config.data_dir)
         self.store = Store(self.config.database)
         self.ingest = Ingest(self.store, clock=self.clock)
         return self.ingest.load()
@@ -74,14 +80,17 @@ class NodeRuntime:
             node_info={
                 "name": self.config.node_name,
                 "version": VERSION,
-                "node_key": self.node_key.hex(),
+                "node_key": key_to_text(self.node_key),
             },
         )
+        self.gossip = Gossip(self.config, self.ingest, self.run_store, self.node_seed)
+        self.api.node_info["_metrics"] = self.gossip.metrics
         loop = asyncio.get_running_loop()
         for body in self.ingest.bodies.values():
             body.listeners.append(self._listener(body.id, loop))
         self.app = web.Application(client_max_size=8 * 1024 * 1024)
         self.app.add_routes(self.api.routes())
+        self.app.add_routes(self.gossip.routes())
         self.app[NODE_KEY] = self
         self._runner = web.AppRunner(self.app, handle_signals=False, access_log=None)
         await self._runner.setup()
@@ -91,6 +100,7 @@ class NodeRuntime:
         assert server is not None
         port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
         self.url = f"http://{self.config.listen_host}:{port}"
+        await self.gossip.start()
         self.startup_seconds = time.perf_counter() - started
         log.info(
             "node started",
@@ -98,11 +108,15 @@ class NodeRuntime:
         )
         return self.url
 
-    def _listener(self, body_id: bytes, loop: asyncio.AbstractEventLoop) -> Callable[[Any], None]:
-        def on_accept(accepted: Any) -> None:
+    def _listener(
+        self, body_id: bytes, loop: asyncio.AbstractEventLoop
+    ) -> Callable[[Any, str], None]:
+        def on_accept(accepted: Any, origin: str) -> None:
             # Called on the store thread: hand over to the event loop.
             if self.api is not None:
                 loop.call_soon_threadsafe(self.api.publish, body_id, accepted)
+            if self.gossip is not None:
+                loop.call_soon_threadsafe(self.gossip.publish, body_id, accepted, origin)
 
         return on_accept
 
@@ -116,6 +130,8 @@ class NodeRuntime:
         return genesis.body
 
     async def stop(self) -> None:
+        if self.gossip is not None:
+            await self.gossip.stop()
         if self.api is not None:
             await self.api.close_subscribers()
         if self._runner is not None:
