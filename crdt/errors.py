@@ -34,3 +34,18 @@ class RemoteCrdtError(CrdtError):
     """A peer or an author sent something invalid."""
 
     code = "remote_error"
+
+
+class TextOriginOutsidePast(RemoteCrdtError):
+    """A text op names a character whose message is not in the causal past of
+    the message carrying the op (spec/text.md, "Origins and causality")."""
+
+    code = "text_origin_outside_past"
+
+
+class TextOriginsNotAdjacent(RemoteCrdtError):
+    """An insert whose origins were not neighbours in its author's view: some
+    character of the causal past lies between them, or the right origin is
+    not after the left one (spec/text.md, "Origins and causality")."""
+
+    code = "text_origins_not_adjacent"
