@@ -553,11 +553,11 @@ class Assembly:
     ) -> tuple[Subject, Stage] | None:
         """The subject ``env`` names and the stage open in env's causal past."""
         s = self.subjects.get(sid)
-        if s is None or (kind is not None and s.kind != kind):
-            self._ignore(env, "unknown subject", sid)
+        if s is None or not self.log.is_ancestor(sid, env.id):
+            self._ignore(env, "no such subject in the message's causal past", sid)
             return None
-        if not self.log.is_ancestor(sid, env.id):
-            self._ignore(env, "subject is not in the message's causal past", sid)
+        if kind is not None and s.kind != kind:
+            self._ignore(env, f"the subject is a {s.kind.name.lower()}", sid)
             return None
         stage = Stage.DISCUSSION if s.kind == SubjectKind.PROPOSAL else Stage.MOTION
         for rec in reversed(s.history):
