@@ -31,14 +31,19 @@ from collections.abc import Container, Sequence
 from typing import Any
 
 from crdt.errors import TextOriginOutsidePast, TextOriginsNotAdjacent
-from crdt.text import Position, TextDocument, UnknownOrigin
+from crdt.text import BadTextOp, Position, TextDocument, UnknownOrigin
+from protocol.errors import ProtocolError
+from protocol.kinds import TEXT_OPS
 
 
 def check_ops(
     doc: TextDocument, message: bytes, ops: Sequence[Any], causal_past: Container[bytes]
 ) -> None:
-    """Raise unless every op of ``message`` passes the causal check against
-    ``doc`` (which must not yet hold ``message``). Changes nothing."""
+    """Raise unless every op of ``message`` is well formed (``BadTextOp``)
+    and passes the causal check against ``doc`` (which must not yet hold
+    ``message``). Changes nothing; only RemoteCrdtError subclasses escape,
+    whatever ``ops`` holds."""
+    check_shapes(message, ops)
     for i, op in enumerate(ops):
         where = f"ops[{i}]"
         if op[0] == 0:
@@ -49,6 +54,23 @@ def check_ops(
             _require_neighbours(doc, left, right, causal_past, where)
         else:
             _require_past(doc, message, _pos(op[1]), causal_past, f"{where}.start")  # type: ignore[arg-type]
+
+
+def check_shapes(message: Any, ops: Any) -> None:
+    """The wire shape, checked by the payload schema itself
+    (``protocol.kinds.TEXT_OPS``), for ops that did not come through a
+    decoded payload: a list or tuple of 1..64 ops, each a tuple; insert
+    ``(0, left|None, right|None, text)`` with 1..4096 UTF-8 bytes of text;
+    delete ``(1, start, length)``; a position ``(32-byte message id,
+    offset)``, also a tuple."""
+    if not isinstance(message, bytes) or len(message) != 32:
+        raise BadTextOp("a message id is 32 bytes", field="message")
+    try:
+        TEXT_OPS.check(tuple(ops) if isinstance(ops, list) else ops, "ops")
+    except ProtocolError as e:
+        raise BadTextOp(e.reason, field=e.field) from None
+    except UnicodeError:  # a lone surrogate (only from a caller, never off the wire)
+        raise BadTextOp("insert text is not encodable as UTF-8", field="ops") from None
 
 
 def _pos(p: Any) -> Position | None:

@@ -132,3 +132,65 @@ def test_forged_origins_cannot_split_replicas(seed: int, n_base: int, n_forged: 
             accepted.add(m)
         outcomes.add((frozenset(accepted), d.text(), d.state_bytes()))
     assert len(outcomes) == 1
+
+
+def test_malformed_ops_are_rejected_by_shape() -> None:
+    from crdt.text import BadTextOp
+
+    d = TextDocument(ROOT, "abc")
+    for ops in (
+        (),
+        [[0, None, None, "a"]],  # an op is a tuple
+        ((0, None, None, ""),),
+        ((0, None, None),),
+        ((1, (ROOT, 0), 0),),
+        ((0, (ROOT,), None, "a"),),
+        ((2, 0),),
+        ((0, None, None, "\ud800"),),
+        ((0, None, None, "a" * 4097),),
+        tuple((0, None, None, "a") for _ in range(65)),
+    ):
+        with pytest.raises(BadTextOp):
+            check_ops(d, mid("m"), ops, set())
+    with pytest.raises(BadTextOp):
+        check_ops(d, b"short", ((0, None, None, "a"),), set())
+
+
+_position = st.one_of(
+    st.none(),
+    st.tuples(st.sampled_from([ROOT, mid("a"), mid("b"), b"x"]), st.integers(-1, 5)),
+    st.integers(),
+    st.text(max_size=2),
+)
+_op = st.one_of(
+    st.tuples(st.sampled_from([0, 1, 2, True]), _position, _position, st.text(max_size=3)),
+    st.tuples(st.sampled_from([0, 1]), _position, st.integers(-1, 4)),
+    st.tuples(st.integers(0, 1)),
+    st.lists(st.integers(), max_size=3),
+    st.none(),
+)
+
+
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["a", "b", "c"]), st.lists(_op, max_size=4).map(tuple)),
+        max_size=6,
+    )
+)
+@settings(max_examples=200, deadline=None)
+def test_arbitrary_input_raises_only_crdt_errors(
+    messages: list[tuple[str, tuple[Any, ...]]],
+) -> None:
+    """Whatever arrives, the guard then apply raise only the package's own
+    remote errors, and a rejected message changes nothing."""
+    d = TextDocument(ROOT, "abc")
+    applied: set[bytes] = set()
+    for tag, ops in messages:
+        before = d.state_bytes()
+        try:
+            check_ops(d, mid(tag), ops, applied)
+        except RemoteCrdtError:
+            assert d.state_bytes() == before
+            continue
+        d.apply(mid(tag), ops)
+        applied.add(mid(tag))
