@@ -1,0 +1,219 @@
+"""Minutes: the human-readable audit view of a proposal's whole history.
+
+Everything here is derived from the log and its fold, never stored: who said
+what, when (claimed time, advisory), in which stage, how every stage closed
+and what it counted, every grievance, delegate, plea and amendment, the
+votes that came late, messages the process ignored and why, and evidence of
+misbehaviour. Two nodes with the same log print the same minutes, so a
+printed copy on a notice board can be checked against any node.
+
+The output is Markdown lines; ``names`` maps keys to display names (keys not
+in it print as the first 8 hex digits).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .assembly import Assembly, Subject, SubjectKind
+from .envelope import Envelope
+from .kinds import (
+    Agreement,
+    Amendment,
+    AmendmentVote,
+    Choice,
+    Close,
+    Comment,
+    DelegateElect,
+    Grievance,
+    Kind,
+    Mandate,
+    Plea,
+    RecallVote,
+    Stance,
+    Vote,
+)
+from .stages import Stage
+
+
+def utc(t: int) -> str:
+    """Seconds since 1970 as ``YYYY-MM-DD HH:MM:SSZ`` (no clock is read)."""
+    days, rest = divmod(t, 86_400)
+    # civil-from-days (H. Hinnant), proleptic Gregorian
+    z = days + 719_468
+    era = z // 146_097
+    doe = z - era * 146_097
+    yoe = (doe - doe // 1460 + doe // 36_524 - doe // 146_096) // 365
+    y = yoe + era * 400
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    d = doy - (153 * mp + 2) // 5 + 1
+    m = mp + 3 if mp < 10 else mp - 9
+    y += m <= 2
+    h, rest = divmod(rest, 3600)
+    mi, s = divmod(rest, 60)
+    return f"{y:04d}-{m:02d}-{d:02d} {h:02d}:{mi:02d}:{s:02d}Z"
+
+
+def _short(mid: bytes) -> str:
+    return mid.hex()[:8]
+
+
+class _Writer:
+    def __init__(self, assembly: Assembly, names: Mapping[bytes, str]) -> None:
+        self.a = assembly
+        self.names = names
+
+    def who(self, key: bytes) -> str:
+        if key in self.names:
+            return self.names[key]
+        identity = self.a.membership.identity_of(key)
+        if identity is not None and identity in self.names:
+            return self.names[identity]
+        return _short(key)
+
+    def describe(self, env: Envelope) -> str:
+        p: Any = env.payload
+        if isinstance(p, Comment):
+            stance = "" if p.stance == Stance.NEUTRAL else f" ({p.stance.name.lower()})"
+            return f"comments{stance}: “{p.text}”"
+        if isinstance(p, Vote | AmendmentVote | RecallVote):
+            what = {
+                Vote: "votes",
+                AmendmentVote: "votes on amendment " + _short(getattr(p, "amendment", b"")),
+                RecallVote: "votes to recall",
+            }
+            return f"{what[type(p)]} {Choice(p.choice).name}"
+        if isinstance(p, Grievance):
+            kind = "deal-breaker" if p.deal_breaker else "not a deal-breaker"
+            return f"files a grievance under “{p.category}” ({kind}): “{p.text}”"
+        if isinstance(p, DelegateElect):
+            return f"elects {self.who(p.candidate)} as delegate of “{p.category}”"
+        if isinstance(p, Plea):
+            return f"pleads for “{p.category}”: “{p.text}”"
+        if isinstance(p, Agreement):
+            verb = "agrees" if p.agree else "does not agree"
+            return f"{verb} with grievance {_short(p.grievance)}"
+        if isinstance(p, Amendment):
+            return (
+                f"proposes amendment {_short(env.id)} under “{p.category}”: "
+                f"“{p.rationale}” ({len(p.ops)} text operation(s))"
+            )
+        if isinstance(p, Close):
+            return f"closes stage {Stage(p.stage).name.lower() if p.stage in Stage._value2member_map_ else p.stage}"  # noqa: E501
+        if isinstance(p, Mandate):
+            return (
+                f"nominates {self.who(p.delegate)} for a mandate: “{p.scope}”, "
+                f"until {utc(p.expires)}"
+            )
+        return Kind(env.kind).name.lower()
+
+
+def _related(a: Assembly, s: Subject, env: Envelope) -> bool:
+    p: Any = env.payload
+    sid = s.id
+    for name in ("proposal", "subject", "resolution", "mandate"):
+        if getattr(p, name, None) == sid:
+            return True
+    if isinstance(p, Agreement):
+        return p.grievance in s.grievances
+    if isinstance(p, AmendmentVote):
+        return p.amendment in s.amendments
+    return False
+
+
+def minutes(assembly: Assembly, sid: bytes, names: Mapping[bytes, str] | None = None) -> list[str]:
+    """The minutes of one subject (proposal, motion or mandate) as Markdown lines."""
+    a = assembly
+    w = _Writer(a, names or {})
+    s = a.subject(sid)
+    log = a.log
+    origin = log.get(sid)
+    title = getattr(s.payload, "title", None) or s.kind.name.lower()
+    out = [f"# Minutes: {title} ({s.kind.name.lower()} {_short(sid)})", ""]
+    out.append(
+        f"Moved by {w.who(origin.author)} at {utc(origin.time)}; facilitator "
+        f"{w.who(s.facilitator)} (rotation); electorate {len(s.electorate)} members."
+    )
+    if s.kind == SubjectKind.PROPOSAL:
+        out += ["", "Text as proposed:", "", f"> {s.payload.text}"]
+    counted = {c.message for r in s.history for c in r.counted}
+    late = {c.message for _, c in s.late}
+    ignored = {i.message: i.reason for i in a.ignored}
+    closes = {r.closed_by: r for r in s.history}
+    out += ["", "## Record", ""]
+    for env in log.envelopes():
+        if env.id == sid or not _related(a, s, env):
+            continue
+        note = ""
+        if env.id in ignored:
+            note = f" — *ignored: {ignored[env.id]}*"
+        elif env.id in late:
+            note = " — *late: not in the causal past of its stage's close*"
+        elif env.id in counted:
+            note = " — counted"
+        out.append(f"- {utc(env.time)} {w.who(env.author)} {w.describe(env)}{note}")
+        rec = closes.get(env.id)
+        if rec is not None:
+            how = (
+                f"co-signed by {', '.join(w.who(c) for c in rec.cosigners)}"
+                if rec.cosigners
+                else "by the facilitator"
+            )
+            line = f"  - **stage {rec.stage.name.lower()} closed** {how}: {rec.event.name.lower()}"
+            if rec.count is not None:
+                c = rec.count
+                line += (
+                    f" (FOR {c.votes_for}, AGAINST {c.votes_against}, ABSTAIN "
+                    f"{c.abstentions}, of {c.electorate})"
+                )
+            out.append(line)
+    if s.kind == SubjectKind.PROPOSAL:
+        grievances = a.grievances(sid)
+        if grievances:
+            out += ["", "## Grievances", ""]
+            for (category, db), items in grievances.items():
+                kind = "deal-breaker" if db else "not a deal-breaker"
+                delegate = a.delegates(sid).get((category, db))
+                dl = f"; delegate {w.who(delegate)}" if delegate else ""
+                out.append(f"- “{category}” ({kind}){dl}")
+                for g in items:
+                    out.append(
+                        f"  - {w.who(g.identity)}: “{g.text}” — agree {g.agree}, "
+                        f"disagree {g.disagree}"
+                    )
+        if s.amendments:
+            out += ["", "## Amendments", ""]
+            for am in s.amendments.values():
+                ac = am.count
+                tally = f" (FOR {ac.votes_for}, AGAINST {ac.votes_against})" if ac else ""
+                out.append(
+                    f"- {_short(am.id)} by {w.who(am.identity)} under “{am.category}”: "
+                    f"{am.status}{tally}"
+                )
+            out += ["", "Text as amended:", "", f"> {a.text(sid)}"]
+    evidence = [
+        e
+        for e in a.evidence
+        if any(m in log for m in e.messages)
+        and any(_related(a, s, log.get(m)) for m in e.messages if m in log)
+    ]
+    if evidence:
+        out += ["", "## Evidence of misbehaviour", ""]
+        for e in evidence:
+            out.append(
+                f"- {e.what} by {w.who(e.author)}: {e.note} "
+                f"({', '.join(_short(m) for m in e.messages)})"
+            )
+    out += ["", f"**Stage now: {s.stage.name.lower()}**"]
+    v = a.verdict(sid) if s.kind == SubjectKind.PROPOSAL else None
+    if v is not None:
+        c = v.count
+        out.append(
+            f"**Verdict: {v.outcome.name.lower()}** at stage "
+            f"{v.deciding_stage.name.lower()} (FOR {c.votes_for}, AGAINST "
+            f"{c.votes_against}, ABSTAIN {c.abstentions}, of {v.electorate}); "
+            f"closed by {_short(v.close)}"
+        )
+    return out
