@@ -53,7 +53,9 @@ def check_ops(
                     _require_past(doc, message, p, causal_past, f"{where}.{name}")
             _require_neighbours(doc, left, right, causal_past, where)
         else:
-            _require_past(doc, message, _pos(op[1]), causal_past, f"{where}.start")  # type: ignore[arg-type]
+            start: Position = (op[1][0], op[1][1])
+            _require_past(doc, message, start, causal_past, f"{where}.start")
+            _require_held(doc, (start[0], start[1] + op[2] - 1), f"{where}.length")
 
 
 def check_shapes(message: Any, ops: Any) -> None:
@@ -88,6 +90,14 @@ def _require_past(
         raise TextOriginOutsidePast(
             f"position {p[0].hex()[:16]}…:{p[1]} is not in the message's causal past", field=where
         )
+    _require_held(doc, p, where)
+
+
+def _require_held(doc: TextDocument, p: Position, where: str) -> None:
+    try:
+        doc._find_run(p)
+    except UnknownOrigin as e:
+        raise UnknownOrigin(e.reason, field=where) from None
 
 
 def _require_neighbours(
