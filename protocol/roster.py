@@ -74,7 +74,7 @@ class Roster:
     def identities(self) -> frozenset[bytes]:
         return frozenset(self._members)
 
-    def keys(self) -> frozenset[bytes]:
+    def current_keys(self) -> frozenset[bytes]:
         return frozenset(self._by_key)
 
     def key_of(self, identity: bytes) -> bytes:

@@ -1,0 +1,321 @@
+"""Generate spec/vectors/process.json: complete logs and the exact results
+the assembly process (spec/process.md) must produce from them.
+
+Each case holds the rules it runs under, every message's wire bytes (hex, in
+signing order; any delivery order gives the same result) and the expected
+outcome: per subject its stage, the counts of each closed stage and the
+verdict; the roster; mandates at a given ``now``; every ignored message with
+its reason; evidence; and the fold's state hash. Deterministic (fixed seeds
+and claimed times), so the committed file is checked byte for byte by
+tests/process/test_process_vectors.py. Run after any change to the process:
+
+    .venv/bin/python spec/vectors/gen_process.py
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from crdt.text import TextDocument
+from protocol.assembly import Assembly
+from protocol.kinds import Choice
+from protocol.rules import DAY, ProcessRules
+from protocol.testing import Scenario
+
+OUT = Path(__file__).resolve().parent / "process.json"
+TEN = tuple(f"m{i}" for i in range(10))
+FIVE = ("ana", "bea", "cruz", "dev", "eli")
+
+
+def rules_json(r: ProcessRules) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name in ProcessRules.__dataclass_fields__:
+        v = getattr(r, name)
+        out[name] = f"{v.numerator}/{v.denominator}" if isinstance(v, Fraction) else v
+    return out
+
+
+def rules_from_json(d: dict[str, Any]) -> ProcessRules:
+    kw: dict[str, Any] = {}
+    for name, v in d.items():
+        kw[name] = Fraction(v) if isinstance(v, str) else v
+    return ProcessRules(**kw)
+
+
+def expected(a: Assembly, now: int) -> dict[str, Any]:
+    subjects = []
+    for sid, s in sorted(a.subjects.items()):
+        v = a.verdict(sid)
+        subjects.append(
+            {
+                "id": sid.hex(),
+                "kind": s.kind.name.lower(),
+                "stage": s.stage.name.lower(),
+                "facilitator": s.facilitator.hex(),
+                "closes": [
+                    {
+                        "stage": r.stage.name.lower(),
+                        "close": r.closed_by.hex(),
+                        "event": r.event.name.lower(),
+                        "count": None
+                        if r.count is None
+                        else [
+                            r.count.votes_for,
+                            r.count.votes_against,
+                            r.count.abstentions,
+                            r.count.electorate,
+                        ],
+                    }
+                    for r in s.history
+                ],
+                "late": sorted(c.message.hex() for _, c in s.late),
+                "amendments": {x.id.hex(): x.status for x in s.amendments.values()},
+                "verdict": None
+                if v is None
+                else {
+                    "outcome": v.outcome.name.lower(),
+                    "close": v.close.hex(),
+                    "stage": v.deciding_stage.name.lower(),
+                    "count": [v.count.votes_for, v.count.votes_against, v.count.abstentions],
+                    "electorate": v.electorate,
+                },
+            }
+        )
+    return {
+        "subjects": subjects,
+        "roster": sorted(k.hex() for k in a.roster().current_keys()),
+        "mandates": [{"id": m.id.hex(), "status": m.status} for m in a.mandates(now)],
+        "ignored": sorted([i.message.hex(), i.reason] for i in a.ignored),
+        "evidence": sorted([e.what, e.author.hex()] for e in a.evidence),
+        "state_hash": a.state_hash().hex(),
+    }
+
+
+# --- the cases ------------------------------------------------------------------
+
+
+def first_check_passes(sc: Scenario) -> None:
+    p = sc.to_first_check("ana")
+    sc.votes(p, yes=FIVE)
+    sc.close(p)
+    sc.close(p)
+
+
+def threshold_90_exact(sc: Scenario) -> None:
+    p = sc.to_first_check("m0")
+    sc.votes(p, yes=TEN[:9], no=TEN[9:])
+    sc.close(p)
+
+
+def threshold_90_just_below(sc: Scenario) -> None:
+    p = sc.to_first_check("m0")
+    sc.votes(p, yes=TEN[:8], no=TEN[8:9])
+    sc.close(p)
+
+
+def quorum_not_met(sc: Scenario) -> None:
+    p = sc.to_first_check("m0")
+    sc.votes(p, yes=TEN[:4])
+    sc.close(p)
+
+
+def minor_round_amended(sc: Scenario) -> None:
+    text = "We plant it."
+    p = sc.propose("m0", text=text)
+    sc.close(p)
+    sc.votes(p, yes=TEN[:8], no=TEN[8:])
+    sc.close(p)
+    g = sc.grievance("m8", p, "cost", text="too expensive")
+    sc.grievance("m9", p, "cost")
+    sc.close(p)
+    sc.elect("m8", p, "cost", "m8")
+    sc.elect("m9", p, "cost", "m8")
+    sc.plea("m8", p, "cost", "share seeds")
+    sc.agree("m1", g)
+    op = TextDocument(p, text).prepare_insert(len(text), " With shared seeds.").op
+    am = sc.amend("m9", p, "cost", [op], "cheaper")
+    for n in TEN[:6]:
+        sc.amendment_vote(n, am, Choice.FOR)
+    sc.close(p)
+    sc.votes(p, yes=TEN)
+    sc.close(p)
+    sc.close(p)
+
+
+def two_thirds_after_deal_breakers(sc: Scenario, final_yes: int = 7) -> None:
+    p = sc.to_first_check("m0")
+    sc.votes(p, yes=TEN[:6], no=TEN[6:])
+    sc.close(p)
+    sc.grievance("m6", p, "cost")
+    sc.grievance("m8", p, "harm", deal_breaker=True)
+    sc.close(p)
+    sc.close(p)  # minor round
+    sc.votes(p, yes=TEN[:7], no=TEN[7:])
+    sc.close(p)  # minor check fails: major round
+    sc.elect("m8", p, "harm", "m8")
+    sc.close(p)
+    sc.votes(p, yes=TEN[:final_yes], no=TEN[final_yes:])
+    sc.close(p)
+
+
+def fails(sc: Scenario) -> None:
+    two_thirds_after_deal_breakers(sc, final_yes=6)
+
+
+def tabled(sc: Scenario) -> None:
+    p = sc.to_first_check("m0")
+    sc.votes(p, yes=TEN)
+    sc.close(p)
+    sc.votes(p, no=TEN[:6])
+    sc.close(p)
+
+
+def recall(sc: Scenario) -> None:
+    p = sc.to_first_check("ana")
+    sc.votes(p, yes=FIVE)
+    sc.close(p)
+    sc.close(p)
+    m = sc.mandate("ana", p, "bea", sc.now + 30 * DAY)
+    sc.votes(m, yes=FIVE[:3])
+    sc.close(m)
+    for n in ("cruz", "dev", "eli"):
+        sc.recall(n, m)
+
+
+def vanished_facilitator(sc: Scenario) -> None:
+    p = sc.propose("ana")
+    fac = sc.facilitator(p)
+    others = [n for n in FIVE if n != fac]
+    sc.close(p, by=others[0])
+    sc.advance(DAY)
+    for n in others[:3]:
+        sc.close(p, by=n)
+
+
+def late_equivocating_and_outsider(sc: Scenario) -> None:
+    p = sc.to_first_check("ana")
+    sc.votes(p, yes=("ana", "bea"))
+    sc.vote("mallory", p, Choice.AGAINST)
+    base = sc.heads()
+    seq = sc.seq.get("cruz", 0) + 1
+    sc.vote("cruz", p, Choice.FOR, parents=base, seq=seq)
+    sc.vote("cruz", p, Choice.AGAINST, parents=base, seq=seq)
+    before = sc.heads()
+    sc.close(p)
+    sc.vote("dev", p, Choice.AGAINST, parents=before)
+
+
+def membership(sc: Scenario) -> None:
+    m = sc.admit("ana", "fern")
+    sc.votes(m, yes=FIVE[:3])
+    sc.close(m)
+    sc.leave("eli")
+    sc.rotate("dev", "dev2")
+    r = sc.leave("ana", "cruz")
+    sc.votes(r, yes=("ana", "bea", "fern"), no=("cruz",))
+    sc.close(r)
+
+
+CASES: list[tuple[str, str, tuple[str, ...], ProcessRules, Callable[[Scenario], None]]] = [
+    (
+        "first-check-passes",
+        "carried at the first temperature check",
+        FIVE,
+        ProcessRules(),
+        first_check_passes,
+    ),
+    (
+        "threshold-90-exact",
+        "9 FOR / 1 AGAINST is exactly 90 %: planning",
+        TEN,
+        ProcessRules(),
+        threshold_90_exact,
+    ),
+    (
+        "threshold-90-below",
+        "8 FOR / 1 AGAINST is 88.9 %: concerns",
+        TEN,
+        ProcessRules(),
+        threshold_90_just_below,
+    ),
+    (
+        "quorum-not-met",
+        "4 of 10 cast, all FOR: quorum 1/2 not met",
+        TEN,
+        ProcessRules(),
+        quorum_not_met,
+    ),
+    (
+        "minor-round-amended",
+        "non-deal-breaker round, adopted amendment, second check",
+        TEN,
+        ProcessRules(),
+        minor_round_amended,
+    ),
+    (
+        "two-thirds",
+        "deal-breaker round, final vote 7/3 >= 2/3",
+        TEN,
+        ProcessRules(),
+        two_thirds_after_deal_breakers,
+    ),
+    ("fails", "final vote 6/4 < 2/3", TEN, ProcessRules(), fails),
+    ("tabled", "support falls to 4/6 in planning", TEN, ProcessRules(), tabled),
+    ("recall", "mandate elected, then recalled by 3 of 5", FIVE, ProcessRules(), recall),
+    (
+        "vanished-facilitator",
+        "a quorum co-signs the close after the deadline",
+        FIVE,
+        ProcessRules(deadline={k: DAY for k in ProcessRules().deadline}),
+        vanished_facilitator,
+    ),
+    (
+        "late-equivocating-outsider",
+        "a late vote, an equivocating voter, a non-member",
+        FIVE,
+        ProcessRules(),
+        late_equivocating_and_outsider,
+    ),
+    ("membership", "admission, leaving, rotation, removal", FIVE, ProcessRules(), membership),
+]
+
+
+def build() -> dict[str, Any]:
+    cases = []
+    for tc_id, comment, members, rules, script in CASES:
+        sc = Scenario(members, rules=rules)
+        script(sc)
+        cases.append(
+            {
+                "tcId": tc_id,
+                "comment": comment,
+                "rules": rules_json(rules),
+                "body": sc.body.hex(),
+                "now": sc.now,
+                "messages": [m.raw.hex() for m in sc.messages],
+                "expect": expected(sc.assembly(), sc.now),
+            }
+        )
+    return {
+        "description": "Logs and the exact results the assembly process must produce "
+        "(spec/process.md). Messages are wire bytes in signing order; fold them in any "
+        "delivery order.",
+        "cases": cases,
+    }
+
+
+def render() -> str:
+    return json.dumps(build(), indent=1, sort_keys=True) + "\n"
+
+
+if __name__ == "__main__":
+    text = render()
+    if "--check" in sys.argv:
+        sys.exit(0 if OUT.exists() and OUT.read_text() == text else 1)
+    OUT.write_text(text)
+    print(f"wrote {OUT}")
