@@ -43,8 +43,9 @@ from enum import IntEnum
 from typing import Any
 
 from crdt.errors import CrdtError
-from crdt.log import Log
+from crdt.log import AddResult, Log
 from crdt.text import TextDocument
+from crdt.text_guard import check_ops
 
 from . import canonical
 from .envelope import Envelope
@@ -236,6 +237,8 @@ class Assembly:
         self._grievance_owner: dict[bytes, bytes] = {}
         self._amendment_owner: dict[bytes, bytes] = {}
         self._log: Log | None = None
+        self._applied = 0
+        self._equivocations = 0
 
     # --- driving ------------------------------------------------------------
 
@@ -243,6 +246,7 @@ class Assembly:
         """Recompute the whole state from ``log`` (idempotent)."""
         self._reset()
         self._log = log
+        self._equivocations = len(log.equivocations())
         for eq in log.equivocations():
             self._equivocating.add((eq.author, eq.seq))
             self.evidence.append(
@@ -255,6 +259,26 @@ class Assembly:
             )
         for env in log.envelopes():
             self._apply(env)
+        self._applied = len(log)
+        return self
+
+    def update(self, log: Log, result: AddResult) -> Assembly:
+        """Fold what ``log.add`` just accepted. When every new message lands
+        at the end of the replay order and none is an equivocation, they are
+        applied in place (the common case: messages that extend the log);
+        otherwise the log is folded again. Either way the state equals
+        ``fold(log)``."""
+        if not result.accepted or result.first_changed is None:
+            return self
+        if (
+            self._log is not log
+            or result.first_changed < self._applied
+            or len(log.equivocations()) != self._equivocations
+        ):
+            return self.fold(log)
+        for env in log.envelopes(self._applied):
+            self._apply(env)
+        self._applied = len(log)
         return self
 
     @property
@@ -364,14 +388,22 @@ class Assembly:
     def text(self, sid: bytes) -> str:
         """The proposal's current text: its initial text with the adopted
         amendments' operations applied through the text CRDT."""
+        return self.text_and_skipped(sid)[0]
+
+    def text_and_skipped(self, sid: bytes) -> tuple[str, tuple[bytes, ...]]:
+        """The text, and the adopted amendments whose operations fail the
+        text CRDT's causal check or name text the document lacks (kept in the
+        log and the minutes, not applied)."""
         s = self.subjects[sid]
         doc = TextDocument(sid, s.payload.text)
+        skipped = []
         for a in self.adopted_amendments(sid):
             try:
+                check_ops(doc, a.id, a.ops, self.log.causal_past(a.id))
                 doc.apply(a.id, a.ops)
             except CrdtError:
-                continue  # ops naming text the document lacks: kept, not applied
-        return doc.text()
+                skipped.append(a.id)
+        return doc.text(), tuple(skipped)
 
     def summary(self) -> Any:
         """A canonical value of everything the process decided."""
@@ -431,12 +463,8 @@ class Assembly:
         if retired is not None and self._before(retired, env.id):
             return None
         state = None
-        for ev in self.membership.events:
-            if (
-                ev.identity == identity
-                and ev.change != Change.ROTATE
-                and self._before(ev.trigger, env.id)
-            ):
+        for ev in self.membership.events_of(identity):
+            if ev.change != Change.ROTATE and self._before(ev.trigger, env.id):
                 state = ev.change
         return identity if state == Change.JOIN else None
 

@@ -90,12 +90,14 @@ class MembershipHistory:
 
     def __init__(self) -> None:
         self.events: list[RosterEvent] = []
+        self._by_identity: dict[bytes, list[RosterEvent]] = {}
         self._identity_of_key: dict[bytes, bytes] = {}
         self.retired_by: dict[bytes, bytes] = {}
         """key -> the ROTATE_KEY message that moved its identity elsewhere."""
 
     def add(self, event: RosterEvent) -> None:
         self.events.append(event)
+        self._by_identity.setdefault(event.identity, []).append(event)
         if event.change in (Change.JOIN, Change.ROTATE):
             self._identity_of_key.setdefault(event.key, event.identity)
 
@@ -123,11 +125,9 @@ class MembershipHistory:
                 members[ev.identity] = ev.key
         return Roster(members)
 
-    def departures(self, identity: bytes) -> tuple[bytes, ...]:
-        """Triggers of the identity's LEAVE events."""
-        return tuple(
-            e.trigger for e in self.events if e.identity == identity and e.change == Change.LEAVE
-        )
+    def events_of(self, identity: bytes) -> tuple[RosterEvent, ...]:
+        """The identity's events in replay order."""
+        return tuple(self._by_identity.get(identity, ()))
 
 
 ROTATE_DOMAIN = b"caracol/0 rotate\x00"

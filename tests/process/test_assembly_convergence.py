@@ -109,3 +109,18 @@ def test_random_histories_reach_many_stages() -> None:
         stages.update(a.stage(p) for p in a.proposals())
         late += sum(len(a.late_votes(p)) for p in a.proposals())
     assert len(stages) >= 4 and late > 0
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(0, 2**32), st.integers(5, 40), st.randoms(use_true_random=False))
+def test_incremental_update_equals_a_fresh_fold(
+    seed: int, steps: int, shuffler: random.Random
+) -> None:
+    sc = random_log(random.Random(seed), steps)
+    messages = list(sc.messages)
+    shuffler.shuffle(messages)
+    log = Log(sc.body)
+    a = Assembly(sc.body, sc.rules).fold(log)
+    for env in messages:
+        a.update(log, log.add(env))
+    assert observable(a) == observable(sc.assembly())
