@@ -462,6 +462,9 @@ class Assembly:
         retired = self.membership.retired_by.get(env.author)
         if retired is not None and self._before(retired, env.id):
             return None
+        rotated_in = self.membership.rotated_in_by.get(env.author)
+        if rotated_in is not None and not self._before(rotated_in, env.id):
+            return None  # a rotated-to key speaks only after its rotation
         state = None
         for ev in self.membership.events_of(identity):
             if ev.change != Change.ROTATE and self._before(ev.trigger, env.id):

@@ -94,12 +94,16 @@ class MembershipHistory:
         self._identity_of_key: dict[bytes, bytes] = {}
         self.retired_by: dict[bytes, bytes] = {}
         """key -> the ROTATE_KEY message that moved its identity elsewhere."""
+        self.rotated_in_by: dict[bytes, bytes] = {}
+        """key -> the ROTATE_KEY message that made it an identity's key."""
 
     def add(self, event: RosterEvent) -> None:
         self.events.append(event)
         self._by_identity.setdefault(event.identity, []).append(event)
         if event.change in (Change.JOIN, Change.ROTATE):
             self._identity_of_key.setdefault(event.key, event.identity)
+        if event.change == Change.ROTATE:
+            self.rotated_in_by.setdefault(event.key, event.trigger)
 
     def retire(self, key: bytes, rotation: bytes) -> None:
         self.retired_by.setdefault(key, rotation)

@@ -123,3 +123,13 @@ def test_a_proposal_after_an_admission_includes_the_newcomer() -> None:
     a = sc.assembly()
     assert len(a.subject(p).electorate) == 6
     assert a.tallies(p)[Stage.TEMPERATURE].votes_for == 6
+
+
+def test_a_new_key_speaks_only_after_its_rotation() -> None:
+    sc = Scenario(FIVE)
+    p = sc.to_first_check("ana")
+    base = sc.heads()
+    sc.rotate("eli", "eli2")
+    early = sc.vote("eli2", p, Choice.FOR, parents=base)  # has not seen the rotation
+    a = sc.assembly()
+    assert any(i.message == early and "not a member" in i.reason for i in a.ignored)
