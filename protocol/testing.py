@@ -83,6 +83,7 @@ class Scenario:
         )
         self.body = genesis.id
         self.log = Log(self.body)
+        self._live = Assembly(self.body, self.rules).fold(self.log)
         self._add(genesis)
 
     # --- identities -------------------------------------------------------------
@@ -108,7 +109,7 @@ class Scenario:
 
     def _add(self, env: Envelope) -> Envelope:
         self.messages.append(env)
-        self.log.add(env)
+        self._live.update(self.log, self.log.add(env))
         return env
 
     def heads(self) -> tuple[bytes, ...]:
@@ -140,7 +141,13 @@ class Scenario:
         return self._add(env)
 
     def assembly(self) -> Assembly:
+        """A fresh fold of the log (independent of later posts)."""
         return Assembly(self.body, self.rules).fold(self.log)
+
+    @property
+    def live(self) -> Assembly:
+        """The kit's own assembly, updated incrementally after every post."""
+        return self._live
 
     # --- the process in one line each --------------------------------------------
 
@@ -173,16 +180,16 @@ class Scenario:
 
     def facilitator(self, subject: bytes) -> str:
         """The name of the subject's facilitator (the fold computes it)."""
-        return self.name_of(self.key_of_identity(self.assembly().subject(subject).facilitator))
+        return self.name_of(self.key_of_identity(self._live.subject(subject).facilitator))
 
     def key_of_identity(self, identity: bytes) -> bytes:
-        return self.assembly().roster().members.get(identity, identity)
+        return self._live.roster().members.get(identity, identity)
 
     def close(
         self, subject: bytes, stage: Stage | None = None, *, by: str | None = None, **kw: Any
     ) -> bytes:
         """The facilitator (or ``by``) closes the subject's open stage."""
-        a = self.assembly()
+        a = self._live
         s = a.subject(subject)
         closer = by or self.name_of(a.roster().members.get(s.facilitator, s.facilitator))
         return self.post(closer, Close(subject, int(stage or s.stage)), **kw).id
