@@ -37,13 +37,21 @@ from protocol.kinds import TEXT_OPS
 
 
 def check_ops(
-    doc: TextDocument, message: bytes, ops: Sequence[Any], causal_past: Container[bytes]
+    doc: TextDocument,
+    message: bytes,
+    ops: Sequence[Any],
+    causal_past: Container[bytes],
+    *,
+    shapes: bool = True,
 ) -> None:
     """Raise unless every op of ``message`` is well formed (``BadTextOp``)
     and passes the causal check against ``doc`` (which must not yet hold
     ``message``). Changes nothing; only RemoteCrdtError subclasses escape,
-    whatever ``ops`` holds."""
-    check_shapes(message, ops)
+    whatever ``ops`` holds. ``shapes=False`` skips the shape check for ops
+    taken from a decoded payload, which ``protocol.kinds`` already checked
+    (it is most of the cost on an honest message)."""
+    if shapes:
+        check_shapes(message, ops)
     for i, op in enumerate(ops):
         where = f"ops[{i}]"
         if op[0] == 0:
