@@ -313,6 +313,16 @@ class Assembly:
     def stage(self, sid: bytes) -> Stage:
         return self.subjects[sid].stage
 
+    def stage_of(self, sid: bytes, mid: bytes) -> Stage:
+        """The stage of subject ``sid`` open in message ``mid``'s causal past:
+        the stage after the last effective close of ``sid`` that ``mid`` has
+        seen (spec/process.md §4)."""
+        s = self.subjects[sid]
+        for rec in reversed(s.history):
+            if self.log.is_ancestor(rec.closed_by, mid):
+                return next_stage(rec.stage, rec.event)
+        return Stage.DISCUSSION if s.kind == SubjectKind.PROPOSAL else Stage.MOTION
+
     def tallies(self, sid: bytes) -> dict[Stage, Count]:
         return {r.stage: r.count for r in self.subjects[sid].history if r.count is not None}
 
@@ -590,11 +600,7 @@ class Assembly:
         if kind is not None and s.kind != kind:
             self._ignore(env, f"the subject is a {s.kind.name.lower()}", sid)
             return None
-        stage = Stage.DISCUSSION if s.kind == SubjectKind.PROPOSAL else Stage.MOTION
-        for rec in reversed(s.history):
-            if self.log.is_ancestor(rec.closed_by, env.id):
-                stage = next_stage(rec.stage, rec.event)
-                break
+        stage = self.stage_of(sid, env.id)
         if env.kind not in ACCEPTS[stage] and not (env.kind == Kind.VOTE and stage in VOTING):
             self._ignore(
                 env,
@@ -853,7 +859,7 @@ class Assembly:
         elif stage == Stage.CONCERNS:
             event = self._close_concerns(s, cut)
         elif stage in ROUNDS:
-            self._close_round(s, stage, cut)
+            counted = self._close_round(s, stage, cut)
             event = Event.CLOSED
         else:
             event = Event.CLOSED  # discussion
@@ -891,8 +897,14 @@ class Assembly:
             return Event.ONLY_MAJOR_GRIEVANCES
         return Event.NO_GRIEVANCES
 
-    def _close_round(self, s: Subject, stage: Stage, cut: set[bytes] | frozenset[bytes]) -> None:
+    def _close_round(
+        self, s: Subject, stage: Stage, cut: set[bytes] | frozenset[bytes]
+    ) -> tuple[Cast, ...]:
+        """Elect delegates, count agreements, decide amendments; returns the
+        counted casts (each identity's latest per category, grievance and
+        amendment)."""
         deal_breaker = ROUNDS[stage]
+        counted: list[Cast] = []
         elects = s.elects.get(stage, [])
         s.late.extend((stage, c) for c in elects if c.message not in cut)
         by_category: dict[str, list[Cast]] = {}
@@ -902,6 +914,7 @@ class Assembly:
         for category, casts in sorted(by_category.items()):
             votes: dict[bytes, int] = {}
             for c in _latest(casts).values():
+                counted.append(c)
                 votes[c.value] = votes.get(c.value, 0) + 1
             # most votes wins; ties go to the smallest identity (as bytes)
             winner = min(votes, key=lambda k: (-votes[k], k))
@@ -917,6 +930,7 @@ class Assembly:
         for gid, casts in by_grievance.items():
             g = s.grievances[gid]  # type: ignore[index]
             latest = _latest(casts).values()
+            counted.extend(latest)
             g.agree = sum(1 for c in latest if c.value)
             g.disagree = sum(1 for c in latest if not c.value)
         for a in s.amendments.values():
@@ -927,12 +941,14 @@ class Assembly:
                 continue
             s.late.extend((stage, c) for c in a.votes if c.message not in cut)
             latest_votes = _latest(c for c in a.votes if c.message in cut)
+            counted.extend(latest_votes.values())
             a.count = _count_of(latest_votes.values(), len(s.electorate))
             a.status = (
                 "adopted"
                 if a.count.passes(self.rules.amendment_threshold, self.rules.quorum)
                 else "rejected"
             )
+        return tuple(sorted(counted, key=lambda c: c.message))
 
     def _motion_adopted(
         self, s: Subject, close: Envelope, cut: set[bytes] | frozenset[bytes]

@@ -123,6 +123,12 @@ def _related(a: Assembly, s: Subject, env: Envelope) -> bool:
     return False
 
 
+def _by_delegate(a: Assembly, s: Subject, env: Envelope) -> bool:
+    p: Plea = env.payload  # type: ignore[assignment]
+    identity = a.membership.identity_of(env.author)
+    return any(k[0] == p.category and v == identity for k, v in s.delegates.items())
+
+
 def minutes(assembly: Assembly, sid: bytes, names: Mapping[bytes, str] | None = None) -> list[str]:
     """The minutes of one subject (proposal, motion or mandate) as Markdown lines."""
     a = assembly
@@ -153,7 +159,10 @@ def minutes(assembly: Assembly, sid: bytes, names: Mapping[bytes, str] | None = 
             note = " — *late: not in the causal past of its stage's close*"
         elif env.id in counted:
             note = " — counted"
-        out.append(f"- {utc(env.time)} {w.who(env.author)} {w.describe(env)}{note}")
+        elif isinstance(env.payload, Plea) and not _by_delegate(a, s, env):
+            note = " — *not the category's elected delegate*"
+        stage = a.stage_of(sid, env.id).name.lower()
+        out.append(f"- {utc(env.time)} [{stage}] {w.who(env.author)} {w.describe(env)}{note}")
         rec = closes.get(env.id)
         if rec is not None:
             how = (
