@@ -24,6 +24,7 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from protocol.envelope import Envelope, fields_of
+from protocol.errors import ProtocolError
 
 from .ingest import Ingest, Outcome, Status, UnknownBody
 
@@ -68,13 +69,15 @@ class MemberApi:
         self.node_info = node_info
         self.started = time.time()
         self.subscribers: dict[bytes, set[asyncio.Queue[Envelope | None]]] = {}
-        self.http_requests = 0
+        self.on_new_body: Callable[[bytes], None] | None = None
 
     def routes(self) -> list[web.RouteDef]:
         p = API_PREFIX
         return [
             web.get(f"{p}/node", self.get_node),
             web.get(f"{p}/bodies", self.list_bodies),
+            web.post(f"{p}/bodies", self.post_body),
+            web.get(f"{p}/bodies/{{body}}/authors/{{key}}", self.get_author),
             web.get(f"{p}/bodies/{{body}}", self.get_body),
             web.get(f"{p}/bodies/{{body}}/messages", self.list_messages),
             web.post(f"{p}/bodies/{{body}}/messages", self.post_messages),
@@ -86,9 +89,8 @@ class MemberApi:
     # --- reads ----------------------------------------------------------------
 
     async def get_node(self, request: web.Request) -> web.Response:
-        return web.json_response(
-            {**self.node_info, "bodies": [b.hex() for b in self.ingest.bodies]}
-        )
+        info = {k: v for k, v in self.node_info.items() if not k.startswith("_")}
+        return web.json_response({**info, "bodies": [b.hex() for b in self.ingest.bodies]})
 
     async def list_bodies(self, request: web.Request) -> web.Response:
         out = []
@@ -103,6 +105,31 @@ class MemberApi:
                 }
             )
         return web.json_response({"bodies": out})
+
+    async def post_body(self, request: web.Request) -> web.Response:
+        """Found a body here from its signed GENESIS message (raw bytes)."""
+        data = await request.read()
+        try:
+            genesis = await self.run_store(lambda: self.ingest.found(data, origin="api"))
+        except ProtocolError as exc:
+            return _error(422, exc.code, exc.reason, field=exc.field, offset=exc.offset)
+        if self.on_new_body is not None:
+            self.on_new_body(genesis.body)
+        return web.json_response({"id": genesis.body.hex()}, status=201)
+
+    async def get_author(self, request: web.Request) -> web.Response:
+        """What a member's client needs to sign its next message: its last
+        sequence number in this body and the body's current heads."""
+        body = self._body(request)
+        key = _hex_param(request, "key")
+        mine = body.log.by_author(key)
+        return web.json_response(
+            {
+                "last_seq": max((e.seq for e in mine), default=0),
+                "messages": len(mine),
+                "heads": [h.hex() for h in body.log.heads()],
+            }
+        )
 
     def _body(self, request: web.Request) -> Any:
         try:

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import time
@@ -269,6 +270,7 @@ class Gossip:
         self.sync_count = 0
         self.running = False
         self.disconnects: dict[str, int] = {}
+        self.on_new_body: Callable[[bytes], None] | None = None
 
     # --- lifecycle ------------------------------------------------------------------
 
@@ -320,8 +322,15 @@ class Gossip:
 
     # --- receiving ------------------------------------------------------------------
 
+    def wanted_bodies(self) -> list[bytes]:
+        """Bodies the config asks for that this node does not hold yet."""
+        held = self.ingest.bodies
+        return [b for b in (bytes.fromhex(h) for h in self.config.bodies) if b not in held]
+
     async def receive(self, link: Link, body_id: bytes, raws: list[bytes]) -> None:
         if body_id not in self.ingest.bodies:
+            if body_id in self.wanted_bodies():
+                await self._join(link, body_id, raws)
             return
         origin = f"peer {link.name}"
         outcomes = await self.run_store(lambda: self.ingest.submit(body_id, raws, origin=origin))
@@ -333,6 +342,25 @@ class Gossip:
                 wanted.extend(o.missing)
         if wanted:
             await link.send("want", body_id, tuple(sorted(set(wanted))))
+
+    async def _join(self, link: Link, body_id: bytes, raws: list[bytes]) -> None:
+        """A body we were told to join: its genesis (id = body id) founds it
+        here, then a reconciliation fetches the rest."""
+        from protocol.envelope import message_id
+
+        for raw in raws:
+            if message_id(raw) == body_id:
+                found = functools.partial(self.ingest.found, raw, origin=f"peer {link.name}")
+                try:
+                    await self.run_store(found)
+                except ProtocolError as exc:
+                    link.strike(f"{exc.code}: {exc.reason}")
+                    return
+                if self.on_new_body is not None:
+                    self.on_new_body(body_id)
+                log.info("joined body %s from %s", body_id.hex()[:16], link.name)
+                await link.start_sync(body_id)
+                return
 
     # --- connections ------------------------------------------------------------------
 
@@ -418,6 +446,8 @@ class Gossip:
         self.links[peer_key] = link
         log.info("linked to peer %s", name)
         try:
+            for body_id in self.wanted_bodies():
+                await link.send("want", body_id, (body_id,))
             if dialled_by == self.key:
                 for body_id in list(self.ingest.bodies):
                     await link.start_sync(body_id)

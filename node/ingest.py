@@ -25,7 +25,7 @@ from crdt.errors import CrdtError
 from crdt.log import Log
 from protocol import envelope
 from protocol.envelope import Envelope
-from protocol.errors import ProtocolError
+from protocol.errors import ProtocolError, RemoteProtocolError
 from protocol.kinds import Kind
 
 from .errors import NodeError
@@ -116,8 +116,10 @@ class Ingest:
     # --- bodies -----------------------------------------------------------------
 
     def found(self, genesis_raw: bytes, *, origin: str) -> Envelope:
-        """Add a body from its (verified) genesis message."""
+        """Add a body from its genesis message (verified here)."""
         genesis = envelope.open_untrusted(genesis_raw, None)
+        if genesis.kind != Kind.GENESIS:
+            raise _NotGenesis("a body is founded by a genesis message", field="kind")
         now = int(self.clock())
         self.store.add_body(genesis.body, genesis.raw, now)
         self.store.add_messages(genesis.body, [(genesis.id, genesis.raw)], now=now, origin=origin)
@@ -196,6 +198,10 @@ class Ingest:
     ) -> Outcome:
         self.store.record_rejection(body_id, raw, code, reason, now=now, origin=origin)
         return Outcome(Status.REJECTED, None, code, reason, field_, offset)
+
+
+class _NotGenesis(RemoteProtocolError):
+    code = "not_genesis"
 
 
 class _Reject(Exception):

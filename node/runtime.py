@@ -85,6 +85,8 @@ class NodeRuntime:
         )
         self.gossip = Gossip(self.config, self.ingest, self.run_store, self.node_seed)
         self.api.node_info["_metrics"] = self.gossip.metrics
+        self.api.on_new_body = self._watch
+        self.gossip.on_new_body = self._watch
         loop = asyncio.get_running_loop()
         for body in self.ingest.bodies.values():
             body.listeners.append(self._listener(body.id, loop))
@@ -122,12 +124,17 @@ class NodeRuntime:
 
     async def found_body(self, genesis_raw: bytes) -> bytes:
         assert self.ingest is not None
-        loop = asyncio.get_running_loop()
-        genesis = await self.run_store(lambda: self.ingest.found(genesis_raw, origin="local"))  # type: ignore[union-attr]
-        body = self.ingest.bodies[genesis.body]
-        if not body.listeners:
-            body.listeners.append(self._listener(genesis.body, loop))
+        ingest = self.ingest
+        genesis = await self.run_store(lambda: ingest.found(genesis_raw, origin="local"))
+        self._watch(genesis.body)
         return genesis.body
+
+    def _watch(self, body_id: bytes) -> None:
+        """Publish a (new) body's accepted messages to subscribers and peers."""
+        assert self.ingest is not None
+        body = self.ingest.bodies[body_id]
+        if not body.listeners:
+            body.listeners.append(self._listener(body_id, asyncio.get_running_loop()))
 
     async def stop(self) -> None:
         if self.gossip is not None:
