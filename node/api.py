@@ -27,6 +27,7 @@ from protocol.envelope import Envelope, fields_of
 from protocol.errors import ProtocolError
 
 from .ingest import Ingest, Outcome, Status, UnknownBody
+from .views import ProcessViews
 
 API_PREFIX = "/v0"
 MAX_BODY_BYTES = 4 * 1024 * 1024
@@ -84,6 +85,7 @@ class MemberApi:
             web.get(f"{p}/bodies/{{body}}/messages/{{id}}", self.get_message),
             web.get(f"{p}/bodies/{{body}}/events", self.events),
             web.get("/metrics", self.metrics),
+            *ProcessViews(self.ingest, self._body).routes(p),
         ]
 
     # --- reads ----------------------------------------------------------------
