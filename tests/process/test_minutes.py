@@ -34,8 +34,8 @@ def test_minutes_record_everything_that_happened() -> None:
     sc.close(p)
     text = "\n".join(minutes(sc.assembly(), p, names))
     assert "# Minutes: Plant a garden" in text
-    assert "m8 comments (oppose): “too costly”" in text
-    assert "m0 votes FOR — counted" in text
+    assert "[discussion] m8 comments (oppose): “too costly”" in text
+    assert "[temperature] m0 votes FOR — counted" in text
     assert "mallory votes FOR — *ignored: author is not a member" in text
     assert "m7 votes AGAINST — *late" in text
     assert "stage temperature closed** by the facilitator: not_passed (FOR 8, AGAINST 2" in text
