@@ -194,3 +194,30 @@ def test_arbitrary_input_raises_only_crdt_errors(
             continue
         d.apply(mid(tag), ops)
         applied.add(mid(tag))
+
+
+def test_the_spec_example_converges_once_checked() -> None:
+    """spec/text.md: on "abcd", concurrent inserts with origins (a, b),
+    (a, c), (a, d) diverge unchecked; checked, the two forged ones are
+    rejected in every order and every replica reads "aAbcd"."""
+    import itertools
+
+    root = bytes(32)
+    messages = [
+        (mid("A"), ((0, (root, 0), (root, 1), "A"),)),
+        (mid("B"), ((0, (root, 0), (root, 2), "B"),)),
+        (mid("C"), ((0, (root, 0), (root, 3), "C"),)),
+    ]
+    outcomes = set()
+    for order in itertools.permutations(messages):
+        d = TextDocument(root, "abcd")
+        rejected = set()
+        for m, ops in order:
+            try:
+                check_ops(d, m, ops, set())
+            except TextOriginsNotAdjacent:
+                rejected.add(m)
+                continue
+            d.apply(m, ops)
+        outcomes.add((d.text(), frozenset(rejected)))
+    assert outcomes == {("aAbcd", frozenset({mid("B"), mid("C")}))}
