@@ -37,7 +37,7 @@ the same ``state_hash()``.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Container, Iterable
 from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
@@ -49,6 +49,7 @@ from crdt.text_guard import check_ops
 
 from . import canonical
 from .envelope import Envelope
+from .errors import ProtocolError
 from .kinds import (
     Admit,
     Agreement,
@@ -58,6 +59,7 @@ from .kinds import (
     Choice,
     Close,
     Comment,
+    ConstitutionAmendment,
     DelegateElect,
     Genesis,
     Grievance,
@@ -82,6 +84,18 @@ class SubjectKind(IntEnum):
     ADMISSION = 2
     REMOVAL = 3
     MANDATE = 4
+    CONSTITUTION = 5
+    """A CONSTITUTION_AMENDMENT (Collective bodies): the proposal process,
+    with no text document; carried, it changes the rules of later subjects."""
+
+
+DELIBERATED = frozenset({SubjectKind.PROPOSAL, SubjectKind.CONSTITUTION})
+"""Subjects that go through the full proposal process (not motions)."""
+
+RulesAmender = Callable[[ProcessRules, tuple[tuple[int, int, int], ...]], ProcessRules]
+"""Applies a CONSTITUTION_AMENDMENT's parameters to the rules in force
+(``protocol.constitution`` provides it); raises ``ProtocolError`` for
+parameters it rejects."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +187,8 @@ class Subject:
     payload: Any
     opened_by: bytes
     opened_time: int
+    rules: ProcessRules
+    version: int
     history: list[StageRecord] = field(default_factory=list)
     casts: dict[Stage, list[Cast]] = field(default_factory=dict)
     late: list[tuple[Stage, Cast]] = field(default_factory=list)
@@ -222,9 +238,18 @@ class VerdictRecord:
 class Assembly:
     """The fold of one body's log (see the module docstring)."""
 
-    def __init__(self, body_id: bytes, rules: ProcessRules | None = None) -> None:
+    def __init__(
+        self,
+        body_id: bytes,
+        rules: ProcessRules | None = None,
+        *,
+        amend_rules: RulesAmender | None = None,
+        version: int = 1,
+    ) -> None:
         self.body_id = body_id
         self.rules = rules or ProcessRules()
+        self.version = version
+        self.amend_rules = amend_rules
         self._reset()
 
     def _reset(self) -> None:
@@ -237,6 +262,8 @@ class Assembly:
         self._grievance_owner: dict[bytes, bytes] = {}
         self._amendment_owner: dict[bytes, bytes] = {}
         self._log: Log | None = None
+        self.rule_changes: list[tuple[bytes, int, ProcessRules]] = []
+        """(trigger: the close that carried it, version, rules), replay order."""
         self._applied = 0
         self._equivocations = 0
 
@@ -307,6 +334,13 @@ class Assembly:
     def proposals(self) -> tuple[bytes, ...]:
         return tuple(s.id for s in self.subjects.values() if s.kind == SubjectKind.PROPOSAL)
 
+    def constitution_amendments(self) -> tuple[bytes, ...]:
+        return tuple(s.id for s in self.subjects.values() if s.kind == SubjectKind.CONSTITUTION)
+
+    def rules_now(self) -> tuple[int, ProcessRules]:
+        """The constitution version and rules in force for the whole log."""
+        return self._rules_at(set(self.log.ids()))
+
     def subject(self, sid: bytes) -> Subject:
         return self.subjects[sid]
 
@@ -321,7 +355,7 @@ class Assembly:
         for rec in reversed(s.history):
             if self.log.is_ancestor(rec.closed_by, mid):
                 return next_stage(rec.stage, rec.event)
-        return Stage.DISCUSSION if s.kind == SubjectKind.PROPOSAL else Stage.MOTION
+        return Stage.DISCUSSION if s.kind in DELIBERATED else Stage.MOTION
 
     def tallies(self, sid: bytes) -> dict[Stage, Count]:
         return {r.stage: r.count for r in self.subjects[sid].history if r.count is not None}
@@ -369,7 +403,7 @@ class Assembly:
 
     def verdict(self, sid: bytes) -> VerdictRecord | None:
         s = self.subjects[sid]
-        if s.kind != SubjectKind.PROPOSAL or s.stage not in FINAL:
+        if s.kind not in DELIBERATED or s.stage not in FINAL:
             return None
         last = s.history[-1]
         if s.stage == Stage.FAILED:
@@ -449,8 +483,9 @@ class Assembly:
             )
         roster = tuple(sorted(self.roster().members.items())) if self._log else ()
         ignored = tuple(sorted((i.message, i.reason) for i in self.ignored))
+        changes = tuple((t, v) for t, v, _ in self.rule_changes)
         evidence = tuple(sorted((e.what, e.author, e.messages) for e in self.evidence))
-        return (tuple(subjects), roster, ignored, evidence)
+        return (tuple(subjects), roster, ignored, evidence, changes)
 
     def state_hash(self) -> bytes:
         return hashlib.sha256(b"caracol/0 assembly\x00" + canonical.encode(self.summary())).digest()
@@ -508,11 +543,15 @@ class Assembly:
     def _new_subject(
         self, env: Envelope, kind: SubjectKind, identity: bytes, stage: Stage
     ) -> Subject | None:
-        electorate = self.membership.at(self.log.causal_past(env.id))
+        past = self.log.causal_past(env.id)
+        electorate = self.membership.at(past)
         if not len(electorate):
             self._ignore(env, "empty electorate")
             return None
+        version, rules = self._rules_at(past)
         s = Subject(
+            rules=rules,
+            version=version,
             id=env.id,
             kind=kind,
             author=identity,
@@ -526,6 +565,30 @@ class Assembly:
         )
         self.subjects[env.id] = s
         return s
+
+    def _rules_at(self, cut: Container[bytes]) -> tuple[int, ProcessRules]:
+        """The constitution version and rules in force in a cut: the last
+        carried amendment (in replay order) whose close is in the cut."""
+        for trigger, version, rules in reversed(self.rule_changes):
+            if trigger in cut:
+                return version, rules
+        return self.version, self.rules
+
+    def _constitution(self, env: Envelope, identity: bytes) -> None:
+        p: ConstitutionAmendment = env.payload  # type: ignore[assignment]
+        if self.body_kind != BodyKind.COLLECTIVE or self.amend_rules is None:
+            self._ignore(env, "the constitution is amended at the Collective level only")
+            return
+        version, rules = self._rules_at(self.log.causal_past(env.id))
+        if p.version != version + 1:
+            self._ignore(env, f"amends version {p.version - 1}, version {version} is in force")
+            return
+        try:
+            self.amend_rules(rules, p.params)
+        except ProtocolError as exc:
+            self._ignore(env, f"parameters rejected: {exc}")
+            return
+        self._new_subject(env, SubjectKind.CONSTITUTION, identity, Stage.DISCUSSION)
 
     def _admit(self, env: Envelope, identity: bytes) -> None:
         p: Admit = env.payload  # type: ignore[assignment]
@@ -597,7 +660,11 @@ class Assembly:
         if s is None or not self.log.is_ancestor(sid, env.id):
             self._ignore(env, "no such subject in the message's causal past", sid)
             return None
-        if kind is not None and s.kind != kind:
+        if (
+            kind is not None
+            and s.kind != kind
+            and not (kind == SubjectKind.PROPOSAL and s.kind in DELIBERATED)
+        ):
             self._ignore(env, f"the subject is a {s.kind.name.lower()}", sid)
             return None
         stage = self.stage_of(sid, env.id)
@@ -726,6 +793,9 @@ class Assembly:
         if res is None:
             return
         s, stage = res
+        if s.kind != SubjectKind.PROPOSAL:
+            self._ignore(env, "only a proposal has a text to amend", s.id)
+            return
         if identity not in self._holders(s, p.category, ROUNDS[stage]):
             self._ignore(env, "only the category's holders propose its amendments", s.id)
             return
@@ -781,7 +851,7 @@ class Assembly:
         s.recall.append(cast)
         if p.choice != Choice.FOR:
             return
-        need = self.rules.needed(self.rules.recall_threshold, len(s.electorate))
+        need = s.rules.needed(s.rules.recall_threshold, len(s.electorate))
         if len({c.identity for c in s.recall if c.value == Choice.FOR}) < need:
             return
         past = self.log.causal_past(env.id) | {env.id}
@@ -817,7 +887,7 @@ class Assembly:
             return
         duration = DURATION[stage]
         if identity == s.facilitator:
-            if env.time < s.opened_time + self.rules.min_duration[duration]:
+            if env.time < s.opened_time + s.rules.min_duration[duration]:
                 self._ignore(env, "facilitator's close before the stage's minimum duration", s.id)
                 return
             self._decide(s, env, ())
@@ -825,12 +895,12 @@ class Assembly:
         if identity not in s.electorate:
             self._ignore(env, "co-signer is not in the subject's electorate", s.id)
             return
-        if env.time < s.opened_time + self.rules.deadline[duration]:
+        if env.time < s.opened_time + s.rules.deadline[duration]:
             self._ignore(env, "co-signed close before the stage's deadline", s.id)
             return
         signed = s.cosigns.setdefault(stage, [])
         signed.append((env.id, identity))
-        need = self.rules.needed(self.rules.cosign_quorum, len(s.electorate))
+        need = s.rules.needed(s.rules.cosign_quorum, len(s.electorate))
         if len({i for _, i in signed}) < need:
             return
         cosigners = sorted({i for m, i in signed if m == env.id or self._before(m, env.id)})
@@ -871,14 +941,18 @@ class Assembly:
         s.stage = next_stage(stage, event)
         s.opened_by = close.id
         s.opened_time = close.time
-        if s.kind != SubjectKind.PROPOSAL and s.stage == Stage.ADOPTED:
+        if s.kind == SubjectKind.CONSTITUTION and s.stage == Stage.CARRIED:
+            assert self.amend_rules is not None  # checked when the subject opened
+            rules = self.amend_rules(s.rules, s.payload.params)
+            self.rule_changes.append((close.id, s.version + 1, rules))
+        if s.kind not in DELIBERATED and s.stage == Stage.ADOPTED:
             self._motion_adopted(s, close, cut)
 
     def _vote_event(self, s: Subject, stage: Stage, count: Count) -> Event:
-        threshold = self.rules.threshold(VOTING[stage])
+        threshold = s.rules.threshold(VOTING[stage])
         if stage == Stage.PLANNING:
             return Event.SUPPORT_HELD if count.share_met(threshold) else Event.SUPPORT_LOST
-        passed = count.passes(threshold, self.rules.quorum)
+        passed = count.passes(threshold, s.rules.quorum)
         if stage == Stage.MINOR_CHECK and not passed:
             major = any(g.counted and g.deal_breaker for g in s.grievances.values())
             return Event.NOT_PASSED_MAJOR_PENDING if major else Event.NOT_PASSED_NO_MAJOR
@@ -945,7 +1019,7 @@ class Assembly:
             a.count = _count_of(latest_votes.values(), len(s.electorate))
             a.status = (
                 "adopted"
-                if a.count.passes(self.rules.amendment_threshold, self.rules.quorum)
+                if a.count.passes(s.rules.amendment_threshold, s.rules.quorum)
                 else "rejected"
             )
         return tuple(sorted(counted, key=lambda c: c.message))
@@ -955,9 +1029,10 @@ class Assembly:
     ) -> None:
         if s.kind == SubjectKind.ADMISSION:
             key = s.payload.member
-            if len(self.membership.at(cut)) >= self.rules.size_cap:
+            cap = self._rules_at(cut)[1].size_cap
+            if len(self.membership.at(cut)) >= cap:
                 s.stage = Stage.REJECTED
-                s.note = f"the body is at its size cap ({self.rules.size_cap})"
+                s.note = f"the body is at its size cap ({cap})"
                 return
             self.membership.add(RosterEvent(close.id, Change.JOIN, key, key, s.id))
         elif s.kind == SubjectKind.REMOVAL:
@@ -1019,4 +1094,5 @@ _HANDLERS: dict[type, Any] = {
     Close: Assembly._close,
     Mandate: Assembly._mandate,
     RecallVote: Assembly._recall,
+    ConstitutionAmendment: Assembly._constitution,
 }

@@ -19,7 +19,7 @@ from typing import Any
 
 from crdt.log import Log
 
-from .assembly import Assembly
+from .assembly import Assembly, RulesAmender
 from .envelope import Envelope, sign
 from .keys import public_key, sign_raw
 from .kinds import (
@@ -66,8 +66,10 @@ class Scenario:
         body_kind: BodyKind = BodyKind.COMMUNITY,
         name: str = "Caracol test community",
         parent: bytes | None = None,
+        amend_rules: RulesAmender | None = None,
     ) -> None:
         self.rules = rules or ProcessRules()
+        self.amend_rules = amend_rules
         self.seeds: dict[str, bytes] = {}
         self.names: dict[bytes, str] = {}
         self.seq: dict[str, int] = {}
@@ -83,7 +85,7 @@ class Scenario:
         )
         self.body = genesis.id
         self.log = Log(self.body)
-        self._live = Assembly(self.body, self.rules).fold(self.log)
+        self._live = self._fresh()
         self._add(genesis)
 
     # --- identities -------------------------------------------------------------
@@ -142,7 +144,10 @@ class Scenario:
 
     def assembly(self) -> Assembly:
         """A fresh fold of the log (independent of later posts)."""
-        return Assembly(self.body, self.rules).fold(self.log)
+        return self._fresh()
+
+    def _fresh(self) -> Assembly:
+        return Assembly(self.body, self.rules, amend_rules=self.amend_rules).fold(self.log)
 
     @property
     def live(self) -> Assembly:
