@@ -226,3 +226,39 @@ def minutes(assembly: Assembly, sid: bytes, names: Mapping[bytes, str] | None = 
             f"closed by {_short(v.close)}"
         )
     return out
+
+
+def body_minutes(assembly: Assembly, names: Mapping[bytes, str] | None = None) -> list[str]:
+    """An overview of the whole body: roster, every subject with its stage and
+    verdict, membership changes, and all evidence of misbehaviour."""
+    a = assembly
+    w = _Writer(a, names or {})
+    g = a.genesis
+    title = g.name if g else "(no genesis yet)"
+    kind = g.body_kind.name.lower() if g else "?"
+    out = [f"# {title} ({kind} {_short(a.body_id)})", ""]
+    roster = a.roster()
+    out.append(f"## Members ({len(roster)})")
+    out.append("")
+    out += [f"- {w.who(identity)}" for identity in roster]
+    out += ["", "## Subjects", ""]
+    for sid, s in a.subjects.items():
+        title_s = getattr(s.payload, "title", None) or s.kind.name.lower()
+        v = a.verdict(sid)
+        verdict = f", verdict {v.outcome.name.lower()}" if v else ""
+        out.append(
+            f"- {_short(sid)} {s.kind.name.lower()} “{title_s}” by {w.who(s.author)}: "
+            f"{s.stage.name.lower()}{verdict}"
+        )
+    out += ["", "## Membership changes", ""]
+    for ev in a.membership.events:
+        out.append(f"- {ev.change.name.lower()} {w.who(ev.identity)} (at {_short(ev.trigger)})")
+    if a.evidence:
+        out += ["", "## Evidence of misbehaviour", ""]
+        for e in a.evidence:
+            out.append(
+                f"- {e.what} by {w.who(e.author)}: {e.note} "
+                f"({', '.join(_short(m) for m in e.messages)})"
+            )
+    out += ["", f"{len(a.ignored)} message(s) ignored by the process (see each subject)."]
+    return out

@@ -44,3 +44,22 @@ def test_minutes_record_everything_that_happened() -> None:
     assert "**Stage now: minor_round**" in text
     # the same log on another node prints the same minutes
     assert minutes(sc.assembly(), p, names) == text.split("\n")
+
+
+def test_body_minutes_give_the_overview() -> None:
+    from protocol.minutes import body_minutes
+
+    sc = Scenario(("ana", "bea", "cruz"))
+    names = {sc.key(n): n for n in ("ana", "bea", "cruz", "fern")}
+    m = sc.admit("ana", "fern")
+    sc.votes(m, yes=["ana", "bea"])
+    sc.close(m)
+    p = sc.to_first_check("bea")
+    sc.votes(p, yes=["ana", "bea", "cruz", "fern"])
+    sc.close(p)
+    sc.close(p)
+    text = "\n".join(body_minutes(sc.assembly(), names))
+    assert "## Members (4)" in text and "- fern" in text
+    assert "proposal “Plant a garden” by bea: carried, verdict passed" in text
+    assert "admission “admission” by ana: adopted" in text
+    assert "- join fern" in text
