@@ -885,6 +885,16 @@ class Assembly:
                 )
             self._ignore(env, "stage already closed", s.id)
             return
+        behind = max(self.log.get(q).time for q in env.parents)
+        if env.time < behind:
+            self.evidence.append(
+                Evidence(
+                    "close claims a time before its past",
+                    env.author,
+                    (env.id,),
+                    f"claims {env.time}, a parent claims {behind}",
+                )
+            )
         duration = DURATION[stage]
         if identity == s.facilitator:
             if env.time < s.opened_time + s.rules.min_duration[duration]:

@@ -325,3 +325,38 @@ def test_concurrent_amendments_from_two_nodes_merge_in_the_text() -> None:
         other.add(env)
     b = Assembly(sc.body, sc.rules).fold(other)
     assert b.text(p) == merged and b.state_hash() == a.state_hash()
+
+
+def test_a_close_claiming_a_time_before_its_past_is_evidence() -> None:
+    sc = Scenario()
+    p = sc.propose("ana")
+    sc.comment("bea", p, "my clock runs fast", time=sc.now + 1000)
+    c = sc.close(p, time=sc.now + 1)  # after the proposal, before the comment it has seen
+    a = sc.assembly()
+    assert a.stage(p) == Stage.TEMPERATURE
+    assert [e.messages for e in a.evidence if e.what.startswith("close claims")] == [(c,)]
+
+
+def test_a_facilitator_cannot_close_before_the_minimum_duration() -> None:
+    rules = ProcessRules(min_duration={k: DAY for k in ProcessRules().min_duration})
+    sc = Scenario(rules=rules)
+    p = sc.propose("ana")
+    early = sc.close(p)
+    assert sc.assembly().stage(p) == Stage.DISCUSSION
+    sc.advance(DAY)
+    sc.close(p)
+    a = sc.assembly()
+    assert a.stage(p) == Stage.TEMPERATURE
+    assert any(i.message == early and "minimum duration" in i.reason for i in a.ignored)
+
+
+def test_a_second_facilitator_close_of_a_stage_is_evidence() -> None:
+    sc = Scenario()
+    p = sc.propose("ana")
+    base = sc.heads()
+    first = sc.close(p, Stage.DISCUSSION, parents=base)
+    second = sc.close(p, Stage.DISCUSSION, parents=base)
+    a = sc.assembly()
+    assert a.stage(p) == Stage.TEMPERATURE
+    (ev,) = [e for e in a.evidence if e.what == "conflicting close"]
+    assert set(ev.messages) == {first, second}
