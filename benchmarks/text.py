@@ -40,7 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def load(path: Path, limit: int = 0) -> tuple[list[tuple[int, int, str]], str, str]:
     opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8") as f:  # type: ignore[operator]
+    with opener(path, "rt", encoding="utf-8") as f:
         doc = json.load(f)
     patches = [(p[0], p[1], p[2]) for t in doc["txns"] for p in t["patches"]]
     if limit:
@@ -66,7 +66,11 @@ def _mid(n: int) -> bytes:
 def crdt_local(
     patches: list[tuple[int, int, str]], start: str
 ) -> tuple[TextDocument, list[tuple[bytes, list[Any]]], float]:
-    """Replay as local edits; returns the document and the messages made."""
+    """Replay as local edits; returns the document and the messages made.
+
+    A burst of typing becomes ONE insert operation carrying the whole run
+    (a signed message cannot name its own id, so it cannot chain per-key
+    operations on itself); each delete is its own message."""
     t = time.perf_counter()
     root = _mid(0)
     doc = TextDocument(root, start)
@@ -75,7 +79,7 @@ def crdt_local(
     burst_end = -1  # visible index right after the current burst
     msg = root
     offset = 0
-    ops: list[Any] = []
+    burst: list[Any] | None = None  # [left, right, text] of the open burst
     for pos, ndel, ins in patches:
         if ndel:
             dels = doc.local_delete(pos, ndel)
@@ -83,13 +87,21 @@ def crdt_local(
             messages.append((_mid(counter), dels))
             burst_end = -1
         if ins:
-            if pos != burst_end or offset + len(ins) > 4096:
+            if burst is None or pos != burst_end or offset + len(ins) > 4096:
                 counter += 1
-                msg, offset, ops = _mid(counter), 0, []
-                messages.append((msg, ops))
-            ops.append(doc.local_insert(pos, ins, msg, offset))
+                msg, offset = _mid(counter), 0
+                op = doc.local_insert(pos, ins, msg, offset)
+                burst = [op[1], op[2], ins]
+                messages.append((msg, [burst]))
+            else:
+                doc.local_insert(pos, ins, msg, offset)
+                burst[2] += ins
             offset += len(ins)
             burst_end = pos + len(ins)
+    messages = [
+        (m, [(0, b[0], b[1], b[2]) if isinstance(b, list) else b for b in ops])
+        for m, ops in messages
+    ]
     return doc, messages, time.perf_counter() - t
 
 

@@ -391,6 +391,11 @@ class TextDocument:
                 self._delete_ids(start, length)
 
     def _check(self, message: bytes, ops: list[tuple[Any, ...]]) -> None:
+        if not ops:
+            raise BadTextOp("a message carries at least one text operation")
+        for i, op in enumerate(ops):
+            if not _well_formed(op):
+                raise BadTextOp(f"text operation {i} is malformed: {op!r:.80}")
         offset = 0
         for op in ops:
             if op[0] == 0:
@@ -496,3 +501,32 @@ class TextDocument:
         if not run.deleted:
             run.deleted = True
             self._touch(run.block, -run.n, 0)
+
+
+def _is_pos(p: object) -> bool:
+    return (
+        type(p) is tuple
+        and len(p) == 2
+        and type(p[0]) is bytes
+        and len(p[0]) == 32
+        and type(p[1]) is int
+        and p[1] >= 0
+    )
+
+
+def _well_formed(op: object) -> bool:
+    """The shape of a text operation (spec/kinds.md), checked before use so
+    malformed input raises BadTextOp, never a TypeError or IndexError."""
+    if type(op) is not tuple or not op or type(op[0]) is not int:
+        return False
+    if op[0] == 0:
+        return (
+            len(op) == 4
+            and (op[1] is None or _is_pos(op[1]))
+            and (op[2] is None or _is_pos(op[2]))
+            and type(op[3]) is str
+            and len(op[3]) > 0
+        )
+    if op[0] == 1:
+        return len(op) == 3 and _is_pos(op[1]) and type(op[2]) is int and op[2] > 0
+    return False
