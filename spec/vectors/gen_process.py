@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from crdt.text import TextDocument
-from protocol.assembly import Assembly
+from protocol.assembly import Assembly, SubjectKind
 from protocol.kinds import Choice
 from protocol.rules import DAY, ProcessRules
 from protocol.testing import Scenario
@@ -75,6 +75,7 @@ def expected(a: Assembly, now: int) -> dict[str, Any]:
                 ],
                 "late": sorted(c.message.hex() for _, c in s.late),
                 "amendments": {x.id.hex(): x.status for x in s.amendments.values()},
+                "text": a.text(sid) if s.kind == SubjectKind.PROPOSAL else None,
                 "verdict": None
                 if v is None
                 else {
@@ -221,6 +222,35 @@ def membership(sc: Scenario) -> None:
     sc.close(r)
 
 
+def concurrent_amendments(sc: Scenario) -> None:
+    text = "Plant trees."
+    p = sc.propose("m0", text=text)
+    sc.close(p)
+    sc.votes(p, yes=TEN[:8], no=TEN[8:])
+    sc.close(p)
+    sc.grievance("m8", p, "species")
+    sc.grievance("m9", p, "species")
+    sc.close(p)
+    base = sc.heads()
+    ops = [TextDocument(p, text).prepare_insert(6, w).op for w in ("oak ", "pine ")]
+    a1 = sc.amend("m8", p, "species", [ops[0]], parents=base)
+    a2 = sc.amend("m9", p, "species", [ops[1]], parents=base)
+    for n in TEN[:6]:
+        sc.amendment_vote(n, a1, Choice.FOR)
+        sc.amendment_vote(n, a2, Choice.FOR if n != "m0" else Choice.AGAINST)
+    sc.close(p)
+
+
+def concurrent_cosigners(sc: Scenario) -> None:
+    p = sc.propose("ana")
+    fac = sc.facilitator(p)
+    others = [n for n in FIVE if n != fac]
+    base = sc.heads()
+    for n in others[:3]:
+        sc.close(p, by=n, parents=base)
+    sc.close(p, by=others[3])
+
+
 CASES: list[tuple[str, str, tuple[str, ...], ProcessRules, Callable[[Scenario], None]]] = [
     (
         "first-check-passes",
@@ -282,6 +312,20 @@ CASES: list[tuple[str, str, tuple[str, ...], ProcessRules, Callable[[Scenario], 
         late_equivocating_and_outsider,
     ),
     ("membership", "admission, leaving, rotation, removal", FIVE, ProcessRules(), membership),
+    (
+        "concurrent-amendments",
+        "two amendments edit one place concurrently; both adopted",
+        TEN,
+        ProcessRules(),
+        concurrent_amendments,
+    ),
+    (
+        "concurrent-cosigners",
+        "three concurrent co-signatures; the close that sees them closes",
+        FIVE,
+        ProcessRules(deadline={k: 0 for k in ProcessRules().deadline}),
+        concurrent_cosigners,
+    ),
 ]
 
 
