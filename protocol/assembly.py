@@ -37,9 +37,7 @@ the same ``state_hash()``.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Container, Iterable
-from dataclasses import dataclass, field
-from enum import IntEnum
+from collections.abc import Container, Iterable
 from typing import Any
 
 from crdt.errors import CrdtError
@@ -73,169 +71,48 @@ from .kinds import (
     RotateKey,
     Vote,
 )
+from .process_records import (
+    DELIBERATED,
+    AmendmentRecord,
+    Cast,
+    Evidence,
+    GrievanceRecord,
+    Ignored,
+    MandateView,
+    RulesAmender,
+    StageRecord,
+    Subject,
+    SubjectKind,
+    VerdictRecord,
+    count_of,
+    count_tuple,
+    latest_casts,
+    passing_casts,
+)
 from .roster import Change, MembershipHistory, Roster, RosterEvent, rotation_proof_valid
 from .rotation import facilitator
+from .rounds import GrievanceRounds
 from .rules import Count, ProcessRules
 from .stages import ACCEPTS, DURATION, FINAL, ROUNDS, VOTING, Event, Stage, next_stage
 
-
-class SubjectKind(IntEnum):
-    PROPOSAL = 1
-    ADMISSION = 2
-    REMOVAL = 3
-    MANDATE = 4
-    CONSTITUTION = 5
-    """A CONSTITUTION_AMENDMENT (Collective bodies): the proposal process,
-    with no text document; carried, it changes the rules of later subjects."""
-
-
-DELIBERATED = frozenset({SubjectKind.PROPOSAL, SubjectKind.CONSTITUTION})
-"""Subjects that go through the full proposal process (not motions)."""
-
-RulesAmender = Callable[[ProcessRules, tuple[tuple[int, int, int], ...]], ProcessRules]
-"""Applies a CONSTITUTION_AMENDMENT's parameters to the rules in force
-(``protocol.constitution`` provides it); raises ``ProtocolError`` for
-parameters it rejects."""
+__all__ = [
+    "DELIBERATED",
+    "AmendmentRecord",
+    "Assembly",
+    "Cast",
+    "Evidence",
+    "GrievanceRecord",
+    "Ignored",
+    "MandateView",
+    "RulesAmender",
+    "StageRecord",
+    "Subject",
+    "SubjectKind",
+    "VerdictRecord",
+]
 
 
-@dataclass(frozen=True, slots=True)
-class Ignored:
-    """A message the process did not act on, and why (shown in the minutes)."""
-
-    message: bytes
-    kind: int
-    author: bytes
-    reason: str
-    subject: bytes | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Evidence:
-    """Proof of misbehaviour, derived from the log."""
-
-    what: str
-    author: bytes
-    messages: tuple[bytes, ...]
-    note: str
-
-
-@dataclass(frozen=True, slots=True)
-class Cast:
-    """One vote-like message (VOTE, AMENDMENT_VOTE, RECALL_VOTE, DELEGATE_ELECT,
-    AGREEMENT) with the identity it counts for."""
-
-    message: bytes
-    identity: bytes
-    seq: int
-    time: int
-    value: Any
-    target: bytes | str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class StageRecord:
-    """A closed stage: how it closed and what was counted."""
-
-    stage: Stage
-    opened_by: bytes
-    closed_by: bytes
-    closer: bytes
-    cosigners: tuple[bytes, ...]
-    event: Event
-    count: Count | None
-    counted: tuple[Cast, ...]
-
-
-@dataclass(slots=True)
-class GrievanceRecord:
-    id: bytes
-    identity: bytes
-    category: str
-    deal_breaker: bool
-    text: str
-    time: int
-    counted: bool = False
-    agree: int = 0
-    disagree: int = 0
-
-
-@dataclass(slots=True)
-class AmendmentRecord:
-    id: bytes
-    identity: bytes
-    stage: Stage
-    category: str
-    rationale: str
-    ops: tuple[tuple[Any, ...], ...]
-    votes: list[Cast] = field(default_factory=list)
-    status: str = "open"
-    """open | adopted | rejected | late"""
-    count: Count | None = None
-
-
-@dataclass(slots=True)
-class Subject:
-    """A proposal, a membership motion or a mandate, as the fold sees it."""
-
-    id: bytes
-    kind: SubjectKind
-    author: bytes
-    time: int
-    electorate: Roster
-    facilitator: bytes
-    stage: Stage
-    payload: Any
-    opened_by: bytes
-    opened_time: int
-    rules: ProcessRules
-    version: int
-    history: list[StageRecord] = field(default_factory=list)
-    casts: dict[Stage, list[Cast]] = field(default_factory=dict)
-    late: list[tuple[Stage, Cast]] = field(default_factory=list)
-    cosigns: dict[Stage, list[tuple[bytes, bytes]]] = field(default_factory=dict)
-    comments: list[tuple[Stage, bytes, bytes, str, int]] = field(default_factory=list)
-    grievances: dict[bytes, GrievanceRecord] = field(default_factory=dict)
-    elects: dict[Stage, list[Cast]] = field(default_factory=dict)
-    pleas: list[tuple[Stage, bytes, bytes, str, str]] = field(default_factory=list)
-    agreements: list[Cast] = field(default_factory=list)
-    amendments: dict[bytes, AmendmentRecord] = field(default_factory=dict)
-    delegates: dict[tuple[str, bool], bytes] = field(default_factory=dict)
-    against: frozenset[bytes] = frozenset()
-    note: str = ""
-    # mandates only
-    recall: list[Cast] = field(default_factory=list)
-    recalled_by: bytes | None = None
-
-    @property
-    def closes(self) -> list[tuple[Stage, bytes]]:
-        return [(r.stage, r.closed_by) for r in self.history]
-
-
-@dataclass(frozen=True, slots=True)
-class MandateView:
-    id: bytes
-    resolution: bytes
-    delegate: bytes
-    scope: str
-    expires: int
-    status: str
-    """nominated | rejected | active | expired | recalled"""
-    recalled_by: bytes | None
-
-
-@dataclass(frozen=True, slots=True)
-class VerdictRecord:
-    """The Community verdict on a proposal, once its process has ended."""
-
-    proposal: bytes
-    outcome: Outcome
-    close: bytes
-    deciding_stage: Stage
-    count: Count
-    electorate: int
-
-
-class Assembly:
+class Assembly(GrievanceRounds):
     """The fold of one body's log (see the module docstring)."""
 
     def __init__(
@@ -465,7 +342,7 @@ class Assembly:
                             int(r.stage),
                             r.closed_by,
                             int(r.event),
-                            _count(r.count),
+                            count_tuple(r.count),
                             tuple(c.message for c in r.counted),
                         )
                         for r in s.history
@@ -477,7 +354,11 @@ class Assembly:
                         )
                     ),
                     tuple(sorted((k[0], k[1], v) for k, v in s.delegates.items())),
-                    tuple(sorted((a.id, a.status, _count(a.count)) for a in s.amendments.values())),
+                    tuple(
+                        sorted(
+                            (a.id, a.status, count_tuple(a.count)) for a in s.amendments.values()
+                        )
+                    ),
                     s.recalled_by or b"",
                 )
             )
@@ -708,126 +589,6 @@ class Assembly:
             s, stage = res
             s.comments.append((stage, env.id, identity, p.text, int(p.stance)))
 
-    def _grievance(self, env: Envelope, identity: bytes) -> None:
-        p: Grievance = env.payload  # type: ignore[assignment]
-        res = self._staged(env, p.proposal, SubjectKind.PROPOSAL)
-        if res is None:
-            return
-        s, _ = res
-        if identity not in s.against:
-            self._ignore(env, "only members whose counted vote was against file grievances", s.id)
-            return
-        s.grievances[env.id] = GrievanceRecord(
-            env.id, identity, p.category, p.deal_breaker, p.text, env.time
-        )
-        self._grievance_owner[env.id] = s.id
-        if s.stage != Stage.CONCERNS:
-            s.late.append((Stage.CONCERNS, Cast(env.id, identity, env.seq, env.time, None)))
-
-    def _round(self, env: Envelope, sid: bytes) -> tuple[Subject, Stage] | None:
-        res = self._staged(env, sid, SubjectKind.PROPOSAL)
-        if res is None:
-            return None
-        if res[1] not in ROUNDS:
-            self._ignore(env, "not in a grievance round", sid)
-            return None
-        return res
-
-    def _holders(self, s: Subject, category: str, deal_breaker: bool) -> frozenset[bytes]:
-        return frozenset(
-            g.identity
-            for g in s.grievances.values()
-            if g.counted and g.category == category and g.deal_breaker == deal_breaker
-        )
-
-    def _delegate_elect(self, env: Envelope, identity: bytes) -> None:
-        p: DelegateElect = env.payload  # type: ignore[assignment]
-        res = self._round(env, p.proposal)
-        if res is None:
-            return
-        s, stage = res
-        holders = self._holders(s, p.category, ROUNDS[stage])
-        if identity not in holders:
-            self._ignore(env, "only the category's holders elect its delegate", s.id)
-            return
-        candidate = s.electorate.identity_of(p.candidate)
-        if candidate not in holders:
-            self._ignore(env, "the candidate does not hold a grievance in the category", s.id)
-            return
-        cast = Cast(env.id, identity, env.seq, env.time, candidate, p.category)
-        self._record_staged(s, stage, cast, s.elects)
-
-    def _plea(self, env: Envelope, identity: bytes) -> None:
-        p: Plea = env.payload  # type: ignore[assignment]
-        res = self._round(env, p.proposal)
-        if res is not None:
-            s, stage = res
-            s.pleas.append((stage, env.id, identity, p.category, p.text))
-
-    def _agreement(self, env: Envelope, identity: bytes) -> None:
-        p: Agreement = env.payload  # type: ignore[assignment]
-        sid = self._grievance_owner.get(p.grievance)
-        if sid is None:
-            self._ignore(env, "unknown grievance", p.grievance)
-            return
-        res = self._round(env, sid)
-        if res is None:
-            return
-        s, stage = res
-        g = s.grievances[p.grievance]
-        if not g.counted or g.deal_breaker != ROUNDS[stage]:
-            self._ignore(env, "the grievance is not treated in this round", s.id)
-            return
-        if identity not in s.electorate:
-            self._ignore(env, "not in the proposal's electorate", s.id)
-            return
-        cast = Cast(env.id, identity, env.seq, env.time, p.agree, p.grievance)
-        if s.stage != stage:
-            s.late.append((stage, cast))
-        else:
-            s.agreements.append(cast)
-
-    def _amendment(self, env: Envelope, identity: bytes) -> None:
-        p: Amendment = env.payload  # type: ignore[assignment]
-        res = self._round(env, p.proposal)
-        if res is None:
-            return
-        s, stage = res
-        if s.kind != SubjectKind.PROPOSAL:
-            self._ignore(env, "only a proposal has a text to amend", s.id)
-            return
-        if identity not in self._holders(s, p.category, ROUNDS[stage]):
-            self._ignore(env, "only the category's holders propose its amendments", s.id)
-            return
-        rec = AmendmentRecord(env.id, identity, stage, p.category, p.rationale, p.ops)
-        if s.stage != stage:
-            rec.status = "late"
-        s.amendments[env.id] = rec
-        self._amendment_owner[env.id] = s.id
-
-    def _amendment_vote(self, env: Envelope, identity: bytes) -> None:
-        p: AmendmentVote = env.payload  # type: ignore[assignment]
-        sid = self._amendment_owner.get(p.amendment)
-        if sid is None:
-            self._ignore(env, "unknown amendment", p.amendment)
-            return
-        res = self._round(env, sid)
-        if res is None:
-            return
-        s, stage = res
-        a = s.amendments[p.amendment]
-        if a.stage != stage:
-            self._ignore(env, "the amendment belongs to another round", s.id)
-            return
-        if identity not in s.electorate:
-            self._ignore(env, "not in the proposal's electorate", s.id)
-            return
-        cast = Cast(env.id, identity, env.seq, env.time, p.choice, p.amendment)
-        if a.status != "open" or s.stage != stage:
-            s.late.append((stage, cast))
-        else:
-            a.votes.append(cast)
-
     def _recall(self, env: Envelope, identity: bytes) -> None:
         p: RecallVote = env.payload  # type: ignore[assignment]
         s = self.subjects.get(p.mandate)
@@ -855,7 +616,7 @@ class Assembly:
         if len({c.identity for c in s.recall if c.value == Choice.FOR}) < need:
             return
         past = self.log.causal_past(env.id) | {env.id}
-        latest = _latest(c for c in s.recall if c.message in past)
+        latest = latest_casts(c for c in s.recall if c.message in past)
         if sum(1 for c in latest.values() if c.value == Choice.FOR) >= need:
             s.recalled_by = env.id
 
@@ -924,15 +685,15 @@ class Assembly:
         counted: tuple[Cast, ...] = ()
         if stage in VOTING:
             casts = s.casts.get(stage, [])
-            latest = _latest(c for c in casts if c.message in cut)
+            latest = latest_casts(c for c in casts if c.message in cut)
             counted = tuple(latest[i] for i in sorted(latest))
             s.late.extend((stage, c) for c in casts if c.message not in cut)
             if stage == Stage.PLANNING:
-                base = _latest(_passing_casts(s))
+                base = latest_casts(passing_casts(s))
                 base.update(latest)
-                count = _count_of(base.values(), len(s.electorate))
+                count = count_of(base.values(), len(s.electorate))
             else:
-                count = _count_of(counted, len(s.electorate))
+                count = count_of(counted, len(s.electorate))
             event = self._vote_event(s, stage, count)
             if stage == Stage.TEMPERATURE:
                 s.against = frozenset(c.identity for c in counted if c.value == Choice.AGAINST)
@@ -968,72 +729,6 @@ class Assembly:
             return Event.NOT_PASSED_MAJOR_PENDING if major else Event.NOT_PASSED_NO_MAJOR
         return Event.PASSED if passed else Event.NOT_PASSED
 
-    def _close_concerns(self, s: Subject, cut: set[bytes] | frozenset[bytes]) -> Event:
-        for g in s.grievances.values():
-            if g.id in cut:
-                g.counted = True
-            else:
-                s.late.append((Stage.CONCERNS, Cast(g.id, g.identity, 0, g.time, None)))
-        counted = [g for g in s.grievances.values() if g.counted]
-        if any(not g.deal_breaker for g in counted):
-            return Event.MINOR_GRIEVANCES
-        if counted:
-            return Event.ONLY_MAJOR_GRIEVANCES
-        return Event.NO_GRIEVANCES
-
-    def _close_round(
-        self, s: Subject, stage: Stage, cut: set[bytes] | frozenset[bytes]
-    ) -> tuple[Cast, ...]:
-        """Elect delegates, count agreements, decide amendments; returns the
-        counted casts (each identity's latest per category, grievance and
-        amendment)."""
-        deal_breaker = ROUNDS[stage]
-        counted: list[Cast] = []
-        elects = s.elects.get(stage, [])
-        s.late.extend((stage, c) for c in elects if c.message not in cut)
-        by_category: dict[str, list[Cast]] = {}
-        for c in elects:
-            if c.message in cut:
-                by_category.setdefault(str(c.target), []).append(c)
-        for category, casts in sorted(by_category.items()):
-            votes: dict[bytes, int] = {}
-            for c in _latest(casts).values():
-                counted.append(c)
-                votes[c.value] = votes.get(c.value, 0) + 1
-            # most votes wins; ties go to the smallest identity (as bytes)
-            winner = min(votes, key=lambda k: (-votes[k], k))
-            s.delegates[(category, deal_breaker)] = winner
-        for cast in s.agreements:
-            if cast.message not in cut:
-                s.late.append((stage, cast))
-        agreements = [c for c in s.agreements if c.message in cut]
-        s.agreements = [c for c in s.agreements if c.message not in cut]
-        by_grievance: dict[bytes | str | None, list[Cast]] = {}
-        for c in agreements:
-            by_grievance.setdefault(c.target, []).append(c)
-        for gid, casts in by_grievance.items():
-            g = s.grievances[gid]  # type: ignore[index]
-            latest = _latest(casts).values()
-            counted.extend(latest)
-            g.agree = sum(1 for c in latest if c.value)
-            g.disagree = sum(1 for c in latest if not c.value)
-        for a in s.amendments.values():
-            if a.stage != stage or a.status != "open":
-                continue
-            if a.id not in cut:
-                a.status = "late"
-                continue
-            s.late.extend((stage, c) for c in a.votes if c.message not in cut)
-            latest_votes = _latest(c for c in a.votes if c.message in cut)
-            counted.extend(latest_votes.values())
-            a.count = _count_of(latest_votes.values(), len(s.electorate))
-            a.status = (
-                "adopted"
-                if a.count.passes(s.rules.amendment_threshold, s.rules.quorum)
-                else "rejected"
-            )
-        return tuple(sorted(counted, key=lambda c: c.message))
-
     def _motion_adopted(
         self, s: Subject, close: Envelope, cut: set[bytes] | frozenset[bytes]
     ) -> None:
@@ -1051,41 +746,6 @@ class Assembly:
                 self.membership.add(
                     RosterEvent(close.id, Change.LEAVE, identity, s.payload.member, s.id)
                 )
-
-
-def _latest(casts: Iterable[Cast]) -> dict[bytes, Cast]:
-    """Each identity's latest cast (highest seq, then id) per target."""
-    out: dict[bytes, Cast] = {}
-    for c in casts:
-        cur = out.get(c.identity)
-        if cur is None or (c.seq, c.message) > (cur.seq, cur.message):
-            out[c.identity] = c
-    return out
-
-
-def _count_of(casts: Iterable[Cast], electorate: int) -> Count:
-    f = a = x = 0
-    for c in casts:
-        if c.value == Choice.FOR:
-            f += 1
-        elif c.value == Choice.AGAINST:
-            a += 1
-        else:
-            x += 1
-    return Count(f, a, x, electorate)
-
-
-def _count(c: Count | None) -> tuple[int, ...]:
-    if c is None:
-        return ()
-    return (c.votes_for, c.votes_against, c.abstentions, c.electorate)
-
-
-def _passing_casts(s: Subject) -> tuple[Cast, ...]:
-    for rec in reversed(s.history):
-        if rec.event == Event.PASSED:
-            return rec.counted
-    return ()
 
 
 _HANDLERS: dict[type, Any] = {
