@@ -581,6 +581,19 @@ class Assembly(GrievanceRounds):
             return
         cast = Cast(env.id, identity, env.seq, env.time, p.choice)
         self._record_staged(s, stage, cast, s.casts)
+        if stage == Stage.PLANNING == s.stage and p.choice != Choice.FOR:
+            self._contest(s, env)
+
+    def _contest(self, s: Subject, vote: Envelope) -> None:
+        """Contention: the resolution is tabled at once by the first planning
+        vote whose causal past (with itself) holds support below the
+        contention threshold (spec/process.md §7.7)."""
+        cut = self.log.causal_past(vote.id) | {vote.id}
+        support = latest_casts(passing_casts(s))
+        support.update(latest_casts(c for c in s.casts[Stage.PLANNING] if c.message in cut))
+        count = count_of(support.values(), len(s.electorate))
+        if not count.share_met(s.rules.contention_threshold):
+            self._decide(s, vote, ())
 
     def _comment(self, env: Envelope, identity: bytes) -> None:
         p: Comment = env.payload  # type: ignore[assignment]

@@ -165,11 +165,12 @@ def minutes(assembly: Assembly, sid: bytes, names: Mapping[bytes, str] | None = 
         out.append(f"- {utc(env.time)} [{stage}] {w.who(env.author)} {w.describe(env)}{note}")
         rec = closes.get(env.id)
         if rec is not None:
-            how = (
-                f"co-signed by {', '.join(w.who(c) for c in rec.cosigners)}"
-                if rec.cosigners
-                else "by the facilitator"
-            )
+            if rec.cosigners:
+                how = f"co-signed by {', '.join(w.who(c) for c in rec.cosigners)}"
+            elif env.kind == Kind.VOTE:
+                how = "by this vote (support fell below the contention threshold)"
+            else:
+                how = "by the facilitator"
             line = f"  - **stage {rec.stage.name.lower()} closed** {how}: {rec.event.name.lower()}"
             if rec.count is not None:
                 c = rec.count

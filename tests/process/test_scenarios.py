@@ -141,10 +141,14 @@ def test_tabled_when_support_falls_below_half_in_planning() -> None:
     sc.votes(p, yes=TEN)
     sc.close(p)
     assert sc.assembly().stage(p) == Stage.PLANNING
-    sc.votes(p, no=TEN[:6])  # six change their minds
-    sc.close(p)
+    *_, fifth, sixth = sc.votes(p, no=TEN[:6])  # six change their minds
     a = sc.assembly()
-    assert a.stage(p) == Stage.TABLED
+    assert a.stage(p) == Stage.TABLED  # at once, without a close
+    assert a.subject(p).history[-1].closed_by == sixth
+    assert a.stage_of(p, fifth) == Stage.PLANNING
+    later = sc.close(p)
+    a = sc.assembly()
+    assert any(i.message == later and "stage tabled" in i.reason for i in a.ignored)
     v = a.verdict(p)
     assert v is not None and v.outcome == Outcome.TABLED
     assert (v.count.votes_for, v.count.votes_against) == (4, 6)
