@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crdt.log import Log
-from protocol.assembly import Assembly
+from protocol.assembly import Assembly, SubjectKind
 from protocol.envelope import Envelope
 from protocol.kinds import Choice
 from protocol.rules import ProcessRules
@@ -40,7 +40,18 @@ def random_log(rng: random.Random, steps: int) -> Scenario:
         if not live:
             proposals.append(sc.propose(who))
             continue
-        p = rng.choice(live)
+        p = rng.choice(live + list(a.subjects))  # proposals, motions, mandates
+        carried = [x for x in live if a.stage(x) == Stage.CARRIED]
+        if carried and roll > 0.97:
+            sc.mandate(who, rng.choice(carried), rng.choice(NAMES), sc.now + 50, **kw)
+            continue
+        if roll > 0.95:
+            sc.admit(who, f"new{rng.randint(0, 2)}", **kw)
+            continue
+        mandates = [m for m, s in a.subjects.items() if s.kind == SubjectKind.MANDATE]
+        if mandates and roll > 0.93:
+            sc.recall(who, rng.choice(mandates), rng.choice(list(Choice)), **kw)
+            continue
         stage = a.stage(p)
         if roll < 0.45:
             sc.vote(who, p, rng.choice(list(Choice)), **kw)
@@ -56,7 +67,7 @@ def random_log(rng: random.Random, steps: int) -> Scenario:
         elif roll < 0.85:
             sc.advance(rng.randint(0, 8))
             sc.comment(who, p, "hm", **kw)
-        elif roll < 0.9 and len(proposals) < 3:
+        elif roll < 0.9 and len(proposals) < 3 and a.subject(p).kind == SubjectKind.PROPOSAL:
             new = sc.propose(who, **kw)
             if new in sc.assembly().subjects:  # not an equivocation
                 proposals.append(new)
