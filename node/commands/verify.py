@@ -1,0 +1,100 @@
+"""``caracol verify LOGFILE``: re-derive every verdict in an exported log and
+report any VERDICT message that does not follow from it.
+
+A log file is the canonical array ``[0, body id, [message, ...]]`` (the
+same form as a verdict's full proof, spec/federation.md); every message is
+verified, the log rebuilt, the assembly folded, and each VERDICT message
+compared with the verdict the fold derives for its proposal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from crdt.log import Log
+from protocol import envelope
+from protocol.assembly import Assembly
+from protocol.errors import ProtocolError
+from protocol.kinds import Kind, Verdict
+from protocol.verdict import FullProof
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("logfile", type=Path)
+
+
+def check(data: bytes) -> tuple[list[str], list[str]]:
+    """(report lines, problems) for a log file's bytes."""
+    proof = FullProof.decode_untrusted(data)
+    lines: list[str] = []
+    problems: list[str] = []
+    log = Log(proof.community)
+    for i, raw in enumerate(proof.messages):
+        try:
+            env = envelope.open_untrusted(raw, None if i == 0 else proof.community)
+        except ProtocolError as exc:
+            problems.append(f"message {i}: {exc.code}: {exc}")
+            continue
+        log.add(env)
+    if log.pending_ids():
+        problems.append(
+            f"{len(log.pending_ids())} messages lack their parents (the log is incomplete)"
+        )
+    assembly = Assembly(proof.community).fold(log)
+    derived = assembly.verdicts()
+    lines.append(
+        f"body {proof.community.hex()}: {len(log)} messages, {len(derived)} verdicts derived"
+    )
+    for sid, v in derived.items():
+        c = v.count
+        lines.append(
+            f"  proposal {sid.hex()[:16]}…: {v.outcome.name.lower()} "
+            f"({c.votes_for} for, {c.votes_against} against, {c.abstentions} abstaining, {v.electorate} members)"
+        )
+    for env in log.envelopes():
+        if env.kind != Kind.VERDICT:
+            continue
+        claim = env.payload
+        assert isinstance(claim, Verdict)
+        v = derived.get(claim.proposal)
+        where = f"VERDICT {env.id.hex()[:16]}… on {claim.proposal.hex()[:16]}…"
+        if v is None:
+            problems.append(f"{where}: the log holds no finished decision on that proposal")
+            continue
+        want = (
+            v.close,
+            v.outcome,
+            v.count.votes_for,
+            v.count.votes_against,
+            v.count.abstentions,
+            v.electorate,
+        )
+        got = (
+            claim.close,
+            claim.outcome,
+            claim.votes_for,
+            claim.votes_against,
+            claim.abstentions,
+            claim.members,
+        )
+        if want != got:
+            problems.append(f"{where}: claims {got[1:]} but the log gives {want[1:]}")
+        else:
+            lines.append(f"  {where}: follows from the log")
+    return lines, problems
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        lines, problems = check(args.logfile.read_bytes())
+    except (OSError, ProtocolError) as exc:
+        print(f"caracol verify: {exc}", file=sys.stderr)
+        return 2
+    for line in lines:
+        print(line)
+    for p in problems:
+        print(f"PROBLEM {p}")
+    print("ok" if not problems else f"{len(problems)} problems")
+    return 0 if not problems else 1
