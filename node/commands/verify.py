@@ -51,7 +51,8 @@ def check(data: bytes) -> tuple[list[str], list[str]]:
         c = v.count
         lines.append(
             f"  proposal {sid.hex()[:16]}…: {v.outcome.name.lower()} "
-            f"({c.votes_for} for, {c.votes_against} against, {c.abstentions} abstaining, {v.electorate} members)"
+            f"({c.votes_for} for, {c.votes_against} against, "
+            f"{c.abstentions} abstaining, {v.electorate} members)"
         )
     for env in log.envelopes():
         if env.kind != Kind.VERDICT:
