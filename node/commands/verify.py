@@ -59,18 +59,18 @@ def check(data: bytes) -> tuple[list[str], list[str]]:
             continue
         claim = env.payload
         assert isinstance(claim, Verdict)
-        v = derived.get(claim.proposal)
+        found = derived.get(claim.proposal)
         where = f"VERDICT {env.id.hex()[:16]}… on {claim.proposal.hex()[:16]}…"
-        if v is None:
+        if found is None:
             problems.append(f"{where}: the log holds no finished decision on that proposal")
             continue
         want = (
-            v.close,
-            v.outcome,
-            v.count.votes_for,
-            v.count.votes_against,
-            v.count.abstentions,
-            v.electorate,
+            found.close,
+            found.outcome,
+            found.count.votes_for,
+            found.count.votes_against,
+            found.count.abstentions,
+            found.electorate,
         )
         got = (
             claim.close,
