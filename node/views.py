@@ -16,7 +16,10 @@ from typing import Any
 from aiohttp import web
 
 from protocol.assembly import Assembly
+from protocol.federation import Federation
+from protocol.kinds import Genesis
 from protocol.minutes import minutes
+from protocol.verdict import community_verdict
 
 from .ingest import Ingest
 
@@ -57,16 +60,11 @@ class ProcessViews:
             web.get(f"{b}/mandates", self.mandates),
             web.get(f"{b}/verdicts", self.verdicts),
             web.get(f"{b}/evidence", self.evidence),
+            web.get(f"{b}/federation/{{resolution}}", self.federation),
         ]
 
     def assembly(self, request: web.Request) -> Assembly:
-        body = self._body(request)
-        key = (len(body.log), body.log.heads())
-        cached = self._cache.get(body.id)
-        if cached is None or cached[0] != key:
-            cached = (key, Assembly(body.id).fold(body.log))
-            self._cache[body.id] = cached
-        return cached[1]
+        return self.fold_body(self._body(request))
 
     async def proposals(self, request: web.Request) -> web.Response:
         a = self.assembly(request)
@@ -142,3 +140,52 @@ class ProcessViews:
     async def evidence(self, request: web.Request) -> web.Response:
         a = self.assembly(request)
         return web.json_response({"evidence": plain(a.evidence), "ignored": plain(a.ignored)})
+
+    def fold_body(self, body: Any) -> Assembly:
+        key = (len(body.log), body.log.heads())
+        cached = self._cache.get(body.id)
+        if cached is None or cached[0] != key:
+            cached = (key, Assembly(body.id).fold(body.log))
+            self._cache[body.id] = cached
+        return cached[1]
+
+    async def federation(self, request: web.Request) -> web.Response:
+        """A higher body's resolution, combined from the verdicts of the
+        member bodies this node holds (replicated by gossip, or imported from
+        relayed proofs): each is re-derived from that body's own log."""
+        higher = self._body(request)
+        try:
+            resolution = bytes.fromhex(request.match_info["resolution"])
+        except ValueError:
+            return web.json_response(
+                {"error": "bad_request", "reason": "resolution is not hex"}, status=400
+            )
+        children = [
+            b
+            for b in self.ingest.bodies.values()
+            if isinstance((g := b.log.get(b.id).payload), Genesis) and g.parent == higher.id
+        ]
+        fed = Federation(higher.id, resolution, frozenset(b.id for b in children))
+        verdicts = []
+        for child in children:
+            v = community_verdict(self.fold_body(child), higher.id, resolution)
+            if v is not None:
+                fed.proven[child.id] = v
+            verdicts.append(
+                {
+                    "body": child.id.hex(),
+                    "name": child.log.get(child.id).payload.name,  # type: ignore[attr-defined]
+                    "verdict": None if v is None else plain(v),
+                }
+            )
+        combined = fed.combine()
+        return web.json_response(
+            {
+                "resolution": resolution.hex(),
+                "standing": combined.standing.value,
+                "count": plain(combined.count),
+                "decided": combined.decided,
+                "members": combined.members,
+                "communities": verdicts,
+            }
+        )

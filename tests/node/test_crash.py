@@ -14,12 +14,12 @@ import time
 import urllib.request
 from pathlib import Path
 
+from test_cli import free_port, wait_up
+
 from crdt.sim import make_genesis, seed_for
 from node.config import Config, render
 from node.store import Store
 from protocol import envelope, kinds
-
-from test_cli import free_port, wait_up
 
 MEMBERS = [seed_for(f"crash{i}") for i in range(3)]
 GENESIS = make_genesis(MEMBERS)
@@ -33,7 +33,12 @@ def chain(n: int) -> list[envelope.Envelope]:
         who = i % 3
         seq = i // 3 + (2 if who == 0 else 1)
         e = envelope.sign(
-            MEMBERS[who], BODY, kinds.Comment(BODY, None, kinds.Stance.NEUTRAL, f"c{i}"), parents=[parent], seq=seq, time=i
+            MEMBERS[who],
+            BODY,
+            kinds.Comment(BODY, None, kinds.Stance.NEUTRAL, f"c{i}"),
+            parents=[parent],
+            seq=seq,
+            time=i,
         )
         out.append(e)
         parent = e.id
@@ -67,14 +72,19 @@ def test_sigkill_during_ingest_loses_nothing_acknowledged(tmp_path: Path) -> Non
     for _round in range(5):
         log = open(tmp_path / "node.log", "ab")  # noqa: SIM115
         proc = subprocess.Popen(
-            [sys.executable, "-m", "node", "run", "--config", "n.toml"], cwd=tmp_path, stdout=log, stderr=log,
+            [sys.executable, "-m", "node", "run", "--config", "n.toml"],
+            cwd=tmp_path,
+            stdout=log,
+            stderr=log,
             env={**os.environ},
         )
         log.close()
         try:
             wait_up(url)
             stop_at = time.monotonic() + rng.uniform(0.2, 0.8)
-            killer = threading.Timer(max(0.0, stop_at - time.monotonic()), proc.send_signal, (signal.SIGKILL,))
+            killer = threading.Timer(
+                max(0.0, stop_at - time.monotonic()), proc.send_signal, (signal.SIGKILL,)
+            )
             killer.start()
             try:
                 while next_i < len(msgs):
