@@ -1,8 +1,8 @@
 """``caracol key`` as a member uses it (spec/keys.md): create a keystore,
 show its key without the passphrase, unlock it, check a key text.
 
-The last tests are known bugs (strict xfail): operating-system errors
-escape as tracebacks instead of a one-line "caracol key: ..." message.
+Operating-system errors (a missing folder, a directory given as the
+keystore) are one-line "caracol key: ..." messages, never tracebacks.
 """
 
 from __future__ import annotations
@@ -74,21 +74,11 @@ def test_a_mistyped_key_text_is_named(tmp_path: Path) -> None:
     assert "checksum mismatch: a character is mistyped" in r.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug in node/keyfile.py: os.open's FileNotFoundError escapes `caracol key new` "
-    "as a traceback when the keystore's directory does not exist",
-)
 def test_new_in_a_missing_directory_is_a_clear_error(tmp_path: Path) -> None:
     r = caracol_key("new", "--keystore", "no/such/dir/k", cwd=tmp_path)
     assert r.returncode == 1 and "Traceback" not in r.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug in node/keyfile.py: a directory given as --keystore passes the permission "
-    "check when its mode is 0700, then IsADirectoryError escapes as a traceback",
-)
 def test_show_on_a_directory_is_a_clear_error(tmp_path: Path) -> None:
     d = tmp_path / "keys"
     d.mkdir(mode=0o700)
