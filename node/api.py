@@ -25,6 +25,7 @@ from aiohttp import WSMsgType, web
 
 from protocol.envelope import Envelope, fields_of
 from protocol.errors import ProtocolError
+from protocol.verdict import FullProof, verify_full_proof
 
 from .ingest import Ingest, Outcome, Status, UnknownBody
 from .views import ProcessViews
@@ -78,6 +79,7 @@ class MemberApi:
             web.get(f"{p}/node", self.get_node),
             web.get(f"{p}/bodies", self.list_bodies),
             web.post(f"{p}/bodies", self.post_body),
+            web.post(f"{p}/proofs", self.post_proof),
             web.get(f"{p}/bodies/{{body}}/authors/{{key}}", self.get_author),
             web.get(f"{p}/bodies/{{body}}", self.get_body),
             web.get(f"{p}/bodies/{{body}}/messages", self.list_messages),
@@ -118,6 +120,38 @@ class MemberApi:
         if self.on_new_body is not None:
             self.on_new_body(genesis.body)
         return web.json_response({"id": genesis.body.hex()}, status=201)
+
+    async def post_proof(self, request: web.Request) -> web.Response:
+        """A delegate relays a Community Verdict's full proof by hand
+        (``?higher=…&resolution=…``): verified by re-deriving the verdict,
+        then its messages are imported as (part of) the Community's log."""
+        data = await request.read()
+        try:
+            higher = bytes.fromhex(request.query["higher"])
+            resolution = bytes.fromhex(request.query["resolution"])
+            proof = FullProof.decode_untrusted(data)
+            verdict = verify_full_proof(proof, higher_body=higher, resolution=resolution)
+        except (KeyError, ValueError):
+            return _error(400, "bad_request", "give higher= and resolution= as hex", field="higher")
+        except ProtocolError as exc:
+            return _error(422, exc.code, str(exc))
+        if higher not in self.ingest.bodies:
+            return _error(
+                404, "unknown_body", "this node does not hold the higher body", field="higher"
+            )
+
+        def store() -> None:
+            if proof.community not in self.ingest.bodies:
+                self.ingest.found(proof.messages[0], origin="delegate relay")
+            self.ingest.submit(proof.community, list(proof.messages[1:]), origin="delegate relay")
+
+        await self.run_store(store)
+        if self.on_new_body is not None:
+            self.on_new_body(proof.community)
+        return web.json_response(
+            {"community": proof.community.hex(), "outcome": verdict.outcome.name.lower()},
+            status=201,
+        )
 
     async def get_author(self, request: web.Request) -> web.Response:
         """What a member's client needs to sign its next message: its last

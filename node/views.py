@@ -19,7 +19,7 @@ from protocol.assembly import Assembly
 from protocol.federation import Federation
 from protocol.kinds import Genesis
 from protocol.minutes import minutes
-from protocol.verdict import community_verdict
+from protocol.verdict import community_verdict, make_full_proof
 
 from .ingest import Ingest
 
@@ -61,6 +61,7 @@ class ProcessViews:
             web.get(f"{b}/verdicts", self.verdicts),
             web.get(f"{b}/evidence", self.evidence),
             web.get(f"{b}/federation/{{resolution}}", self.federation),
+            web.get(f"{b}/proof", self.proof),
         ]
 
     def assembly(self, request: web.Request) -> Assembly:
@@ -188,4 +189,30 @@ class ProcessViews:
                 "members": combined.members,
                 "communities": verdicts,
             }
+        )
+
+    async def proof(self, request: web.Request) -> web.Response:
+        """The full proof of this body's verdict on a higher body's resolution
+        (``?higher=…&resolution=…``), for a delegate to relay by hand."""
+        body = self._body(request)
+        try:
+            higher = bytes.fromhex(request.query["higher"])
+            resolution = bytes.fromhex(request.query["resolution"])
+        except (KeyError, ValueError):
+            return web.json_response(
+                {
+                    "error": "bad_request",
+                    "reason": "give higher= and resolution= as hex",
+                    "field": "higher",
+                },
+                status=400,
+            )
+        v = community_verdict(self.fold_body(body), higher, resolution)
+        if v is None:
+            return web.json_response(
+                {"error": "no_verdict", "reason": "this body has not decided that resolution"},
+                status=404,
+            )
+        return web.Response(
+            body=make_full_proof(body.log, v).encode(), content_type="application/octet-stream"
         )
