@@ -34,7 +34,7 @@ class Config:
     peers: tuple[Peer, ...] = ()
     max_message_bytes: int = 16384
     max_batch: int = 256
-    peer_rate: float = 200.0  # messages per second accepted from one peer
+    peer_rate: float = 2000.0  # messages per second read from one peer (then backpressure)
     sync_interval: float = 30.0  # seconds between periodic reconciliations
     backoff_max: float = 300.0  # seconds, the longest wait before retrying a peer
     log_level: str = "info"

@@ -53,6 +53,8 @@ from .peering import Handshake, HandshakeError
 log = logging.getLogger("caracol.gossip")
 
 MAX_STRIKES = 5
+MAX_BATCH = 1024
+"""Most messages one ``msgs`` frame may carry (senders use ``max_batch``, default 256)."""
 MAX_FRAME = 4 * 1024 * 1024
 HANDSHAKE_TIMEOUT = 10.0
 
@@ -74,14 +76,14 @@ class TokenBucket:
     def __post_init__(self) -> None:
         self.tokens = self.burst
 
-    def take(self, n: int) -> bool:
+    def delay(self, n: int) -> float:
+        """Take n tokens; return how long to wait before they are earned
+        (the caller sleeps: backpressure, not disconnection)."""
         now = time.monotonic()
         self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
         self.stamp = now
-        if self.tokens < n:
-            return False
         self.tokens -= n
-        return True
+        return 0.0 if self.tokens >= 0 else -self.tokens / self.rate
 
 
 @dataclass
@@ -114,7 +116,8 @@ class Link:
         self.strikes = 0
         self.stats = LinkStats(connected_at=time.time())
         cfg = gossip.config
-        self.bucket = TokenBucket(cfg.peer_rate, max(cfg.peer_rate * 10, cfg.max_batch * 4))
+        self.bucket = TokenBucket(cfg.peer_rate, max(cfg.peer_rate * 2, 1.0))
+        self.throttled = 0.0
         self.closed = asyncio.Event()
 
     async def send(self, *items: Any) -> None:
@@ -203,12 +206,14 @@ class Link:
         body_id = _id32(body_id)
         if type(raws) is not tuple or not all(type(r) is bytes for r in raws):
             raise LinkClosed("malformed", "msgs carries an array of bin")
-        if len(raws) > self.gossip.config.max_batch:
-            raise LinkClosed(
-                "limit", f"batch of {len(raws)} exceeds {self.gossip.config.max_batch}"
-            )
-        if not self.bucket.take(len(raws)):
-            raise LinkClosed("rate", f"more than {self.gossip.config.peer_rate:g} messages/s")
+        if len(raws) > MAX_BATCH:
+            raise LinkClosed("limit", f"batch of {len(raws)} messages exceeds {MAX_BATCH}")
+        wait = self.bucket.delay(len(raws))
+        if wait > 0:
+            # Over this peer's rate: stop reading for a while. TCP backpressure
+            # slows an honest peer's bulk sync; a flooder gains nothing.
+            self.throttled += wait
+            await asyncio.sleep(wait)
         self.stats.received += len(raws)
         await self.gossip.receive(self, body_id, list(raws))
 

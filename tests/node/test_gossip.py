@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -199,3 +200,43 @@ async def _impostor(tmp: Path) -> None:
 
 def test_a_peer_claiming_another_key_is_refused(tmp_path: Path) -> None:
     asyncio.run(_impostor(tmp_path))
+
+
+def test_rate_limit_applies_backpressure_instead_of_disconnecting() -> None:
+    from node.gossip import TokenBucket
+
+    bucket = TokenBucket(rate=100.0, burst=200.0)
+    assert bucket.delay(150) == 0.0
+    wait = bucket.delay(150)  # 100 over: one second's worth
+    assert 0.9 < wait <= 1.0
+
+
+async def _flood(tmp: Path) -> None:
+    async with node(tmp, "a") as a, node(tmp, "b") as b:
+        assert a.gossip
+        # a reads at most 50 messages/s from a peer (burst 100)
+        a.gossip.config = dataclasses.replace(a.gossip.config, peer_rate=50.0)
+        await submit(b, PROPOSAL)
+        chain, parent = [], PROPOSAL.id
+        for i in range(150):
+            e = envelope.sign(
+                MEMBERS[1],
+                BODY,
+                kinds.Comment(PROPOSAL.id, None, kinds.Stance.NEUTRAL, f"c{i}"),
+                parents=[parent],
+                seq=i + 1,
+                time=100 + i,
+            )
+            chain.append(e)
+            parent = e.id
+        for i in range(0, len(chain), 50):
+            await submit(b, *chain[i : i + 50])
+        link(a, b)
+        await until(lambda: has(a, PROPOSAL, *chain), timeout=20)
+        assert "rate" not in a.gossip.disconnects
+        (lnk,) = a.gossip.links.values()
+        assert lnk.throttled > 0  # it was slowed down, and still got everything
+
+
+def test_a_fast_peer_is_slowed_not_cut_off(tmp_path: Path) -> None:
+    asyncio.run(_flood(tmp_path))
