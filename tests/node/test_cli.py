@@ -195,7 +195,7 @@ def test_operator_and_member_workflow(tmp_path: Path) -> None:
             "add",
             "x",
             "http://127.0.0.1:1",
-            key_b[:-1] + "a",
+            key_b[:30] + ("a" if key_b[30] != "a" else "b") + key_b[31:],
             "--config",
             "a.toml",
             cwd=tmp_path,
