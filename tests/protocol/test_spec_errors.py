@@ -16,6 +16,7 @@ import crdt.errors
 import crdt.log
 import crdt.reconcile
 import crdt.text
+import protocol.verdict
 from protocol import errors
 
 SPEC = (Path(__file__).resolve().parents[2] / "spec" / "errors.md").read_text()
