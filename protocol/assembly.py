@@ -92,7 +92,7 @@ from .process_records import (
 from .roster import Change, MembershipHistory, Roster, RosterEvent, rotation_proof_valid
 from .rotation import facilitator
 from .rounds import GrievanceRounds
-from .rules import Count, ProcessRules
+from .rules import Count, ProcessRules, amend, from_params
 from .stages import ACCEPTS, DURATION, FINAL, ROUNDS, VOTING, Event, Stage, next_stage
 
 __all__ = [
@@ -124,9 +124,12 @@ class Assembly(GrievanceRounds):
         version: int = 1,
     ) -> None:
         self.body_id = body_id
+        self._given_rules = rules
         self.rules = rules or ProcessRules()
+        """The rules the body was founded with: ``rules`` when given (a node
+        that knows better, a test), else those of the genesis parameters."""
         self.version = version
-        self.amend_rules = amend_rules
+        self.amend_rules: RulesAmender = amend_rules or amend
         self._reset()
 
     def _reset(self) -> None:
@@ -418,6 +421,14 @@ class Assembly(GrievanceRounds):
         g = env.payload
         assert isinstance(g, Genesis)
         self.genesis = g
+        if self._given_rules is None:
+            try:
+                self.rules = from_params(g.params)
+            except ProtocolError as exc:
+                self.rules = ProcessRules()
+                self.evidence.append(
+                    Evidence("bad constitution parameters", env.author, (env.id,), str(exc))
+                )
         for key in g.founders:
             self.membership.add(RosterEvent(env.id, Change.JOIN, key, key, env.id))
 
@@ -457,7 +468,7 @@ class Assembly(GrievanceRounds):
 
     def _constitution(self, env: Envelope, identity: bytes) -> None:
         p: ConstitutionAmendment = env.payload  # type: ignore[assignment]
-        if self.body_kind != BodyKind.COLLECTIVE or self.amend_rules is None:
+        if self.body_kind != BodyKind.COLLECTIVE:
             self._ignore(env, "the constitution is amended at the Collective level only")
             return
         version, rules = self._rules_at(self.log.causal_past(env.id))
@@ -558,6 +569,12 @@ class Assembly(GrievanceRounds):
             return None
         return s, stage
 
+    def _cast(
+        self, env: Envelope, identity: bytes, value: Any, target: bytes | str | None = None
+    ) -> Cast:
+        epoch = self.membership.epoch_of(env.author)
+        return Cast(env.id, identity, env.seq, env.time, value, target, epoch)
+
     def _record_staged(
         self, s: Subject, stage: Stage, cast: Cast, bucket: dict[Stage, list[Cast]]
     ) -> None:
@@ -579,7 +596,7 @@ class Assembly(GrievanceRounds):
         if identity not in s.electorate:
             self._ignore(env, "voter is not in the subject's electorate", s.id)
             return
-        cast = Cast(env.id, identity, env.seq, env.time, p.choice)
+        cast = self._cast(env, identity, p.choice)
         self._record_staged(s, stage, cast, s.casts)
         if stage == Stage.PLANNING == s.stage and p.choice != Choice.FOR:
             self._contest(s, env)
@@ -618,7 +635,7 @@ class Assembly(GrievanceRounds):
         if identity not in s.electorate:
             self._ignore(env, "not in the mandate's electorate", s.id)
             return
-        cast = Cast(env.id, identity, env.seq, env.time, p.choice)
+        cast = self._cast(env, identity, p.choice)
         if s.recalled_by is not None:
             s.late.append((Stage.ADOPTED, cast))
             return
@@ -726,7 +743,6 @@ class Assembly(GrievanceRounds):
         s.opened_by = close.id
         s.opened_time = close.time
         if s.kind == SubjectKind.CONSTITUTION and s.stage == Stage.CARRIED:
-            assert self.amend_rules is not None  # checked when the subject opened
             rules = self.amend_rules(s.rules, s.payload.params)
             self.rule_changes.append((close.id, s.version + 1, rules))
         if s.kind not in DELIBERATED and s.stage == Stage.ADOPTED:

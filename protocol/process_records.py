@@ -70,6 +70,10 @@ class Cast:
     time: int
     value: Any
     target: bytes | str | None = None
+    epoch: int = 0
+    """How many key rotations the identity had made when it signed this with
+    its key: a rotated-to key speaks only after its rotation, so (epoch, seq)
+    orders an honest member's messages as causality does."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,11 +180,11 @@ class VerdictRecord:
 
 
 def latest_casts(casts: Iterable[Cast]) -> dict[bytes, Cast]:
-    """Each identity's latest cast (highest seq, then id) per target."""
+    """Each identity's latest cast: highest (epoch, seq), then id."""
     out: dict[bytes, Cast] = {}
     for c in casts:
         cur = out.get(c.identity)
-        if cur is None or (c.seq, c.message) > (cur.seq, cur.message):
+        if cur is None or (c.epoch, c.seq, c.message) > (cur.epoch, cur.seq, cur.message):
             out[c.identity] = c
     return out
 

@@ -92,6 +92,7 @@ class MembershipHistory:
         self.events: list[RosterEvent] = []
         self._by_identity: dict[bytes, list[RosterEvent]] = {}
         self._identity_of_key: dict[bytes, bytes] = {}
+        self._epoch: dict[bytes, int] = {}
         self.retired_by: dict[bytes, bytes] = {}
         """key -> the ROTATE_KEY message that moved its identity elsewhere."""
         self.rotated_in_by: dict[bytes, bytes] = {}
@@ -104,6 +105,7 @@ class MembershipHistory:
             self._identity_of_key.setdefault(event.key, event.identity)
         if event.change == Change.ROTATE:
             self.rotated_in_by.setdefault(event.key, event.trigger)
+            self._epoch.setdefault(event.key, len(self._rotations(event.identity)))
 
     def retire(self, key: bytes, rotation: bytes) -> None:
         self.retired_by.setdefault(key, rotation)
@@ -111,6 +113,13 @@ class MembershipHistory:
     def identity_of(self, key: bytes) -> bytes | None:
         """The identity a key ever belonged to (keys are never reused)."""
         return self._identity_of_key.get(key)
+
+    def _rotations(self, identity: bytes) -> list[RosterEvent]:
+        return [e for e in self._by_identity.get(identity, ()) if e.change == Change.ROTATE]
+
+    def epoch_of(self, key: bytes) -> int:
+        """0 for the key an identity joined with, n for its n-th rotation."""
+        return self._epoch.get(key, 0)
 
     def known_key(self, key: bytes) -> bool:
         return key in self._identity_of_key

@@ -10,6 +10,8 @@ counted, amendments adopted or rejected.
 
 from __future__ import annotations
 
+from typing import Any
+
 from crdt.log import Log
 
 from .envelope import Envelope
@@ -47,6 +49,11 @@ class GrievanceRounds:
     ) -> tuple[Subject, Stage] | None:
         raise NotImplementedError
 
+    def _cast(
+        self, env: Envelope, identity: bytes, value: Any, target: bytes | str | None = None
+    ) -> Cast:
+        raise NotImplementedError
+
     def _record_staged(
         self, s: Subject, stage: Stage, cast: Cast, bucket: dict[Stage, list[Cast]]
     ) -> None:
@@ -66,7 +73,7 @@ class GrievanceRounds:
         )
         self._grievance_owner[env.id] = s.id
         if s.stage != Stage.CONCERNS:
-            s.late.append((Stage.CONCERNS, Cast(env.id, identity, env.seq, env.time, None)))
+            s.late.append((Stage.CONCERNS, self._cast(env, identity, None)))
 
     def _round(self, env: Envelope, sid: bytes) -> tuple[Subject, Stage] | None:
         res = self._staged(env, sid, SubjectKind.PROPOSAL)
@@ -98,7 +105,7 @@ class GrievanceRounds:
         if candidate not in holders:
             self._ignore(env, "the candidate does not hold a grievance in the category", s.id)
             return
-        cast = Cast(env.id, identity, env.seq, env.time, candidate, p.category)
+        cast = self._cast(env, identity, candidate, p.category)
         self._record_staged(s, stage, cast, s.elects)
 
     def _plea(self, env: Envelope, identity: bytes) -> None:
@@ -125,7 +132,7 @@ class GrievanceRounds:
         if identity not in s.electorate:
             self._ignore(env, "not in the proposal's electorate", s.id)
             return
-        cast = Cast(env.id, identity, env.seq, env.time, p.agree, p.grievance)
+        cast = self._cast(env, identity, p.agree, p.grievance)
         if s.stage != stage:
             s.late.append((stage, cast))
         else:
@@ -166,7 +173,7 @@ class GrievanceRounds:
         if identity not in s.electorate:
             self._ignore(env, "not in the proposal's electorate", s.id)
             return
-        cast = Cast(env.id, identity, env.seq, env.time, p.choice, p.amendment)
+        cast = self._cast(env, identity, p.choice, p.amendment)
         if a.status != "open" or s.stage != stage:
             s.late.append((stage, cast))
         else:

@@ -17,12 +17,20 @@ AGAINST + ABSTAIN among the counted votes and ``n`` the electorate,
 
 So 9 FOR / 1 AGAINST passes a 9/10 threshold and 8 FOR / 1 AGAINST does
 not; 2 FOR / 1 AGAINST passes 2/3; 1 FOR / 1 AGAINST holds support at 1/2.
+
+Constitution parameters. GENESIS and CONSTITUTION_AMENDMENT carry
+``[number, num, den]`` triples; ``PARAMETERS`` numbers every rule, and
+``from_params``/``amend``/``to_params`` convert (spec/process.md §13, generated
+from the table).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
+from typing import Any
+
+from .errors import OutOfRange
 
 DAY = 86_400
 
@@ -84,3 +92,77 @@ class ProcessRules:
         need = share * electorate
         whole = need.numerator // need.denominator
         return max(1, whole if whole == need else whole + 1)
+
+
+DURATION_NAMES = ("discussion", "vote", "concerns", "round", "planning")
+
+# number -> (rule, kind, lowest, highest); kind is "share" (an exact fraction),
+# "count" or "seconds" (whole numbers, den = 1). For durations the rule is
+# "min_duration.<stage duration>" or "deadline.<stage duration>".
+PARAMETERS: dict[int, tuple[str, str, Fraction, Fraction]] = {
+    1: ("temperature_threshold", "share", Fraction(1, 2), Fraction(1)),
+    2: ("final_threshold", "share", Fraction(1, 2), Fraction(1)),
+    3: ("contention_threshold", "share", Fraction(0), Fraction(1)),
+    4: ("motion_threshold", "share", Fraction(1, 2), Fraction(1)),
+    5: ("amendment_threshold", "share", Fraction(1, 2), Fraction(1)),
+    6: ("recall_threshold", "share", Fraction(1, 100), Fraction(1)),
+    7: ("quorum", "share", Fraction(0), Fraction(1)),
+    8: ("cosign_quorum", "share", Fraction(1, 100), Fraction(1)),
+    9: ("size_cap", "count", Fraction(1), Fraction(100_000)),
+    **{
+        16 + i: (f"min_duration.{n}", "seconds", Fraction(0), Fraction(365 * DAY))
+        for i, n in enumerate(DURATION_NAMES)
+    },
+    **{
+        24 + i: (f"deadline.{n}", "seconds", Fraction(0), Fraction(365 * DAY))
+        for i, n in enumerate(DURATION_NAMES)
+    },
+}
+
+
+def amend(rules: ProcessRules, params: tuple[tuple[int, int, int], ...]) -> ProcessRules:
+    """``rules`` with ``params`` applied; ``OutOfRange`` names the first
+    parameter that is unknown, not whole where it must be, or out of bounds."""
+    changes: dict[str, Any] = {}
+    minimum = dict(rules.min_duration)
+    deadline = dict(rules.deadline)
+    for i, (number, num, den) in enumerate(params):
+        where = f"params[{i}]"
+        if number not in PARAMETERS:
+            raise OutOfRange(f"unknown constitution parameter {number}", field=where)
+        name, kind, low, high = PARAMETERS[number]
+        if den == 0:
+            raise OutOfRange(f"parameter {number} ({name}) has denominator 0", field=where)
+        value = Fraction(num, den)
+        if kind != "share" and value.denominator != 1:
+            raise OutOfRange(f"parameter {number} ({name}) must be a whole number", field=where)
+        if not low <= value <= high:
+            raise OutOfRange(
+                f"parameter {number} ({name}) = {value} outside {low}..{high}", field=where
+            )
+        if name.startswith("min_duration."):
+            minimum[name.split(".", 1)[1]] = int(value)
+        elif name.startswith("deadline."):
+            deadline[name.split(".", 1)[1]] = int(value)
+        else:
+            changes[name] = value if kind == "share" else int(value)
+    return replace(rules, min_duration=minimum, deadline=deadline, **changes)
+
+
+def from_params(params: tuple[tuple[int, int, int], ...]) -> ProcessRules:
+    """The rules a GENESIS founds its body with (defaults for the rest)."""
+    return amend(ProcessRules(), params)
+
+
+def to_params(rules: ProcessRules) -> tuple[tuple[int, int, int], ...]:
+    """Every parameter of ``rules`` as ascending triples (for a GENESIS)."""
+    out = []
+    for number, (name, _, _, _) in sorted(PARAMETERS.items()):
+        if name.startswith("min_duration."):
+            value = Fraction(rules.min_duration[name.split(".", 1)[1]])
+        elif name.startswith("deadline."):
+            value = Fraction(rules.deadline[name.split(".", 1)[1]])
+        else:
+            value = Fraction(getattr(rules, name))
+        out.append((number, value.numerator, value.denominator))
+    return tuple(out)

@@ -45,7 +45,7 @@ from .kinds import (
     Vote,
 )
 from .roster import ROTATE_DOMAIN
-from .rules import ProcessRules
+from .rules import ProcessRules, to_params
 from .stages import Stage
 
 T0 = 1_790_000_000
@@ -79,7 +79,7 @@ class Scenario:
         genesis = sign(
             self.seed(members[0]),
             None,
-            Genesis(body_kind, name, parent, founders, (), b"test"),
+            Genesis(body_kind, name, parent, founders, to_params(self.rules), b"test"),
             seq=self._next_seq(members[0]),
             time=self.now,
         )

@@ -44,6 +44,10 @@ def test_process_vector(case: dict[str, Any]) -> None:
     assert len(log) == len(raws)
     a = Assembly(body, GEN.rules_from_json(case["rules"])).fold(log)
     assert GEN.expected(a, case["now"]) == case["expect"]
+    # the genesis carries the same rules as constitution parameters
+    b = Assembly(body).fold(log)
+    assert b.rules == a.rules
+    assert GEN.expected(b, case["now"]) == case["expect"]
 
 
 def test_vectors_are_generated() -> None:
