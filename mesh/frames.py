@@ -1,0 +1,342 @@
+"""The compact frame codec for radio links (spec/mesh.md).
+
+Every frame starts with one header byte (high nibble: version 0; low
+nibble: type) and is parsed as untrusted input: a bad frame raises a
+``RemoteMeshError`` subclass, which the driver records and drops.
+
+    MSG        0x01  ctx[4] flags[1] body        one message (full or abbreviated)
+    FRAG       0x02  tag[6] index[1] count[1] chunk   a piece of a MSG frame too big for the MTU
+    FRAG_REQ   0x03  tag[6] count[1] bitmap     the pieces still missing
+    SYNC       0x04  ctx[4] frame               a reconciliation frame (crdt.reconcile)
+    EXPAND_REQ 0x05  ctx[4] handle[8]           "send me the full form of that one"
+
+``ctx`` is the first 4 bytes of the body id (which body a frame belongs to);
+``tag`` is the first 6 bytes of SHA-256 of the whole MSG frame, checked after
+reassembly; ``handle`` the first 8 bytes of SHA-256 of an abbreviated body.
+
+Abbreviation replaces what the receiver can rebuild: the author by its index
+in the body's roster (sorted member keys both sides hold) and each parent
+id by its first 8 bytes. The receiver rebuilds the exact signed bytes and
+verifies them like any message; if it cannot (unknown index, unknown or
+ambiguous prefix) it asks for the full form (EXPAND_REQ). Compression
+(zlib) is applied to a MSG body only when it makes the frame smaller.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zlib
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+from protocol import canonical
+from protocol.envelope import SIGNATURE_BYTES
+from protocol.errors import ProtocolError
+
+from .errors import BadFrame, LocalMeshError, Unexpandable
+
+VERSION = 0
+CTX = 4
+TAG = 6
+HANDLE = 8
+PREFIX = 8
+FLAG_ZLIB = 0x01
+FLAG_ABBREV = 0x02
+
+
+class FrameType(IntEnum):
+    MSG = 1
+    FRAG = 2
+    FRAG_REQ = 3
+    SYNC = 4
+    EXPAND_REQ = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Msg:
+    ctx: bytes
+    body: bytes  # message raw bytes, or the abbreviated form
+    abbreviated: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Frag:
+    tag: bytes
+    index: int
+    count: int
+    chunk: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class FragReq:
+    tag: bytes
+    missing: tuple[int, ...]
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class Sync:
+    ctx: bytes
+    frame: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class ExpandReq:
+    ctx: bytes
+    handle: bytes
+
+
+Frame = Msg | Frag | FragReq | Sync | ExpandReq
+
+
+def _hdr(t: FrameType) -> bytes:
+    return bytes([(VERSION << 4) | int(t)])
+
+
+def encode_msg(ctx: bytes, body: bytes, *, abbreviated: bool = False) -> bytes:
+    if len(ctx) != CTX:
+        raise LocalMeshError("a frame context is the first 4 bytes of the body id")
+    flags = FLAG_ABBREV if abbreviated else 0
+    packed = zlib.compress(body, 9)
+    if len(packed) < len(body):
+        return _hdr(FrameType.MSG) + ctx + bytes([flags | FLAG_ZLIB]) + packed
+    return _hdr(FrameType.MSG) + ctx + bytes([flags]) + body
+
+
+def encode(frame: Frame) -> bytes:
+    if isinstance(frame, Msg):
+        return encode_msg(frame.ctx, frame.body, abbreviated=frame.abbreviated)
+    if isinstance(frame, Frag):
+        return _hdr(FrameType.FRAG) + frame.tag + bytes([frame.index, frame.count]) + frame.chunk
+    if isinstance(frame, FragReq):
+        bitmap = bytearray((frame.count + 7) // 8)
+        for i in frame.missing:
+            bitmap[i // 8] |= 1 << (i % 8)
+        return _hdr(FrameType.FRAG_REQ) + frame.tag + bytes([frame.count]) + bytes(bitmap)
+    if isinstance(frame, Sync):
+        return _hdr(FrameType.SYNC) + frame.ctx + frame.frame
+    return _hdr(FrameType.EXPAND_REQ) + frame.ctx + frame.handle
+
+
+MAX_INFLATED = 32 * 1024
+
+
+def decode_untrusted(data: bytes) -> Frame:
+    """Parse one frame from the air. Only ``RemoteMeshError`` escapes."""
+    if not data:
+        raise BadFrame("empty frame")
+    version, t = data[0] >> 4, data[0] & 0x0F
+    if version != VERSION:
+        raise BadFrame(f"frame version {version} is not supported", offset=0)
+    try:
+        ftype = FrameType(t)
+    except ValueError:
+        raise BadFrame(f"unknown frame type {t}", offset=0) from None
+    rest = data[1:]
+    if ftype == FrameType.MSG:
+        if len(rest) < CTX + 2:
+            raise BadFrame("MSG frame too short", offset=len(data))
+        ctx, flags, body = rest[:CTX], rest[CTX], rest[CTX + 1 :]
+        if flags & ~(FLAG_ZLIB | FLAG_ABBREV):
+            raise BadFrame(f"unknown MSG flags 0x{flags:02x}", offset=1 + CTX)
+        if flags & FLAG_ZLIB:
+            try:
+                d = zlib.decompressobj()
+                body = d.decompress(body, MAX_INFLATED)
+                if d.unconsumed_tail or not d.eof:
+                    raise BadFrame("compressed body is truncated or inflates past the limit")
+            except zlib.error as exc:
+                raise BadFrame(f"compressed body is corrupt: {exc}") from None
+        return Msg(ctx, body, bool(flags & FLAG_ABBREV))
+    if ftype == FrameType.FRAG:
+        if len(rest) < TAG + 3:
+            raise BadFrame("FRAG frame too short", offset=len(data))
+        index, count = rest[TAG], rest[TAG + 1]
+        if count < 2 or index >= count:
+            raise BadFrame(f"fragment {index} of {count} is impossible", offset=1 + TAG)
+        return Frag(rest[:TAG], index, count, rest[TAG + 2 :])
+    if ftype == FrameType.FRAG_REQ:
+        if len(rest) < TAG + 1:
+            raise BadFrame("FRAG_REQ frame too short", offset=len(data))
+        count = rest[TAG]
+        bitmap = rest[TAG + 1 :]
+        if count < 2 or len(bitmap) != (count + 7) // 8:
+            raise BadFrame("FRAG_REQ bitmap does not match the fragment count", offset=1 + TAG)
+        missing = tuple(i for i in range(count) if bitmap[i // 8] >> (i % 8) & 1)
+        return FragReq(rest[:TAG], missing, count)
+    if ftype == FrameType.SYNC:
+        if len(rest) < CTX + 1:
+            raise BadFrame("SYNC frame too short", offset=len(data))
+        return Sync(rest[:CTX], rest[CTX:])
+    if len(rest) != CTX + HANDLE:
+        raise BadFrame("EXPAND_REQ is exactly 12 bytes after the header", offset=len(data))
+    return ExpandReq(rest[:CTX], rest[CTX:])
+
+
+# --- abbreviation -----------------------------------------------------------------
+
+
+@dataclass
+class Context:
+    """What both ends of a link know about one body."""
+
+    body: bytes
+    roster: Sequence[bytes]  # member keys, sorted
+    lookup_prefix: Callable[[bytes], list[bytes]]  # ids starting with a prefix
+
+    @property
+    def ctx(self) -> bytes:
+        return self.body[:CTX]
+
+
+def abbreviate(raw: bytes, context: Context) -> bytes:
+    """The abbreviated form of a message (falls back to the full author or
+    parent where the roster or prefix would not be unique)."""
+    try:
+        content = canonical.decode(raw[:-SIGNATURE_BYTES])
+    except ProtocolError as exc:
+        raise LocalMeshError(f"not a message: {exc}") from None
+    kind, author, parents, seq, time, payload = content
+    roster = list(context.roster)
+    who: int | bytes = roster.index(author) if author in roster else author
+    short = tuple(p[:PREFIX] if len(context.lookup_prefix(p[:PREFIX])) == 1 else p for p in parents)
+    return canonical.encode((kind, who, short, seq, time, payload)) + raw[-SIGNATURE_BYTES:]
+
+
+def expand_untrusted(abbrev: bytes, context: Context) -> bytes:
+    """Rebuild the exact signed bytes; the caller then verifies them."""
+    if len(abbrev) <= SIGNATURE_BYTES:
+        raise BadFrame("abbreviated message too short")
+    try:
+        value = canonical.decode(abbrev[:-SIGNATURE_BYTES])
+    except ProtocolError as exc:
+        raise BadFrame(f"abbreviated message is not canonical: {exc}") from None
+    if type(value) is not tuple or len(value) != 6 or type(value[2]) is not tuple:
+        raise BadFrame("abbreviated message has the wrong shape")
+    kind, who, short, seq, time, payload = value
+    if type(who) is int:
+        if not 0 <= who < len(context.roster):
+            raise Unexpandable(f"author index {who} is not in the roster of {len(context.roster)}")
+        author = context.roster[who]
+    elif type(who) is bytes:
+        author = who
+    else:
+        raise BadFrame("author is an index or a key")
+    parents = []
+    for p in short:
+        if type(p) is not bytes:
+            raise BadFrame("a parent is bytes")
+        if len(p) == 32:
+            parents.append(p)
+            continue
+        found = context.lookup_prefix(p)
+        if len(found) != 1:
+            raise Unexpandable(
+                f"parent prefix {p.hex()} matches {len(found)} messages here; ask for the full form"
+            )
+        parents.append(found[0])
+    return (
+        canonical.encode((kind, author, tuple(parents), seq, time, payload))
+        + abbrev[-SIGNATURE_BYTES:]
+    )
+
+
+def handle_of(abbrev: bytes) -> bytes:
+    return hashlib.sha256(abbrev).digest()[:HANDLE]
+
+
+# --- fragmentation ------------------------------------------------------------------
+
+
+def fragment(frame: bytes, mtu: int) -> list[bytes]:
+    """Split a MSG frame into FRAG frames of at most ``mtu`` bytes (or return
+    it whole when it fits)."""
+    if len(frame) <= mtu:
+        return [frame]
+    room = mtu - (1 + TAG + 2)
+    if room < 16:
+        raise LocalMeshError(f"an MTU of {mtu} cannot carry fragments")
+    tag = hashlib.sha256(frame).digest()[:TAG]
+    chunks = [frame[i : i + room] for i in range(0, len(frame), room)]
+    if len(chunks) > 255:
+        raise LocalMeshError("a message of more than 255 fragments: send it another way")
+    return [encode(Frag(tag, i, len(chunks), c)) for i, c in enumerate(chunks)]
+
+
+@dataclass
+class _Partial:
+    count: int
+    chunks: dict[int, bytes]
+    started: float
+    requested: float
+
+
+@dataclass
+class Reassembler:
+    """Collects fragments; asks again only for the missing ones."""
+
+    timeout: float = 30.0
+    max_partial: int = 64
+    _partial: OrderedDict[bytes, _Partial] = field(default_factory=OrderedDict)
+    dropped: list[str] = field(default_factory=list)
+
+    def receive(self, frag: Frag, now: float) -> bytes | None:
+        p = self._partial.get(frag.tag)
+        if p is None:
+            p = _Partial(frag.count, {}, now, now)
+            self._partial[frag.tag] = p
+            while len(self._partial) > self.max_partial:
+                old, _ = self._partial.popitem(last=False)
+                self.dropped.append(f"gave up on {old.hex()}: too many partial messages")
+        if frag.count != p.count:
+            self.dropped.append(f"fragment count changed for {frag.tag.hex()}")
+            return None
+        p.chunks[frag.index] = frag.chunk
+        if len(p.chunks) < p.count:
+            return None
+        del self._partial[frag.tag]
+        whole = b"".join(p.chunks[i] for i in range(p.count))
+        if hashlib.sha256(whole).digest()[:TAG] != frag.tag:
+            self.dropped.append(f"reassembled {frag.tag.hex()} does not match its tag")
+            return None
+        return whole
+
+    def requests(self, now: float, wait: float) -> list[bytes]:
+        """FRAG_REQ frames for partial messages idle for ``wait`` seconds."""
+        out = []
+        for tag, p in list(self._partial.items()):
+            if now - p.started > self.timeout * 10:
+                del self._partial[tag]
+                self.dropped.append(f"gave up on {tag.hex()} after {now - p.started:.0f} s")
+                continue
+            if now - p.requested >= wait:
+                missing = tuple(i for i in range(p.count) if i not in p.chunks)
+                out.append(encode(FragReq(tag, missing, p.count)))
+                p.requested = now
+        return out
+
+
+@dataclass
+class Fragmenter:
+    """Remembers recent fragments so a FRAG_REQ can be answered."""
+
+    mtu: int
+    keep: int = 64
+    _sent: OrderedDict[bytes, list[bytes]] = field(default_factory=OrderedDict)
+
+    def split(self, frame: bytes) -> list[bytes]:
+        frags = fragment(frame, self.mtu)
+        if len(frags) > 1:
+            tag = frags[0][1 : 1 + TAG]
+            self._sent[tag] = frags
+            while len(self._sent) > self.keep:
+                self._sent.popitem(last=False)
+        return frags
+
+    def resend(self, req: FragReq) -> list[bytes]:
+        frags = self._sent.get(req.tag)
+        if frags is None or len(frags) != req.count:
+            return []
+        return [frags[i] for i in req.missing if i < len(frags)]
