@@ -229,9 +229,12 @@ def minutes(assembly: Assembly, sid: bytes, names: Mapping[bytes, str] | None = 
     return out
 
 
-def body_minutes(assembly: Assembly, names: Mapping[bytes, str] | None = None) -> list[str]:
+def body_minutes(
+    assembly: Assembly, names: Mapping[bytes, str] | None = None, now: int | None = None
+) -> list[str]:
     """An overview of the whole body: roster, every subject with its stage and
-    verdict, membership changes, and all evidence of misbehaviour."""
+    verdict, mandates (with their status at ``now``, when given), membership
+    changes, and all evidence of misbehaviour."""
     a = assembly
     w = _Writer(a, names or {})
     g = a.genesis
@@ -251,6 +254,13 @@ def body_minutes(assembly: Assembly, names: Mapping[bytes, str] | None = None) -
             f"- {_short(sid)} {s.kind.name.lower()} “{title_s}” by {w.who(s.author)}: "
             f"{s.stage.name.lower()}{verdict}"
         )
+    if now is not None and a.mandates(now):
+        out += ["", f"## Mandates at {utc(now)}", ""]
+        for m in a.mandates(now):
+            out.append(
+                f"- {w.who(m.delegate)}: “{m.scope}” until {utc(m.expires)} — {m.status}"
+                + (f" (recalled by {_short(m.recalled_by)})" if m.recalled_by else "")
+            )
     out += ["", "## Membership changes", ""]
     for ev in a.membership.events:
         out.append(f"- {ev.change.name.lower()} {w.who(ev.identity)} (at {_short(ev.trigger)})")

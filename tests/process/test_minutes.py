@@ -63,3 +63,23 @@ def test_body_minutes_give_the_overview() -> None:
     assert "proposal “Plant a garden” by bea: carried, verdict passed" in text
     assert "admission “admission” by ana: adopted" in text
     assert "- join fern" in text
+
+
+def test_body_minutes_list_mandates_with_their_status() -> None:
+    from protocol.minutes import body_minutes
+
+    sc = Scenario()
+    p = sc.to_first_check("ana")
+    sc.votes(p, yes=["ana", "bea", "cruz", "dev", "eli"])
+    sc.close(p)
+    sc.close(p)
+    m = sc.mandate("ana", p, "bea", sc.now + 100, scope="buy seeds")
+    sc.votes(m, yes=["ana", "cruz", "dev"])
+    sc.close(m)
+    names = {sc.key(n): n for n in ("ana", "bea", "cruz", "dev", "eli")}
+    text = "\n".join(body_minutes(sc.assembly(), names, now=sc.now))
+    assert "- bea: “buy seeds” until" in text and "— active" in text
+    for n in ("cruz", "dev", "eli"):
+        sc.recall(n, m)
+    text = "\n".join(body_minutes(sc.assembly(), names, now=sc.now))
+    assert "— recalled (recalled by" in text
