@@ -410,7 +410,7 @@ class Assembly(GrievanceRounds):
         p = env.payload
         handler = _HANDLERS.get(type(p))
         if handler is None:
-            return  # verdicts, constitution amendments, text edits, unknown kinds
+            return  # verdicts, text edits, unknown kinds: kept in the log, not folded
         identity = self._member_identity(env)
         if identity is None:
             self._ignore(env, "author is not a member at the message's causal cut")
