@@ -68,6 +68,7 @@ class Budget:
     margin: float = 0.9
     window_s: float = HOUR
     _sent: deque[tuple[float, float]] = field(default_factory=deque)  # (start, airtime)
+    peak_s: float = 0.0  # the most ever used in one window, for reports
 
     @property
     def allowance_s(self) -> float:
@@ -112,6 +113,7 @@ class Budget:
             )
         self._expire(now)
         self._sent.append((now, airtime))
+        self.peak_s = max(self.peak_s, self.used(now + airtime))
 
 
 class Priority(IntEnum):

@@ -9,6 +9,7 @@ nibble: type) and is parsed as untrusted input: a bad frame raises a
     FRAG_REQ   0x03  tag[6] count[1] bitmap     the pieces still missing
     SYNC       0x04  ctx[4] frame               a reconciliation frame (crdt.reconcile)
     EXPAND_REQ 0x05  ctx[4] handle[8]           "send me the full form of that one"
+    OBJECT     0x06  ctx[4] what[1] data        a verdict attestation (1) or full proof (2)
 
 ``ctx`` is the first 4 bytes of the body id (which body a frame belongs to);
 ``tag`` is the first 6 bytes of SHA-256 of the whole MSG frame, checked after
@@ -52,6 +53,12 @@ class FrameType(IntEnum):
     FRAG_REQ = 3
     SYNC = 4
     EXPAND_REQ = 5
+    OBJECT = 6
+
+
+class ObjectKind(IntEnum):
+    ATTESTATION = 1
+    FULL_PROOF = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +95,14 @@ class ExpandReq:
     handle: bytes
 
 
-Frame = Msg | Frag | FragReq | Sync | ExpandReq
+@dataclass(frozen=True, slots=True)
+class Object:
+    ctx: bytes
+    what: ObjectKind
+    data: bytes
+
+
+Frame = Msg | Frag | FragReq | Sync | ExpandReq | Object
 
 
 def _hdr(t: FrameType) -> bytes:
@@ -117,6 +131,10 @@ def encode(frame: Frame) -> bytes:
         return _hdr(FrameType.FRAG_REQ) + frame.tag + bytes([frame.count]) + bytes(bitmap)
     if isinstance(frame, Sync):
         return _hdr(FrameType.SYNC) + frame.ctx + frame.frame
+    if isinstance(frame, Object):
+        packed = zlib.compress(frame.data, 9)
+        flag, data = (0x80, packed) if len(packed) < len(frame.data) else (0, frame.data)
+        return _hdr(FrameType.OBJECT) + frame.ctx + bytes([int(frame.what) | flag]) + data
     return _hdr(FrameType.EXPAND_REQ) + frame.ctx + frame.handle
 
 
@@ -170,6 +188,23 @@ def decode_untrusted(data: bytes) -> Frame:
         if len(rest) < CTX + 1:
             raise BadFrame("SYNC frame too short", offset=len(data))
         return Sync(rest[:CTX], rest[CTX:])
+    if ftype == FrameType.OBJECT:
+        if len(rest) < CTX + 2:
+            raise BadFrame("OBJECT frame too short", offset=len(data))
+        what, body = rest[CTX], rest[CTX + 1 :]
+        try:
+            kind = ObjectKind(what & 0x7F)
+        except ValueError:
+            raise BadFrame(f"unknown object kind {what & 0x7F}", offset=1 + CTX) from None
+        if what & 0x80:
+            try:
+                d = zlib.decompressobj()
+                body = d.decompress(body, 1 << 20)
+                if d.unconsumed_tail or not d.eof:
+                    raise BadFrame("compressed object is truncated or inflates past the limit")
+            except zlib.error as exc:
+                raise BadFrame(f"compressed object is corrupt: {exc}") from None
+        return Object(rest[:CTX], kind, body)
     if len(rest) != CTX + HANDLE:
         raise BadFrame("EXPAND_REQ is exactly 12 bytes after the header", offset=len(data))
     return ExpandReq(rest[:CTX], rest[CTX:])
@@ -251,7 +286,7 @@ def handle_of(abbrev: bytes) -> bytes:
 
 
 def fragment(frame: bytes, mtu: int) -> list[bytes]:
-    """Split a MSG frame into FRAG frames of at most ``mtu`` bytes (or return
+    """Split a MSG or OBJECT frame into FRAG frames of at most ``mtu`` bytes (or return
     it whole when it fits)."""
     if len(frame) <= mtu:
         return [frame]
@@ -278,6 +313,7 @@ class Reassembler:
     """Collects fragments; asks again only for the missing ones."""
 
     timeout: float = 30.0
+    give_up: float = 6 * 3600.0  # radio links under a duty cycle are slow
     max_partial: int = 64
     _partial: OrderedDict[bytes, _Partial] = field(default_factory=OrderedDict)
     dropped: list[str] = field(default_factory=list)
@@ -307,7 +343,7 @@ class Reassembler:
         """FRAG_REQ frames for partial messages idle for ``wait`` seconds."""
         out = []
         for tag, p in list(self._partial.items()):
-            if now - p.started > self.timeout * 10:
+            if now - p.started > self.give_up:
                 del self._partial[tag]
                 self.dropped.append(f"gave up on {tag.hex()} after {now - p.started:.0f} s")
                 continue

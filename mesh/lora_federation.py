@@ -1,0 +1,142 @@
+"""A Municipality of three Communities linked only by LoRa (simulated).
+
+Used by the mesh test and ``caracol bench mesh``: the Municipality's node
+broadcasts its resolution; each Community's members decide it locally (the
+Community's node holds their process); each Community's node sends its
+verdict's compact attestation first (verdict priority), then the full proof
+(bulk); the Municipality's node combines the attestations as they arrive and
+confirms them against the proofs. Every radio keeps its duty-cycle budget.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import trio
+
+from protocol.envelope import Envelope
+from protocol.federation import Federation, Standing
+from protocol.kinds import BodyKind, Proposal
+from protocol.testing import Scenario
+from protocol.verdict import Attestation, FullProof, attest, community_verdict, make_full_proof
+
+from . import frames
+from .airtime import LoRaParams
+from .dutycycle import Budget, Priority, sub_band
+from .radio_link import RadioLink
+from .simchannel import SimChannel
+
+TEXT = "Every community keeps a rain cistern."
+
+
+@dataclass
+class Outcome:
+    provisional_s: float | None = None
+    confirmed_s: float | None = None
+    airtime: dict[str, float] = field(default_factory=dict)
+    budget_used: dict[str, float] = field(default_factory=dict)
+    allowance_s: float = 0.0
+    attestation_bytes: int = 0
+    proof_bytes: int = 0
+    standing: str = "pending"
+    dropped: list[str] = field(default_factory=list)
+    collisions: int = 0
+    losses: int = 0
+    frames_heard: dict[str, int] = field(default_factory=dict)
+
+
+async def run(
+    *,
+    params: LoRaParams,
+    mhz: float = 868.1,
+    loss: float = 0.0,
+    seed: int = 0,
+    deadline_s: float = 48 * 3600,
+) -> Outcome:
+    out = Outcome()
+    channel = SimChannel(params, loss=loss, seed=seed, hop_limit=1)
+    muni = Scenario(("norte", "sur", "rio"), body_kind=BodyKind.MUNICIPALITY, name="Valle")
+    resolution_env: Envelope = muni.post("norte", Proposal("Rain cisterns", TEXT, "", None, None))
+    resolution = resolution_env.id
+    names = {"norte": "n", "sur": "s", "rio": "r"}
+    communities = {
+        c: Scenario((c, *(f"{p}{i}" for i in range(4))), name=c, parent=muni.body)
+        for c, p in names.items()
+    }
+    fed = Federation(
+        muni.body, resolution, frozenset(sc.body for sc in communities.values()), attestation_k=5
+    )
+    start = trio.current_time()
+    band = sub_band("EU868", mhz)
+    links: dict[str, RadioLink] = {}
+    for name in ("valle", *communities):
+        links[name] = RadioLink(
+            channel.radio(name), Budget(band), clock=trio.current_time, request_wait=120
+        )
+    names_all = list(links)
+    for i, a in enumerate(names_all):  # all within range of each other
+        for b in names_all[i + 1 :]:
+            channel.connect(a, b)
+    out.allowance_s = links["valle"].budget.allowance_s
+    muni_ctx = frames.Context(
+        muni.body, [], lambda p: [m for m in muni.log.ids() if m.startswith(p)]
+    )
+    for link in links.values():
+        link.add_context(muni_ctx)
+
+    def decide(name: str, env: Envelope) -> None:
+        sc = communities[name]
+        p = sc.post(name, Proposal("Rain cisterns", TEXT, "", muni.body, env.id)).id
+        sc.close(p)
+        sc.votes(p, yes=list(sc.seeds))
+        sc.close(p)
+        sc.close(p)
+        v = community_verdict(sc.assembly(), muni.body, env.id)
+        assert v is not None
+        att = attest(v, list(sc.seeds.values())[:5]).encode()
+        proof = make_full_proof(sc.log, v).encode()
+        out.attestation_bytes, out.proof_bytes = len(att), len(proof)
+        links[name].send_object(sc.body, frames.ObjectKind.ATTESTATION, att, Priority.VERDICT)
+        links[name].send_object(sc.body, frames.ObjectKind.FULL_PROOF, proof, Priority.BULK)
+
+    for name in communities:
+        links[name].on_message = lambda env, n=name: (
+            decide(n, env) if env.id == resolution else None
+        )
+
+    def received(ctx: bytes, what: frames.ObjectKind, data: bytes) -> None:
+        if what == frames.ObjectKind.ATTESTATION:
+            fed.receive_attestation(Attestation.decode_untrusted(data))
+        else:
+            fed.receive_proof(FullProof.decode_untrusted(data))
+        combined = fed.combine()
+        now = trio.current_time() - start
+        if combined.standing == Standing.PASSED and out.provisional_s is None:
+            out.provisional_s = now
+        if (
+            combined.standing == Standing.PASSED
+            and not combined.provisional
+            and out.confirmed_s is None
+        ):
+            out.confirmed_s = now
+        out.standing = combined.standing.value
+
+    links["valle"].on_object = received
+    async with trio.open_nursery() as nursery:
+        for link in links.values():
+            nursery.start_soon(link.pump)
+            nursery.start_soon(link.listen)
+            nursery.start_soon(link.ask_for_missing)
+        links["valle"].send_message(resolution_env, Priority.VERDICT)
+        with trio.move_on_after(deadline_s):
+            while out.confirmed_s is None:
+                await trio.sleep(10)
+        nursery.cancel_scope.cancel()
+    out.collisions, out.losses = channel.collisions, channel.losses
+    for radio in channel.radios:
+        out.frames_heard[radio.name] = radio.received
+    for name, link in links.items():
+        out.airtime[name] = link.queue.sent_airtime
+        out.budget_used[name] = link.budget.peak_s
+        out.dropped += link.dropped
+    return out

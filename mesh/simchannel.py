@@ -1,0 +1,164 @@
+"""A simulated LoRa channel for tests and benchmarks (trio).
+
+Radios attach to one channel. A transmission occupies the air for its exact
+time on air (``mesh.airtime``); every radio within range hears it when it
+ends, unless it was lost (seeded random loss) or it collided at that
+receiver with another transmission overlapping in time (both are lost
+there). Radios forward what they hear, Meshtastic-style managed flooding:
+each frame carries a hop count (kept outside the frame, as the radio header
+would) and is rebroadcast once per radio while hops remain. Run it under
+``trio.testing.MockClock(autojump_threshold=0)`` and hours of radio time
+pass in a second of real time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from dataclasses import dataclass, field
+
+import trio
+
+from .airtime import LoRaParams
+from .errors import LocalMeshError
+from .transport import LinkState, LinkStatistics
+
+
+@dataclass
+class _Tx:
+    sender: SimRadio
+    frame: bytes
+    start: float
+    end: float
+    hops: int
+
+
+@dataclass
+class SimChannel:
+    params: LoRaParams
+    loss: float = 0.0
+    seed: int = 0
+    hop_limit: int = 3
+    radios: list[SimRadio] = field(default_factory=list)
+    links: set[tuple[str, str]] = field(default_factory=set)
+    _active: list[_Tx] = field(default_factory=list)
+    collisions: int = 0
+    losses: int = 0
+
+    def __post_init__(self) -> None:
+        self.rng = random.Random(self.seed)
+
+    def radio(self, name: str, mtu: int = 233) -> SimRadio:
+        r = SimRadio(self, name, mtu)
+        self.radios.append(r)
+        return r
+
+    def connect(self, a: str, b: str) -> None:
+        """a and b are within range of each other."""
+        self.links.add((a, b))
+        self.links.add((b, a))
+
+    def in_range(self, a: SimRadio, b: SimRadio) -> bool:
+        return a is not b and (a.name, b.name) in self.links
+
+    async def transmit(self, sender: SimRadio, frame: bytes, hops: int) -> None:
+        airtime = self.params.airtime(len(frame))
+        now = trio.current_time()
+        tx = _Tx(sender, frame, now, now + airtime, hops)
+        self._active.append(tx)
+        sender.airtime_used += airtime
+        await trio.sleep(airtime)
+        self._active.remove(tx)
+        for r in self.radios:
+            if not self.in_range(sender, r):
+                continue
+            collided = any(
+                o is not tx and self.in_range(o.sender, r) and o.start < tx.end and tx.start < o.end
+                for o in [*self._active, *r.recent]
+            )
+            r.recent.append(tx)
+            r.recent = [o for o in r.recent if o.end > now - 60]
+            if collided:
+                self.collisions += 1
+                continue
+            if self.rng.random() < self.loss:
+                self.losses += 1
+                continue
+            r.hear(tx)
+
+
+class SimRadio:
+    """A Transport on the simulated channel."""
+
+    def __init__(self, channel: SimChannel, name: str, mtu: int) -> None:
+        self.channel = channel
+        self.name = name
+        self.mtu = mtu
+        self.airtime_used = 0.0
+        self.recent: list[_Tx] = []
+        self._send_in, self._recv = trio.open_memory_channel[bytes](1000)
+        self._seen: set[bytes] = set()
+        self._forward: list[tuple[bytes, int]] = []
+        self.sent = self.received = self.bytes_sent = self.bytes_received = 0
+        self.busy = trio.Lock()
+
+    def airtime(self, nbytes: int) -> float:
+        return self.channel.params.airtime(nbytes)
+
+    async def send(self, frame: bytes) -> None:
+        if len(frame) > self.mtu:
+            raise LocalMeshError(f"frame of {len(frame)} bytes exceeds the MTU {self.mtu}")
+        self._seen.add(hashlib.sha256(frame).digest())
+        self.sent += 1
+        self.bytes_sent += len(frame)
+        async with self.busy:  # one transmission at a time per radio
+            await self.listen_before_talk()
+            await self.channel.transmit(self, frame, self.channel.hop_limit)
+
+    async def listen_before_talk(self) -> None:
+        """Channel activity detection with a random back-off, as LoRa radios
+        do: wait while anyone in range is on the air, then a random slot."""
+        rng = self.channel.rng
+        for _ in range(100):
+            await trio.sleep(rng.uniform(0.0, 4.0) * self.channel.params.symbol_s * 32)
+            if not any(self.channel.in_range(tx.sender, self) for tx in self.channel._active):
+                return
+
+    def hear(self, tx: _Tx) -> None:
+        key = hashlib.sha256(tx.frame).digest()
+        if key in self._seen:
+            return
+        self._seen.add(key)
+        self.received += 1
+        self.bytes_received += len(tx.frame)
+        self._send_in.send_nowait(tx.frame)
+        if tx.hops > 1:
+            self._forward.append((tx.frame, tx.hops - 1))
+
+    async def relay(self) -> None:
+        """Rebroadcast what was heard while hops remain (run in a nursery)."""
+        while True:
+            while self._forward:
+                frame, hops = self._forward.pop(0)
+                async with self.busy:
+                    await self.listen_before_talk()
+                    await self.channel.transmit(self, frame, hops)
+            await trio.sleep(0.5)
+
+    async def receive(self) -> bytes:
+        return await self._recv.receive()
+
+    def link_state(self) -> LinkState:
+        return (
+            LinkState.UP
+            if any(self.channel.in_range(self, r) for r in self.channel.radios)
+            else LinkState.DOWN
+        )
+
+    def statistics(self) -> LinkStatistics:
+        return LinkStatistics(
+            self.sent, self.received, self.bytes_sent, self.bytes_received, self.airtime_used, 0
+        )
+
+    async def aclose(self) -> None:
+        await self._send_in.aclose()
