@@ -1,5 +1,6 @@
 """Driving a radio Transport: the duty-cycle queue on the way out, the frame
-codec both ways (trio).
+codec both ways (anyio: runs on trio — the simulator — and on asyncio —
+the node's bridge).
 
 ``RadioLink`` takes messages and verdict objects, turns them into frames
 (abbreviated where the receiver can expand them, fragmented to the MTU),
@@ -15,7 +16,7 @@ import time as _time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import trio
+import anyio
 
 from protocol import envelope
 from protocol.envelope import Envelope
@@ -42,7 +43,7 @@ class RadioLink:
         self.fragmenter = frames.Fragmenter(self.radio.mtu)
         self.reassembler = frames.Reassembler(timeout=self.request_wait)
         self.dropped: list[str] = []
-        self._wake = trio.Event()
+        self._wake = anyio.Event()
         self.delivered = 0
 
     def add_context(self, context: frames.Context) -> None:
@@ -78,8 +79,8 @@ class RadioLink:
             if frame is not None:
                 await self.radio.send(frame)
                 continue
-            self._wake = trio.Event()
-            with trio.move_on_after(max(0.0, (wake or self.clock() + 3600) - self.clock())):
+            self._wake = anyio.Event()
+            with anyio.move_on_after(max(0.0, (wake or self.clock() + 3600) - self.clock())):
                 await self._wake.wait()
 
     # --- in -------------------------------------------------------------------
@@ -94,7 +95,7 @@ class RadioLink:
 
     async def ask_for_missing(self) -> None:
         while True:
-            await trio.sleep(self.request_wait / 2)
+            await anyio.sleep(self.request_wait / 2)
             for req in self.reassembler.requests(self.clock(), self.request_wait):
                 self.queue.push(req, Priority.VERDICT, created=self.clock())
                 self._wake.set()
