@@ -91,7 +91,8 @@ def run(args: argparse.Namespace) -> int:
             print(
                 f"{args.region} {band.name}: {band.duty * 100:g} % duty cycle; "
                 f"Caracol uses at most {budget.allowance_s:.1f} s of air per rolling hour "
-                f"(90 % of the limit) — about {int(budget.allowance_s // vote)} votes an hour on {args.preset}"
+                f"(90 % of the limit) — about {int(budget.allowance_s // vote)} votes an hour "
+                f"on {args.preset}"
             )
             return 0
         return anyio.run(bridge, args)

@@ -4,6 +4,7 @@ and every frame parsed as untrusted input."""
 
 from __future__ import annotations
 
+import contextlib
 import random
 import zlib
 
@@ -131,10 +132,8 @@ def test_random_bytes_raise_only_mesh_errors(data: bytes) -> None:
     except RemoteMeshError:
         return
     if isinstance(frame, frames.Msg) and frame.abbreviated:
-        try:
+        with contextlib.suppress(MeshError):
             frames.expand_untrusted(frame.body, CTX)
-        except MeshError:
-            pass
 
 
 @given(st.binary(min_size=1, max_size=500), st.sampled_from([40, 120, 233, 383]))
