@@ -79,9 +79,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         if args.mesh_command == "airtime":
             p = _params(args)
-            print(
-                f"SF{p.sf} BW{p.bw_hz // 1000} CR4/{p.cr + 4}: {args.bytes} bytes take {p.airtime(args.bytes) * 1000:.1f} ms on air"
-            )
+            ms = p.airtime(args.bytes) * 1000
+            print(f"SF{p.sf} BW{p.bw_hz // 1000} CR4/{p.cr + 4}: {args.bytes} bytes take {ms:.1f} ms on air")
             return 0
         if args.mesh_command == "budget":
             band = sub_band(args.region, args.mhz)
