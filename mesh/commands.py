@@ -80,7 +80,8 @@ def run(args: argparse.Namespace) -> int:
         if args.mesh_command == "airtime":
             p = _params(args)
             ms = p.airtime(args.bytes) * 1000
-            print(f"SF{p.sf} BW{p.bw_hz // 1000} CR4/{p.cr + 4}: {args.bytes} bytes take {ms:.1f} ms on air")
+            radio = f"SF{p.sf} BW{p.bw_hz // 1000} CR4/{p.cr + 4}"
+            print(f"{radio}: {args.bytes} bytes take {ms:.1f} ms on air")
             return 0
         if args.mesh_command == "budget":
             band = sub_band(args.region, args.mhz)
