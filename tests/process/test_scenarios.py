@@ -364,3 +364,47 @@ def test_a_second_facilitator_close_of_a_stage_is_evidence() -> None:
     assert a.stage(p) == Stage.TEMPERATURE
     (ev,) = [e for e in a.evidence if e.what == "conflicting close"]
     assert set(ev.messages) == {first, second}
+
+
+def test_amendments_made_on_two_partitioned_nodes_converge_after_merging() -> None:
+    from crdt.log import Log
+    from protocol.assembly import Assembly
+
+    sc = Scenario(TEN)
+    text = "Plant trees."
+    p = sc.propose("m0", text=text)
+    sc.close(p)
+    sc.votes(p, yes=TEN[:8], no=TEN[8:])
+    sc.close(p)
+    sc.grievance("m8", p, "species")
+    sc.grievance("m9", p, "species")
+    sc.close(p)
+    common = list(sc.messages)
+    sides: dict[str, list[bytes]] = {}
+    for node, author, word in (("A", "m8", "oak "), ("B", "m9", "pine ")):
+        last = [common[-1].id]  # both nodes start from the closed concerns stage
+        start = len(sc.messages)
+        am = sc.amend(author, p, "species", [insert_op(p, text, 6, word)], parents=last)
+        last = [am]
+        for n in TEN[:6]:
+            last = [sc.amendment_vote(n, am, Choice.FOR, parents=last)]
+        sides[node] = [e.id for e in sc.messages[start:]]
+    nodes = {}
+    for node in ("A", "B"):
+        log = Log(sc.body)
+        for env in common + [e for e in sc.messages if e.id in sides[node]]:
+            log.add(env)
+        nodes[node] = (log, Assembly(sc.body, sc.rules).fold(log))
+    # partitioned: each node sees only its own amendment
+    assert [a.id for a in nodes["A"][1].amendments(p)] == [sides["A"][0]]
+    assert [a.id for a in nodes["B"][1].amendments(p)] == [sides["B"][0]]
+    # the partition heals; the facilitator closes the round on the merged log
+    close = sc.close(p)
+    for log, _ in nodes.values():
+        for env in sc.messages:
+            log.add(env)
+    a, b = (Assembly(sc.body, sc.rules).fold(log) for log, _ in nodes.values())
+    assert a.state_hash() == b.state_hash() == sc.assembly().state_hash()
+    assert a.subject(p).history[-1].closed_by == close
+    assert {x.status for x in a.amendments(p)} == {"adopted"}
+    assert a.text(p) == b.text(p) in ("Plant oak pine trees.", "Plant pine oak trees.")
