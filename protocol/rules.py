@@ -146,7 +146,33 @@ def amend(rules: ProcessRules, params: tuple[tuple[int, int, int], ...]) -> Proc
             deadline[name.split(".", 1)[1]] = int(value)
         else:
             changes[name] = value if kind == "share" else int(value)
-    return replace(rules, min_duration=minimum, deadline=deadline, **changes)
+    amended = replace(rules, min_duration=minimum, deadline=deadline, **changes)
+    broken = charter_violations(amended)
+    if broken:
+        raise OutOfRange(f"the parameters would violate the charter: {broken[0]}", field="params")
+    return amended
+
+
+def charter_violations(rules: ProcessRules) -> list[str]:
+    """The civil-rights invariants no genesis and no constitution amendment
+    may break (spec/constitution.md, "The charter"): checked, not just
+    documented. Returns what is broken, in plain words; empty when none."""
+    out = []
+    if rules.recall_threshold > Fraction(1, 2):
+        out.append(
+            "every member keeps the right to recall: half the members must suffice "
+            "to recall a delegate"
+        )
+    if rules.cosign_quorum > Fraction(1, 2):
+        out.append(
+            "no facilitator can block a decision: half the members must suffice to close a stage"
+        )
+    if rules.quorum > Fraction(1, 2):
+        out.append("a quorum above half the members would let an absent majority block every decision")
+    for stage, limit in rules.deadline.items():
+        if limit < rules.min_duration.get(stage, 0):
+            out.append(f"the {stage} deadline comes before its minimum duration: it could never close")
+    return out
 
 
 def from_params(params: tuple[tuple[int, int, int], ...]) -> ProcessRules:
