@@ -168,10 +168,10 @@ def charter_violations(rules: ProcessRules) -> list[str]:
             "no facilitator can block a decision: half the members must suffice to close a stage"
         )
     if rules.quorum > Fraction(1, 2):
-        out.append("a quorum above half the members would let an absent majority block every decision")
+        out.append("a quorum above half would let an absent majority block every decision")
     for stage, limit in rules.deadline.items():
         if limit < rules.min_duration.get(stage, 0):
-            out.append(f"the {stage} deadline comes before its minimum duration: it could never close")
+            out.append(f"the {stage} deadline comes before its minimum duration: it never closes")
     return out
 
 

@@ -21,7 +21,7 @@ def test_defaults_respect_the_charter() -> None:
         (((6, 3, 4),), "right to recall"),  # recall needs 3/4 of members
         (((8, 9, 10),), "no facilitator can block"),  # co-signed close needs 9/10
         (((7, 2, 3),), "absent majority"),  # quorum of 2/3
-        (((17, 86400 * 10, 1),), "could never close"),  # vote stage: minimum 10 days > 7-day deadline
+        (((17, 86400 * 10, 1),), "never closes"),  # vote stage: minimum 10 days > 7-day deadline
     ],
 )
 def test_a_genesis_cannot_break_the_charter(params: tuple[tuple[int, int, int], ...], what: str) -> None:
