@@ -264,7 +264,7 @@ class _Strict:
             raise InvalidUtf8(
                 f"string is not valid UTF-8 ({exc.reason})",
                 field=_path_text(path),
-                offset=start + 1 + exc.start,
+                offset=self.pos - n + exc.start,  # after the header, whatever its size
             ) from None
 
     def array(self, n: int, depth: int, path: tuple[int, ...], start: int) -> tuple[Value, ...]:
