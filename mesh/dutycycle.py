@@ -150,6 +150,7 @@ class SendQueue:
         self.budget = budget
         self._airtime = airtime_of
         self._heap: list[_Entry] = []
+        self._queued: dict[bytes, int] = {}
         self._count = itertools.count()
         self.sent_frames = 0
         self.sent_airtime = 0.0
@@ -165,6 +166,10 @@ class SendQueue:
         heapq.heappush(
             self._heap, _Entry(int(priority), -created, next(self._count), frame, airtime)
         )
+        self._queued[frame] = self._queued.get(frame, 0) + 1
+
+    def __contains__(self, frame: object) -> bool:
+        return frame in self._queued
 
     def __len__(self) -> int:
         return len(self._heap)
@@ -176,6 +181,11 @@ class SendQueue:
         head = self._heap[0]
         if self.budget.allows(now, head.airtime):
             heapq.heappop(self._heap)
+            left = self._queued[head.frame] - 1
+            if left:
+                self._queued[head.frame] = left
+            else:
+                del self._queued[head.frame]
             self.budget.record(now, head.airtime)
             self.sent_frames += 1
             self.sent_airtime += head.airtime

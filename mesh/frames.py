@@ -306,6 +306,7 @@ class _Partial:
     chunks: dict[int, bytes]
     started: float
     requested: float
+    attempts: int = 0
 
 
 @dataclass
@@ -329,6 +330,8 @@ class Reassembler:
         if frag.count != p.count:
             self.dropped.append(f"fragment count changed for {frag.tag.hex()}")
             return None
+        if frag.index not in p.chunks:
+            p.attempts = 0  # progress: ask again soon if more is missing
         p.chunks[frag.index] = frag.chunk
         if len(p.chunks) < p.count:
             return None
@@ -347,10 +350,12 @@ class Reassembler:
                 del self._partial[tag]
                 self.dropped.append(f"gave up on {tag.hex()} after {now - p.started:.0f} s")
                 continue
-            if now - p.requested >= wait:
+            # back off: on a duty-cycled link the answer may wait its turn
+            if now - p.requested >= min(wait * 2**p.attempts, 3600.0):
                 missing = tuple(i for i in range(p.count) if i not in p.chunks)
                 out.append(encode(FragReq(tag, missing, p.count)))
                 p.requested = now
+                p.attempts += 1
         return out
 
 

@@ -84,7 +84,15 @@ async def run(
     for link in links.values():
         link.add_context(muni_ctx)
 
+    decided: dict[str, tuple[bytes, bytes, bytes]] = {}
+
     def decide(name: str, env: Envelope) -> None:
+        if name in decided:
+            # The Municipality announced again: it still lacks something of ours.
+            body, att, proof = decided[name]
+            links[name].send_object(body, frames.ObjectKind.ATTESTATION, att, Priority.VERDICT)
+            links[name].send_object(body, frames.ObjectKind.FULL_PROOF, proof, Priority.BULK)
+            return
         sc = communities[name]
         p = sc.post(name, Proposal("Rain cisterns", TEXT, "", muni.body, env.id)).id
         sc.close(p)
@@ -96,6 +104,7 @@ async def run(
         att = attest(v, list(sc.seeds.values())[:5]).encode()
         proof = make_full_proof(sc.log, v).encode()
         out.attestation_bytes, out.proof_bytes = len(att), len(proof)
+        decided[name] = (sc.body, att, proof)
         links[name].send_object(sc.body, frames.ObjectKind.ATTESTATION, att, Priority.VERDICT)
         links[name].send_object(sc.body, frames.ObjectKind.FULL_PROOF, proof, Priority.BULK)
 
@@ -127,10 +136,14 @@ async def run(
             nursery.start_soon(link.pump)
             nursery.start_soon(link.listen)
             nursery.start_soon(link.ask_for_missing)
-        links["valle"].send_message(resolution_env, Priority.VERDICT)
         with trio.move_on_after(deadline_s):
             while out.confirmed_s is None:
-                await trio.sleep(10)
+                # Announce (again) until every Community's proof is in: a lost
+                # announcement or a lost verdict is recovered this way.
+                links["valle"].send_message(resolution_env, Priority.VERDICT)
+                with trio.move_on_after(3600):
+                    while out.confirmed_s is None:
+                        await trio.sleep(10)
         nursery.cancel_scope.cancel()
     out.collisions, out.losses = channel.collisions, channel.losses
     for radio in channel.radios:

@@ -53,7 +53,8 @@ class RadioLink:
 
     def _queue(self, frame: bytes, priority: Priority) -> None:
         for f in self.fragmenter.split(frame):
-            self.queue.push(f, priority, created=self.clock())
+            if f not in self.queue:
+                self.queue.push(f, priority, created=self.clock())
         self._wake.set()
 
     def send_message(self, env: Envelope, priority: Priority) -> None:
@@ -111,7 +112,8 @@ class RadioLink:
             return
         if isinstance(frame, frames.FragReq):
             for f in self.fragmenter.resend(frame):
-                self.queue.push(f, Priority.VERDICT, created=self.clock())
+                if f not in self.queue:  # already waiting for air time
+                    self.queue.push(f, Priority.VERDICT, created=self.clock())
             self._wake.set()
             return
         if isinstance(frame, frames.Object):

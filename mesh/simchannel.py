@@ -13,7 +13,6 @@ pass in a second of real time.
 
 from __future__ import annotations
 
-import hashlib
 import random
 from dataclasses import dataclass, field
 
@@ -31,6 +30,7 @@ class _Tx:
     start: float
     end: float
     hops: int
+    packet: int  # a packet id, kept by relays (as Meshtastic does): retries are new packets
 
 
 @dataclass
@@ -44,6 +44,7 @@ class SimChannel:
     _active: list[_Tx] = field(default_factory=list)
     collisions: int = 0
     losses: int = 0
+    packets: int = 0
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
@@ -61,10 +62,10 @@ class SimChannel:
     def in_range(self, a: SimRadio, b: SimRadio) -> bool:
         return a is not b and (a.name, b.name) in self.links
 
-    async def transmit(self, sender: SimRadio, frame: bytes, hops: int) -> None:
+    async def transmit(self, sender: SimRadio, frame: bytes, hops: int, packet: int) -> None:
         airtime = self.params.airtime(len(frame))
         now = trio.current_time()
-        tx = _Tx(sender, frame, now, now + airtime, hops)
+        tx = _Tx(sender, frame, now, now + airtime, hops, packet)
         self._active.append(tx)
         sender.airtime_used += airtime
         await trio.sleep(airtime)
@@ -97,8 +98,8 @@ class SimRadio:
         self.airtime_used = 0.0
         self.recent: list[_Tx] = []
         self._send_in, self._recv = trio.open_memory_channel[bytes](1000)
-        self._seen: set[bytes] = set()
-        self._forward: list[tuple[bytes, int]] = []
+        self._seen: set[int] = set()
+        self._forward: list[tuple[bytes, int, int]] = []
         self.sent = self.received = self.bytes_sent = self.bytes_received = 0
         self.busy = trio.Lock()
 
@@ -108,12 +109,14 @@ class SimRadio:
     async def send(self, frame: bytes) -> None:
         if len(frame) > self.mtu:
             raise LocalMeshError(f"frame of {len(frame)} bytes exceeds the MTU {self.mtu}")
-        self._seen.add(hashlib.sha256(frame).digest())
+        self.channel.packets += 1
+        packet = self.channel.packets
+        self._seen.add(packet)
         self.sent += 1
         self.bytes_sent += len(frame)
         async with self.busy:  # one transmission at a time per radio
             await self.listen_before_talk()
-            await self.channel.transmit(self, frame, self.channel.hop_limit)
+            await self.channel.transmit(self, frame, self.channel.hop_limit, packet)
 
     async def listen_before_talk(self) -> None:
         """Channel activity detection with a random back-off, as LoRa radios
@@ -125,24 +128,23 @@ class SimRadio:
                 return
 
     def hear(self, tx: _Tx) -> None:
-        key = hashlib.sha256(tx.frame).digest()
-        if key in self._seen:
+        if tx.packet in self._seen:
             return
-        self._seen.add(key)
+        self._seen.add(tx.packet)
         self.received += 1
         self.bytes_received += len(tx.frame)
         self._send_in.send_nowait(tx.frame)
         if tx.hops > 1:
-            self._forward.append((tx.frame, tx.hops - 1))
+            self._forward.append((tx.frame, tx.hops - 1, tx.packet))
 
     async def relay(self) -> None:
         """Rebroadcast what was heard while hops remain (run in a nursery)."""
         while True:
             while self._forward:
-                frame, hops = self._forward.pop(0)
+                frame, hops, packet = self._forward.pop(0)
                 async with self.busy:
                     await self.listen_before_talk()
-                    await self.channel.transmit(self, frame, hops)
+                    await self.channel.transmit(self, frame, hops, packet)
             await trio.sleep(0.5)
 
     async def receive(self) -> bytes:
