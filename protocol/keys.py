@@ -62,14 +62,17 @@ def key_from_text(text: str) -> bytes:
     stripped = text.strip()
     if not stripped.startswith(KEY_TEXT_PREFIX):
         raise BadKeyText(f"a key text starts with {KEY_TEXT_PREFIX!r}", field="key")
-    body = stripped[len(KEY_TEXT_PREFIX) :].lower()
+    body = stripped[len(KEY_TEXT_PREFIX) :]
     for i, ch in enumerate(body):
-        if ch not in _B32:
+        # check before lower-casing: some non-ASCII letters lower-case to ASCII
+        # (U+212A KELVIN SIGN becomes "k")
+        if ch.lower() not in _B32 or not ch.isascii():
             raise BadKeyText(
                 f"character {ch!r} at position {i + len(KEY_TEXT_PREFIX)} is not in the alphabet",
                 field="key",
                 offset=i + len(KEY_TEXT_PREFIX),
             )
+    body = body.lower()
     expected = len(key_to_text(bytes(32))) - len(KEY_TEXT_PREFIX)
     if len(body) != expected:
         raise BadKeyText(

@@ -38,12 +38,6 @@ def test_every_position_accepts_its_upper_case() -> None:
         assert key_from_text(_with(TEXT[i].upper(), i)) == public_key(bytes(32))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug in protocol/keys.py: the text is lower-cased with str.lower() before the "
-    "alphabet check, and U+212A KELVIN SIGN lower-cases to ASCII 'k', so a key text with a "
-    "Kelvin sign is accepted (spec/keys.md: any other character MUST be rejected)",
-)
 def test_kelvin_sign_is_not_the_letter_k() -> None:
     i = TEXT.index("k", 3)
     with pytest.raises(BadKeyText):
