@@ -51,9 +51,8 @@ def run(args: argparse.Namespace) -> int:
                     print(f"  {i} of {len(order)} messages", file=sys.stderr)
         data = FullProof(body_id, tuple(raws)).encode()
         args.out.write_bytes(data)
-        print(
-            f"wrote {len(raws)} messages ({len(data)} bytes) of body {body_id.hex()[:16]}… to {args.out}"
-        )
+        what = f"{len(raws)} messages ({len(data)} bytes) of body {body_id.hex()[:16]}…"
+        print(f"wrote {what} to {args.out}")
         return 0
     except (NodeError, ValueError, OSError) as exc:
         print(f"caracol export: {exc}", file=sys.stderr)
