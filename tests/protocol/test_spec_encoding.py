@@ -10,7 +10,7 @@ import pytest
 
 from protocol import canonical
 from protocol.canonical import _strict_decode
-from protocol.errors import InvalidUtf8, ProtocolError
+from protocol.errors import InvalidUtf8, LocalProtocolError, ProtocolError
 
 SPEC = (Path(__file__).resolve().parents[2] / "spec" / "encoding.md").read_text()
 ROW = re.compile(
@@ -79,3 +79,53 @@ def test_invalid_utf8_offset_is_the_bad_byte_whatever_the_header_size(header: by
         with pytest.raises(InvalidUtf8) as info:
             decode(data)
         assert info.value.offset == len(head) + good == data.index(b"\xff")
+
+
+def _nest(depth: int) -> object:
+    value: object = 0
+    for _ in range(depth):
+        value = (value,)
+    return value
+
+
+def test_depth_eight_is_allowed_and_nine_is_too_deep_at_the_ninth_header() -> None:
+    assert canonical.decode(canonical.encode(_nest(8))) == _nest(8)
+    data = b"\x91" * 9 + b"\x00"
+    for decode in (canonical.decode, _strict_decode):
+        with pytest.raises(ProtocolError) as info:
+            decode(data)
+        assert info.value.code == "too_deep" and info.value.offset == 8
+    with pytest.raises(LocalProtocolError):
+        canonical.encode(_nest(9))
+
+
+@pytest.mark.parametrize("n", [2**64 - 1, -(2**63), 2**32, -(2**31) - 1, 127, 128, -32, -33])
+def test_integer_edges_round_trip(n: int) -> None:
+    assert canonical.decode(canonical.encode(n)) == n
+
+
+@pytest.mark.parametrize("n", [2**64, -(2**63) - 1])
+def test_integers_outside_the_subset_are_a_local_error(n: int) -> None:
+    with pytest.raises(LocalProtocolError):
+        canonical.encode(n)
+
+
+@pytest.mark.parametrize(
+    ("data", "code", "offset"),
+    [
+        (b"\x82\xa1b\x01\xa1a\x02", "map_key_order", 4),  # "b" before "a"
+        (b"\x82\x01\x01\x01\x02", "map_key_order", 3),  # duplicate key 1
+        (b"\x81\xc4\x01k\x01", "forbidden_type", 1),  # bin key
+        (b"\x81\xc0\x01", "forbidden_type", 1),  # nil key
+        (b"\x81\xc3\x01", "forbidden_type", 1),  # bool key
+        (b"\x82\x05\x01\xa1a\x02", None, None),  # int keys sort before str keys
+    ],
+)
+def test_map_keys(data: bytes, code: str | None, offset: int | None) -> None:
+    for decode in (canonical.decode, _strict_decode):
+        if code is None:
+            assert canonical.encode(decode(data)) == data
+            continue
+        with pytest.raises(ProtocolError) as info:
+            decode(data)
+        assert (info.value.code, info.value.offset) == (code, offset)
