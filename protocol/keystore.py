@@ -86,7 +86,7 @@ def _parse(data: bytes) -> tuple[bytes, int, int, bytes, bytes, bytes]:
     if type(value) is not tuple or len(value) != 7 or value[0] != MAGIC:
         raise KeystoreError("not a caracol keystore file")
     _magic, version, pub, limits, salt, nonce, box = value
-    if version != VERSION:
+    if type(version) is not int or version != VERSION:  # false == 0 in Python
         raise KeystoreError(f"keystore version {version!r} is not supported (this is {VERSION})")
     if (
         type(pub) is not bytes

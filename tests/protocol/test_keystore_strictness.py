@@ -56,11 +56,6 @@ def test_fresh_salt_and_nonce_give_unrelated_files() -> None:
     assert keystore.unseal(other, "pw") == keystore.unseal(GOOD, "pw") == SEED
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug in protocol/keystore.py: the version check is `version != 0`, and False == 0 "
-    "in Python, so a file whose version field is msgpack false (c2) is accepted",
-)
 def test_version_false_is_not_version_zero() -> None:
     with pytest.raises(KeystoreError):
         keystore.info(_with(1, False))
