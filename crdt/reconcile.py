@@ -391,7 +391,7 @@ class Session:
         if type(value) is not tuple or len(value) != 5:
             raise ReconcileError("a frame is an array of 5 elements")
         version, ftype, lower, body, last = value
-        if version != VERSION:
+        if type(version) is not int or version != VERSION:  # false == 0 in Python
             raise ReconcileError(f"unsupported version {version!r}")
         if type(last) is not bool:
             raise ReconcileError("last must be a bool")

@@ -168,7 +168,7 @@ class FullProof:
             value = canonical.decode(data, max_bytes=64 * 1024 * 1024)
         except ProtocolError as exc:
             raise ProofError(f"a full proof is not canonical: {exc}") from None
-        if type(value) is not tuple or len(value) != 3 or value[0] != PROOF_VERSION:
+        if type(value) is not tuple or len(value) != 3 or not _is_version(value[0]):
             raise ProofError("a full proof is [0, community, [message, ...]]")
         _, community, messages = value
         if type(community) is not bytes or len(community) != 32:
@@ -246,7 +246,7 @@ class Attestation:
             value = canonical.decode(data, max_bytes=4096)
         except ProtocolError as exc:
             raise ProofError(f"an attestation is not canonical: {exc}") from None
-        if type(value) is not tuple or len(value) != 3 or value[0] != PROOF_VERSION:
+        if type(value) is not tuple or len(value) != 3 or not _is_version(value[0]):
             raise ProofError("an attestation is [0, statement, [[key, signature], ...]]")
         verdict = CommunityVerdict.from_statement(value[1])
         sigs = value[2]
@@ -314,3 +314,8 @@ def confront(att: Attestation, proven: CommunityVerdict) -> AttestationRefuted |
         att.verdict,
         proven,
     )
+
+
+def _is_version(value: object) -> bool:
+    # type() first: False == 0 in Python, but msgpack false is not version 0
+    return type(value) is int and value == PROOF_VERSION

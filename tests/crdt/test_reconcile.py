@@ -167,3 +167,10 @@ def test_transcript_vectors_are_reproduced_frame_by_frame() -> None:
                 b.receive_frame(bytes.fromhex(f["frame"]), 0.0)
                 sent += [x.hex() for x in b.frames_to_send()]
         assert sent == [f["frame"] for f in case["frames"] if f["from"] == "b"]
+
+
+def test_a_frame_whose_version_is_false_is_malformed() -> None:
+    s = Session(SortedIds(_ids(9, 5)))
+    s.receive_frame(canonical.encode((False, 1, None, (), True)), 0.0)
+    (event,) = s.events()
+    assert isinstance(event, PeerError) and event.code == "malformed"

@@ -172,3 +172,12 @@ def test_attestations_with_too_few_or_bad_signatures_are_rejected() -> None:
     with pytest.raises(ProofError, match="does not verify"):
         fed.receive_attestation(forged)
     _ = Choice
+
+
+def test_a_proof_whose_version_is_false_is_refused() -> None:
+    from protocol import canonical
+
+    with pytest.raises(ProofError):
+        FullProof.decode_untrusted(canonical.encode((False, bytes(32), ())))
+    with pytest.raises(ProofError):
+        Attestation.decode_untrusted(canonical.encode((False, (), ())))
