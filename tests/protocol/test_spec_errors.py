@@ -33,7 +33,7 @@ def _subclasses(root: type) -> list[type]:
 
 
 # import the modules that define codes, so their classes are registered
-_MODULES = (crdt.errors, crdt.log, crdt.reconcile, crdt.text)
+_MODULES = (crdt.errors, crdt.log, crdt.reconcile, crdt.text, protocol.verdict)
 CLASSES = sorted(
     {
         cls
