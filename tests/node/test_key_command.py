@@ -13,8 +13,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from protocol.keys import key_from_text
 
 PASS = "correct horse battery staple"
