@@ -119,7 +119,11 @@ def check_ed25519_case(h: Harness, case: dict[str, Any]) -> list[str]:
     return []
 
 
-CHECKERS = {"messages.json": check_message_case, "ed25519.json": check_ed25519_case}
+CHECKERS = {
+    "messages.json": check_message_case,
+    "ed25519.json": check_ed25519_case,
+    "ed25519_rules.json": check_ed25519_case,
+}
 
 
 def run_vectors(h: Harness, vectors: Path = DEFAULT_VECTORS) -> Report:
