@@ -240,3 +240,22 @@ async def _flood(tmp: Path) -> None:
 
 def test_a_fast_peer_is_slowed_not_cut_off(tmp_path: Path) -> None:
     asyncio.run(_flood(tmp_path))
+
+
+async def _oversize(tmp: Path) -> None:
+    async with node(tmp, "a") as a, node(tmp, "m") as m:
+        link(a, m)
+        await submit(a, PROPOSAL)
+        await until(lambda: bool(m.gossip.links))  # type: ignore[union-attr]
+        (lnk,) = m.gossip.links.values()  # type: ignore[union-attr]
+        # a message over 16 KiB is rejected (and recorded), the link survives one
+        await lnk.send("msgs", BODY, (b"\x96" + bytes(20_000),))
+        await until(lambda: any(r["code"] == "oversize" for r in a.store.rejections()))  # type: ignore[union-attr]
+        # a batch over the protocol's 1,024 messages closes the link with a reason
+        await lnk.send("msgs", BODY, tuple(bytes([i % 256]) * 70 for i in range(1025)))
+        await until(lambda: a.gossip.disconnects.get("limit", 0) >= 1)  # type: ignore[union-attr]
+        assert len(a.ingest.bodies[BODY].log) == 2  # type: ignore[union-attr]
+
+
+def test_oversize_messages_and_batches_are_refused(tmp_path: Path) -> None:
+    asyncio.run(_oversize(tmp_path))
