@@ -3,6 +3,8 @@
     caracol mesh airtime --preset LONG_FAST --bytes 138      time on air
     caracol mesh budget --region EU868 --mhz 868.1            the hourly allowance
     caracol mesh bridge --node URL --body ID --kiss HOST:PORT bridge a node to a TNC
+    caracol mesh bulletin --body ID --out DIR                 a printable notice with QR codes
+    caracol mesh scan IMAGE...                                import scanned codes, verified
 
 The bridge carries a body's messages both ways between a node (its member
 API: live events in, submissions out) and a radio: messages the node
@@ -63,6 +65,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     br.add_argument(
         "--seconds", type=float, default=0, help="stop after this long (0: run until Ctrl-C)"
     )
+    bu = sub.add_parser(
+        "bulletin", help="a printable notice whose QR codes carry the signed messages"
+    )
+    bu.add_argument("--config", default="caracol.toml")
+    bu.add_argument("--body", required=True)
+    bu.add_argument(
+        "--out", required=True, help="folder for bulletin.html, board.png (and bulletin.pdf)"
+    )
+    sc = sub.add_parser("scan", help="import the signed messages of scanned bulletin images")
+    sc.add_argument("images", nargs="+")
+    sc.add_argument("--config", default="caracol.toml")
 
 
 def _params(args: argparse.Namespace) -> LoRaParams:
@@ -95,6 +108,10 @@ def run(args: argparse.Namespace) -> int:
                 f"on {args.preset}"
             )
             return 0
+        if args.mesh_command == "bulletin":
+            return bulletin_command(args)
+        if args.mesh_command == "scan":
+            return scan_command(args)
         return anyio.run(bridge, args)
     except MeshError as exc:
         print(f"caracol mesh: {exc}", file=sys.stderr)
@@ -168,3 +185,76 @@ async def _bridge(args: argparse.Namespace, radio: KissTransport, body: bytes, u
                 await anyio.sleep(args.seconds)
                 tg.cancel_scope.cancel()
     return 0
+
+
+def bulletin_command(args: argparse.Namespace) -> int:
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    from node.config import load
+    from node.ingest import Ingest
+    from node.store import Store
+
+    from .bulletin import make_bulletin
+
+    config = load(args.config)
+    with Store(config.database, create=False) as store:
+        ingest = Ingest(store)
+        ingest.load()
+        log = ingest.body(bytes.fromhex(args.body)).log
+        bulletin = make_bulletin(log, now=int(time.time()))
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "bulletin.html").write_text(bulletin.html)
+    bulletin.sheet().save(out / "board.png")
+    chromium = shutil.which("chromium")
+    if chromium:
+        subprocess.run(
+            [
+                chromium,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                f"--print-to-pdf={out / 'bulletin.pdf'}",
+                (out / "bulletin.html").resolve().as_uri(),
+            ],
+            check=False,
+            capture_output=True,
+            timeout=120,
+        )
+    print(
+        f"wrote {out}/bulletin.html and board.png ({len(bulletin.payloads)} QR codes)"
+        + (" and bulletin.pdf" if (out / "bulletin.pdf").exists() else "")
+    )
+    return 0
+
+
+def scan_command(args: argparse.Namespace) -> int:
+    from node.config import load
+    from node.ingest import Ingest, Status
+    from node.store import Store
+
+    from .bulletin import messages_from_payloads, scan_images
+
+    body, raws, problems = messages_from_payloads(scan_images(args.images))
+    for p in problems:
+        print(f"  {p}")
+    config = load(args.config)
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    with Store(config.database) as store:
+        ingest = Ingest(store)
+        ingest.load()
+        if body not in ingest.bodies:
+            ingest.found(raws[0], origin="bulletin scan")
+            raws = raws[1:]
+        outcomes = ingest.submit(body, raws, origin="bulletin scan")
+    rejected = [o for o in outcomes if o.status is Status.REJECTED]
+    print(
+        f"scanned {len(raws)} messages of body {body.hex()[:16]}…: "
+        f"{sum(o.status is Status.ACCEPTED for o in outcomes)} new, {len(rejected)} rejected"
+    )
+    for o in rejected:
+        print(f"  rejected {o.code}: {o.reason}")
+    return 0 if not rejected and not problems else 1

@@ -1,0 +1,214 @@
+"""Printable bulletins: a notice-board page whose QR codes carry the signed
+messages behind it, so that a paper copy can be scanned back in and verified.
+
+A bulletin shows a body's proposals with their stage and verdict, and its
+mandates, as an HTML page (print it, or let Chromium turn it into a PDF). Its
+QR codes carry the messages of each decision's causal cut — the genesis, the
+proposals, the votes and the closes — so a node that scans them holds exactly
+what the verdicts were computed from, and re-derives them.
+
+QR payload (binary mode, one per code)::
+
+    "CQ" 0x00 || canonical [0, body id, index, count, [message, ...]]
+
+Scanning collects the payloads from one or more images (any number of codes
+per image, in any order), checks the framing, and returns the messages. They
+are then verified and inserted like any others: a tampered code fails to
+decode or to verify, and is reported with its reason; nothing in a bulletin is
+trusted.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import segno
+import zxingcpp
+from PIL import Image
+
+from crdt.log import Log
+from protocol import canonical
+from protocol.assembly import Assembly
+from protocol.errors import ProtocolError
+
+from .errors import BadFrame
+
+MAGIC = b"CQ\x00"
+VERSION = 0
+CODE_BYTES = 1100  # per QR code: version ~25 at ECC level L, easy to print and scan
+MAX_BYTES = 256 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Bulletin:
+    body: bytes
+    html: str
+    payloads: tuple[bytes, ...]
+
+    def qr_pngs(self, scale: int = 4) -> list[bytes]:
+        out = []
+        for p in self.payloads:
+            buf = io.BytesIO()
+            segno.make(p, error="l", mode="byte", micro=False).save(
+                buf, kind="png", scale=scale, border=4
+            )
+            out.append(buf.getvalue())
+        return out
+
+    def sheet(self, scale: int = 3, columns: int = 3) -> Image.Image:
+        """All codes on one printable image (a grid)."""
+        images = [Image.open(io.BytesIO(png)).convert("L") for png in self.qr_pngs(scale)]
+        w = max(i.width for i in images)
+        h = max(i.height for i in images)
+        rows = (len(images) + columns - 1) // columns
+        sheet = Image.new("L", (w * min(columns, len(images)), h * rows), 255)
+        for n, img in enumerate(images):
+            sheet.paste(img, ((n % columns) * w, (n // columns) * h))
+        return sheet
+
+
+def _messages_for(log: Log, assembly: Assembly, max_bytes: int) -> list[bytes]:
+    """Genesis first, then each decision's causal cut, in replay order."""
+    wanted: set[bytes] = {log.body}
+    for sid in assembly.proposals():
+        closes = assembly.subject(sid).closes
+        last = closes[-1][1] if closes else sid
+        wanted |= log.causal_past(last) | {last, sid}
+    raws = [log.get(m).raw for m in log.order() if m in wanted]
+    total = 0
+    kept = []
+    for raw in raws:
+        total += len(raw)
+        if total > max_bytes:
+            break
+        kept.append(raw)
+    return kept
+
+
+def _chunk(body: bytes, raws: list[bytes]) -> list[bytes]:
+    groups: list[list[bytes]] = [[]]
+    size = 0
+    for raw in raws:
+        if groups[-1] and size + len(raw) + 3 > CODE_BYTES:
+            groups.append([])
+            size = 0
+        groups[-1].append(raw)
+        size += len(raw) + 3
+    n = len(groups)
+    return [MAGIC + canonical.encode((VERSION, body, i, n, tuple(g))) for i, g in enumerate(groups)]
+
+
+def make_bulletin(
+    log: Log, *, title: str = "", now: int = 0, max_bytes: int = 64 * 1024
+) -> Bulletin:
+    assembly = Assembly(log.body).fold(log)
+    payloads = _chunk(log.body, _messages_for(log, assembly, max_bytes))
+    name = getattr(log.get(log.body).payload, "name", "")
+    rows = []
+    for sid in assembly.proposals():
+        s = assembly.subject(sid)
+        v = assembly.verdict(sid)
+        verdict = (
+            "—"
+            if v is None
+            else (
+                f"{v.outcome.name.lower()} ({v.count.votes_for} for, "
+                f"{v.count.votes_against} against of {v.electorate})"
+            )
+        )
+        rows.append(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>".format(
+                html.escape(getattr(s.payload, "title", "")),
+                html.escape(assembly.stage(sid).name.lower()),
+                html.escape(verdict),
+                sid.hex()[:16],
+            )
+        )
+    mandates = [
+        f"<li>{html.escape(m.scope)} — {html.escape(m.status)}</li>" for m in assembly.mandates(now)
+    ]
+    codes = "".join(
+        f'<figure><img alt="signed messages, part {i + 1} of {len(payloads)}" '
+        f'src="data:image/png;base64,{base64.b64encode(png).decode()}"/>'
+        f"<figcaption>{i + 1} / {len(payloads)}</figcaption></figure>"
+        for i, png in enumerate(Bulletin(log.body, "", tuple(payloads)).qr_pngs())
+    )
+    page = f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title or name)}</title>
+<style>body{{font-family:sans-serif;margin:2em}} table{{border-collapse:collapse}}
+td,th{{border:1px solid #999;padding:.3em .6em}} figure{{display:inline-block;margin:.5em}}
+@media print{{figure{{break-inside:avoid}}}}</style></head>
+<body><h1>{html.escape(title or name)}</h1>
+<p>Body <code>{log.body.hex()}</code>. Scan the codes with <code>caracol mesh scan</code>:
+they carry the signed messages these decisions were computed from, and every one is
+verified on import.</p>
+<h2>Proposals</h2><table><tr><th>proposal</th><th>stage</th><th>verdict</th><th>id</th></tr>
+{"".join(rows)}</table>
+<h2>Mandates</h2><ul>{"".join(mandates) or "<li>none</li>"}</ul>
+<h2>Signed messages</h2>{codes}
+</body></html>
+"""
+    return Bulletin(log.body, page, tuple(payloads))
+
+
+def scan_images(images: list[Any]) -> list[bytes]:
+    """QR payloads found in images (PIL images or paths), in any order."""
+    out = []
+    for image in images:
+        img = Image.open(image) if isinstance(image, (str, Path)) else image
+        for result in zxingcpp.read_barcodes(img):
+            if result.format == zxingcpp.BarcodeFormat.QRCode:
+                out.append(bytes(result.bytes))
+    return out
+
+
+def messages_from_payloads(payloads: list[bytes]) -> tuple[bytes, list[bytes], list[str]]:
+    """(body id, messages in order, problems). Untrusted: a code that does
+    not parse is reported, the rest used; the messages still need verifying."""
+    body: bytes | None = None
+    parts: dict[int, tuple[bytes, ...]] = {}
+    count = 0
+    problems = []
+    for n, p in enumerate(payloads):
+        try:
+            if not p.startswith(MAGIC):
+                raise BadFrame("not a Caracol bulletin code")
+            value = canonical.decode(p[len(MAGIC) :], max_bytes=MAX_BYTES)
+            if (
+                type(value) is not tuple
+                or len(value) != 5
+                or type(value[0]) is not int
+                or value[0] != VERSION
+            ):
+                raise BadFrame("a bulletin code is [0, body, index, count, [message, ...]]")
+            _, b, index, total, raws = value
+            if (
+                type(b) is not bytes
+                or len(b) != 32
+                or type(index) is not int
+                or type(total) is not int
+            ):
+                raise BadFrame("bad body id or numbering")
+            if (
+                not 0 <= index < total
+                or type(raws) is not tuple
+                or not all(type(r) is bytes for r in raws)
+            ):
+                raise BadFrame("bad numbering or messages")
+            if body is not None and b != body:
+                raise BadFrame("codes of two different bodies")
+            body, count = b, total
+            parts[index] = raws
+        except (BadFrame, ProtocolError) as exc:
+            problems.append(f"code {n + 1}: {exc}")
+    if body is None:
+        raise BadFrame("no readable Caracol bulletin code: " + "; ".join(problems))
+    missing = [i + 1 for i in range(count) if i not in parts]
+    if missing:
+        problems.append(f"codes {missing} of {count} were not read")
+    return body, [r for i in sorted(parts) for r in parts[i]], problems
