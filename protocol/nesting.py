@@ -1,0 +1,148 @@
+"""Nested verdicts: Communities into Municipalities, Municipalities into
+Regions, Regions into the Collective.
+
+A Community's full proof (``protocol.verdict``) shows what it decided on a
+resolution of its *parent*. One level up, a Municipality presents a
+Region's resolution to its Communities as its own PROPOSAL naming the
+Region's resolution (``origin_body``, ``origin_proposal``); its Communities
+decide that proposal; the Municipality's verdict is their combination under
+the constitution's rule (``protocol.federation``). A ``LevelProof`` carries
+exactly that: the Municipality's signed presenting PROPOSAL and the proofs
+of its members (full proofs of Communities, or further ``LevelProof``s of
+lower bodies). A verifier re-derives every level from signed votes; nothing
+is taken on trust except the *structure* of the federation — which bodies
+are members of which — that every node knows from the GENESIS messages of
+its member bodies and passes in as ``structure``.
+
+Sans-IO: values in, verdicts and ``ProofError`` out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from . import envelope
+from .errors import ProtocolError
+from .federation import Federation, FederationVerdict, Standing
+from .kinds import Kind, Outcome, Proposal
+from .rules import ProcessRules
+from .verdict import CommunityVerdict, FullProof, ProofError
+
+MAX_DEPTH = 4  # Community < Municipality < Region < Collective
+
+
+@dataclass(frozen=True, slots=True)
+class LevelProof:
+    """A member body's verdict on a higher body's resolution, as the proofs
+    of its own members on the proposal that presented it."""
+
+    body: bytes
+    presenting: bytes
+    """Raw signed PROPOSAL of ``body`` naming the higher body's resolution."""
+    parts: tuple[FullProof | LevelProof, ...]
+
+
+def _part_body(part: FullProof | LevelProof) -> bytes:
+    return part.community if isinstance(part, FullProof) else part.body
+
+
+def federate(
+    body: bytes,
+    resolution: bytes,
+    parts: tuple[FullProof | LevelProof, ...],
+    structure: Mapping[bytes, frozenset[bytes]],
+    rules: ProcessRules | None = None,
+    *,
+    depth: int = 0,
+) -> Federation:
+    """``body``'s view of ``resolution`` after verifying every part.
+
+    Raises ``ProofError`` naming the first part that is forged, about
+    another resolution, from a non-member or given twice."""
+    if depth > MAX_DEPTH:
+        raise ProofError(f"proofs nested deeper than {MAX_DEPTH} levels")
+    if body not in structure:
+        raise ProofError(f"body {body.hex()[:16]}… is not in the known federation structure")
+    rules = rules or ProcessRules()
+    fed = Federation(body, resolution, structure[body], rules=rules)
+    for i, part in enumerate(parts):
+        member = _part_body(part)
+        where = f"part {i} (body {member.hex()[:16]}…)"
+        if member not in fed.members:
+            raise ProofError(f"{where}: not a member of body {body.hex()[:16]}…")
+        if member in fed.proven:
+            raise ProofError(f"{where}: a second proof for the same member")
+        try:
+            if isinstance(part, FullProof):
+                fed.receive_proof(part)
+            else:
+                fed.proven[member] = verify_level_proof(
+                    part,
+                    higher_body=body,
+                    resolution=resolution,
+                    structure=structure,
+                    rules=rules,
+                    depth=depth + 1,
+                )
+        except ProofError as exc:
+            raise ProofError(f"{where}: {exc}") from None
+    return fed
+
+
+def verify_level_proof(
+    proof: LevelProof,
+    *,
+    higher_body: bytes,
+    resolution: bytes,
+    structure: Mapping[bytes, frozenset[bytes]],
+    rules: ProcessRules | None = None,
+    depth: int = 0,
+) -> CommunityVerdict:
+    """Re-derive a member body's verdict on ``higher_body``'s ``resolution``.
+
+    The result is stated as a ``CommunityVerdict`` of ``proof.body`` (its
+    ``proposal`` and ``close`` are the presenting proposal's id; its counts
+    are member bodies for, against, and the number of member bodies), so
+    the level above combines it exactly like a Community's verdict."""
+    if proof.body not in structure.get(higher_body, frozenset()):
+        raise ProofError("the body is not a member of the higher body")
+    try:
+        env = envelope.open_untrusted(proof.presenting, proof.body)
+    except ProtocolError as exc:
+        raise ProofError(f"the presenting proposal is invalid: {exc.code}: {exc}") from None
+    p = env.payload
+    if env.kind != Kind.PROPOSAL or not isinstance(p, Proposal):
+        raise ProofError("the presenting message is not a PROPOSAL")
+    if p.origin_body != higher_body or p.origin_proposal != resolution:
+        raise ProofError("the presenting proposal names another resolution")
+    fed = federate(proof.body, env.id, proof.parts, structure, rules, depth=depth)
+    result = fed.combine()
+    if result.standing == Standing.PENDING:
+        raise ProofError(
+            f"undecided: {result.decided} of {result.members} members proven, "
+            f"{result.count.votes_for} for"
+        )
+    return CommunityVerdict(
+        proof.body,
+        higher_body,
+        resolution,
+        env.id,
+        env.id,
+        Outcome.PASSED if result.standing == Standing.PASSED else Outcome.FAILED,
+        result.count.votes_for,
+        result.count.votes_against,
+        0,
+        result.members,
+    )
+
+
+def combine_levels(
+    body: bytes,
+    resolution: bytes,
+    parts: tuple[FullProof | LevelProof, ...],
+    structure: Mapping[bytes, frozenset[bytes]],
+    rules: ProcessRules | None = None,
+) -> FederationVerdict:
+    """The top body's verdict on its own resolution from its members' proofs."""
+    return federate(body, resolution, parts, structure, rules).combine()

@@ -1,0 +1,107 @@
+"""Nesting: Communities decide a Municipality's presenting proposal, the
+Municipalities' verdicts combine into the Region's, all re-derived from
+signed votes by the Region with only the federation's structure known."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from protocol.federation import Standing
+from protocol.kinds import BodyKind, Outcome, Proposal
+from protocol.nesting import LevelProof, combine_levels, verify_level_proof
+from protocol.stages import Stage
+from protocol.testing import Scenario
+from protocol.verdict import FullProof, ProofError, community_verdict, make_full_proof
+
+NAMES = ("ana", "bea", "cruz", "dev", "eli")
+
+
+def present(sc: Scenario, author: str, higher: bytes, resolution: bytes) -> bytes:
+    return sc.post(author, Proposal("Shared water plan", "cisterns", "", higher, resolution)).id
+
+
+def community(tag: str, parent: Scenario, subject: bytes, yes: int) -> FullProof:
+    names = tuple(f"{tag}{n}" for n in NAMES)
+    sc = Scenario(names, name=f"Community {tag}", parent=parent.body)
+    p = present(sc, names[0], parent.body, subject)
+    for _ in range(8):
+        a = sc.assembly()
+        if a.verdict(p) is not None:
+            break
+        if a.stage(p) in (Stage.TEMPERATURE, Stage.MINOR_CHECK, Stage.FINAL_VOTE):
+            sc.votes(p, yes=list(names[:yes]), no=list(names[yes:]))
+        sc.close(p)
+    v = community_verdict(sc.assembly(), parent.body, subject)
+    assert v is not None
+    return make_full_proof(sc.log, v)
+
+
+def region_of_two(yes_by_muni: tuple[tuple[int, ...], ...]):  # type: ignore[no-untyped-def]
+    region = Scenario(("r1", "r2", "r3"), body_kind=BodyKind.REGION, name="Sierra")
+    resolution = region.propose("r1", "Shared water plan", "Every community keeps a cistern.")
+    structure: dict[bytes, frozenset[bytes]] = {}
+    proofs = []
+    for m, yeses in enumerate(yes_by_muni):
+        muni = Scenario(
+            (f"m{m}a", f"m{m}b", f"m{m}c"),
+            body_kind=BodyKind.MUNICIPALITY,
+            name=f"Valle {m}",
+            parent=region.body,
+        )
+        presenting = present(muni, f"m{m}a", region.body, resolution)
+        parts = tuple(community(f"m{m}c{i}", muni, presenting, y) for i, y in enumerate(yeses))
+        structure[muni.body] = frozenset(p.community for p in parts)
+        proofs.append(LevelProof(muni.body, muni.log.get(presenting).raw, parts))
+    structure[region.body] = frozenset(p.body for p in proofs)
+    return region, resolution, structure, tuple(proofs)
+
+
+def test_municipality_verdicts_combine_into_the_region() -> None:
+    region, resolution, structure, proofs = region_of_two(((5, 5, 5), (5, 5, 5)))
+    v = verify_level_proof(
+        proofs[0], higher_body=region.body, resolution=resolution, structure=structure
+    )
+    assert v.outcome == Outcome.PASSED and (v.votes_for, v.electorate) == (3, 3)
+    result = combine_levels(region.body, resolution, proofs, structure)
+    assert result.standing == Standing.PASSED and result.count.votes_for == 2
+
+
+def test_one_failing_community_fails_its_municipality_and_so_the_region() -> None:
+    # 2 of 3 Communities for is below the 9/10 temperature share
+    region, resolution, structure, proofs = region_of_two(((5, 5, 5), (5, 5, 0)))
+    v = verify_level_proof(
+        proofs[1], higher_body=region.body, resolution=resolution, structure=structure
+    )
+    assert v.outcome == Outcome.FAILED and (v.votes_for, v.votes_against) == (2, 1)
+    result = combine_levels(region.body, resolution, proofs, structure)
+    assert result.standing == Standing.FAILED and result.count.votes_for == 1
+
+
+def test_forged_or_misplaced_level_proofs_are_rejected_with_a_reason() -> None:
+    region, resolution, structure, proofs = region_of_two(((5, 5, 5), (5, 5, 5)))
+    a, b = proofs
+
+    def rejects(parts: tuple[FullProof | LevelProof, ...], reason: str) -> None:
+        with pytest.raises(ProofError, match=reason):
+            combine_levels(region.body, resolution, parts, structure)
+
+    # a Community of Municipality b smuggled into a
+    rejects((dataclasses.replace(a, parts=(*a.parts[:2], b.parts[0])), b), "not a member")
+    # the same Community twice (and one missing)
+    rejects((dataclasses.replace(a, parts=(a.parts[0], a.parts[0], a.parts[1])),), "second proof")
+    # a Municipality that withholds a failing member is undecided, not passed
+    rejects((dataclasses.replace(a, parts=a.parts[:2]),), "undecided")
+    # the presenting proposal of b offered as a's
+    rejects((dataclasses.replace(a, presenting=b.presenting),), "presenting proposal is invalid")
+    # a tampered presenting proposal
+    bad = bytearray(a.presenting)
+    bad[-3] ^= 1
+    rejects((dataclasses.replace(a, presenting=bytes(bad)),), "presenting proposal is invalid")
+    # a proof presented under another resolution
+    with pytest.raises(ProofError, match="another resolution"):
+        verify_level_proof(a, higher_body=region.body, resolution=bytes(32), structure=structure)
+    # a body the verifier does not know
+    with pytest.raises(ProofError, match="not a member"):
+        verify_level_proof(a, higher_body=bytes(32), resolution=resolution, structure=structure)
