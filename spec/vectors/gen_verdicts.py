@@ -1,0 +1,211 @@
+"""Generate spec/vectors/verdicts.json: Community Verdict proofs and
+attestations (spec/federation.md) and exactly what a verifier must make of
+them.
+
+Each proof case holds the higher body and resolution, the full proof's wire
+bytes (hex) and either the verdict statement it proves or a fragment of the
+reason it must be rejected for (error code ``bad_proof``). Each attestation
+case holds the attestation's wire bytes, ``k``, and the verdict or the
+rejection reason; refutation cases pair an attestation with a full proof
+and list the signers it names. Deterministic (fixed seeds and claimed
+times), so the committed file is checked byte for byte by
+tests/process/test_verdict_vectors.py. Run after any change to the process
+or the proof formats:
+
+    .venv/bin/python spec/vectors/gen_verdicts.py
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from protocol.kinds import BodyKind, Proposal
+from protocol.stages import Stage
+from protocol.testing import Scenario
+from protocol.verdict import CommunityVerdict, FullProof, attest, community_verdict, make_full_proof
+
+OUT = Path(__file__).resolve().parent / "verdicts.json"
+NAMES = ("ana", "bea", "cruz", "dev", "eli")
+
+
+def municipality() -> tuple[Scenario, bytes]:
+    muni = Scenario(("mun1", "mun2", "mun3"), body_kind=BodyKind.MUNICIPALITY, name="Valle")
+    return muni, muni.propose("mun1", "Shared water plan", "Every community keeps a cistern.")
+
+
+def community(tag: str, parent: bytes, resolution: bytes, yes: int) -> tuple[Scenario, bytes]:
+    names = tuple(f"{tag}{n}" for n in NAMES)
+    sc = Scenario(names, name=f"Community {tag}", parent=parent)
+    p = sc.post(names[0], Proposal("Shared water plan", "cisterns", "", parent, resolution)).id
+    for _ in range(8):
+        a = sc.assembly()
+        if a.verdict(p) is not None:
+            break
+        if a.stage(p) in (Stage.TEMPERATURE, Stage.MINOR_CHECK, Stage.FINAL_VOTE):
+            sc.votes(p, yes=list(names[:yes]), no=list(names[yes:]))
+        sc.close(p)
+    return sc, p
+
+
+def statement_json(v: CommunityVerdict) -> dict[str, Any]:
+    return {
+        "community": v.community.hex(),
+        "higher_body": v.higher_body.hex(),
+        "resolution": v.resolution.hex(),
+        "proposal": v.proposal.hex(),
+        "close": v.close.hex(),
+        "outcome": int(v.outcome),
+        "votes_for": v.votes_for,
+        "votes_against": v.votes_against,
+        "abstentions": v.abstentions,
+        "electorate": v.electorate,
+    }
+
+
+def verdict_of(sc: Scenario, higher: bytes, resolution: bytes) -> CommunityVerdict:
+    v = community_verdict(sc.assembly(), higher, resolution)
+    assert v is not None
+    return v
+
+
+def cases() -> dict[str, list[dict[str, Any]]]:
+    muni, res = municipality()
+    proofs: list[dict[str, Any]] = []
+    atts: list[dict[str, Any]] = []
+    refutations: list[dict[str, Any]] = []
+
+    def proof_case(comment: str, proof: FullProof, expect: dict[str, Any], **kw: bytes) -> None:
+        proofs.append(
+            {
+                "tcId": len(proofs) + 1,
+                "comment": comment,
+                "higher_body": kw.get("higher", muni.body).hex(),
+                "resolution": kw.get("resolution", res).hex(),
+                "proof": proof.encode().hex(),
+                "expect": expect,
+            }
+        )
+
+    yes, _ = community("y", muni.body, res, 5)
+    vy = verdict_of(yes, muni.body, res)
+    good = make_full_proof(yes.log, vy)
+    proof_case("5 of 5 for at every vote: passed", good, {"verdict": statement_json(vy)})
+    no, _ = community("n", muni.body, res, 0)
+    vn = verdict_of(no, muni.body, res)
+    proof_case(
+        "0 of 5 for at the temperature check: failed",
+        make_full_proof(no.log, vn),
+        {"verdict": statement_json(vn)},
+    )
+    votes = [i for i, raw in enumerate(good.messages) if raw[1] == 7]
+    msgs = good.messages
+    proof_case(
+        "a counted vote removed: the cut is not causally closed",
+        dataclasses.replace(good, messages=msgs[: votes[0]] + msgs[votes[0] + 1 :]),
+        {"error": "causally closed"},
+    )
+    bad = bytearray(msgs[votes[1]])
+    bad[-5] ^= 1
+    proof_case(
+        "a vote's signature altered",
+        dataclasses.replace(good, messages=(*msgs[: votes[1]], bytes(bad), *msgs[votes[1] + 1 :])),
+        {"error": "invalid"},
+    )
+    proof_case(
+        "cut before the decision",
+        dataclasses.replace(good, messages=msgs[: votes[0]]),
+        {"error": "finished decision"},
+    )
+    proof_case(
+        "a proof about another resolution",
+        good,
+        {"error": "finished decision"},
+        resolution=bytes(32),
+    )
+    proof_case(
+        "a community whose genesis names another parent",
+        good,
+        {"error": "not a member of the higher body"},
+        higher=bytes(32),
+    )
+    later, lp = community("l", muni.body, res, 5)
+    vl = verdict_of(later, muni.body, res)
+    later.comment("lana", lp, "written after the decision")
+    proof_case(
+        "messages beyond the deciding close",
+        FullProof(later.body, tuple(later.log.get(m).raw for m in later.log.order())),
+        {"error": "beyond the deciding close"},
+    )
+    _ = vl
+    proof_case("an empty proof", FullProof(yes.body, ()), {"error": "empty proof"})
+
+    seeds = [yes.seed(f"y{n}") for n in NAMES]
+    for comment, att, k, expect in (
+        ("five members co-sign, k = 5", attest(vy, seeds), 5, {"verdict": statement_json(vy)}),
+        ("three members co-sign, k = 5", attest(vy, seeds[:3]), 5, {"error": "require 5"}),
+        (
+            "a signature over another statement",
+            dataclasses.replace(attest(vy, seeds), verdict=dataclasses.replace(vy, votes_for=4)),
+            5,
+            {"error": "does not verify"},
+        ),
+    ):
+        data = att.encode()
+        atts.append(
+            {
+                "tcId": len(atts) + 1,
+                "comment": comment,
+                "k": k,
+                "attestation": data.hex(),
+                "bytes": len(data),
+                "expect": expect,
+            }
+        )
+    lie = dataclasses.replace(vn, outcome=vy.outcome, votes_for=5, votes_against=0)
+    liar_seeds = [no.seed(f"n{n}") for n in NAMES]
+    refutations.append(
+        {
+            "tcId": 1,
+            "comment": "five members attest PASSED; their full proof proves FAILED",
+            "attestation": attest(lie, liar_seeds).encode().hex(),
+            "proof": make_full_proof(no.log, vn).encode().hex(),
+            "higher_body": muni.body.hex(),
+            "resolution": res.hex(),
+            "refuted_signers": sorted(no.key(f"n{n}").hex() for n in NAMES),
+        }
+    )
+    refutations.append(
+        {
+            "tcId": 2,
+            "comment": "an honest attestation confirmed by its full proof",
+            "attestation": attest(vy, seeds).encode().hex(),
+            "proof": good.encode().hex(),
+            "higher_body": muni.body.hex(),
+            "resolution": res.hex(),
+            "refuted_signers": [],
+        }
+    )
+    return {"proofs": proofs, "attestations": atts, "refutations": refutations}
+
+
+def render() -> str:
+    doc = {
+        "description": "Community Verdict proofs and attestations (spec/federation.md)",
+        "generator": "spec/vectors/gen_verdicts.py",
+        **cases(),
+    }
+    return json.dumps(doc, indent=1, sort_keys=True) + "\n"
+
+
+def main() -> int:
+    OUT.write_text(render())
+    print(f"wrote {OUT}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,90 @@
+"""spec/vectors/verdicts.json: every full proof and attestation yields exactly
+the recorded verdict or is rejected for the recorded reason; refutations name
+the recorded signers; and the committed file is what the generator produces."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from protocol.verdict import (
+    Attestation,
+    FullProof,
+    ProofError,
+    confront,
+    verify_attestation,
+    verify_full_proof,
+)
+
+VECTORS = Path(__file__).resolve().parents[2] / "spec" / "vectors" / "verdicts.json"
+
+
+def generator() -> ModuleType:
+    spec = importlib.util.spec_from_file_location(
+        "gen_verdicts", VECTORS.parent / "gen_verdicts.py"
+    )
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+GEN = generator()
+DOC: dict[str, Any] = json.loads(VECTORS.read_text())
+
+
+@pytest.mark.parametrize("case", DOC["proofs"], ids=[str(c["tcId"]) for c in DOC["proofs"]])
+def test_proof_vector(case: dict[str, Any]) -> None:
+    def run() -> Any:
+        proof = FullProof.decode_untrusted(bytes.fromhex(case["proof"]))
+        return verify_full_proof(
+            proof,
+            higher_body=bytes.fromhex(case["higher_body"]),
+            resolution=bytes.fromhex(case["resolution"]),
+        )
+
+    if "error" in case["expect"]:
+        with pytest.raises(ProofError, match=case["expect"]["error"]) as info:
+            run()
+        assert info.value.code == "bad_proof"
+    else:
+        assert GEN.statement_json(run()) == case["expect"]["verdict"]
+
+
+@pytest.mark.parametrize(
+    "case", DOC["attestations"], ids=[str(c["tcId"]) for c in DOC["attestations"]]
+)
+def test_attestation_vector(case: dict[str, Any]) -> None:
+    data = bytes.fromhex(case["attestation"])
+    assert len(data) == case["bytes"] <= 1024
+    att = Attestation.decode_untrusted(data)
+    if "error" in case["expect"]:
+        with pytest.raises(ProofError, match=case["expect"]["error"]):
+            verify_attestation(att, case["k"])
+    else:
+        assert GEN.statement_json(verify_attestation(att, case["k"])) == case["expect"]["verdict"]
+
+
+@pytest.mark.parametrize(
+    "case", DOC["refutations"], ids=[str(c["tcId"]) for c in DOC["refutations"]]
+)
+def test_refutation_vector(case: dict[str, Any]) -> None:
+    att = Attestation.decode_untrusted(bytes.fromhex(case["attestation"]))
+    verify_attestation(att, 5)
+    proven = verify_full_proof(
+        FullProof.decode_untrusted(bytes.fromhex(case["proof"])),
+        higher_body=bytes.fromhex(case["higher_body"]),
+        resolution=bytes.fromhex(case["resolution"]),
+    )
+    refuted = confront(att, proven)
+    signers = [] if refuted is None else sorted(k.hex() for k in refuted.signers)
+    assert signers == case["refuted_signers"]
+
+
+def test_vectors_are_generated() -> None:
+    assert GEN.render() == VECTORS.read_text(), "run spec/vectors/gen_verdicts.py"
