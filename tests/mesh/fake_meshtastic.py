@@ -1,0 +1,104 @@
+"""A fake Meshtastic device on 127.0.0.1 speaking the library's real stream
+protocol: frames of 0x94 0xC3, a 2-byte big-endian length and a protobuf
+(``ToRadio`` from the client, ``FromRadio`` to it). It answers the config
+handshake (my_info, our node_info, config_complete_id) and relays every data
+packet a client sends to the other connected clients, as radios on one
+channel would. Not a mock of our adapter: the ``meshtastic`` library talks
+to it exactly as to a device.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import socketserver
+import threading
+from dataclasses import dataclass, field
+
+from meshtastic.protobuf import mesh_pb2
+
+START1, START2 = 0x94, 0xC3
+
+
+def frame(msg: mesh_pb2.FromRadio) -> bytes:
+    data = msg.SerializeToString()
+    return bytes([START1, START2, len(data) >> 8, len(data) & 0xFF]) + data
+
+
+@dataclass
+class FakeDevice:
+    nodes: dict[int, socket.socket] = field(default_factory=dict)
+    received: list[mesh_pb2.MeshPacket] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    next_node: int = 0x0A0B0C01
+
+    def start(self) -> int:
+        device = self
+
+        class Handler(socketserver.BaseRequestHandler):
+            def handle(self) -> None:
+                device.serve(self.request)
+
+        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return int(self.server.server_address[1])
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def serve(self, sock: socket.socket) -> None:
+        with self.lock:
+            me = self.next_node
+            self.next_node += 1
+            self.nodes[me] = sock
+        buf = b""
+        try:
+            while True:
+                chunk = sock.recv(4096)
+                if not chunk:
+                    return
+                buf += chunk
+                while True:
+                    start = buf.find(bytes([START1, START2]))
+                    if start < 0:
+                        buf = buf[-1:]
+                        break
+                    buf = buf[start:]
+                    if len(buf) < 4:
+                        break
+                    n = (buf[2] << 8) | buf[3]
+                    if len(buf) < 4 + n:
+                        break
+                    payload, buf = buf[4 : 4 + n], buf[4 + n :]
+                    msg = mesh_pb2.ToRadio()
+                    msg.ParseFromString(payload)
+                    self.on_to_radio(me, sock, msg)
+        except OSError:
+            return
+        finally:
+            with self.lock:
+                self.nodes.pop(me, None)
+
+    def on_to_radio(self, me: int, sock: socket.socket, msg: mesh_pb2.ToRadio) -> None:
+        if msg.HasField("want_config_id"):
+            info = mesh_pb2.FromRadio(my_info=mesh_pb2.MyNodeInfo(my_node_num=me))
+            node = mesh_pb2.FromRadio(
+                node_info=mesh_pb2.NodeInfo(
+                    num=me, user=mesh_pb2.User(id=f"!{me:08x}", long_name=f"fake {me:x}")
+                )
+            )
+            done = mesh_pb2.FromRadio(config_complete_id=msg.want_config_id)
+            sock.sendall(frame(info) + frame(node) + frame(done))
+        elif msg.HasField("packet"):
+            packet = mesh_pb2.MeshPacket()
+            packet.CopyFrom(msg.packet)
+            setattr(packet, "from", me)
+            self.received.append(packet)
+            out = frame(mesh_pb2.FromRadio(packet=packet))
+            with self.lock:
+                others = [s for n, s in self.nodes.items() if n != me]
+            for other in others:
+                with contextlib.suppress(OSError):
+                    other.sendall(out)
