@@ -66,6 +66,8 @@ async def run(
     fed = Federation(
         muni.body, resolution, frozenset(sc.body for sc in communities.values()), attestation_k=5
     )
+    for sc in communities.values():  # member Communities' geneses are known upstream
+        fed.learn_genesis(sc.messages[0])
     start = trio.current_time()
     band = sub_band("EU868", mhz)
     links: dict[str, RadioLink] = {}

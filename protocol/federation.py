@@ -20,7 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
-from .kinds import Outcome
+from .envelope import Envelope
+from .kinds import Genesis, Outcome
 from .rules import Count, ProcessRules
 from .verdict import (
     Attestation,
@@ -29,8 +30,8 @@ from .verdict import (
     FullProof,
     ProofError,
     confront,
+    rederive,
     verify_attestation,
-    verify_full_proof,
 )
 
 
@@ -65,18 +66,33 @@ class Federation:
     attested: dict[bytes, Attestation] = field(default_factory=dict)
     evidence: list[AttestationRefuted] = field(default_factory=list)
     rejected: list[tuple[bytes, str]] = field(default_factory=list)
+    rosters: dict[bytes, frozenset[bytes]] = field(default_factory=dict)
+    """Member keys of each Community, from its genesis (``learn_genesis``)
+    or its latest verified full proof: attestations are checked against it."""
+
+    def learn_genesis(self, genesis: Envelope) -> None:
+        """Take a member Community's founders as its roster until a full
+        proof tells more."""
+        g = genesis.payload
+        if (
+            isinstance(g, Genesis)
+            and genesis.body in self.members
+            and genesis.body not in self.rosters
+        ):
+            self.rosters[genesis.body] = frozenset(g.founders)
 
     def receive_proof(self, proof: FullProof) -> CommunityVerdict:
         if proof.community not in self.members:
             self.rejected.append((proof.community, "not a member community of this body"))
             raise ProofError("the proof is from a body that is not a member community")
         try:
-            verdict = verify_full_proof(
-                proof, higher_body=self.body, resolution=self.resolution, rules=self.rules
-            )
+            # each Community decides under its own rules (its genesis and the
+            # Collective's amendments), not the higher body's
+            verdict, roster = rederive(proof, higher_body=self.body, resolution=self.resolution)
         except ProofError as exc:
             self.rejected.append((proof.community, str(exc)))
             raise
+        self.rosters[proof.community] = roster
         att = self.attested.pop(proof.community, None)
         if att is not None:
             refuted = confront(att, verdict)
@@ -92,7 +108,13 @@ class Federation:
                 raise ProofError("the attestation is from a body that is not a member community")
             if v.higher_body != self.body or v.resolution != self.resolution:
                 raise ProofError("the attestation is about another resolution")
-            verify_attestation(att, self.attestation_k)
+            roster = self.rosters.get(v.community)
+            if roster is None:
+                raise ProofError(
+                    "no roster is known for this community: its genesis or a full proof "
+                    "must arrive before an attestation can be checked"
+                )
+            verify_attestation(att, self.attestation_k, roster)
         except ProofError as exc:
             self.rejected.append((v.community, str(exc)))
             raise

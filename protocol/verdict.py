@@ -194,6 +194,17 @@ def verify_full_proof(
     rules: ProcessRules | None = None,
 ) -> CommunityVerdict:
     """Re-derive the Community Verdict from the proof, or say why not."""
+    return rederive(proof, higher_body=higher_body, resolution=resolution, rules=rules)[0]
+
+
+def rederive(
+    proof: FullProof,
+    *,
+    higher_body: bytes,
+    resolution: bytes,
+    rules: ProcessRules | None = None,
+) -> tuple[CommunityVerdict, frozenset[bytes]]:
+    """The verdict and the Community's member keys at the deciding close."""
     if not proof.messages:
         raise ProofError("an empty proof")
     try:
@@ -226,7 +237,7 @@ def verify_full_proof(
         raise ProofError("the proof does not contain a finished decision on this resolution")
     if set(log.heads()) != {verdict.close}:
         raise ProofError("the proof holds messages beyond the deciding close")
-    return verdict
+    return verdict, frozenset(assembly.roster().current_keys())
 
 
 # --- compact attestations -------------------------------------------------------------

@@ -138,6 +138,8 @@ def test_compact_attestation_fits_a_kilobyte_and_is_confirmed_or_refuted() -> No
     honest = community(0, muni, resolution, yes=5)
     liars = community(1, muni, resolution, yes=0)
     fed = Federation(muni.body, resolution, frozenset({honest.body, liars.body}), rules=muni.rules)
+    for sc in (honest, liars):
+        fed.learn_genesis(sc.messages[0])
     v = decide(honest, muni, resolution)
     att = attest(v, [honest.seed(n) for n in honest.names.values()][:5])
     data = att.encode()
@@ -165,6 +167,9 @@ def test_attestations_with_too_few_or_bad_signatures_are_rejected() -> None:
     v = decide(sc, muni, resolution)
     fed = Federation(muni.body, resolution, frozenset({sc.body}), rules=muni.rules)
     seeds = [sc.seed(n) for n in sc.names.values()]
+    with pytest.raises(ProofError, match="no roster"):
+        fed.receive_attestation(attest(v, seeds[:5]))
+    fed.learn_genesis(sc.messages[0])
     with pytest.raises(ProofError, match="require 5"):
         fed.receive_attestation(attest(v, seeds[:3]))
     att = attest(v, seeds[:5])

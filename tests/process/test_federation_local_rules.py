@@ -7,7 +7,7 @@ never confirmed (were it re-derived to a different verdict, its signers
 would be named as evidence). Found in review:
 ``Federation`` passes its own rules to ``verify_full_proof``, which folds
 the Community under them instead of under the Community's genesis.
-Strict xfail until the rules for presented resolutions are settled."""
+Fixed: the Federation re-derives each Community under its own genesis rules."""
 
 from __future__ import annotations
 
@@ -50,14 +50,12 @@ def test_the_community_passes_it_under_its_own_rules() -> None:
     assert verify_full_proof(proof, higher_body=muni.body, resolution=resolution) == v
 
 
-@pytest.mark.xfail(
-    strict=True, reason="Federation re-derives member Communities under its own rules"
-)
 def test_an_honest_attestation_under_local_rules_is_not_refuted() -> None:
     muni, resolution, sc = setup()
     v = community_verdict(sc.assembly(), muni.body, resolution)
     assert v is not None
     fed = Federation(muni.body, resolution, frozenset({sc.body}), rules=muni.rules)
+    fed.learn_genesis(sc.messages[0])
     fed.receive_attestation(attest(v, [sc.seed(n) for n in NAMES]))
     assert fed.receive_proof(make_full_proof(sc.log, v)) == v
     assert not fed.evidence

@@ -1,7 +1,8 @@
 """A compact attestation must be signed by members of the Community it
 speaks for. ``verify_attestation`` checks that when given the roster; the
 ``Federation`` does not pass one, so k strangers' keys are believed
-(provisionally) for any member Community. Strict xfail until fixed."""
+(provisionally) for any member Community. The Federation now keeps each member Community's roster (from its genesis
+or a verified proof) and refuses attestations it cannot check."""
 
 from __future__ import annotations
 
@@ -46,10 +47,6 @@ def test_verify_attestation_rejects_strangers_when_given_the_roster() -> None:
     assert verify_attestation(attest(v, [sc.seed(n) for n in NAMES]), 5, roster) == v
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Federation.receive_attestation calls verify_attestation without a roster",
-)
 def test_federation_refuses_an_attestation_signed_by_non_members() -> None:
     muni, sc, resolution = decided_community()
     v = community_verdict(sc.assembly(), muni.body, resolution)
