@@ -31,6 +31,10 @@ from .rules import PARAMETERS, ProcessRules, amend, charter_violations, to_param
 
 Params = tuple[tuple[int, int, int], ...]
 
+MAX_ATTESTATION_K = 8
+"""An attestation is about 195 + 101·k bytes (largest counts): k <= 8 keeps
+it within 1 KB for a radio link (spec/federation.md)."""
+
 COMBINING_RULES = ("one-community-one-vote",)
 """Known rules for combining member verdicts (spec/federation.md,
 "Combining"): each member body one vote, the Community thresholds."""
@@ -70,10 +74,11 @@ class Constitution:
     def __post_init__(self) -> None:
         if self.version < 1:
             raise OutOfRange(f"constitution version {self.version} < 1", field="version")
-        if not 1 <= self.attestation_k <= self.rules.size_cap:
+        top = min(MAX_ATTESTATION_K, self.rules.size_cap)
+        if not 1 <= self.attestation_k <= top:
             raise OutOfRange(
-                f"attestation k = {self.attestation_k} outside 1..{self.rules.size_cap} "
-                "(the community size cap)",
+                f"attestation k = {self.attestation_k} outside 1..{top} "
+                f"(at most {MAX_ATTESTATION_K} to fit 1 KB, at most the community size cap)",
                 field="attestation_k",
             )
         if self.combining not in COMBINING_RULES:

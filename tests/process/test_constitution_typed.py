@@ -8,10 +8,11 @@ from fractions import Fraction
 
 import pytest
 
-from protocol.constitution import PARAMETER_TABLE, Constitution
+from protocol.constitution import MAX_ATTESTATION_K, PARAMETER_TABLE, Constitution
 from protocol.errors import OutOfRange
-from protocol.kinds import BodyKind
+from protocol.kinds import BodyKind, Outcome
 from protocol.rules import ProcessRules, charter_violations
+from protocol.verdict import CommunityVerdict, attest
 
 
 def test_the_table_numbers_every_parameter_with_its_default_inside_its_bounds() -> None:
@@ -75,9 +76,18 @@ def test_settings_outside_the_wire_table_are_checked_too() -> None:
         Constitution(attestation_k=0)
     with pytest.raises(OutOfRange, match="attestation k"):
         Constitution(rules=ProcessRules(size_cap=4), attestation_k=5)
+    with pytest.raises(OutOfRange, match="fit 1 KB"):
+        Constitution(attestation_k=MAX_ATTESTATION_K + 1)
     with pytest.raises(OutOfRange, match="combining"):
         Constitution(combining="weighted by population")
     bad = ProcessRules(quorum=Fraction(3, 4))
     assert charter_violations(bad)
     with pytest.raises(OutOfRange, match="charter"):
         Constitution(rules=bad)
+
+
+def test_the_largest_attestation_k_allows_fits_a_kilobyte() -> None:
+    big = 100_000  # the largest counts the size cap's bound allows
+    v = CommunityVerdict(*(bytes([i]) * 32 for i in range(5)), Outcome.PASSED, big, big, big, big)
+    seeds = [bytes([0x10 + i]) * 32 for i in range(Constitution(attestation_k=8).attestation_k)]
+    assert len(attest(v, seeds).encode()) <= 1024
