@@ -22,14 +22,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from . import envelope
+from . import canonical, envelope
 from .errors import ProtocolError
 from .federation import Federation, FederationVerdict, Standing
 from .kinds import Kind, Outcome, Proposal
 from .rules import ProcessRules
-from .verdict import CommunityVerdict, FullProof, ProofError
+from .verdict import PROOF_VERSION, CommunityVerdict, FullProof, ProofError
 
 MAX_DEPTH = 4  # Community < Municipality < Region < Collective
+MAX_LEVEL_PROOF_BYTES = 512 * 1024 * 1024
+MAX_PARTS = 100_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +43,53 @@ class LevelProof:
     presenting: bytes
     """Raw signed PROPOSAL of ``body`` naming the higher body's resolution."""
     parts: tuple[FullProof | LevelProof, ...]
+
+    def encode(self) -> bytes:
+        """``[0, body, presenting, [[tag, bytes], ...]]``: tag 0 a full proof,
+        tag 1 a level proof, each part in its own encoding (so nesting never
+        deepens the canonical value)."""
+        parts = tuple(
+            (0, p.encode()) if isinstance(p, FullProof) else (1, p.encode()) for p in self.parts
+        )
+        return canonical.encode((PROOF_VERSION, self.body, self.presenting, parts))
+
+    @classmethod
+    def decode_untrusted(cls, data: bytes, *, depth: int = 0) -> LevelProof:
+        if depth > MAX_DEPTH:
+            raise ProofError(f"level proofs nested deeper than {MAX_DEPTH} levels")
+        try:
+            value = canonical.decode(data, max_bytes=MAX_LEVEL_PROOF_BYTES)
+        except ProtocolError as exc:
+            raise ProofError(f"a level proof is not canonical: {exc}") from None
+        if (
+            type(value) is not tuple
+            or len(value) != 4
+            or type(value[0]) is not int
+            or value[0] != PROOF_VERSION
+        ):
+            raise ProofError("a level proof is [0, body, presenting, [[tag, part], ...]]")
+        _, body, presenting, raw_parts = value
+        if type(body) is not bytes or len(body) != 32:
+            raise ProofError("the body id is 32 bytes")
+        if type(presenting) is not bytes:
+            raise ProofError("the presenting proposal is a bin")
+        if type(raw_parts) is not tuple or len(raw_parts) > MAX_PARTS:
+            raise ProofError(f"the parts are an array of at most {MAX_PARTS}")
+        parts: list[FullProof | LevelProof] = []
+        for i, item in enumerate(raw_parts):
+            if (
+                type(item) is not tuple
+                or len(item) != 2
+                or type(item[0]) is not int
+                or item[0] not in (0, 1)
+                or type(item[1]) is not bytes
+            ):
+                raise ProofError(f"part {i} is not [0 or 1, bin]")
+            if item[0] == 0:
+                parts.append(FullProof.decode_untrusted(item[1]))
+            else:
+                parts.append(cls.decode_untrusted(item[1], depth=depth + 1))
+        return cls(body, presenting, tuple(parts))
 
 
 def _part_body(part: FullProof | LevelProof) -> bytes:

@@ -8,6 +8,7 @@ import dataclasses
 
 import pytest
 
+from protocol import canonical
 from protocol.federation import Standing
 from protocol.kinds import BodyKind, Outcome, Proposal
 from protocol.nesting import LevelProof, combine_levels, verify_level_proof
@@ -66,6 +67,22 @@ def test_municipality_verdicts_combine_into_the_region() -> None:
     assert v.outcome == Outcome.PASSED and (v.votes_for, v.electorate) == (3, 3)
     result = combine_levels(region.body, resolution, proofs, structure)
     assert result.standing == Standing.PASSED and result.count.votes_for == 2
+
+
+def test_level_proofs_travel_as_bytes() -> None:
+    region, resolution, structure, proofs = region_of_two(((5, 5, 5), (5, 5, 5)))
+    received = tuple(LevelProof.decode_untrusted(p.encode()) for p in proofs)
+    assert received == proofs
+    assert combine_levels(region.body, resolution, received, structure).standing == Standing.PASSED
+    nested = LevelProof(region.body, b"", (proofs[0],))
+    assert LevelProof.decode_untrusted(nested.encode()) == nested
+    for bad in (
+        b"\x93\x00",
+        canonical.encode((False, bytes(32), b"", ())),
+        canonical.encode((0, bytes(32), b"", ((2, b""),))),
+    ):
+        with pytest.raises(ProofError):
+            LevelProof.decode_untrusted(bad)
 
 
 def test_one_failing_community_fails_its_municipality_and_so_the_region() -> None:
