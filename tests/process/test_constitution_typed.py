@@ -88,6 +88,7 @@ def test_settings_outside_the_wire_table_are_checked_too() -> None:
 
 def test_the_largest_attestation_k_allows_fits_a_kilobyte() -> None:
     big = 100_000  # the largest counts the size cap's bound allows
-    v = CommunityVerdict(*(bytes([i]) * 32 for i in range(5)), Outcome.PASSED, big, big, big, big)
+    a, b, c, d, e = (bytes([i]) * 32 for i in range(5))
+    v = CommunityVerdict(a, b, c, d, e, Outcome.PASSED, big, big, big, big)
     seeds = [bytes([0x10 + i]) * 32 for i in range(Constitution(attestation_k=8).attestation_k)]
     assert len(attest(v, seeds).encode()) <= 1024
