@@ -1,0 +1,96 @@
+"""One Reticulum process synchronising a log with a peer (used by the tests).
+
+    python -m mesh.reticulum_node --dir D --listen PORT --log FILE   (server)
+    python -m mesh.reticulum_node --dir D --connect PORT --peer HASH --log FILE
+
+Each side holds a log file (``[0, body, [message, ...]]``), reconciles ids
+over the Reticulum link (crdt.reconcile in SYNC frames), sends the messages
+the other lacks (MSG frames) and prints ``state <hex>`` when both directions
+are done. The server prints ``destination <hex>`` first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import anyio
+
+from crdt.log import Log
+from crdt.reconcile import Done, HaveIds, PeerError, Session, SortedIds
+from protocol import envelope
+from protocol.verdict import FullProof
+
+from . import frames
+from .reticulum import ReticulumTransport, write_config
+
+
+async def sync(transport: ReticulumTransport, log: Log, *, initiate: bool) -> None:
+    session = Session(SortedIds(log.ids()), max_frame=300)
+    ctx = log.body[: frames.CTX]
+    done = anyio.Event()
+    idle_since = [anyio.current_time()]
+
+    async def flush() -> None:
+        for f in session.frames_to_send():
+            await transport.send(frames.encode(frames.Sync(ctx, f)))
+        for ev in session.events():
+            if isinstance(ev, HaveIds):
+                for mid in sorted(ev.ids, key=log.index):
+                    await transport.send(frames.encode_msg(ctx, log.get(mid).raw))
+            elif isinstance(ev, (Done, PeerError)):
+                done.set()
+
+    async def reader() -> None:
+        while True:
+            data = await transport.receive()
+            idle_since[0] = anyio.current_time()
+            frame = frames.decode_untrusted(data)
+            if isinstance(frame, frames.Sync):
+                session.receive_frame(frame.frame, 0.0)
+                await flush()
+            elif isinstance(frame, frames.Msg):
+                log.add(envelope.open_untrusted(frame.body, log.body))
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(reader)
+        if initiate:
+            session.initiate()
+            await flush()
+        with anyio.fail_after(60):
+            await done.wait()
+            # let the last messages arrive: stop after 2 s without traffic
+            while anyio.current_time() - idle_since[0] < 2.0:
+                await anyio.sleep(0.2)
+        tg.cancel_scope.cancel()
+
+
+async def main(args: argparse.Namespace) -> None:
+    proof = FullProof.decode_untrusted(Path(args.log).read_bytes())
+    log = Log(proof.community)
+    for i, raw in enumerate(proof.messages):
+        log.add(envelope.open_untrusted(raw, None if i == 0 else proof.community))
+    write_config(Path(args.dir), listen_port=args.listen, connect_port=args.connect)
+    ReticulumTransport.start(Path(args.dir))
+    if args.listen is not None:
+        dest, accept = await ReticulumTransport.serve()
+        print(f"destination {dest.hash.hex()}", flush=True)
+        transport = await accept()
+        await sync(transport, log, initiate=False)
+    else:
+        transport = await ReticulumTransport.connect(bytes.fromhex(args.peer))
+        await sync(transport, log, initiate=True)
+    print(f"state {log.state_hash().hex()} messages {len(log)}", flush=True)
+    await anyio.sleep(1.0)  # let the last packets leave before the process ends
+
+
+if __name__ == "__main__":
+    p = argparse.ArgumentParser()
+    p.add_argument("--dir", required=True)
+    p.add_argument("--log", required=True)
+    p.add_argument("--listen", type=int)
+    p.add_argument("--connect", type=int)
+    p.add_argument("--peer")
+    anyio.run(main, p.parse_args())
+    sys.exit(0)
