@@ -78,15 +78,14 @@ class ReticulumTransport:
         link.set_packet_callback(self._on_packet)
 
     def _on_packet(self, message: bytes, packet: Any) -> None:  # an RNS thread
-        try:
-            anyio.from_thread.run_sync(self._send.send_nowait, bytes(message), token=self._token)
-        except (
+        gone = (
             anyio.WouldBlock,
             anyio.BrokenResourceError,
             anyio.ClosedResourceError,
             RuntimeError,
-        ):
-            pass
+        )
+        with contextlib.suppress(*gone):  # the loop is closing, or the reader fell far behind
+            anyio.from_thread.run_sync(self._send.send_nowait, bytes(message), token=self._token)
 
     @staticmethod
     def start(config_dir: Path) -> Any:
