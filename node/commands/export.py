@@ -14,6 +14,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from mesh.bundle import Bundle
 from node.config import load
 from node.errors import NodeError
 from node.ingest import Ingest
@@ -27,6 +28,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument(
         "--since", default="", help="the receiver's heads (hex ids, comma separated)"
+    )
+    parser.add_argument(
+        "--bundle", action="store_true", help="a sneakernet bundle (heads and an integrity digest)"
     )
 
 
@@ -49,7 +53,10 @@ def run(args: argparse.Namespace) -> int:
                 raws.append(log.get(mid).raw)
                 if i % 10_000 == 0:
                     print(f"  {i} of {len(order)} messages", file=sys.stderr)
-        data = FullProof(body_id, tuple(raws)).encode()
+        if args.bundle:
+            data = Bundle(body_id, log.heads(), tuple(raws)).encode()
+        else:
+            data = FullProof(body_id, tuple(raws)).encode()
         args.out.write_bytes(data)
         what = f"{len(raws)} messages ({len(data)} bytes) of body {body_id.hex()[:16]}…"
         print(f"wrote {what} to {args.out}")

@@ -13,6 +13,8 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from mesh.bundle import Bundle, is_bundle
+from mesh.errors import MeshError
 from node.config import load
 from node.errors import NodeError
 from node.ingest import Ingest, Status
@@ -30,7 +32,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        bundle = FullProof.decode_untrusted(args.file.read_bytes())
+        data = args.file.read_bytes()
+        if is_bundle(data):
+            b = Bundle.decode_untrusted(data)
+            bundle = FullProof(b.body, b.messages)
+            heads = ", ".join(h.hex()[:12] for h in b.heads)
+            print(f"bundle of {len(b.messages)} messages; its writer's heads: {heads}")
+        else:
+            bundle = FullProof.decode_untrusted(data)
         config = load(args.config)
         config.data_dir.mkdir(parents=True, exist_ok=True)
         counts: Counter[str] = Counter()
@@ -61,6 +70,6 @@ def run(args: argparse.Namespace) -> int:
         for p in problems[:20]:
             print(f"  rejected {p}")
         return 0 if not problems else 1
-    except (NodeError, ProtocolError, OSError) as exc:
+    except (NodeError, ProtocolError, MeshError, OSError) as exc:
         print(f"caracol import: {exc}", file=sys.stderr)
         return 1

@@ -90,3 +90,27 @@ def test_round_trip_incremental_and_tampered(
     assert "rejected bad_signature" in capsys.readouterr().out
     (tmp_path / "junk.bin").write_bytes(b"junk")
     assert main(["import", str(tmp_path / "junk.bin"), "--config", str(c)]) == 1
+
+
+def test_bundles_carry_heads_and_an_integrity_digest(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sc = Scenario()
+    p = sc.propose("ana")
+    sc.close(p)
+    a = node(tmp_path, "a", sc)
+    b = node(tmp_path, "b")
+    out = tmp_path / "usb.bundle"
+    assert (
+        main(["export", "--config", str(a), "--body", sc.body.hex(), "--out", str(out), "--bundle"])
+        == 0
+    )
+    assert main(["import", str(out), "--config", str(b)]) == 0
+    assert "its writer's heads" in capsys.readouterr().out
+    assert state(tmp_path, "a", sc.body) == state(tmp_path, "b", sc.body)
+    data = out.read_bytes()
+    (tmp_path / "cut.bundle").write_bytes(data[:-400] + data[-34:])  # a message lost in the copy
+    c = node(tmp_path, "c")
+    assert main(["import", str(tmp_path / "cut.bundle"), "--config", str(c)]) == 1
+    err = capsys.readouterr().err
+    assert "integrity" in err or "not a Caracol bundle" in err
