@@ -92,7 +92,10 @@ class Federation:
         except ProofError as exc:
             self.rejected.append((proof.community, str(exc)))
             raise
-        self.rosters[proof.community] = roster
+        if proof.community in self.rosters:
+            self.rosters[proof.community] = roster  # the latest known members
+        # (a Community first seen through its proof needs no roster here:
+        # its verdict is proven, so attestations for it are only compared)
         att = self.attested.pop(proof.community, None)
         if att is not None:
             refuted = confront(att, verdict)
@@ -108,6 +111,13 @@ class Federation:
                 raise ProofError("the attestation is from a body that is not a member community")
             if v.higher_body != self.body or v.resolution != self.resolution:
                 raise ProofError("the attestation is about another resolution")
+            if v.community in self.proven:
+                # already proven: an attestation adds nothing but can be refuted
+                verify_attestation(att, self.attestation_k)
+                refuted = confront(att, self.proven[v.community])
+                if refuted is not None:
+                    self.evidence.append(refuted)
+                return v
             roster = self.rosters.get(v.community)
             if roster is None:
                 raise ProofError(

@@ -13,6 +13,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from crdt.errors import CrdtError
 from crdt.log import Log
 from protocol import envelope
 from protocol.assembly import Assembly
@@ -31,13 +32,17 @@ def check(data: bytes) -> tuple[list[str], list[str]]:
     lines: list[str] = []
     problems: list[str] = []
     log = Log(proof.community)
+    if not proof.messages:
+        problems.append("the log holds no messages, not even its genesis")
     for i, raw in enumerate(proof.messages):
         try:
             env = envelope.open_untrusted(raw, None if i == 0 else proof.community)
-        except ProtocolError as exc:
+            log.add(env)
+        except (ProtocolError, CrdtError) as exc:
             problems.append(f"message {i}: {exc.code}: {exc}")
             continue
-        log.add(env)
+    if proof.community not in log:
+        problems.append("the log's genesis is missing or does not found the body the file names")
     if log.pending_ids():
         problems.append(
             f"{len(log.pending_ids())} messages lack their parents (the log is incomplete)"

@@ -1,8 +1,7 @@
 """A compact attestation must be signed by members of the Community it
 speaks for. ``verify_attestation`` checks that when given the roster; the
-``Federation`` does not pass one, so k strangers' keys are believed
-(provisionally) for any member Community. The Federation now keeps each member Community's roster (from its genesis
-or a verified proof) and refuses attestations it cannot check."""
+``Federation`` keeps each member Community's roster (from its genesis, then
+its verified proofs) and refuses attestations it cannot check."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 error or a PROBLEM line, never a traceback. Found in review: a log file
 whose body id is not its genesis's id makes ``crdt.log.WrongBody`` escape
 (``node/commands/verify.py`` catches only OSError and ProtocolError), and a
-log without a genesis is reported "ok". Strict xfails until fixed."""
+log without a genesis is reported "ok". Both fixed."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from crdt.log import WrongBody
 from node.cli import main
 from protocol import canonical
 from protocol.testing import Scenario
@@ -32,7 +31,6 @@ def test_a_second_genesis_is_a_problem(tmp_path: Path, capsys: pytest.CaptureFix
     assert "PROBLEM message 1" in capsys.readouterr().out
 
 
-@pytest.mark.xfail(strict=True, reason="crdt.log.WrongBody escapes verify.check", raises=WrongBody)
 def test_a_body_id_that_is_not_the_genesis_is_a_clear_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -40,7 +38,6 @@ def test_a_body_id_that_is_not_the_genesis_is_a_clear_error(
     assert main(["verify", write(tmp_path, bytes(32), raws_of(sc))]) in (1, 2)
 
 
-@pytest.mark.xfail(strict=True, reason="an empty log is reported ok")
 def test_a_log_without_its_genesis_is_not_ok(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
