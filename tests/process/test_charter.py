@@ -24,7 +24,9 @@ def test_defaults_respect_the_charter() -> None:
         (((17, 86400 * 10, 1),), "never closes"),  # vote stage: minimum 10 days > 7-day deadline
     ],
 )
-def test_a_genesis_cannot_break_the_charter(params: tuple[tuple[int, int, int], ...], what: str) -> None:
+def test_a_genesis_cannot_break_the_charter(
+    params: tuple[tuple[int, int, int], ...], what: str
+) -> None:
     with pytest.raises(OutOfRange, match=what):
         from_params(params)
 

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-import pytest
-
 from protocol.federation import Federation
 from protocol.kinds import BodyKind, Outcome, Proposal
 from protocol.rules import ProcessRules
