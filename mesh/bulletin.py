@@ -23,6 +23,9 @@ from __future__ import annotations
 import base64
 import html
 import io
+import shutil
+import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,12 +39,24 @@ from protocol import canonical
 from protocol.assembly import Assembly
 from protocol.errors import ProtocolError
 
-from .errors import BadFrame
+from .errors import BadFrame, LocalMeshError
 
 MAGIC = b"CQ\x00"
 VERSION = 0
 CODE_BYTES = 1100  # per QR code: version ~25 at ECC level L, easy to print and scan
 MAX_BYTES = 256 * 1024
+# Chromium as a print engine only: no network, no profile left behind.
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--no-pdf-header-footer",
+)
+SCAN_DPI = 200  # a PDF page is rasterised at this resolution before scanning
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +64,7 @@ class Bulletin:
     body: bytes
     html: str
     payloads: tuple[bytes, ...]
+    omitted: int = 0  # messages of the causal cuts that did not fit (a bundle carries them)
 
     def qr_pngs(self, scale: int = 4) -> list[bytes]:
         out = []
@@ -72,22 +88,28 @@ class Bulletin:
         return sheet
 
 
-def _messages_for(log: Log, assembly: Assembly, max_bytes: int) -> list[bytes]:
-    """Genesis first, then each decision's causal cut, in replay order."""
-    wanted: set[bytes] = {log.body}
-    for sid in assembly.proposals():
+def _messages_for(log: Log, assembly: Assembly, max_bytes: int) -> tuple[list[bytes], int]:
+    """Genesis first, then each decision's causal cut, in replay order; and
+    how many messages did not fit in ``max_bytes``. A decision goes on the
+    notice whole or not at all (oldest first), so every verdict that a scan
+    brings back can be re-derived from what it brought."""
+    kept: set[bytes] = {log.body}
+    size = len(log.get(log.body).raw)
+    wanted: set[bytes] = set(kept)
+    full = False
+    for sid in sorted(assembly.proposals(), key=log.index):
         closes = assembly.subject(sid).closes
         last = closes[-1][1] if closes else sid
-        wanted |= log.causal_past(last) | {last, sid}
-    raws = [log.get(m).raw for m in log.order() if m in wanted]
-    total = 0
-    kept = []
-    for raw in raws:
-        total += len(raw)
-        if total > max_bytes:
-            break
-        kept.append(raw)
-    return kept
+        cut = log.causal_past(last) | {last, sid}
+        wanted |= cut
+        extra = sum(len(log.get(m).raw) for m in cut - kept)
+        if full or size + extra > max_bytes:
+            full = True
+            continue
+        kept |= cut
+        size += extra
+    raws = [log.get(m).raw for m in log.order() if m in kept]
+    return raws, len(wanted - kept)
 
 
 def _chunk(body: bytes, raws: list[bytes]) -> list[bytes]:
@@ -107,7 +129,8 @@ def make_bulletin(
     log: Log, *, title: str = "", now: int = 0, max_bytes: int = 64 * 1024
 ) -> Bulletin:
     assembly = Assembly(log.body).fold(log)
-    payloads = _chunk(log.body, _messages_for(log, assembly, max_bytes))
+    raws, omitted = _messages_for(log, assembly, max_bytes)
+    payloads = _chunk(log.body, raws)
     name = getattr(log.get(log.body).payload, "name", "")
     rows = []
     for sid in assembly.proposals():
@@ -132,6 +155,13 @@ def make_bulletin(
     mandates = [
         f"<li>{html.escape(m.scope)} — {html.escape(m.status)}</li>" for m in assembly.mandates(now)
     ]
+    partial = (
+        f"<p><strong>{omitted} newer messages did not fit on this notice</strong>: the codes "
+        "carry the older decisions whole (newer ones are listed, not carried); bring the rest on a USB bundle "
+        "(<code>caracol export --bundle</code>).</p>"
+        if omitted
+        else ""
+    )
     codes = "".join(
         f'<figure><img alt="signed messages, part {i + 1} of {len(payloads)}" '
         f'src="data:image/png;base64,{base64.b64encode(png).decode()}"/>'
@@ -151,19 +181,85 @@ verified on import.</p>
 {"".join(rows)}</table>
 <h2>Mandates</h2><ul>{"".join(mandates) or "<li>none</li>"}</ul>
 <h2>Signed messages</h2>{codes}
-</body></html>
+{partial}</body></html>
 """
-    return Bulletin(log.body, page, tuple(payloads))
+    return Bulletin(log.body, page, tuple(payloads), omitted)
+
+
+def print_pdf(html_file: Path, pdf_file: Path, *, chromium: str | None = None) -> None:
+    """Print a bulletin's HTML to PDF with headless Chromium (Debian's package),
+    the same engine that renders it on screen."""
+    exe = chromium or shutil.which("chromium") or shutil.which("chromium-browser")
+    if exe is None:
+        raise LocalMeshError("printing a PDF needs Chromium (Debian: apt install chromium)")
+    pdf_file = Path(pdf_file).resolve()
+    pdf_file.unlink(missing_ok=True)
+    with tempfile.TemporaryDirectory(prefix="caracol-chromium-") as profile:
+        try:
+            done = subprocess.run(
+                [
+                    exe,
+                    *CHROMIUM_FLAGS,
+                    f"--user-data-dir={profile}",
+                    f"--print-to-pdf={pdf_file}",
+                    Path(html_file).resolve().as_uri(),
+                ],
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                timeout=120,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            raise LocalMeshError("Chromium did not print the bulletin within 120 s") from None
+    if not pdf_file.exists() or pdf_file.stat().st_size == 0:
+        tail = done.stderr.strip().splitlines()[-3:]
+        raise LocalMeshError(
+            f"Chromium (exit {done.returncode}) wrote no PDF at {pdf_file}: " + " / ".join(tail)
+        )
+
+
+def pdf_pages(pdf_file: Path, *, dpi: int = SCAN_DPI) -> list[Image.Image]:
+    """The pages of a PDF as images (poppler's pdftoppm), to be scanned."""
+    exe = shutil.which("pdftoppm")
+    if exe is None:
+        raise LocalMeshError("scanning a PDF needs pdftoppm (Debian: apt install poppler-utils)")
+    with tempfile.TemporaryDirectory(prefix="caracol-pages-") as tmp:
+        done = subprocess.run(
+            [exe, "-r", str(dpi), "-gray", "-png", str(pdf_file), f"{tmp}/page"],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise BadFrame(f"{pdf_file} is not a readable PDF: {done.stderr.strip()[:200]}")
+        pages = []
+        for png in sorted(Path(tmp).glob("page*.png")):
+            with Image.open(png) as img:
+                pages.append(img.copy())
+    return pages
 
 
 def scan_images(images: list[Any]) -> list[bytes]:
-    """QR payloads found in images (PIL images or paths), in any order."""
+    """QR payloads found in images (PIL images, image files or PDF files), in
+    any order."""
     out = []
     for image in images:
-        img = Image.open(image) if isinstance(image, (str, Path)) else image
-        for result in zxingcpp.read_barcodes(img):
-            if result.format == zxingcpp.BarcodeFormat.QRCode:
-                out.append(bytes(result.bytes))
+        if isinstance(image, (str, Path)) and str(image).lower().endswith(".pdf"):
+            pages: list[Any] = pdf_pages(Path(image))
+        elif isinstance(image, (str, Path)):
+            try:
+                pages = [Image.open(image)]
+            except (OSError, ValueError) as exc:
+                raise BadFrame(f"{image} is not an image: {exc}") from None
+        else:
+            pages = [image]
+        for img in pages:
+            for result in zxingcpp.read_barcodes(img):
+                if result.format == zxingcpp.BarcodeFormat.QRCode:
+                    out.append(bytes(result.bytes))
     return out
 
 
