@@ -157,8 +157,8 @@ def make_bulletin(
     ]
     partial = (
         f"<p><strong>{omitted} newer messages did not fit on this notice</strong>: the codes "
-        "carry the older decisions whole (newer ones are listed, not carried); bring the rest on a USB bundle "
-        "(<code>caracol export --bundle</code>).</p>"
+        "carry the older decisions whole (newer ones are listed, not carried); bring the "
+        "rest on a USB bundle (<code>caracol export --bundle</code>).</p>"
         if omitted
         else ""
     )

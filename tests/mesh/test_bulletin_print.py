@@ -72,7 +72,7 @@ def test_a_small_notice_carries_whole_decisions_and_says_what_it_left_out(
     first_cut = sc.log.causal_past(sc.assembly().subject(first).closes[-1][1])
     size = sum(len(sc.log.get(m).raw) for m in first_cut) + 2048
     small = make_bulletin(sc.log, max_bytes=size)
-    assert 0 < small.omitted and len(small.payloads) < len(whole.payloads)
+    assert small.omitted > 0 and len(small.payloads) < len(whole.payloads)
     assert f"{small.omitted} newer messages did not fit" in small.html
     body, raws, problems = messages_from_payloads(list(small.payloads))
     assert problems == []
@@ -99,5 +99,5 @@ def test_printing_without_chromium_is_a_clear_local_error(tmp_path: Path) -> Non
     sc, _, _ = two_decisions()
     html = tmp_path / "b.html"
     html.write_text(make_bulletin(sc.log).html)
-    with pytest.raises(LocalMeshError, match="wrote no PDF|Chromium"):
+    with pytest.raises(LocalMeshError, match=r"wrote no PDF|Chromium"):
         print_pdf(html, tmp_path / "b.pdf", chromium="/bin/false")
