@@ -12,6 +12,7 @@ is then verified on its own as always, so nothing in a bundle is trusted.
 from __future__ import annotations
 
 import hashlib
+import itertools
 from dataclasses import dataclass
 
 from protocol import canonical
@@ -65,6 +66,8 @@ class Bundle:
             raise BadFrame("the bundle's body id is not 32 bytes")
         if type(heads) is not tuple or not all(type(h) is bytes and len(h) == 32 for h in heads):
             raise BadFrame("the bundle's heads are not 32-byte ids")
+        if any(a >= b for a, b in itertools.pairwise(heads)):
+            raise BadFrame("the bundle's heads are not in ascending order without repeats")
         if type(messages) is not tuple or not all(type(m) is bytes for m in messages):
             raise BadFrame("the bundle's messages are not byte strings")
         if digest != _digest(body, messages):

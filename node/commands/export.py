@@ -2,10 +2,13 @@
 
 The file is the canonical array ``[0, body id, [message, ...]]`` in replay
 order (the form ``caracol verify`` and ``caracol import`` read;
-spec/federation.md). With ``--since HEADS`` only what a receiver with those
-heads lacks is written (everything not in their causal past), for an
-incremental copy on a USB stick. Every message stays individually signed, so
-nothing in the file needs to be trusted.
+spec/federation.md); with ``--bundle`` a sneakernet bundle (spec/sneakernet.md)
+that also records this node's heads and an integrity digest. With ``--since
+HEADS`` only what a receiver with those heads lacks is written (everything not
+in their causal past), for an incremental copy on a USB stick;
+``--since-bundle FILE`` takes those heads from the last bundle the receiver
+wrote (the courier brings it back). Every message stays individually signed,
+so nothing in the file needs to be trusted.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import sys
 from pathlib import Path
 
 from mesh.bundle import Bundle
+from mesh.errors import MeshError
 from node.config import load
 from node.errors import NodeError
 from node.ingest import Ingest
@@ -28,6 +32,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument(
         "--since", default="", help="the receiver's heads (hex ids, comma separated)"
+    )
+    parser.add_argument(
+        "--since-bundle",
+        type=Path,
+        help="take the receiver's heads from a bundle the receiver wrote",
     )
     parser.add_argument(
         "--bundle", action="store_true", help="a sneakernet bundle (heads and an integrity digest)"
@@ -44,6 +53,14 @@ def run(args: argparse.Namespace) -> int:
             log = ingest.body(body_id).log
             known: frozenset[bytes] = frozenset()
             heads = [bytes.fromhex(h) for h in args.since.split(",") if h.strip()]
+            if args.since_bundle is not None:
+                theirs = Bundle.decode_untrusted(args.since_bundle.read_bytes())
+                if theirs.body != body_id:
+                    raise NodeError(
+                        f"{args.since_bundle} is a bundle of body {theirs.body.hex()[:16]}…, "
+                        f"not {body_id.hex()[:16]}…"
+                    )
+                heads += theirs.heads
             if heads:
                 held = [h for h in heads if h in log]
                 known = log.causal_past_of_set(held)
@@ -61,6 +78,6 @@ def run(args: argparse.Namespace) -> int:
         what = f"{len(raws)} messages ({len(data)} bytes) of body {body_id.hex()[:16]}…"
         print(f"wrote {what} to {args.out}")
         return 0
-    except (NodeError, ValueError, OSError) as exc:
+    except (NodeError, MeshError, ValueError, OSError) as exc:
         print(f"caracol export: {exc}", file=sys.stderr)
         return 1

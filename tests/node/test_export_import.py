@@ -114,3 +114,42 @@ def test_bundles_carry_heads_and_an_integrity_digest(
     assert main(["import", str(tmp_path / "cut.bundle"), "--config", str(c)]) == 1
     err = capsys.readouterr().err
     assert "integrity" in err or "not a Caracol bundle" in err
+
+
+def test_a_courier_round_trip_carries_only_what_each_side_lacks(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A writes a bundle; B imports it, adds its own votes, and writes back
+    only what A lacks, taking A's heads from A's bundle (--since-bundle)."""
+    from mesh.bundle import Bundle
+    from protocol.kinds import Choice, Vote
+
+    sc = Scenario()
+    p = sc.propose("ana")
+    a = node(tmp_path, "a", sc)
+    b = node(tmp_path, "b")
+    there = tmp_path / "to-b.bundle"
+    body = sc.body.hex()
+    assert (
+        main(["export", "--config", str(a), "--body", body, "--out", str(there), "--bundle"]) == 0
+    )
+    assert main(["import", str(there), "--config", str(b)]) == 0
+    votes = [sc.post(name, Vote(p, Choice.FOR), parents=[p]) for name in ("bea", "cruz")]
+    with Store(tmp_path / "b" / "caracol.sqlite3") as store:
+        ingest = Ingest(store)
+        ingest.load()
+        ingest.submit(sc.body, [v.raw for v in votes], origin="members at b")
+    back = tmp_path / "to-a.bundle"
+    args = ["export", "--config", str(b), "--body", body, "--out", str(back), "--bundle"]
+    assert main([*args, "--since-bundle", str(there)]) == 0
+    assert {m for m in Bundle.decode_untrusted(back.read_bytes()).messages} == {
+        v.raw for v in votes
+    }
+    assert main(["import", str(back), "--config", str(a)]) == 0
+    assert state(tmp_path, "a", sc.body) == state(tmp_path, "b", sc.body) == sc.log.state_hash()
+    capsys.readouterr()
+    other = Scenario(("zoe",))
+    elsewhere = tmp_path / "other.bundle"
+    elsewhere.write_bytes(Bundle(other.body, (other.body,), (other.messages[0].raw,)).encode())
+    assert main([*args, "--since-bundle", str(elsewhere)]) == 1
+    assert "is a bundle of body" in capsys.readouterr().err
