@@ -102,11 +102,14 @@ class SimRadio:
         self._forward: list[tuple[bytes, int, int]] = []
         self.sent = self.received = self.bytes_sent = self.bytes_received = 0
         self.busy = trio.Lock()
+        self.closed = False
 
     def airtime(self, nbytes: int) -> float:
         return self.channel.params.airtime(nbytes)
 
     async def send(self, frame: bytes) -> None:
+        if self.closed:
+            raise LocalMeshError(f"simulated radio {self.name} is closed; cannot send")
         if len(frame) > self.mtu:
             raise LocalMeshError(f"frame of {len(frame)} bytes exceeds the MTU {self.mtu}")
         self.channel.packets += 1
@@ -128,7 +131,7 @@ class SimRadio:
                 return
 
     def hear(self, tx: _Tx) -> None:
-        if tx.packet in self._seen:
+        if self.closed or tx.packet in self._seen:
             return
         self._seen.add(tx.packet)
         self.received += 1
@@ -151,16 +154,30 @@ class SimRadio:
         return await self._recv.receive()
 
     def link_state(self) -> LinkState:
+        """UP while open and some open radio is in range (DOWN otherwise)."""
+        if self.closed:
+            return LinkState.DOWN
+        in_range = (r for r in self.channel.radios if not r.closed)
         return (
             LinkState.UP
-            if any(self.channel.in_range(self, r) for r in self.channel.radios)
+            if any(self.channel.in_range(self, r) for r in in_range)
             else LinkState.DOWN
         )
 
     def statistics(self) -> LinkStatistics:
+        """What this radio sent and heard; the simulation models no signal
+        strength, so RSSI and SNR are not reported."""
         return LinkStatistics(
-            self.sent, self.received, self.bytes_sent, self.bytes_received, self.airtime_used, 0
+            frames_sent=self.sent,
+            frames_received=self.received,
+            bytes_sent=self.bytes_sent,
+            bytes_received=self.bytes_received,
+            airtime_s=self.airtime_used,
+            dropped=0,
+            rssi_dbm=None,
+            snr_db=None,
         )
 
     async def aclose(self) -> None:
+        self.closed = True
         await self._send_in.aclose()

@@ -1,9 +1,10 @@
 """A fake Meshtastic device on 127.0.0.1 speaking the library's real stream
 protocol: frames of 0x94 0xC3, a 2-byte big-endian length and a protobuf
 (``ToRadio`` from the client, ``FromRadio`` to it). It answers the config
-handshake (my_info, our node_info, config_complete_id) and relays every data
-packet a client sends to the other connected clients, as radios on one
-channel would. Not a mock of our adapter: the ``meshtastic`` library talks
+handshake (my_info, our node_info, the LoRa config, config_complete_id) and
+relays every data packet a client sends to the other connected clients, as
+radios on one channel would, with the signal report a receiving radio adds
+(``rx_snr``, ``rx_rssi``). Not a mock of our adapter: the ``meshtastic`` library talks
 to it exactly as to a device.
 """
 
@@ -15,7 +16,7 @@ import socketserver
 import threading
 from dataclasses import dataclass, field
 
-from meshtastic.protobuf import mesh_pb2
+from meshtastic.protobuf import config_pb2, mesh_pb2
 
 START1, START2 = 0x94, 0xC3
 
@@ -31,6 +32,15 @@ class FakeDevice:
     received: list[mesh_pb2.MeshPacket] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     next_node: int = 0x0A0B0C01
+    rx_snr: float = 6.25  # what the "receiving radio" reports on each relayed packet
+    rx_rssi: int = -91
+    lora: config_pb2.Config.LoRaConfig = field(
+        default_factory=lambda: config_pb2.Config.LoRaConfig(
+            use_preset=True,
+            modem_preset=config_pb2.Config.LoRaConfig.ModemPreset.LONG_FAST,
+            region=config_pb2.Config.LoRaConfig.RegionCode.EU_868,
+        )
+    )
 
     def start(self) -> int:
         device = self
@@ -45,8 +55,20 @@ class FakeDevice:
         return int(self.server.server_address[1])
 
     def stop(self) -> None:
+        """Stop accepting connections (idempotent); connected clients stay."""
+        if getattr(self, "_stopped", False):
+            return
+        self._stopped = True
         self.server.shutdown()
         self.server.server_close()
+
+    def disconnect_all(self) -> None:
+        """Drop every connected client, as a device that reboots does."""
+        with self.lock:
+            socks = list(self.nodes.values())
+        for sock in socks:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
 
     def serve(self, sock: socket.socket) -> None:
         with self.lock:
@@ -89,13 +111,16 @@ class FakeDevice:
                     num=me, user=mesh_pb2.User(id=f"!{me:08x}", long_name=f"fake {me:x}")
                 )
             )
+            lora = mesh_pb2.FromRadio(config=config_pb2.Config(lora=self.lora))
             done = mesh_pb2.FromRadio(config_complete_id=msg.want_config_id)
-            sock.sendall(frame(info) + frame(node) + frame(done))
+            sock.sendall(frame(info) + frame(node) + frame(lora) + frame(done))
         elif msg.HasField("packet"):
             packet = mesh_pb2.MeshPacket()
             packet.CopyFrom(msg.packet)
             setattr(packet, "from", me)
             self.received.append(packet)
+            packet.rx_snr = self.rx_snr
+            packet.rx_rssi = self.rx_rssi
             out = frame(mesh_pb2.FromRadio(packet=packet))
             with self.lock:
                 others = [s for n, s in self.nodes.items() if n != me]

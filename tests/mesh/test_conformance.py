@@ -7,6 +7,7 @@ import pytest
 import trio
 import trio.testing
 from conformance import check_transport
+from nullmodem import NullModem
 
 from mesh.airtime import MESHTASTIC
 from mesh.kiss_transport import KissTransport
@@ -45,6 +46,18 @@ async def test_kiss_over_tcp_conforms() -> None:
             while len(clients) < 2:
                 await anyio.sleep(0.01)
         await check_transport(a, b)
-        await a.aclose()
-        await b.aclose()
         tg.cancel_scope.cancel()
+
+
+@pytest.mark.trio
+async def test_kiss_over_a_serial_port_conforms() -> None:
+    """Two TNC serial ports joined by a null-modem pair of pseudo-terminals."""
+    modem = NullModem()
+    one, two = modem.start()
+    try:
+        with anyio.fail_after(10):
+            a = await KissTransport.open_serial(one, 9600)
+            b = await KissTransport.open_serial(two, 9600)
+            await check_transport(a, b)
+    finally:
+        modem.stop()
