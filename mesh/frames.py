@@ -7,13 +7,17 @@ nibble: type) and is parsed as untrusted input: a bad frame raises a
     MSG        0x01  ctx[4] flags[1] body        one message (full or abbreviated)
     FRAG       0x02  tag[6] index[1] count[1] chunk   a piece of a MSG frame too big for the MTU
     FRAG_REQ   0x03  tag[6] count[1] bitmap     the pieces still missing
-    SYNC       0x04  ctx[4] frame               a reconciliation frame (crdt.reconcile)
+    SYNC       0x04  ctx[4] session[4] from[4] to[4] frame   a reconciliation frame (crdt.reconcile)
     EXPAND_REQ 0x05  ctx[4] handle[8]           "send me the full form of that one"
     OBJECT     0x06  ctx[4] what[1] data        a verdict attestation (1) or full proof (2)
 
 ``ctx`` is the first 4 bytes of the body id (which body a frame belongs to);
 ``tag`` is the first 6 bytes of SHA-256 of the whole MSG frame, checked after
 reassembly; ``handle`` the first 8 bytes of SHA-256 of an abbreviated body.
+A SYNC frame names its session (chosen by the station that opened it) and
+the two stations (4-byte ids; ``to`` = 00000000 with session 00000000 and no
+frame is an announcement: "station ``from`` reconciles this body"), so a
+station on a shared channel ignores sessions addressed to others.
 
 Abbreviation replaces what the receiver can rebuild: the author by its index
 in the body's roster (sorted member keys both sides hold) and each parent
@@ -28,7 +32,7 @@ from __future__ import annotations
 import hashlib
 import zlib
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
 
@@ -36,13 +40,17 @@ from protocol import canonical
 from protocol.envelope import SIGNATURE_BYTES
 from protocol.errors import ProtocolError
 
-from .errors import BadFrame, LocalMeshError, Unexpandable
+from .errors import BadFrame, LocalMeshError, MeshError, Unexpandable
 
 VERSION = 0
 CTX = 4
 TAG = 6
 HANDLE = 8
 PREFIX = 8
+STATION = 4
+SESSION = 4
+BROADCAST = bytes(STATION)  # ``to`` of an announcement; never a station's id
+SYNC_OVERHEAD = 1 + CTX + SESSION + 2 * STATION  # bytes before the session frame
 FLAG_ZLIB = 0x01
 FLAG_ABBREV = 0x02
 
@@ -85,8 +93,19 @@ class FragReq:
 
 @dataclass(frozen=True, slots=True)
 class Sync:
+    """A reconciliation frame of ``session`` from station ``sender`` to station
+    ``receiver``; an announcement when ``receiver`` is ``BROADCAST`` (then
+    ``session`` is zero and ``frame`` empty)."""
+
     ctx: bytes
+    session: bytes
+    sender: bytes
+    receiver: bytes
     frame: bytes
+
+    @property
+    def announcement(self) -> bool:
+        return self.receiver == BROADCAST
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +149,17 @@ def encode(frame: Frame) -> bytes:
             bitmap[i // 8] |= 1 << (i % 8)
         return _hdr(FrameType.FRAG_REQ) + frame.tag + bytes([frame.count]) + bytes(bitmap)
     if isinstance(frame, Sync):
-        return _hdr(FrameType.SYNC) + frame.ctx + frame.frame
+        _check_sync(
+            frame.ctx, frame.session, frame.sender, frame.receiver, frame.frame, LocalMeshError
+        )
+        return (
+            _hdr(FrameType.SYNC)
+            + frame.ctx
+            + frame.session
+            + frame.sender
+            + frame.receiver
+            + frame.frame
+        )
     if isinstance(frame, Object):
         packed = zlib.compress(frame.data, 9)
         flag, data = (0x80, packed) if len(packed) < len(frame.data) else (0, frame.data)
@@ -139,6 +168,25 @@ def encode(frame: Frame) -> bytes:
 
 
 MAX_INFLATED = 32 * 1024
+
+
+def _check_sync(
+    ctx: bytes,
+    session: bytes,
+    sender: bytes,
+    receiver: bytes,
+    frame: bytes,
+    error: type[MeshError],
+) -> None:
+    if (len(ctx), len(session), len(sender), len(receiver)) != (CTX, SESSION, STATION, STATION):
+        raise error("SYNC names ctx[4] session[4] from[4] to[4]")
+    if sender == BROADCAST:
+        raise error("station 00000000 is reserved for announcements", offset=1 + CTX + SESSION)
+    if receiver == BROADCAST:
+        if session != bytes(SESSION) or frame:
+            raise error("an announcement has session 0 and no frame", offset=1 + CTX)
+    elif session == bytes(SESSION) or not frame:
+        raise error("a session frame has a non-zero session and a frame", offset=1 + CTX)
 
 
 def decode_untrusted(data: bytes) -> Frame:
@@ -185,9 +233,13 @@ def decode_untrusted(data: bytes) -> Frame:
         missing = tuple(i for i in range(count) if bitmap[i // 8] >> (i % 8) & 1)
         return FragReq(rest[:TAG], missing, count)
     if ftype == FrameType.SYNC:
-        if len(rest) < CTX + 1:
+        if len(rest) < SYNC_OVERHEAD - 1:
             raise BadFrame("SYNC frame too short", offset=len(data))
-        return Sync(rest[:CTX], rest[CTX:])
+        i, j, k = CTX, CTX + SESSION, CTX + SESSION + STATION
+        m = k + STATION
+        sync = Sync(rest[:i], rest[i:j], rest[j:k], rest[k:m], rest[m:])
+        _check_sync(sync.ctx, sync.session, sync.sender, sync.receiver, sync.frame, BadFrame)
+        return sync
     if ftype == FrameType.OBJECT:
         if len(rest) < CTX + 2:
             raise BadFrame("OBJECT frame too short", offset=len(data))
@@ -215,11 +267,19 @@ def decode_untrusted(data: bytes) -> Frame:
 
 @dataclass
 class Context:
-    """What both ends of a link know about one body."""
+    """What both ends of a link know about one body.
+
+    ``ids`` and ``raw_of`` make the body reconciled over the link (SYNC):
+    ``ids()`` yields the ids this side holds, parents before children (a
+    log's insertion or replay order), and ``raw_of(id)`` the signed bytes of
+    a held message (None when not held). Without them the body's messages
+    still travel, but no session is opened or answered for it."""
 
     body: bytes
     roster: Sequence[bytes]  # member keys, sorted
     lookup_prefix: Callable[[bytes], list[bytes]]  # ids starting with a prefix
+    ids: Callable[[], Iterable[bytes]] | None = None
+    raw_of: Callable[[bytes], bytes | None] | None = None
 
     @property
     def ctx(self) -> bytes:

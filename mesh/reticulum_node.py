@@ -29,12 +29,14 @@ from .reticulum import ReticulumTransport, write_config
 async def sync(transport: ReticulumTransport, log: Log, *, initiate: bool) -> None:
     session = Session(SortedIds(log.ids()), max_frame=300)
     ctx = log.body[: frames.CTX]
+    # point to point: one session, fixed station ids (1 opens, 2 answers)
+    me, peer = (b"\0\0\0\1", b"\0\0\0\2") if initiate else (b"\0\0\0\2", b"\0\0\0\1")
     done = anyio.Event()
     idle_since = [anyio.current_time()]
 
     async def flush() -> None:
         for f in session.frames_to_send():
-            await transport.send(frames.encode(frames.Sync(ctx, f)))
+            await transport.send(frames.encode(frames.Sync(ctx, b"\0\0\0\1", me, peer, f)))
         for ev in session.events():
             if isinstance(ev, HaveIds):
                 for mid in sorted(ev.ids, key=log.index):
