@@ -2,50 +2,44 @@
 
     caracol mesh airtime --preset LONG_FAST --bytes 138      time on air
     caracol mesh budget --region EU868 --mhz 868.1            the hourly allowance
-    caracol mesh bridge --node URL --body ID --kiss HOST:PORT bridge a node to a TNC
+    caracol mesh bridge --node URL --body ID RADIO            bridge a node to a radio
+    caracol mesh status [--bridge URL] [--json]               a running bridge's link, budget, queue
     caracol mesh bulletin --body ID --out DIR                 a printable notice with QR codes
     caracol mesh scan IMAGE...                                import scanned codes, verified
 
-The bridge carries a body's messages both ways between a node (its member
-API: live events in, submissions out) and a radio: messages the node
-accepts go out as compact frames through the duty-cycle queue (verdicts,
-recalls and votes first), and verified messages heard on the radio are
-submitted to the node. It prints the budget, the queue and what it dropped.
+RADIO is one of ``--kiss HOST:PORT``, ``--kiss-serial DEVICE [--baud N]``,
+``--meshtastic HOST[:PORT]``, ``--meshtastic-serial DEVICE``,
+``--reticulum CONFIGDIR --listen | --peer DESTHASH``. The bridge itself
+lives in ``mesh/bridge.py``; this module parses the flags.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
-from typing import Any
+from typing import NoReturn
 
-import aiohttp
 import anyio
 
-from protocol import envelope
-from protocol.envelope import Envelope
-from protocol.kinds import Kind
-
-from . import frames
 from .airtime import MESHTASTIC, LoRaParams
-from .dutycycle import REGIONS, Budget, Priority, sub_band
+from .dutycycle import REGIONS, Budget, sub_band
 from .errors import MeshError
-from .kiss_transport import KissTransport
-from .radio_link import RadioLink
 
-PRIORITY = {
-    Kind.VERDICT: Priority.VERDICT,
-    Kind.RECALL_VOTE: Priority.RECALL,
-    Kind.VOTE: Priority.VOTE,
-    Kind.AMENDMENT_VOTE: Priority.VOTE,
-    Kind.CLOSE: Priority.CLOSE,
-}
+
+class _Parser(argparse.ArgumentParser):
+    """Flag errors as every other mesh error: ``caracol mesh: ...``, exit 1."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        print(f"caracol mesh: {message}", file=sys.stderr)
+        raise SystemExit(1)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    sub = parser.add_subparsers(dest="mesh_command", required=True, metavar="ACTION")
+    sub = parser.add_subparsers(
+        dest="mesh_command", required=True, metavar="ACTION", parser_class=_Parser
+    )
     a = sub.add_parser("airtime", help="LoRa time on air of a packet")
     a.add_argument("--preset", choices=sorted(MESHTASTIC), default="LONG_FAST")
     a.add_argument("--sf", type=int)
@@ -56,15 +50,43 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     b.add_argument("--region", choices=sorted(REGIONS), default="EU868")
     b.add_argument("--mhz", type=float, default=869.525)
     b.add_argument("--preset", choices=sorted(MESHTASTIC), default="LONG_FAST")
-    br = sub.add_parser("bridge", help="bridge a node's body to a KISS TNC")
-    br.add_argument("--node", required=True)
-    br.add_argument("--body", required=True)
-    br.add_argument("--kiss", required=True, metavar="HOST:PORT")
-    br.add_argument("--region", choices=sorted(REGIONS), default="EU868")
-    br.add_argument("--mhz", type=float, default=869.525)
-    br.add_argument(
-        "--seconds", type=float, default=0, help="stop after this long (0: run until Ctrl-C)"
+    br = sub.add_parser(
+        "bridge",
+        help="carry a node's body over a radio (KISS TNC, Meshtastic or Reticulum)",
+        description="Carry a body's messages both ways between a node and exactly one radio.",
     )
+    br.add_argument("--node", metavar="URL", help="the node's API, e.g. http://127.0.0.1:8001")
+    br.add_argument("--body", metavar="ID", help="the body id (64 hex digits)")
+    radio = br.add_argument_group("radio (exactly one)")
+    radio.add_argument("--kiss", metavar="HOST:PORT", help="a TNC's KISS TCP port (Direwolf: 8001)")
+    radio.add_argument("--kiss-serial", metavar="DEVICE", help="a KISS TNC on a serial port")
+    radio.add_argument("--baud", metavar="N", help="serial rate for --kiss-serial (default 9600)")
+    radio.add_argument(
+        "--meshtastic", metavar="HOST[:PORT]", help="a Meshtastic device's TCP API (port 4403)"
+    )
+    radio.add_argument("--meshtastic-serial", metavar="DEVICE", help="a Meshtastic device on USB")
+    radio.add_argument(
+        "--reticulum", metavar="CONFIGDIR", help="a Reticulum instance's config directory"
+    )
+    radio.add_argument("--listen", action="store_true", help="Reticulum: wait for a peer's link")
+    radio.add_argument("--peer", metavar="DESTHASH", help="Reticulum: open a link to this peer")
+    br.add_argument("--region", choices=sorted(REGIONS), default="EU868")
+    br.add_argument("--mhz", default="869.525", help="the frequency, for the duty-cycle sub-band")
+    br.add_argument(
+        "--status-port",
+        default="8471",
+        metavar="N",
+        help="serve the status as JSON on 127.0.0.1:N (0: any free port, printed)",
+    )
+    br.add_argument("--seconds", default="0", help="stop after this long (0: run until Ctrl-C)")
+    st = sub.add_parser("status", help="a running bridge's link, airtime budget, queue and drops")
+    st.add_argument(
+        "--bridge",
+        default="http://127.0.0.1:8471",
+        metavar="URL",
+        help="the bridge's status address (default http://127.0.0.1:8471)",
+    )
+    st.add_argument("--json", action="store_true", help="the raw JSON document")
     bu = sub.add_parser(
         "bulletin", help="a printable notice whose QR codes carry the signed messages"
     )
@@ -112,79 +134,18 @@ def run(args: argparse.Namespace) -> int:
             return bulletin_command(args)
         if args.mesh_command == "scan":
             return scan_command(args)
-        return anyio.run(bridge, args)
+        from . import bridge
+
+        if args.mesh_command == "status":
+            return bridge.status_command(args)
+        try:
+            return anyio.run(bridge.bridge, args)
+        except KeyboardInterrupt:
+            print("caracol mesh: bridge stopped", file=sys.stderr)
+            return 0
     except MeshError as exc:
         print(f"caracol mesh: {exc}", file=sys.stderr)
         return 1
-
-
-async def bridge(args: argparse.Namespace) -> int:
-    host, _, port = args.kiss.rpartition(":")
-    body = bytes.fromhex(args.body)
-    url = args.node.rstrip("/")
-    radio = await KissTransport.connect_tcp(host or "127.0.0.1", int(port))
-    try:
-        return await _bridge(args, radio, body, url)
-    finally:
-        with anyio.CancelScope(shield=True):
-            await radio.aclose()
-
-
-async def _bridge(args: argparse.Namespace, radio: KissTransport, body: bytes, url: str) -> int:
-    known: set[bytes] = set()
-    heard: set[bytes] = set()
-    async with aiohttp.ClientSession() as http:
-        async with http.get(f"{url}/v0/bodies/{body.hex()}/roster") as r:
-            roster = sorted(bytes.fromhex(k) for k in (await r.json())["members"].values())
-        async with http.get(f"{url}/v0/bodies/{body.hex()}/messages?limit=5000") as r:
-            for raw in (await r.json())["messages"]:
-                known.add(envelope.message_id(bytes.fromhex(raw)))
-        link = RadioLink(radio, Budget(sub_band(args.region, args.mhz)))
-        link.add_context(
-            frames.Context(body, roster, lambda p: [m for m in known if m.startswith(p)])
-        )
-        pending: list[Envelope] = []
-        link.on_message = pending.append
-
-        async def to_node() -> None:
-            while True:
-                while pending:
-                    env = pending.pop(0)
-                    heard.add(env.id)
-                    known.add(env.id)
-                    async with http.post(
-                        f"{url}/v0/bodies/{body.hex()}/messages", json={"messages": [env.raw.hex()]}
-                    ) as r:
-                        await r.read()
-                await anyio.sleep(0.2)
-
-        async def from_node() -> None:
-            async with http.ws_connect(f"{url}/v0/bodies/{body.hex()}/events") as ws:
-                async for msg in ws:
-                    event: dict[str, Any] = json.loads(msg.data)
-                    env = envelope.decode_untrusted(bytes.fromhex(event["message"]), body)
-                    known.add(env.id)
-                    if env.id not in heard:
-                        link.send_message(env, PRIORITY.get(Kind(env.kind), Priority.FRESH))
-
-        async def report() -> None:
-            while True:
-                await anyio.sleep(30)
-                q = link.queue.report(time.monotonic())
-                print(
-                    f"air used {q.used_s:.1f}/{q.allowance_s:.1f} s this hour, "
-                    f"{q.queued_frames} frames queued ({q.queued_airtime_s:.1f} s), "
-                    f"{link.delivered} heard, {len(link.dropped)} dropped",
-                    flush=True,
-                )
-
-        async with anyio.create_task_group() as tg:
-            for task in (link.pump, link.listen, link.ask_for_missing, to_node, from_node, report):
-                tg.start_soon(task)
-            if args.seconds:
-                await anyio.sleep(args.seconds)
-                tg.cancel_scope.cancel()
-    return 0
 
 
 def bulletin_command(args: argparse.Namespace) -> int:

@@ -1,0 +1,845 @@
+"""``caracol mesh bridge``: a node's body carried both ways over one radio.
+
+    caracol mesh bridge --node http://127.0.0.1:8001 --body ID --meshtastic 192.168.1.20
+
+The bridge talks to the node only through its member API: it fetches the
+body's roster and every message (paged), follows live events over the
+WebSocket (reconnecting with back-off when the node restarts, then catching
+up on what it missed), and submits verified messages heard on the radio in
+batches. Messages the node accepts go out as compact frames through the
+duty-cycle queue (verdicts, recall votes and votes first). A Community's log
+is small, so ids and raw bytes are kept in memory: the radio link expands
+abbreviated messages against them and reconciles from them.
+
+Radios (exactly one): ``--kiss HOST:PORT`` (a TNC's KISS TCP port, e.g.
+Direwolf), ``--kiss-serial DEVICE [--baud N]``, ``--meshtastic HOST[:PORT]``
+(the device's TCP API, port 4403), ``--meshtastic-serial DEVICE``,
+``--reticulum CONFIGDIR`` with ``--listen`` or ``--peer DESTHASH``.
+
+For operators the bridge serves its status as JSON on 127.0.0.1
+(``--status-port``, default 8471): link state and quality, the duty-cycle
+budget, the queue, message counts and the last drop reasons;
+``caracol mesh status`` prints it as a table. A periodic line goes to stdout.
+A configuration problem, an unreachable node or radio, or a radio that fails
+while running ends the bridge with one clear error (exit 1): run it under a
+supervisor (systemd ``Restart=on-failure``) to come back on its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import ipaddress
+import json
+import time
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiohttp
+import anyio
+import anyio.abc
+from aiohttp import WSMsgType, web
+
+from protocol import envelope
+from protocol.envelope import Envelope
+from protocol.errors import ProtocolError
+from protocol.kinds import Kind
+
+from . import frames
+from .dutycycle import Budget, Priority, sub_band
+from .errors import LocalMeshError, MeshError
+from .radio_link import RadioLink
+from .transport import LinkState, Transport
+
+STATUS_PORT = 8471
+MESHTASTIC_PORT = 4403
+PAGE = 5000  # the node's largest page of messages
+BATCH = 64  # messages heard on the radio, submitted per request
+MAX_PENDING = 10_000  # heard but not yet submitted; the oldest are dropped beyond
+LAST_DROPS = 20
+
+PRIORITY = {
+    Kind.VERDICT: Priority.VERDICT,
+    Kind.RECALL_VOTE: Priority.RECALL,
+    Kind.VOTE: Priority.VOTE,
+    Kind.AMENDMENT_VOTE: Priority.VOTE,
+    Kind.CLOSE: Priority.CLOSE,
+}
+ROSTER_KINDS = {Kind.GENESIS, Kind.ADMIT, Kind.LEAVE, Kind.ROTATE_KEY}
+RADIO_FLAGS = {
+    "kiss": "--kiss",
+    "kiss_serial": "--kiss-serial",
+    "meshtastic": "--meshtastic",
+    "meshtastic_serial": "--meshtastic-serial",
+    "reticulum": "--reticulum",
+}
+
+
+class BridgeError(LocalMeshError):
+    """The bridge cannot run as configured (bad flags, node or radio unreachable)."""
+
+    code = "bridge_error"
+
+
+# --- configuration ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Radio:
+    kind: str  # kiss | kiss-serial | meshtastic | meshtastic-serial | reticulum
+    address: str  # as an operator reads it
+    host: str = ""
+    port: int = 0
+    device: str = ""
+    baud: int = 9600
+    config_dir: str = ""
+    peer: bytes | None = None  # Reticulum: the destination to open a link to; None: listen
+
+
+@dataclass(frozen=True, slots=True)
+class BridgeConfig:
+    node: str
+    body: bytes
+    radio: Radio
+    region: str = "EU868"
+    mhz: float = 869.525
+    status_port: int = STATUS_PORT
+    seconds: float = 0.0  # stop after this long; 0: run until interrupted
+    report_every: float = 30.0
+
+
+def host_port(text: str, flag: str, default_port: int | None = None) -> tuple[str, int]:
+    """``HOST:PORT`` (or ``[v6]:PORT``; ``HOST`` alone with a default port)."""
+    text = text.strip()
+    host, port_text = text, ""
+    if text.startswith("["):
+        end = text.find("]")
+        if end < 0:
+            raise BridgeError(f"{flag} {text!r}: an IPv6 address needs a closing ']'")
+        host, rest = text[1:end], text[end + 1 :]
+        if rest and not rest.startswith(":"):
+            raise BridgeError(f"{flag} {text!r}: expected ':PORT' after ']'")
+        port_text = rest[1:]
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            raise BridgeError(f"{flag} {text!r}: {host!r} is not an IPv6 address") from None
+    elif text.count(":") == 1:
+        host, port_text = text.split(":")
+    elif ":" in text:
+        raise BridgeError(f"{flag} {text!r}: write an IPv6 address as [ADDRESS]:PORT")
+    if not host:
+        raise BridgeError(f"{flag} {text!r}: the host is missing (HOST:PORT)")
+    if not port_text:
+        if default_port is None:
+            raise BridgeError(f"{flag} {text!r}: the port is missing (HOST:PORT)")
+        return host, default_port
+    if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
+        raise BridgeError(f"{flag} {text!r}: the port must be a number 1..65535")
+    return host, int(port_text)
+
+
+def _number(text: Any, flag: str, kind: type[int] | type[float], low: float, high: float) -> Any:
+    try:
+        value = kind(text)
+    except (TypeError, ValueError):
+        raise BridgeError(f"{flag} {text!r} is not a number") from None
+    if not low <= value <= high:
+        raise BridgeError(f"{flag} {text!r} must be between {low:g} and {high:g}")
+    return value
+
+
+def _hex(text: str, flag: str, nbytes: int, what: str) -> bytes:
+    try:
+        value = bytes.fromhex(text.strip())
+    except ValueError:
+        raise BridgeError(f"{flag} {text!r} is not hex ({what}: {2 * nbytes} hex digits)") from None
+    if len(value) != nbytes:
+        raise BridgeError(
+            f"{flag} {text!r} has {2 * len(value)} hex digits; {what} has {2 * nbytes}"
+        )
+    return value
+
+
+def config_from_args(args: argparse.Namespace) -> BridgeConfig:
+    """The bridge's configuration from its flags, or a BridgeError naming what is wrong."""
+    node = (getattr(args, "node", None) or "").strip()
+    if not node:
+        raise BridgeError("give the node to bridge: --node URL (e.g. http://127.0.0.1:8001)")
+    url = urlsplit(node)
+    if url.scheme not in ("http", "https") or not url.hostname:
+        raise BridgeError(f"--node {node!r} is not an http:// or https:// URL")
+    try:
+        url.port  # noqa: B018 - validates the port
+    except ValueError:
+        raise BridgeError(f"--node {node!r} has a bad port") from None
+    if not getattr(args, "body", None):
+        raise BridgeError("give the body to carry: --body ID (64 hex digits)")
+    body = _hex(args.body, "--body", 32, "a body id")
+    chosen = [name for name in RADIO_FLAGS if getattr(args, name, None)]
+    if len(chosen) != 1:
+        flags = ", ".join(RADIO_FLAGS.values())
+        got = " and ".join(RADIO_FLAGS[n] for n in chosen) if chosen else "none"
+        raise BridgeError(f"give exactly one radio ({flags}); got {got}")
+    (which,) = chosen
+    value = str(getattr(args, which)).strip()
+    baud_given = getattr(args, "baud", None) is not None
+    if baud_given and which != "kiss_serial":
+        raise BridgeError("--baud applies to --kiss-serial only")
+    listen, peer_text = bool(getattr(args, "listen", False)), getattr(args, "peer", None)
+    if (listen or peer_text) and which != "reticulum":
+        raise BridgeError("--listen and --peer apply to --reticulum only")
+    radio: Radio
+    if which == "kiss":
+        host, port = host_port(value, "--kiss")
+        radio = Radio("kiss", f"{host}:{port}", host=host, port=port)
+    elif which == "meshtastic":
+        host, port = host_port(value, "--meshtastic", MESHTASTIC_PORT)
+        radio = Radio("meshtastic", f"{host}:{port}", host=host, port=port)
+    elif which in ("kiss_serial", "meshtastic_serial"):
+        flag = RADIO_FLAGS[which]
+        if not Path(value).exists():
+            raise BridgeError(f"{flag} {value}: no such serial device")
+        baud = _number(args.baud, "--baud", int, 1, 10_000_000) if baud_given else 9600
+        kind = which.replace("_", "-")
+        radio = Radio(kind, value if kind != "kiss-serial" else f"{value} @ {baud} baud",
+                      device=value, baud=baud)  # fmt: skip
+    else:
+        config_dir = Path(value)
+        if not (config_dir / "config").is_file():
+            raise BridgeError(
+                f"--reticulum {value}: no Reticulum config file at {config_dir}/config"
+            )
+        if listen == bool(peer_text):
+            raise BridgeError("--reticulum needs exactly one of --listen or --peer DESTHASH")
+        peer = _hex(peer_text, "--peer", 16, "a Reticulum destination hash") if peer_text else None
+        mode = f"to {peer.hex()}" if peer else "listening"
+        radio = Radio("reticulum", f"{value} ({mode})", config_dir=value, peer=peer)
+    region = getattr(args, "region", "EU868")
+    mhz = _number(getattr(args, "mhz", 869.525), "--mhz", float, 0, 10_000)
+    sub_band(region, mhz)  # a clear LocalMeshError when the frequency is not allowed
+    status_port = _number(getattr(args, "status_port", STATUS_PORT), "--status-port", int, 0, 65535)
+    seconds = _number(getattr(args, "seconds", 0) or 0, "--seconds", float, 0, 10**9)
+    return BridgeConfig(node.rstrip("/"), body, radio, region, mhz, status_port, seconds)
+
+
+async def open_radio(radio: Radio) -> Transport:
+    """Connect to the configured radio (a BridgeError when it cannot be reached)."""
+    try:
+        if radio.kind == "kiss":
+            from .kiss_transport import KissTransport
+
+            return await KissTransport.connect_tcp(radio.host, radio.port)
+        if radio.kind == "kiss-serial":
+            from .kiss_transport import KissTransport
+
+            return await KissTransport.open_serial(radio.device, radio.baud)
+        if radio.kind == "meshtastic":
+            from .meshtastic_adapter import MeshtasticTransport
+
+            return await MeshtasticTransport.connect_tcp(radio.host, radio.port)
+        if radio.kind == "meshtastic-serial":
+            from .meshtastic_adapter import MeshtasticTransport
+
+            return await MeshtasticTransport.connect_serial(radio.device)
+        return await _open_reticulum(radio)
+    except BridgeError:
+        raise
+    except MeshError as exc:
+        raise BridgeError(str(exc)) from None
+
+
+async def _open_reticulum(radio: Radio) -> Transport:
+    from . import reticulum
+    from .reticulum import ReticulumTransport
+
+    start = getattr(reticulum, "start", None) or getattr(ReticulumTransport, "start")  # noqa: B009
+    try:
+        start(Path(radio.config_dir))  # RNS wants the main thread (signal handlers)
+    except Exception as exc:  # RNS raises whatever its config parser does
+        raise BridgeError(f"cannot start Reticulum from {radio.config_dir}: {exc}") from None
+    if radio.peer is not None:
+        transport: Transport = await ReticulumTransport.connect(radio.peer)
+        return transport
+    dest, accept = await ReticulumTransport.serve()
+    print(f"reticulum destination {dest.hash.hex()}: waiting for a peer's link", flush=True)
+    while True:  # each wait is bounded; cancelled with the bridge
+        try:
+            transport = await accept(5.0)
+            return transport
+        except LocalMeshError:
+            continue
+
+
+# --- the node's side ----------------------------------------------------------------
+
+
+class NodeError(BridgeError):
+    """The node is unreachable or answered unexpectedly."""
+
+
+@dataclass(frozen=True, slots=True)
+class Drop:
+    at: float  # unix time
+    where: str  # radio | node | bridge
+    reason: str
+
+
+class Messages:
+    """The body's messages the bridge knows (ids and raw bytes), with an
+    index by the 8-byte prefix abbreviated parents use."""
+
+    def __init__(self) -> None:
+        self.raw: dict[bytes, bytes] = {}
+        self._by_prefix: dict[bytes, list[bytes]] = {}
+
+    def __contains__(self, mid: object) -> bool:
+        return mid in self.raw
+
+    def __len__(self) -> int:
+        return len(self.raw)
+
+    def add(self, mid: bytes, raw: bytes) -> bool:
+        if mid in self.raw:
+            return False
+        self.raw[mid] = raw
+        self._by_prefix.setdefault(mid[: frames.PREFIX], []).append(mid)
+        return True
+
+    def forget(self, mid: bytes) -> None:
+        if self.raw.pop(mid, None) is not None:
+            self._by_prefix[mid[: frames.PREFIX]].remove(mid)
+
+    def with_prefix(self, prefix: bytes) -> list[bytes]:
+        if len(prefix) == frames.PREFIX:
+            return list(self._by_prefix.get(prefix, ()))
+        return [m for m in self.raw if m.startswith(prefix)]
+
+    def ids(self) -> Iterator[bytes]:
+        return iter(list(self.raw))
+
+    def raw_of(self, mid: bytes) -> bytes | None:
+        return self.raw.get(mid)
+
+
+class Bridge:
+    """One body between one node and one radio (see the module docstring)."""
+
+    def __init__(self, config: BridgeConfig) -> None:
+        self.config = config
+        self.body = config.body
+        self.api = f"{config.node}/v0/bodies/{config.body.hex()}"
+        self.messages = Messages()
+        self.roster: list[bytes] = []
+        self.radio: Transport | None = None
+        self.link: RadioLink | None = None
+        self.started = time.time()
+        self.pending: deque[Envelope] = deque()
+        self.drops: deque[Drop] = deque(maxlen=LAST_DROPS)
+        self.counts = {
+            "heard": 0,  # verified messages heard on the radio
+            "heard_known": 0,  # of those, ones the node already had
+            "submitted": 0,  # sent to the node
+            "accepted": 0,
+            "pending": 0,  # the node holds them until their parents arrive
+            "duplicate": 0,
+            "rejected": 0,
+            "to_radio": 0,  # messages the node accepted, queued for the radio
+        }
+        self.events_connected = False
+        self.reconnects = 0
+        self._link_drops_seen = 0
+        self._roster_stale = False
+        self._submit_wake = anyio.Event()
+
+    # --- fetching ---------------------------------------------------------------
+
+    async def _get_json(self, http: aiohttp.ClientSession, path: str) -> Any:
+        url = f"{self.api}{path}"
+        try:
+            async with http.get(url) as r:
+                if r.status == 404:
+                    raise NodeError(
+                        f"the node at {self.config.node} holds no body {self.body.hex()}"
+                    )
+                if r.status != 200:
+                    raise NodeError(f"the node answered {r.status} to GET {url}")
+                return await r.json()
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            raise NodeError(
+                f"cannot reach the node at {self.config.node}: {exc or type(exc).__name__}"
+            ) from None
+        except ValueError:
+            raise NodeError(f"the node's answer to GET {url} is not JSON") from None
+
+    async def fetch_roster(self, http: aiohttp.ClientSession) -> None:
+        doc = await self._get_json(http, "/roster")
+        try:
+            keys = sorted(bytes.fromhex(k) for k in doc["members"].values())
+        except (KeyError, TypeError, AttributeError, ValueError):
+            raise NodeError("the node's roster is not {members: {name: hex key}}") from None
+        self.roster[:] = keys  # in place: the radio link's context holds this list
+        self._roster_stale = False
+
+    async def fetch_messages(self, http: aiohttp.ClientSession) -> list[bytes]:
+        """Every message of the body, paged; returns those not known before."""
+        new: list[bytes] = []
+        start, total = 0, None
+        for _ in range(100_000):  # bounded: a page per 5,000 messages
+            doc = await self._get_json(http, f"/messages?start={start}&limit={PAGE}")
+            try:
+                page = [bytes.fromhex(h) for h in doc["messages"]]
+                total = int(doc["total"])
+            except (KeyError, TypeError, ValueError):
+                raise NodeError(
+                    "the node's messages page is not {start, total, messages}"
+                ) from None
+            for raw in page:
+                if self.messages.add(envelope.message_id(raw), raw):
+                    new.append(raw)
+            start += len(page)
+            if not page or start >= total:
+                break
+        return new
+
+    # --- node -> radio ------------------------------------------------------------
+
+    def _to_radio(self, raw: bytes) -> None:
+        assert self.link is not None
+        try:
+            env = envelope.decode_untrusted(raw, self.body)
+            kind = Kind(env.kind)
+        except (ProtocolError, ValueError) as exc:
+            self._drop("node", f"a message from the node does not decode: {exc}")
+            return
+        if kind in ROSTER_KINDS:
+            self._roster_stale = True
+        try:
+            self.link.send_message(env, PRIORITY.get(kind, Priority.FRESH))
+        except MeshError as exc:
+            self._drop("bridge", f"{kind.name.lower()} {env.id.hex()[:16]} not sent: {exc}")
+            return
+        self.counts["to_radio"] += 1
+
+    async def follow_node(self, http: aiohttp.ClientSession) -> None:
+        """Live events from the node; after every (re)connect, catch up on
+        what was accepted meanwhile. Reconnects with back-off, 0.5 s to 30 s."""
+        delay = 0.5
+        while True:
+            try:
+                async with http.ws_connect(f"{self.api}/events", heartbeat=30) as ws:
+                    self.events_connected, delay = True, 0.5
+                    for raw in await self.fetch_messages(http):
+                        self._to_radio(raw)
+                    if self._roster_stale:
+                        await self.fetch_roster(http)
+                    async for msg in ws:
+                        if msg.type is not WSMsgType.TEXT:
+                            break
+                        await self._on_event(http, msg.data)
+            except (aiohttp.ClientError, OSError, TimeoutError, NodeError) as exc:
+                self._drop("node", f"node events: {exc or type(exc).__name__}")
+            was = self.events_connected
+            self.events_connected = False
+            self.reconnects += 1
+            if was:
+                print(f"lost the node's events; reconnecting in {delay:g} s", flush=True)
+            await anyio.sleep(delay)
+            delay = min(delay * 2, 30.0)
+
+    async def _on_event(self, http: aiohttp.ClientSession, data: str) -> None:
+        try:
+            event: dict[str, Any] = json.loads(data)
+            raw = bytes.fromhex(event["message"])
+        except (ValueError, KeyError, TypeError) as exc:
+            self._drop("node", f"an event that is not {{message: hex}}: {exc}")
+            return
+        if self.messages.add(envelope.message_id(raw), raw):
+            self._to_radio(raw)
+        if self._roster_stale:
+            await self.fetch_roster(http)
+
+    # --- radio -> node ------------------------------------------------------------
+
+    def on_heard(self, env: Envelope) -> None:
+        """A verified message from the radio (called by the radio link)."""
+        self.counts["heard"] += 1
+        if env.id in self.messages:
+            self.counts["heard_known"] += 1
+            return
+        self.messages.add(env.id, env.raw)
+        if Kind(env.kind) in ROSTER_KINDS:
+            self._roster_stale = True
+        if len(self.pending) >= MAX_PENDING:
+            old = self.pending.popleft()
+            self.messages.forget(old.id)
+            self._drop("bridge", f"{MAX_PENDING} messages wait for the node; dropped the oldest")
+        self.pending.append(env)
+        self._submit_wake.set()
+
+    async def submit_heard(self, http: aiohttp.ClientSession) -> None:
+        """Heard messages to the node, in batches; retried while it is away."""
+        delay = 0.5
+        while True:
+            if not self.pending:
+                self._submit_wake = anyio.Event()
+                with anyio.move_on_after(1.0):
+                    await self._submit_wake.wait()
+                continue
+            batch = [self.pending.popleft() for _ in range(min(BATCH, len(self.pending)))]
+            try:
+                async with http.post(
+                    f"{self.api}/messages", json={"messages": [e.raw.hex() for e in batch]}
+                ) as r:
+                    doc = await r.json()
+                results = doc["results"]
+            except (
+                aiohttp.ClientError,
+                OSError,
+                TimeoutError,
+                ValueError,
+                KeyError,
+            ) as exc:
+                self.pending.extendleft(reversed(batch))  # try again, in order
+                self._drop("node", f"submitting heard messages: {exc or type(exc).__name__}")
+                await anyio.sleep(delay)
+                delay = min(delay * 2, 30.0)
+                continue
+            delay = 0.5
+            self.counts["submitted"] += len(batch)
+            for env, result in zip(batch, results, strict=False):
+                status = str(result.get("status", "rejected"))
+                if status in self.counts:
+                    self.counts[status] += 1
+                if status == "rejected":
+                    self.messages.forget(env.id)
+                    why = result.get("reason") or result.get("code") or "no reason given"
+                    self._drop("node", f"rejected {env.id.hex()[:16]}: {why}")
+            if self._roster_stale:
+                try:
+                    await self.fetch_roster(http)
+                except NodeError as exc:
+                    self._drop("node", str(exc))
+
+    # --- status ---------------------------------------------------------------------
+
+    def _drop(self, where: str, reason: str) -> None:
+        self.drops.append(Drop(time.time(), where, reason))
+
+    def _collect_link_drops(self) -> None:
+        """The radio link's new drop reasons (it keeps a bounded deque and a total)."""
+        if self.link is None:
+            return
+        total, kept = self.link.dropped_total, list(self.link.dropped)
+        new = min(total - self._link_drops_seen, LAST_DROPS, len(kept))
+        for reason in kept[len(kept) - new :] if new > 0 else ():
+            self._drop("radio", str(reason))
+        self._link_drops_seen = total
+
+    def status(self) -> dict[str, Any]:
+        """What ``caracol mesh status`` shows (JSON-safe)."""
+        self._collect_link_drops()
+        link, radio, cfg = self.link, self.radio, self.config
+        out: dict[str, Any] = {
+            "node": {
+                "url": cfg.node,
+                "body": self.body.hex(),
+                "events": "connected" if self.events_connected else "reconnecting",
+                "reconnects": self.reconnects,
+            },
+            "uptime_s": round(time.time() - self.started, 1),
+            "radio": {"kind": cfg.radio.kind, "address": cfg.radio.address},
+            "messages": {"known": len(self.messages), "waiting": len(self.pending), **self.counts},
+            "drops": [dataclasses.asdict(d) for d in self.drops],
+        }
+        if radio is not None:
+            out["radio"]["mtu"] = radio.mtu
+            out["link"] = {"state": radio.link_state().value, **_plain(radio.statistics())}
+        else:
+            out["link"] = {"state": LinkState.DOWN.value}
+        if link is not None:
+            now = link.clock()
+            band = link.budget.band
+            q = link.queue.report(now)
+            out["budget"] = {
+                "region": cfg.region,
+                "mhz": cfg.mhz,
+                "sub_band": band.name,
+                "duty_percent": band.duty * 100,
+                "dwell_s": band.dwell_s,
+                "used_s": round(q.used_s, 3),
+                "allowance_s": round(q.allowance_s, 3),
+                "remaining_s": round(q.remaining_s, 3),
+                "window_s": link.budget.window_s,
+            }
+            out["queue"] = {
+                "frames": q.queued_frames,
+                "airtime_s": round(q.queued_airtime_s, 3),
+                "by_priority": _by_priority(link),
+                "next_frame_in_s": _next_frame_in(link, now),
+            }
+            out["messages"]["delivered"] = link.delivered
+            out["radio_link"] = _plain(link.statistics())
+        return out
+
+    async def report(self) -> None:
+        while True:
+            await anyio.sleep(self.config.report_every)
+            print(log_line(self.status()), flush=True)
+
+    async def serve_status(
+        self, *, task_status: anyio.abc.TaskStatus[str] = anyio.TASK_STATUS_IGNORED
+    ) -> None:
+        async def get_status(request: web.Request) -> web.Response:
+            return web.json_response(self.status(), dumps=lambda d: json.dumps(d, indent=1))
+
+        app = web.Application()
+        app.router.add_get("/", get_status)
+        app.router.add_get("/status", get_status)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        try:
+            site = web.TCPSite(runner, "127.0.0.1", self.config.status_port)
+            try:
+                await site.start()
+            except OSError as exc:
+                raise BridgeError(
+                    f"cannot serve the status on 127.0.0.1:{self.config.status_port}: {exc} "
+                    "(another bridge there? pick one with --status-port, 0 for any)"
+                ) from None
+            host, port = runner.addresses[0][:2]
+            task_status.started(f"http://{host}:{port}/status")
+            await anyio.sleep_forever()
+        finally:
+            with anyio.CancelScope(shield=True):
+                await runner.cleanup()
+
+    # --- running ------------------------------------------------------------------
+
+    def _make_link(self, radio: Transport) -> RadioLink:
+        """The radio link, reconciling the body from the messages held here."""
+        budget = Budget(sub_band(self.config.region, self.config.mhz))
+        link = RadioLink(radio, budget)
+        m = self.messages
+        link.add_context(frames.Context(self.body, self.roster, m.with_prefix, m.ids, m.raw_of))
+        link.on_message = self.on_heard
+        return link
+
+    async def run(
+        self, *, task_status: anyio.abc.TaskStatus[str] = anyio.TASK_STATUS_IGNORED
+    ) -> None:
+        timeout = aiohttp.ClientTimeout(total=None, sock_connect=10, sock_read=None)
+        async with aiohttp.ClientSession(timeout=timeout) as http:
+            await self.fetch_roster(http)
+            await self.fetch_messages(http)
+            radio = await open_radio(self.config.radio)
+            self.radio = radio
+            try:
+                self.link = link = self._make_link(radio)
+                async with anyio.create_task_group() as tg:
+                    status_url = await tg.start(self.serve_status)
+                    tg.start_soon(link.run)
+                    for task in (self.follow_node, self.submit_heard):
+                        tg.start_soon(task, http)
+                    tg.start_soon(self.report)
+                    print(
+                        f"bridging body {self.body.hex()[:16]}… of {self.config.node} over "
+                        f"{self.config.radio.kind} {self.config.radio.address} "
+                        f"(MTU {radio.mtu}); status on {status_url}",
+                        flush=True,
+                    )
+                    task_status.started(status_url)
+                    if self.config.seconds:
+                        await anyio.sleep(self.config.seconds)
+                        tg.cancel_scope.cancel()
+            finally:
+                with anyio.CancelScope(shield=True):
+                    await radio.aclose()
+
+
+def _plain(value: Any) -> Any:
+    """A dataclass (or nested values) as JSON-safe data."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Enum):
+        return _plain(value.value)
+    if isinstance(value, bytes):
+        return value.hex()
+    if isinstance(value, dict):
+        return {str(_plain(k)): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_plain(v) for v in value]
+    if isinstance(value, float):
+        return round(value, 6)
+    return value
+
+
+def _by_priority(link: RadioLink) -> dict[str, dict[str, float]]:
+    """Frames and airtime queued per priority class (from the queue's heap)."""
+    out: dict[str, dict[str, float]] = {}
+    for entry in list(getattr(link.queue, "_heap", ())):
+        name = Priority(entry.priority).name.lower()
+        row = out.setdefault(name, {"frames": 0, "airtime_s": 0.0})
+        row["frames"] += 1
+        row["airtime_s"] = round(row["airtime_s"] + entry.airtime, 3)
+    return dict(sorted(out.items(), key=lambda kv: Priority[kv[0].upper()]))
+
+
+def _next_frame_in(link: RadioLink, now: float) -> float | None:
+    """Seconds until the budget lets the head of the queue go (0: now)."""
+    heap = getattr(link.queue, "_heap", None)
+    if not heap:
+        return None
+    try:
+        return round(max(0.0, link.budget.when(now, heap[0].airtime) - now), 1)
+    except MeshError:
+        return None
+
+
+def log_line(s: dict[str, Any]) -> str:
+    """The bridge's periodic line."""
+    b, q, lk, m = s.get("budget", {}), s.get("queue", {}), s["link"], s["messages"]
+    signal = ""
+    if lk.get("rssi_dbm") is not None or lk.get("snr_db") is not None:
+        signal = f" (RSSI {lk.get('rssi_dbm')} dBm, SNR {lk.get('snr_db')} dB)"
+    return (
+        f"link {lk['state']}{signal}; air used {b.get('used_s', 0):.1f}/"
+        f"{b.get('allowance_s', 0):.1f} s this hour, {q.get('frames', 0)} frames queued "
+        f"({q.get('airtime_s', 0):.1f} s), {m.get('delivered', 0)} heard, "
+        f"{m['submitted']} submitted, {len(s['drops'])} dropped"
+    )
+
+
+def _first_mesh_error(exc: BaseException) -> MeshError | None:
+    if isinstance(exc, MeshError):
+        return exc
+    if isinstance(exc, BaseExceptionGroup):
+        for inner in exc.exceptions:
+            found = _first_mesh_error(inner)
+            if found is not None:
+                return found
+    return None
+
+
+async def bridge(args: argparse.Namespace) -> int:
+    """``caracol mesh bridge``: runs until interrupted (or ``--seconds``)."""
+    config = config_from_args(args)
+    try:
+        await Bridge(config).run()
+    except BaseExceptionGroup as group:
+        found = _first_mesh_error(group)
+        if found is None:
+            raise
+        raise found from None
+    return 0
+
+
+# --- caracol mesh status ------------------------------------------------------------
+
+
+def fetch_status(url: str, timeout: float = 10.0) -> dict[str, Any]:
+    """The status document of a running bridge (a BridgeError when none answers)."""
+    import urllib.error
+    import urllib.request
+
+    if "://" not in url:
+        url = f"http://{url}"
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise BridgeError(f"--bridge {url!r} is not an http:// URL")
+    if parts.path in ("", "/"):
+        url = url.rstrip("/") + "/status"
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as r:
+            doc: dict[str, Any] = json.loads(r.read())
+    except (urllib.error.URLError, OSError) as exc:
+        raise BridgeError(
+            f"no bridge answers at {url} ({getattr(exc, 'reason', exc)}); "
+            "is `caracol mesh bridge` running, and on which --status-port?"
+        ) from None
+    except ValueError:
+        raise BridgeError(f"{url} did not answer with a bridge's JSON status") from None
+    if not isinstance(doc, dict) or "link" not in doc:
+        raise BridgeError(f"{url} did not answer with a bridge's JSON status")
+    return doc
+
+
+def _s(x: Any) -> str:
+    return "-" if x is None else f"{x:,.1f} s"
+
+
+def render_status(s: dict[str, Any]) -> str:
+    """The status as a table for an operator."""
+    node, radio, lk, m = s["node"], s["radio"], s["link"], s["messages"]
+    mtu = f", MTU {radio['mtu']}" if "mtu" in radio else ""
+    rows: list[tuple[str, str]] = [
+        ("body", f"{node['body'][:16]}… on {node['url']}"),
+        ("node events", f"{node['events']} ({node['reconnects']} reconnects)"),
+        ("up", f"{s['uptime_s']:,.0f} s"),
+        ("radio", f"{radio['kind']} {radio['address']}{mtu}"),
+        ("link", str(lk["state"]).upper()),
+    ]
+    if "frames_sent" in lk:
+        rssi = "-" if lk.get("rssi_dbm") is None else f"{lk['rssi_dbm']:g} dBm"
+        snr = "-" if lk.get("snr_db") is None else f"{lk['snr_db']:g} dB"
+        sent = f"{lk['frames_sent']:,} frames, {lk['bytes_sent']:,} bytes"
+        got = f"{lk['frames_received']:,} frames, {lk['bytes_received']:,} bytes"
+        rows += [
+            ("signal", f"RSSI {rssi}, SNR {snr} (last frame heard)"),
+            ("sent", f"{sent}, {_s(lk['airtime_s'])} on air"),
+            ("received", f"{got}, {lk['dropped']:,} dropped by the adapter"),
+        ]
+    b = s.get("budget")
+    if b:
+        dwell = f", {b['dwell_s']:g} s per transmission" if b.get("dwell_s") else ""
+        band = f"{b['region']} {b['sub_band']} ({b['duty_percent']:g} % duty cycle{dwell})"
+        used = f"{_s(b['used_s'])} used of {_s(b['allowance_s'])}"
+        rows += [("budget", band), ("air this hour", f"{used}, {_s(b['remaining_s'])} left")]
+    q = s.get("queue")
+    if q:
+        wait = q.get("next_frame_in_s")
+        when = ""
+        if wait is not None:
+            when = ", next frame now" if wait == 0 else f", next frame in {_s(wait)}"
+        rows.append(("queue", f"{q['frames']:,} frames, {_s(q['airtime_s'])} of air{when}"))
+        for name, row in q.get("by_priority", {}).items():
+            rows.append((f"  {name}", f"{row['frames']:,} frames, {_s(row['airtime_s'])}"))
+    heard = f"{m['heard']:,} verified on the radio ({m['heard_known']:,} already known)"
+    outcome = (
+        f"{m['accepted']:,} accepted, {m['pending']:,} pending, "
+        f"{m['duplicate']:,} duplicate, {m['rejected']:,} rejected"
+    )
+    rows += [
+        ("messages", f"{m['known']:,} known; {m['to_radio']:,} sent to the radio queue"),
+        ("heard", heard),
+        ("submitted", f"{m['submitted']:,} to the node: {outcome}; {m['waiting']:,} waiting"),
+    ]
+    rl = s.get("radio_link")
+    if rl:
+        sync = (
+            f"station {rl['station']}, {rl['stations_known']} stations known; "
+            f"sync {rl['sync_started']} started, {rl['sync_completed']} completed, "
+            f"{rl['sync_failed']} failed, {rl['sync_sessions_open']} open"
+        )
+        frames_out = ", ".join(f"{k} {v}" for k, v in sorted(rl["frames_out"].items())) or "none"
+        frames_in = ", ".join(f"{k} {v}" for k, v in sorted(rl["frames_in"].items())) or "none"
+        rows += [("reconcile", sync), ("frames out", frames_out), ("frames in", frames_in)]
+    width = max(len(k) for k, _ in rows)
+    lines = [f"{k.ljust(width)}  {v}" for k, v in rows]
+    drops = s.get("drops") or []
+    lines.append(f"{'last drops'.ljust(width)}  {len(drops) or 'none'}")
+    for d in drops:
+        at = time.strftime("%H:%M:%S", time.localtime(d["at"]))
+        lines.append(f"  {at} {d['where']}: {d['reason']}")
+    return "\n".join(lines)
+
+
+def status_command(args: argparse.Namespace) -> int:
+    doc = fetch_status(args.bridge)
+    print(json.dumps(doc, indent=1) if args.json else render_status(doc))
+    return 0
