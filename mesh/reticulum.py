@@ -5,16 +5,26 @@ directory names the interfaces (on a bench: a TCPServerInterface or a
 TCPClientInterface on 127.0.0.1; in the field: an RNode on LoRa). A node
 offers the destination ``caracol.sync`` and announces it; a peer that knows
 the destination hash asks for a path, opens an encrypted Link, and frames
-(at most 383 bytes, one encrypted packet) flow both ways. RNS delivers
-packets on its own threads; they are handed to the event loop through
-anyio's thread portal, and sends run in a worker thread.
+(at most 383 bytes, one encrypted packet) flow both ways.
+
+RNS is thread-based: packets, link establishment and link closure arrive on
+its threads. The only things those threads touch are this transport's
+counters (under a lock) and its receive buffer, which they reach through
+anyio's thread portal with the token of the loop that owns the transport;
+every blocking RNS call (path requests, link setup, sending, teardown) runs
+in a worker thread, so the node's loop never blocks on RNS. A frame that
+arrives when the loop is gone or the buffer is full is counted as dropped.
+
+When the peer closes the link (or RNS times it out), ``receive`` returns the
+frames already buffered and then raises ``anyio.EndOfStream``; ``send`` on a
+closed link raises ``LocalMeshError`` saying why it closed.
 """
 
 from __future__ import annotations
 
-import contextlib
 import threading
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +36,19 @@ import RNS
 
 from .airtime import MESHTASTIC
 from .errors import LocalMeshError
+from .transport import LinkState, LinkStatistics
 
 APP = "caracol"
 ASPECT = "sync"
 MTU = 383  # RNS.Packet.ENCRYPTED_MDU: one encrypted packet
+BUFFER = 1000  # frames held for a slow reader before new ones are dropped
+PATH_RETRY_S = 1.0  # ask again for a path this often while none is known
+
+_REASONS = {
+    RNS.Link.TIMEOUT: "it timed out",
+    RNS.Link.INITIATOR_CLOSED: "the initiator closed it",
+    RNS.Link.DESTINATION_CLOSED: "the destination closed it",
+}
 
 
 def write_config(
@@ -66,93 +85,205 @@ def write_config(
     (config_dir / "config").write_text("\n".join(lines) + "\n")
 
 
+def start(config_dir: Path) -> Any:
+    """The process's one Reticulum instance (blocking: interfaces come up)."""
+    return RNS.Reticulum(configdir=str(config_dir), loglevel=RNS.LOG_ERROR)
+
+
+def wait_for_path(destination_hash: bytes, deadline: float) -> None:
+    """Blocking: ask for a path (again every second) until RNS knows one."""
+    asked = 0.0
+    while not RNS.Transport.has_path(destination_hash):
+        now = time.monotonic()
+        if now > deadline:
+            raise LocalMeshError(
+                f"no path to the Reticulum destination {destination_hash.hex()} in time"
+            )
+        if now - asked >= PATH_RETRY_S:
+            RNS.Transport.request_path(destination_hash)
+            asked = now
+        time.sleep(0.05)
+
+
 class ReticulumTransport:
-    """send(frame) / receive() over one established RNS Link."""
+    """send(frame) / receive() over one established RNS Link.
+
+    Build one with ``serve`` (the accepting side) or ``connect``; both attach
+    the transport to the link inside RNS's establishment callback, so no
+    frame can arrive before it is listened for.
+    """
 
     mtu = MTU
 
-    def __init__(self, link: Any) -> None:
+    def __init__(self, link: Any, token: anyio.lowlevel.EventLoopToken) -> None:
         self.link = link
-        self._send, self._recv = anyio.create_memory_object_stream[bytes](1000)
-        self._token = anyio.lowlevel.current_token()
+        self._token = token
+        self._send, self._recv = anyio.create_memory_object_stream[bytes](BUFFER)
+        self._lock = threading.Lock()
+        self._closed_locally = False
+        self._ended = False  # the peer closed or RNS timed the link out
+        self.frames_sent = self.bytes_sent = 0
+        self.frames_received = self.bytes_received = 0
+        self.dropped = 0
+        self.airtime_s = 0.0
+        link.track_phy_stats(True)
         link.set_packet_callback(self._on_packet)
+        link.set_link_closed_callback(self._on_closed)
 
-    def _on_packet(self, message: bytes, packet: Any) -> None:  # an RNS thread
-        gone = (
+    # --- RNS threads ------------------------------------------------------------
+
+    def _on_packet(self, message: bytes, packet: Any) -> None:
+        frame = bytes(message)
+        if len(frame) > self.mtu or not self._to_loop(self._deliver, frame):
+            with self._lock:  # oversize, the reader fell far behind, or the loop is gone
+                self.dropped += 1
+
+    def _deliver(self, frame: bytes) -> None:  # on the loop: counted as it becomes readable
+        self._send.send_nowait(frame)
+        with self._lock:
+            self.frames_received += 1
+            self.bytes_received += len(frame)
+
+    def _on_closed(self, link: Any) -> None:
+        self._ended = True
+        self._to_loop(self._send.close)  # the reader drains, then sees EndOfStream
+
+    def _to_loop(self, fn: Callable[..., None], *args: Any) -> bool:
+        try:
+            anyio.from_thread.run_sync(fn, *args, token=self._token)
+        except (
             anyio.WouldBlock,
             anyio.BrokenResourceError,
             anyio.ClosedResourceError,
-            RuntimeError,
-        )
-        with contextlib.suppress(*gone):  # the loop is closing, or the reader fell far behind
-            anyio.from_thread.run_sync(self._send.send_nowait, bytes(message), token=self._token)
+            RuntimeError,  # the loop has finished
+        ):
+            return False
+        return True
 
-    @staticmethod
-    def start(config_dir: Path) -> Any:
-        return RNS.Reticulum(configdir=str(config_dir), loglevel=RNS.LOG_ERROR)
+    # --- establishing -------------------------------------------------------------
 
     @classmethod
-    async def serve(cls, identity: Any | None = None) -> tuple[Any, Any]:
+    async def serve(
+        cls, identity: Any | None = None
+    ) -> tuple[Any, Callable[..., Awaitable[ReticulumTransport]]]:
         """Offer ``caracol.sync`` and announce it; returns (destination, a
         function awaiting the first incoming link as a transport)."""
         identity = identity or RNS.Identity()
         dest = RNS.Destination(identity, RNS.Destination.IN, RNS.Destination.SINGLE, APP, ASPECT)
+        token = anyio.lowlevel.current_token()
         arrived = threading.Event()
-        links: list[Any] = []
+        transports: list[ReticulumTransport] = []
 
-        def established(link: Any) -> None:
-            links.append(link)
+        def established(link: Any) -> None:  # an RNS thread
+            transports.append(cls(link, token))
             arrived.set()
 
         dest.set_link_established_callback(established)
         dest.announce()
 
         async def accept(timeout: float = 60.0) -> ReticulumTransport:
-            ok = await anyio.to_thread.run_sync(arrived.wait, timeout)
-            if not ok:
-                raise LocalMeshError("no peer opened a link in time")
-            return cls(links[0])
+            if not await anyio.to_thread.run_sync(arrived.wait, timeout):
+                raise LocalMeshError(f"no peer opened a Reticulum link within {timeout:g} s")
+            return transports[0]
 
         return dest, accept
 
     @classmethod
     async def connect(cls, destination_hash: bytes, *, timeout: float = 60.0) -> ReticulumTransport:
-        def blocking() -> Any:
+        """Find a path to a peer's ``caracol.sync`` and open a Link to it."""
+        token = anyio.lowlevel.current_token()
+
+        def blocking() -> ReticulumTransport:
             deadline = time.monotonic() + timeout
-            if not RNS.Transport.has_path(destination_hash):
-                RNS.Transport.request_path(destination_hash)
-            while not RNS.Transport.has_path(destination_hash):
-                if time.monotonic() > deadline:
-                    raise LocalMeshError("no path to the Reticulum destination")
-                time.sleep(0.1)
+            wait_for_path(destination_hash, deadline)
             identity = RNS.Identity.recall(destination_hash)
             dest = RNS.Destination(
                 identity, RNS.Destination.OUT, RNS.Destination.SINGLE, APP, ASPECT
             )
             ready = threading.Event()
-            link = RNS.Link(dest, established_callback=lambda _l: ready.set())
-            if not ready.wait(max(0.0, deadline - time.monotonic())):
-                raise LocalMeshError("the Reticulum link was not established in time")
-            return link
+            made: list[ReticulumTransport] = []
 
-        link = await anyio.to_thread.run_sync(blocking)
-        return cls(link)
+            def established(link: Any) -> None:  # an RNS thread
+                made.append(cls(link, token))
+                ready.set()
+
+            link = RNS.Link(dest, established_callback=established)
+            if not ready.wait(max(0.0, deadline - time.monotonic())):
+                link.teardown()
+                raise LocalMeshError(
+                    f"the Reticulum link to {destination_hash.hex()} was not established "
+                    f"within {timeout:g} s"
+                )
+            return made[0]
+
+        return await anyio.to_thread.run_sync(blocking)
+
+    # --- Transport ----------------------------------------------------------------
+
+    def _closed_reason(self) -> str | None:
+        if self._closed_locally:
+            return "this side closed it"
+        if self.link.status == RNS.Link.CLOSED or self._ended:
+            return _REASONS.get(self.link.teardown_reason, "it closed")
+        return None
 
     async def send(self, frame: bytes) -> None:
         if len(frame) > self.mtu:
             raise LocalMeshError(
                 f"frame of {len(frame)} bytes exceeds one Reticulum packet ({self.mtu})"
             )
-        await anyio.to_thread.run_sync(lambda: RNS.Packet(self.link, frame).send())
+        reason = self._closed_reason()
+        if reason is not None:
+            raise LocalMeshError(f"cannot send on a closed Reticulum link: {reason}")
+        sent = await anyio.to_thread.run_sync(lambda: RNS.Packet(self.link, frame).send())
+        if sent is False:
+            raise LocalMeshError(
+                "Reticulum could not send the frame: "
+                + (self._closed_reason() or "no interface took it")
+            )
+        with self._lock:
+            self.frames_sent += 1
+            self.bytes_sent += len(frame)
+            self.airtime_s += self.airtime(len(frame))
 
     async def receive(self) -> bytes:
+        """The next frame; ``anyio.EndOfStream`` once the link closed and
+        the frames that arrived before are consumed."""
         return await self._recv.receive()
 
     def airtime(self, nbytes: int) -> float:
         """On an RNode with Meshtastic-like LongFast settings (a TCP link costs nothing)."""
         return MESHTASTIC["LONG_FAST"].airtime(nbytes)
 
+    def link_state(self) -> LinkState:
+        """RNS's link status: ACTIVE is up, STALE (no traffic heard for the
+        stale time; RNS tears it down soon) is degraded, anything else down."""
+        if self._closed_locally or self._ended:
+            return LinkState.DOWN
+        status = self.link.status
+        if status == RNS.Link.ACTIVE:
+            return LinkState.UP
+        if status == RNS.Link.STALE:
+            return LinkState.DEGRADED
+        return LinkState.DOWN
+
+    def statistics(self) -> LinkStatistics:
+        with self._lock:
+            return LinkStatistics(
+                frames_sent=self.frames_sent,
+                frames_received=self.frames_received,
+                bytes_sent=self.bytes_sent,
+                bytes_received=self.bytes_received,
+                airtime_s=self.airtime_s,
+                dropped=self.dropped,
+                rssi_dbm=self.link.get_rssi(),  # None on TCP: no radio to report it
+                snr_db=self.link.get_snr(),
+            )
+
     async def aclose(self) -> None:
+        if self._closed_locally:
+            return
+        self._closed_locally = True
         await anyio.to_thread.run_sync(self.link.teardown)
         await self._send.aclose()
         await self._recv.aclose()

@@ -2,11 +2,16 @@
 
     python -m mesh.reticulum_node --dir D --listen PORT --log FILE   (server)
     python -m mesh.reticulum_node --dir D --connect PORT --peer HASH --log FILE
+    python -m mesh.reticulum_node --dir D --listen PORT --echo       (link test)
 
 Each side holds a log file (``[0, body, [message, ...]]``), reconciles ids
 over the Reticulum link (crdt.reconcile in SYNC frames), sends the messages
 the other lacks (MSG frames) and prints ``state <hex>`` when both directions
 are done. The server prints ``destination <hex>`` first.
+
+``--echo`` serves one link and sends every frame back until the peer closes
+it, then prints ``echo closed frames N dropped D state S`` (what the
+transport conformance test runs against).
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from protocol import envelope
 from protocol.verdict import FullProof
 
 from . import frames
-from .reticulum import ReticulumTransport, write_config
+from .reticulum import ReticulumTransport, start, write_config
 
 
 async def sync(transport: ReticulumTransport, log: Log, *, initiate: bool) -> None:
@@ -68,13 +73,43 @@ async def sync(transport: ReticulumTransport, log: Log, *, initiate: bool) -> No
         tg.cancel_scope.cancel()
 
 
-async def main(args: argparse.Namespace) -> None:
-    proof = FullProof.decode_untrusted(Path(args.log).read_bytes())
+def load_log(path: Path) -> Log:
+    """A log file (``[0, body, [message, ...]]``, genesis first), every message verified."""
+    proof = FullProof.decode_untrusted(path.read_bytes())
     log = Log(proof.community)
     for i, raw in enumerate(proof.messages):
         log.add(envelope.open_untrusted(raw, None if i == 0 else proof.community))
+    return log
+
+
+async def echo(transport: ReticulumTransport, *, timeout: float = 60.0) -> int:
+    """Send every frame back until the peer closes the link; the count echoed."""
+    n = 0
+    with anyio.fail_after(timeout):
+        while True:
+            try:
+                frame = await transport.receive()
+            except anyio.EndOfStream:
+                return n
+            await transport.send(frame)
+            n += 1
+
+
+async def main(args: argparse.Namespace) -> None:
     write_config(Path(args.dir), listen_port=args.listen, connect_port=args.connect)
-    ReticulumTransport.start(Path(args.dir))
+    start(Path(args.dir))
+    if args.echo:
+        dest, accept = await ReticulumTransport.serve()
+        print(f"destination {dest.hash.hex()}", flush=True)
+        transport = await accept()
+        n = await echo(transport)
+        stats = transport.statistics()
+        print(
+            f"echo closed frames {n} dropped {stats.dropped} state {transport.link_state().value}",
+            flush=True,
+        )
+        return
+    log = load_log(Path(args.log))
     if args.listen is not None:
         dest, accept = await ReticulumTransport.serve()
         print(f"destination {dest.hash.hex()}", flush=True)
@@ -90,7 +125,8 @@ async def main(args: argparse.Namespace) -> None:
 if __name__ == "__main__":
     p = argparse.ArgumentParser()
     p.add_argument("--dir", required=True)
-    p.add_argument("--log", required=True)
+    p.add_argument("--log")
+    p.add_argument("--echo", action="store_true")
     p.add_argument("--listen", type=int)
     p.add_argument("--connect", type=int)
     p.add_argument("--peer")
