@@ -80,6 +80,8 @@ class _Peer:
     awaiting: set[bytes] = field(default_factory=set)  # ids it said it would send
     progress: float = 0.0  # when one of those last arrived
     owed: int = 0  # our frames for it still queued
+    urgent: bool = False  # a message arrived whose parents we lack
+    last_urgent: float | None = None
 
 
 @dataclass
@@ -130,6 +132,7 @@ class RadioLink:
     max_peers: int = 32
     max_failures: int = 6  # then the station is forgotten until heard again
     first_contact_delay: float = 10.0  # a random wait up to this before a first session
+    announce_interval: float = 4 * 3600.0
     expand_keep: int = 2048  # abbreviated messages remembered for EXPAND_REQ
     max_expand_pending: int = 64
     expand_attempts: int = 4
@@ -162,6 +165,7 @@ class RadioLink:
         self._bytes_in: Counter[str] = Counter()
         self._bytes_out: Counter[str] = Counter()
         self._n = Counter[str]()
+        self._last_arrival: dict[bytes, float] = {}  # ctx -> when a message last arrived
 
     def add_context(self, context: frames.Context) -> None:
         self.contexts[context.ctx] = context
@@ -356,6 +360,7 @@ class RadioLink:
             self._forget_want(handle)
         lacks = context.raw_of is not None and any(context.raw_of(p) is None for p in env.parents)
         self._arrived(frame.ctx, env.id, now)
+        self._last_arrival[frame.ctx] = now
         self.delivered += 1
         if self.on_message is not None:
             self.on_message(env)
@@ -408,9 +413,16 @@ class RadioLink:
             self._remember(key, now)
         return self._open(key, now)
 
-    def announce(self) -> None:
-        """Say on the channel which bodies this station reconciles."""
+    def announce(self, *, unless_busy: bool = False) -> None:
+        """Say on the channel which bodies this station reconciles (with
+        ``unless_busy``: only those with no session in the last interval)."""
+        now = self.clock()
         for ctx in self.contexts:
+            if unless_busy and any(
+                c == ctx and p.last_done is not None and now - p.last_done < self.announce_interval
+                for (c, _), p in self._peers.items()
+            ):
+                continue
             if self._reconciled(ctx) is not None:
                 a = frames.Sync(ctx, bytes(frames.SESSION), self.me, frames.BROADCAST, b"")
                 self.queue.push(frames.encode(a), Priority.FRESH, created=self.clock())
@@ -569,7 +581,12 @@ class RadioLink:
         for the body (those sending us history will be asked once it is in)."""
         soon = now + self.request_wait
         for (c, _), peer in self._peers.items():
-            if c == ctx and (peer.due is None or peer.due > soon):
+            if c != ctx or (
+                peer.last_urgent is not None and now - peer.last_urgent < self.resync_interval
+            ):
+                continue  # at most one such session an hour per station
+            peer.urgent = True
+            if peer.due is None or peer.due > soon:
                 peer.due = soon
         self._sync_wake.set()
 
@@ -600,6 +617,11 @@ class RadioLink:
                 continue
             if peer.awaiting or peer.owed:
                 continue  # history is still flowing; ask again once it is in
+            quiet = now - self._last_arrival.get(key[0], -timeout) >= timeout
+            if peer.last_done is not None and not peer.urgent and not quiet:
+                continue  # messages are still arriving: history is on its way
+            if peer.urgent:
+                peer.urgent, peer.last_urgent = False, now
             if not self._open(key, now):
                 peer.due = now + self.request_wait
         wakes = [now + self.request_wait]
@@ -634,9 +656,10 @@ class RadioLink:
 
     async def _announcer(self) -> None:
         await anyio.sleep(self.rng.uniform(0.0, self.first_contact_delay))
+        self.announce()
         while True:
-            self.announce()
-            await anyio.sleep(self.resync_interval * self.rng.uniform(1.0, 1.25))
+            await anyio.sleep(self.announce_interval * self.rng.uniform(1.0, 1.25))
+            self.announce(unless_busy=True)
 
     # --- report -------------------------------------------------------------------
 

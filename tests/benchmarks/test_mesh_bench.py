@@ -1,4 +1,5 @@
-"""`caracol bench mesh` with a small sync: every key, within the duty cycle."""
+"""`caracol bench mesh` with a small sync: every key, within the duty cycle,
+the missed messages reconciled over SYNC and each sent once."""
 
 from __future__ import annotations
 
@@ -12,8 +13,20 @@ from node.cli import main
 def test_bench_mesh_small(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["bench", "mesh", "--json", "--sync", "20"]) == 0
     r = json.loads(capsys.readouterr().out)
-    for key in ("vote_frames", "attestation_frames", "duty_cycle_exceeded", "verdict_to_municipality_s", "sync_1000_s", "per_kind"):
+    for key in (
+        "vote_frames",
+        "attestation_frames",
+        "duty_cycle_exceeded",
+        "verdict_to_municipality_s",
+        "sync_1000_s",
+        "per_kind",
+    ):
         assert key in r
     assert r["vote_frames"] == 1 and r["duty_cycle_exceeded"] is False
     assert r["attestation_frames"] <= 4
     assert {row["kind"] for row in r["per_kind"]} >= {"vote", "verdict", "recall_vote"}
+    # the 20 missed messages are reconciled over SYNC, then sent once each
+    for key in ("sync_frames", "sync_frame_bytes", "sync_d1_frames", "sync_d1_airtime_s"):
+        assert key in r
+    assert r["sync_msg_frames"] == 20 + 5  # what b lacked, and the 5 a lacked
+    assert 0 < r["sync_frames"] < 20 and 0 < r["sync_d1_frames"] < 20
