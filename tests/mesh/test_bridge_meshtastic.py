@@ -1,0 +1,79 @@
+"""`caracol mesh bridge --meshtastic`: two real nodes, each bridged to its own
+connection of a fake Meshtastic device (the library's real stream protocol),
+exchange a vote; the bridges' status (served as JSON, printed by
+`caracol mesh status`) shows the link quality the device reported, the
+duty-cycle budget and the queue."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import anyio
+import anyio.to_thread
+import pytest
+from bridge_world import bridge_config, nodes, post, scenario, status_of, wait_until
+from fake_meshtastic import FakeDevice
+
+from mesh.bridge import Bridge
+from node.cli import main
+from protocol import envelope, kinds
+
+
+async def _exchange(tmp: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    sc, p = scenario()
+    device = FakeDevice(rx_snr=7.5, rx_rssi=-97)
+    port = device.start()
+    try:
+        async with nodes(tmp, sc) as (a, b), anyio.create_task_group() as tg:
+            radio = ("--meshtastic", f"127.0.0.1:{port}")
+            with anyio.fail_after(30):
+                url_a = await tg.start(Bridge(bridge_config(a, sc.body, *radio)).run)
+                url_b = await tg.start(Bridge(bridge_config(b, sc.body, *radio)).run)
+            vote = sc.post("bea", kinds.Vote(p, kinds.Choice.FOR))
+            await post(a, sc.body, vote)
+            log = b.ingest.bodies[sc.body].log  # type: ignore[union-attr]
+            await wait_until(lambda: vote.id in log, 20)
+            assert envelope.open_untrusted(log.get(vote.id).raw, sc.body) == vote
+
+            sa: dict[str, Any] = await status_of(url_a)
+            sb: dict[str, Any] = await status_of(url_b)
+            assert sa["radio"] == {"kind": "meshtastic", "address": f"127.0.0.1:{port}", "mtu": 233}
+            for s in (sa, sb):
+                assert s["link"]["state"] == "up"
+                assert s["budget"]["region"] == "EU868"
+                assert s["budget"]["sub_band"] == "g3 869.4-869.65"
+                assert s["budget"]["allowance_s"] == pytest.approx(324.0)
+                assert set(s["queue"]) >= {"frames", "airtime_s", "by_priority"}
+                assert s["radio_link"]["station"]
+            assert sa["link"]["frames_sent"] >= 1 and sa["budget"]["used_s"] > 0
+            assert sa["messages"]["to_radio"] >= 1
+            assert (sb["link"]["rssi_dbm"], sb["link"]["snr_db"]) == (-97.0, 7.5)
+            assert sb["messages"]["heard"] >= 1 and sb["messages"]["submitted"] >= 1
+            assert sb["messages"]["accepted"] >= 1
+
+            capsys.readouterr()
+            assert await anyio.to_thread.run_sync(main, ["mesh", "status", "--bridge", url_b]) == 0
+            table = capsys.readouterr().out
+            for shown in ("UP", "RSSI -97 dBm, SNR 7.5 dB", "EU868 g3 869.4-869.65", "10 % duty"):
+                assert shown in table, table
+            assert "324.0 s" in table and "queue" in table and "accepted" in table
+            base = url_b.removesuffix("/status")
+            argv = ["mesh", "status", "--bridge", base, "--json"]
+            assert await anyio.to_thread.run_sync(main, argv) == 0
+            doc = json.loads(capsys.readouterr().out)
+            assert (
+                doc["link"]["snr_db"] == 7.5
+                and doc["budget"]["sub_band"] == sb["budget"]["sub_band"]
+            )
+            tg.cancel_scope.cancel()
+    finally:
+        device.stop()
+
+
+def test_two_nodes_exchange_a_vote_over_meshtastic(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    asyncio.run(_exchange(tmp_path, capsys))
