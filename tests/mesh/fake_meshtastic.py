@@ -22,7 +22,7 @@ START1, START2 = 0x94, 0xC3
 
 
 def frame(msg: mesh_pb2.FromRadio) -> bytes:
-    data = msg.SerializeToString()
+    data: bytes = msg.SerializeToString()
     return bytes([START1, START2, len(data) >> 8, len(data) & 0xFF]) + data
 
 

@@ -6,6 +6,8 @@ settings, and says when the device is gone."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import anyio
 import pytest
 from conformance import check_transport
@@ -72,7 +74,7 @@ LoRaConfig = config_pb2.Config.LoRaConfig
     ],
 )
 async def test_airtime_follows_the_devices_lora_settings(
-    lora: LoRaConfig, params: LoRaParams, settings: str
+    lora: Any, params: LoRaParams, settings: str
 ) -> None:
     device = FakeDevice(lora=lora)
     port = device.start()
