@@ -59,6 +59,7 @@ class RadioLinkStatistics:
     expand_requests_sent: int
     expand_requests_answered: int
     expand_requests_ignored: int
+    expand_requests_pending: int  # full forms this side still waits for
     fragment_requests_sent: int
     sync_started: int
     sync_completed: int
@@ -129,6 +130,7 @@ class RadioLink:
     sync_timeout: float | None = None  # None: one budget window + 5 min (see _timeout)
     sync_retry: float = 120.0  # first back-off after a failed session
     max_sessions: int = 4
+    max_answered_per_hour: int = 16  # sessions other stations may open with us
     max_peers: int = 32
     max_failures: int = 6  # then the station is forgotten until heard again
     first_contact_delay: float = 10.0  # a random wait up to this before a first session
@@ -166,6 +168,7 @@ class RadioLink:
         self._bytes_out: Counter[str] = Counter()
         self._n = Counter[str]()
         self._last_arrival: dict[bytes, float] = {}  # ctx -> when a message last arrived
+        self._answered: deque[float] = deque()  # when we accepted others' sessions
 
     def add_context(self, context: frames.Context) -> None:
         self.contexts[context.ctx] = context
@@ -216,8 +219,9 @@ class RadioLink:
     ) -> None:
         self._queue(frames.encode(frames.Object(body[: frames.CTX], what, data)), priority)
 
-    def _sent(self, frame: bytes, now: float) -> None:
-        """Bookkeeping when a frame has left the radio."""
+    def frame_sent(self, frame: bytes, now: float) -> None:
+        """Bookkeeping once a frame from the queue has left the radio (``pump``
+        calls it; a driver popping ``queue`` itself must too)."""
         name = _type_name(frame)
         self._out[name] += 1
         self._bytes_out[name] += len(frame)
@@ -241,7 +245,7 @@ class RadioLink:
             frame, wake = self.queue.pop_ready(self.clock())
             if frame is not None:
                 await self.radio.send(frame)
-                self._sent(frame, self.clock())
+                self.frame_sent(frame, self.clock())
                 continue
             self._wake = anyio.Event()
             with anyio.move_on_after(max(0.0, (wake or self.clock() + 3600) - self.clock())):
@@ -502,6 +506,15 @@ class RadioLink:
         if len(self._sessions) >= self.max_sessions:
             self._drop(f"sync: {self.max_sessions} sessions open; refused one from {peer_name}")
             return
+        while self._answered and self._answered[0] <= now - 3600.0:
+            self._answered.popleft()
+        if len(self._answered) >= self.max_answered_per_hour:
+            self._drop(
+                f"sync: {self.max_answered_per_hour} sessions answered this hour; "
+                f"refused one from {peer_name}"
+            )
+            return
+        self._answered.append(now)
         st = self._new_session(key, frame.session, initiator=False, now=now)
         self._n["sync_started"] += 1
         st.session.receive_frame(frame.frame, now)
@@ -676,6 +689,7 @@ class RadioLink:
             expand_requests_sent=n["expand_requests_sent"],
             expand_requests_answered=n["expand_requests_answered"],
             expand_requests_ignored=n["expand_requests_ignored"],
+            expand_requests_pending=len(self._wants),
             fragment_requests_sent=n["fragment_requests"],
             sync_started=n["sync_started"],
             sync_completed=n["sync_completed"],
