@@ -1,5 +1,6 @@
 """`caracol mesh bridge`: two nodes that share no network path but a packet
-radio channel (a KISS "TNC" forwarder on 127.0.0.1) exchange a vote."""
+radio channel (a KISS "TNC" forwarder on 127.0.0.1, or two TNCs on serial
+ports) or two Meshtastic radios on USB exchange a vote."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ from pathlib import Path
 
 import anyio
 import pytest
-from bridge_world import nodes, parse, post, scenario
+from bridge_world import bridge_config, nodes, parse, post, scenario, status_of, wait_until
+from fake_meshtastic import FakeDevice
+from nullmodem import NullModem
 
-from mesh.bridge import bridge
+from mesh.bridge import Bridge, bridge
 from node.cli import main
 from protocol import envelope, kinds
 
@@ -57,3 +60,38 @@ def test_airtime_and_budget_commands(capsys: pytest.CaptureFixture[str]) -> None
     assert main(["mesh", "budget", "--mhz", "868.1"]) == 0
     assert "32.4 s of air" in capsys.readouterr().out
     assert main(["mesh", "budget", "--mhz", "871"]) == 1
+
+
+async def _serial(tmp: Path, radios: tuple[tuple[str, ...], tuple[str, ...]]) -> None:
+    sc, p = scenario(("ana", "bea", "cruz"))
+    async with nodes(tmp, sc) as (a, b), anyio.create_task_group() as tg:
+        with anyio.fail_after(30):
+            url_a = await tg.start(Bridge(bridge_config(a, sc.body, *radios[0])).run)
+            await tg.start(Bridge(bridge_config(b, sc.body, *radios[1])).run)
+        vote = sc.post("bea", kinds.Vote(p, kinds.Choice.FOR))
+        await post(a, sc.body, vote)
+        log = b.ingest.bodies[sc.body].log  # type: ignore[union-attr]
+        await wait_until(lambda: vote.id in log, 20)
+        status = await status_of(url_a)
+        assert status["link"]["state"] == "up" and status["link"]["frames_sent"] >= 1  # type: ignore[index]
+        tg.cancel_scope.cancel()
+
+
+def test_two_nodes_exchange_a_vote_over_serial_tncs(tmp_path: Path) -> None:
+    """Two TNCs on serial ports, joined by a null-modem pair of pseudo-terminals."""
+    modem = NullModem()
+    one, two = modem.start()
+    try:
+        radios = (("--kiss-serial", one, "--baud", "19200"), ("--kiss-serial", two))
+        asyncio.run(_serial(tmp_path, radios))
+    finally:
+        modem.stop()
+
+
+def test_two_nodes_exchange_a_vote_over_meshtastic_on_usb(tmp_path: Path) -> None:
+    device = FakeDevice()
+    one, two = device.attach_serial(), device.attach_serial()
+    try:
+        asyncio.run(_serial(tmp_path, (("--meshtastic-serial", one), ("--meshtastic-serial", two))))
+    finally:
+        device.close_serial()

@@ -119,3 +119,23 @@ async def test_an_unreachable_device_is_a_clear_error() -> None:
     device.stop()  # the port is free again: nothing listens there
     with anyio.fail_after(30), pytest.raises(LocalMeshError, match="cannot reach the Meshtastic"):
         await MeshtasticTransport.connect_tcp("127.0.0.1", port)
+
+
+@pytest.mark.trio
+async def test_adapters_on_serial_ports_conform() -> None:
+    """Two radios on USB (pseudo-terminals), through the same fake device."""
+    device = FakeDevice()
+    one, two = device.attach_serial(), device.attach_serial()
+    try:
+        with anyio.fail_after(30):
+            a = await MeshtasticTransport.connect_serial(one)
+            b = await MeshtasticTransport.connect_serial(two)
+        try:
+            assert a.name == f"Meshtastic device on {one}"
+            with anyio.fail_after(20):
+                await check_transport(a, b)
+        finally:
+            await a.aclose()
+            await b.aclose()
+    finally:
+        device.close_serial()
