@@ -173,3 +173,46 @@ def test_a_forged_fragment_fails_the_tag_check() -> None:
             frame = frames.Frag(frame.tag, frame.index, frame.count, b"X" + frame.chunk[1:])
         out = r.receive(frame, 0.0) or out
     assert out is None and "does not match its tag" in r.dropped[0]
+
+
+_station = st.binary(min_size=4, max_size=4).filter(lambda b: b != frames.BROADCAST)
+
+
+@given(
+    st.binary(min_size=4, max_size=4),
+    st.binary(min_size=4, max_size=4).filter(lambda b: b != bytes(4)),
+    _station,
+    _station,
+    st.binary(min_size=1, max_size=216),
+)
+@settings(max_examples=300, deadline=None)
+def test_sync_frames_round_trip(
+    ctx: bytes, session: bytes, sender: bytes, receiver: bytes, body: bytes
+) -> None:
+    sync = frames.Sync(ctx, session, sender, receiver, body)
+    data = frames.encode(sync)
+    assert len(data) == frames.SYNC_OVERHEAD + len(body)
+    assert frames.decode_untrusted(data) == sync and not sync.announcement
+
+
+@given(st.binary(min_size=4, max_size=4), _station)
+def test_an_announcement_round_trips_and_carries_nothing_else(ctx: bytes, sender: bytes) -> None:
+    hello = frames.Sync(ctx, bytes(4), sender, frames.BROADCAST, b"")
+    decoded = frames.decode_untrusted(frames.encode(hello))
+    assert decoded == hello and isinstance(decoded, frames.Sync) and decoded.announcement
+    with pytest.raises(RemoteMeshError):  # an announcement with a session frame
+        frames.decode_untrusted(frames.encode(hello) + b"x")
+    with pytest.raises(MeshError):  # nor can one be made
+        frames.encode(frames.Sync(ctx, b"\0\0\0\1", sender, frames.BROADCAST, b""))
+
+
+@given(st.binary(max_size=260))
+@settings(max_examples=500, deadline=None)
+def test_arbitrary_sync_frames_raise_only_remote_errors(rest: bytes) -> None:
+    try:
+        frame = frames.decode_untrusted(frames._hdr(frames.FrameType.SYNC) + rest)
+    except RemoteMeshError:
+        return
+    assert isinstance(frame, frames.Sync)
+    assert frame.sender != frames.BROADCAST
+    assert frame.announcement == (frame.frame == b"")
