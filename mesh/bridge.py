@@ -255,10 +255,8 @@ async def open_radio(radio: Radio) -> Transport:
 
 
 async def _open_reticulum(radio: Radio) -> Transport:
-    from . import reticulum
-    from .reticulum import ReticulumTransport
+    from .reticulum import ReticulumTransport, start
 
-    start = getattr(reticulum, "start", None) or getattr(ReticulumTransport, "start")  # noqa: B009
     try:
         start(Path(radio.config_dir))  # RNS wants the main thread (signal handlers)
     except Exception as exc:  # RNS raises whatever its config parser does
