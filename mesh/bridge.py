@@ -170,7 +170,7 @@ def config_from_args(args: argparse.Namespace) -> BridgeConfig:
     """The bridge's configuration from its flags, or a BridgeError naming what is wrong."""
     node = (getattr(args, "node", None) or "").strip()
     if not node:
-        raise BridgeError("give the node to bridge: --node URL (e.g. http://127.0.0.1:8001)")
+        raise BridgeError("give the node to bridge: --node URL (e.g. http://127.0.0.1:8470)")
     url = urlsplit(node)
     if url.scheme not in ("http", "https") or not url.hostname:
         raise BridgeError(f"--node {node!r} is not an http:// or https:// URL")
@@ -207,8 +207,8 @@ def config_from_args(args: argparse.Namespace) -> BridgeConfig:
             raise BridgeError(f"{flag} {value}: no such serial device")
         baud = _number(args.baud, "--baud", int, 1, 10_000_000) if baud_given else 9600
         kind = which.replace("_", "-")
-        radio = Radio(kind, value if kind != "kiss-serial" else f"{value} @ {baud} baud",
-                      device=value, baud=baud)  # fmt: skip
+        address = f"{value} at {baud} baud" if kind == "kiss-serial" else value
+        radio = Radio(kind, address, device=value, baud=baud)
     else:
         config_dir = Path(value)
         if not (config_dir / "config").is_file():
@@ -494,27 +494,29 @@ class Bridge:
                 async with http.post(
                     f"{self.api}/messages", json={"messages": [e.raw.hex() for e in batch]}
                 ) as r:
-                    doc = await r.json()
-                results = doc["results"]
-            except (
-                aiohttp.ClientError,
-                OSError,
-                TimeoutError,
-                ValueError,
-                KeyError,
-            ) as exc:
-                self.pending.extendleft(reversed(batch))  # try again, in order
-                self._drop("node", f"submitting heard messages: {exc or type(exc).__name__}")
+                    code, doc = r.status, await r.json()
+                results = doc["results"] if code in (200, 201, 422) else None
+            except (aiohttp.ClientError, OSError, TimeoutError, ValueError, KeyError) as exc:
+                results, code, doc = None, 0, {"reason": f"{exc or type(exc).__name__}"}
+            why = doc.get("reason", doc) if isinstance(doc, dict) else doc
+            if results is None and (code == 0 or code >= 500 or code == 404):
+                self.pending.extendleft(reversed(batch))  # the node is away: again, in order
+                self._drop("node", f"submitting heard messages: {code or 'no answer'}: {why}")
                 await anyio.sleep(delay)
                 delay = min(delay * 2, 30.0)
+                continue
+            if results is None:  # the node refuses the request itself: retrying cannot help
+                self._drop("node", f"the node refused {len(batch)} heard messages ({code}): {why}")
+                for env in batch:
+                    self.messages.forget(env.id)
                 continue
             delay = 0.5
             self.counts["submitted"] += len(batch)
             for env, result in zip(batch, results, strict=False):
-                status = str(result.get("status", "rejected"))
-                if status in self.counts:
-                    self.counts[status] += 1
-                if status == "rejected":
+                outcome = str(result.get("status", "rejected"))
+                if outcome in self.counts:
+                    self.counts[outcome] += 1
+                if outcome == "rejected":
                     self.messages.forget(env.id)
                     why = result.get("reason") or result.get("code") or "no reason given"
                     self._drop("node", f"rejected {env.id.hex()[:16]}: {why}")

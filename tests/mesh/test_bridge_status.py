@@ -1,7 +1,8 @@
 """The bridge's status on a tight duty cycle: votes wait in the queue (by
 priority, with the time the budget lets the next one go), a garbage frame
 heard on the radio is dropped with its reason, and `caracol mesh status`
-shows all of it; the bridge follows its node through a restart."""
+shows all of it; the bridge follows its node through a restart, keeping
+what it heard meanwhile until the node takes it."""
 
 from __future__ import annotations
 
@@ -105,14 +106,20 @@ async def _restart(tmp: Path) -> None:
         node_port = int(a.url.rsplit(":", 1)[1])
         await a.__aexit__(None, None, None)  # the node goes away (power cut)
         await wait_until(lambda: not bridge_a.events_connected, 10)
+        while_away = sc.post("cruz", kinds.Vote(p, kinds.Choice.AGAINST))
+        await post(b, sc.body, while_away)  # heard by bridge a, which cannot submit it yet
+        await wait_until(lambda: bridge_a.counts["heard"] >= 1, 20)
         config = Config(data_dir=tmp / "node0", listen_port=node_port)
         async with NodeRuntime(config) as again:
             await wait_until(lambda: bridge_a.events_connected, 30)
             assert bridge_a.reconnects >= 1
+            log_a = again.ingest.bodies[sc.body].log  # type: ignore[union-attr]
+            await wait_until(lambda: while_away.id in log_a, 40)
             vote = sc.post("bea", kinds.Vote(p, kinds.Choice.FOR))
             await post(again, sc.body, vote)
             log = b.ingest.bodies[sc.body].log  # type: ignore[union-attr]
             await wait_until(lambda: vote.id in log, 20)
+        assert any("submitting heard messages" in d.reason for d in bridge_a.drops)
         tg.cancel_scope.cancel()
 
 
