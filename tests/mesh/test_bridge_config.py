@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import threading
 from pathlib import Path
 
 import anyio.to_thread
@@ -153,3 +154,23 @@ def test_a_status_port_in_use_is_named(tmp_path: Path, capsys: pytest.CaptureFix
 def test_status_without_a_bridge_is_named(capsys: pytest.CaptureFixture[str]) -> None:
     url = f"http://127.0.0.1:{free_port()}"
     _check(capsys, _run(["mesh", "status", "--bridge", url]), f"no bridge answers at {url}/status")
+
+
+def test_a_radio_that_goes_away_ends_the_bridge_clearly(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A TNC that accepts the connection and then closes it."""
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        tnc = listener.getsockname()[1]
+
+        def accept_and_hang_up() -> None:
+            conn, _ = listener.accept()
+            conn.close()
+
+        closer = threading.Thread(target=accept_and_hang_up, daemon=True)
+        closer.start()
+        argv = ["mesh", "bridge", "--node", "NODE", "--body", "BODY"]
+        argv += ["--kiss", f"127.0.0.1:{tnc}", "--status-port", "0", "--seconds", "20"]
+        rc = asyncio.run(_with_node(tmp_path, argv, found=True))
+        closer.join(5)
+    _check(capsys, rc, f"the KISS TNC at 127.0.0.1:{tnc} closed the connection")
