@@ -297,7 +297,7 @@ class RadioLink:
             frames.encode(frames.ExpandReq(want.ctx, handle)), Priority.VERDICT, created=now
         )
         want.attempts += 1
-        want.next = now + self.request_wait * 2**want.attempts
+        want.next = now + self.request_wait * 2 ** (want.attempts - 1)
         self._n["expand_requests_sent"] += 1
         self._wake.set()
 
@@ -458,7 +458,9 @@ class RadioLink:
         st = self._new_session(key, sid, initiator=True, now=now)
         st.session.initiate()
         self._n["sync_started"] += 1
-        self._peers[key].due = None
+        peer = self._peers.get(key)
+        if peer is not None:
+            peer.due = None
         self._after(key, st, now)
         return True
 
@@ -537,7 +539,7 @@ class RadioLink:
             st.last_out = now
         self._wake.set()
         have: set[bytes] = set()
-        peer = self._peers[key]
+        peer = self._peers.setdefault(key, _Peer(heard=now))
         for ev in st.session.events():
             if isinstance(ev, HaveIds):
                 have.update(ev.ids)
@@ -560,7 +562,7 @@ class RadioLink:
         self._n["sync_failed"] += 1
         self._drop(reason)
         peer.failures += 1
-        if peer.failures > self.max_failures:
+        if peer.failures >= self.max_failures and key not in self._sessions:
             self._peers.pop(key, None)
             return
         back_off = min(self.sync_retry * 2 ** (peer.failures - 1), 6 * 3600.0)
@@ -572,7 +574,7 @@ class RadioLink:
         message of a session is as fresh as the session, in replay order."""
         context = self._reconciled(key[0])
         assert context is not None and context.raw_of is not None
-        peer = self._peers[key]
+        peer = self._peers.setdefault(key, _Peer(heard=st.started))
         for mid in sorted(ids, key=lambda m: st.rank.get(m, len(st.rank))):
             raw = context.raw_of(mid)
             if raw is None:
