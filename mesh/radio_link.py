@@ -155,6 +155,8 @@ class RadioLink:
             raise LocalMeshError("a station id is 4 bytes, not 00000000")
         self.me: bytes = self.station
         self.sync_frame = min(self.radio.mtu - frames.SYNC_OVERHEAD, 65536)
+        for context in list(self.contexts.values()):
+            self.add_context(context)  # checks what the MTU allows
         self._peers: OrderedDict[Key, _Peer] = OrderedDict()
         self._sessions: dict[Key, _Sync] = {}
         self._retired: OrderedDict[tuple[bytes, bytes, bytes], None] = OrderedDict()
@@ -171,6 +173,10 @@ class RadioLink:
         self._answered: deque[float] = deque()  # when we accepted others' sessions
 
     def add_context(self, context: frames.Context) -> None:
+        if context.ids is not None and self.sync_frame < 120:
+            raise LocalMeshError(
+                f"an MTU of {self.radio.mtu} cannot carry reconciliation frames (137 at least)"
+            )
         self.contexts[context.ctx] = context
 
     def _drop(self, reason: str) -> None:
@@ -632,7 +638,7 @@ class RadioLink:
                 continue
             if peer.awaiting or peer.owed:
                 continue  # history is still flowing; ask again once it is in
-            quiet = now - self._last_arrival.get(key[0], -timeout) >= timeout
+            quiet = now - self._last_arrival.get(key[0], float("-inf")) >= timeout
             if peer.last_done is not None and not peer.urgent and not quiet:
                 continue  # messages are still arriving: history is on its way
             if peer.urgent:
