@@ -339,6 +339,7 @@ class Bridge:
         self.started = time.time()
         self.pending: deque[Envelope] = deque()
         self.drops: deque[Drop] = deque(maxlen=LAST_DROPS)
+        self.warnings: list[str] = []  # about the configuration, found once running
         self.counts = {
             "heard": 0,  # verified messages heard on the radio
             "heard_known": 0,  # of those, ones the node already had
@@ -556,9 +557,12 @@ class Bridge:
             "radio": {"kind": cfg.radio.kind, "address": cfg.radio.address},
             "messages": {"known": len(self.messages), "waiting": len(self.pending), **self.counts},
             "drops": [dataclasses.asdict(d) for d in self.drops],
+            "warnings": list(self.warnings),
         }
         if radio is not None:
             out["radio"]["mtu"] = radio.mtu
+            out["radio"]["settings"] = getattr(radio, "radio_settings", None)
+            out["radio"]["device_region"] = getattr(radio, "device_region", None)
             out["link"] = {"state": radio.link_state().value, **_plain(radio.statistics())}
         else:
             out["link"] = {"state": LinkState.DOWN.value}
@@ -647,6 +651,10 @@ class Bridge:
                     for task in (self.follow_node, self.submit_heard):
                         tg.start_soon(task, http)
                     tg.start_soon(self.report)
+                    warning = region_mismatch(self.config.region, radio)
+                    if warning:
+                        print(f"warning: {warning}", flush=True)
+                        self.warnings.append(warning)
                     print(
                         f"bridging body {self.body.hex()[:16]}… of {self.config.node} over "
                         f"{self.config.radio.kind} {self.config.radio.address} "
@@ -660,6 +668,23 @@ class Bridge:
             finally:
                 with anyio.CancelScope(shield=True):
                     await radio.aclose()
+
+
+# Meshtastic's region codes for the regions Caracol knows the duty cycle of.
+DEVICE_REGIONS = {"EU_868": "EU868", "US": "US915"}
+
+
+def region_mismatch(region: str, radio: Transport) -> str | None:
+    """A warning when the radio says it is set to another region than --region."""
+    device = getattr(radio, "device_region", None)
+    if device is None:
+        return None
+    if DEVICE_REGIONS.get(device) != region:
+        return (
+            f"the radio is set to region {device}, but the budget follows --region {region}; "
+            "give the region the radio transmits in"
+        )
+    return None
 
 
 def _plain(value: Any) -> Any:
@@ -777,6 +802,10 @@ def render_status(s: dict[str, Any]) -> str:
     """The status as a table for an operator."""
     node, radio, lk, m = s["node"], s["radio"], s["link"], s["messages"]
     mtu = f", MTU {radio['mtu']}" if "mtu" in radio else ""
+    if radio.get("settings"):
+        mtu += f", {radio['settings']}"
+    if radio.get("device_region"):
+        mtu += f" (device region {radio['device_region']})"
     rows: list[tuple[str, str]] = [
         ("body", f"{node['body'][:16]}… on {node['url']}"),
         ("node events", f"{node['events']} ({node['reconnects']} reconnects)"),
@@ -829,6 +858,7 @@ def render_status(s: dict[str, Any]) -> str:
         frames_out = ", ".join(f"{k} {v}" for k, v in sorted(rl["frames_out"].items())) or "none"
         frames_in = ", ".join(f"{k} {v}" for k, v in sorted(rl["frames_in"].items())) or "none"
         rows += [("reconcile", sync), ("frames out", frames_out), ("frames in", frames_in)]
+    rows += [("warning", w) for w in s.get("warnings", ())]
     width = max(len(k) for k, _ in rows)
     lines = [f"{k.ljust(width)}  {v}" for k, v in rows]
     drops = s.get("drops") or []

@@ -55,7 +55,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="carry a node's body over a radio (KISS TNC, Meshtastic or Reticulum)",
         description="Carry a body's messages both ways between a node and exactly one radio.",
     )
-    br.add_argument("--node", metavar="URL", help="the node's API, e.g. http://127.0.0.1:8001")
+    br.add_argument("--node", metavar="URL", help="the node's API, e.g. http://127.0.0.1:8470")
     br.add_argument("--body", metavar="ID", help="the body id (64 hex digits)")
     radio = br.add_argument_group("radio (exactly one)")
     radio.add_argument("--kiss", metavar="HOST:PORT", help="a TNC's KISS TCP port (Direwolf: 8001)")
@@ -76,7 +76,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--status-port",
         default="8471",
         metavar="N",
-        help="serve the status as JSON on 127.0.0.1:N (0: any free port, printed)",
+        help="serve the status as JSON on 127.0.0.1:N (default 8471; 0: any free port)",
     )
     br.add_argument("--seconds", default="0", help="stop after this long (0: run until Ctrl-C)")
     st = sub.add_parser("status", help="a running bridge's link, airtime budget, queue and drops")

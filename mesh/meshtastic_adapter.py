@@ -88,12 +88,18 @@ class MeshtasticTransport:
     ) -> None:
         self.interface = interface
         self.name = name
+        node = getattr(interface, "localNode", None)
+        lora = getattr(getattr(node, "localConfig", None), "lora", None)
         if params is not None:
             self.params, self.radio_settings = params, "given"
         else:
-            node = getattr(interface, "localNode", None)
-            lora = getattr(getattr(node, "localConfig", None), "lora", None)
             self.params, self.radio_settings = params_of(lora)
+        # the device's regulatory region (EU_868, US, ...), None when unset or unknown
+        regions = config_pb2.Config.LoRaConfig.RegionCode
+        code = getattr(lora, "region", 0)
+        self.device_region: str | None = regions.Name(code) if code in regions.values() else None
+        if self.device_region == "UNSET":
+            self.device_region = None
         self._send, self._recv = anyio.create_memory_object_stream[bytes](1000)
         self._token = anyio.lowlevel.current_token()
         self._lock = threading.Lock()  # counters are updated on the library's threads

@@ -16,8 +16,10 @@ import anyio.to_thread
 import pytest
 from bridge_world import bridge_config, nodes, post, scenario, status_of, wait_until
 from fake_meshtastic import FakeDevice
+from meshtastic.protobuf import config_pb2
 
-from mesh.bridge import Bridge
+from mesh.bridge import Bridge, region_mismatch
+from mesh.meshtastic_adapter import MeshtasticTransport
 from node.cli import main
 from protocol import envelope, kinds
 
@@ -40,7 +42,14 @@ async def _exchange(tmp: Path, capsys: pytest.CaptureFixture[str]) -> None:
 
             sa: dict[str, Any] = await status_of(url_a)
             sb: dict[str, Any] = await status_of(url_b)
-            assert sa["radio"] == {"kind": "meshtastic", "address": f"127.0.0.1:{port}", "mtu": 233}
+            assert sa["radio"] == {
+                "kind": "meshtastic",
+                "address": f"127.0.0.1:{port}",
+                "mtu": 233,
+                "settings": "LONG_FAST",
+                "device_region": "EU_868",
+            }
+            assert sa["warnings"] == []
             for s in (sa, sb):
                 assert s["link"]["state"] == "up"
                 assert s["budget"]["region"] == "EU868"
@@ -57,7 +66,13 @@ async def _exchange(tmp: Path, capsys: pytest.CaptureFixture[str]) -> None:
             capsys.readouterr()
             assert await anyio.to_thread.run_sync(main, ["mesh", "status", "--bridge", url_b]) == 0
             table = capsys.readouterr().out
-            for shown in ("UP", "RSSI -97 dBm, SNR 7.5 dB", "EU868 g3 869.4-869.65", "10 % duty"):
+            expected = (
+                "UP",
+                "MTU 233, LONG_FAST (device region EU_868)",
+                "RSSI -97 dBm, SNR 7.5 dB",
+                "EU868 g3 869.4-869.65 (10 % duty cycle)",
+            )
+            for shown in expected:
                 assert shown in table, table
             assert "324.0 s" in table and "queue" in table and "accepted" in table
             base = url_b.removesuffix("/status")
@@ -77,3 +92,24 @@ def test_two_nodes_exchange_a_vote_over_meshtastic(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     asyncio.run(_exchange(tmp_path, capsys))
+
+
+@pytest.mark.trio
+async def test_a_radio_set_to_another_region_is_a_warning() -> None:
+    lora = config_pb2.Config.LoRaConfig(
+        use_preset=True, region=config_pb2.Config.LoRaConfig.RegionCode.US
+    )
+    device = FakeDevice(lora=lora)
+    port = device.start()
+    try:
+        with anyio.fail_after(30):
+            radio = await MeshtasticTransport.connect_tcp("127.0.0.1", port)
+        try:
+            assert radio.device_region == "US"
+            assert region_mismatch("US915", radio) is None
+            warning = region_mismatch("EU868", radio)
+            assert warning is not None and "set to region US" in warning
+        finally:
+            await radio.aclose()
+    finally:
+        device.stop()
