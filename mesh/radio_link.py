@@ -127,7 +127,7 @@ class RadioLink:
     station: bytes | None = None  # 4 bytes; drawn from ``rng`` when not given
     auto_sync: bool = True
     resync_interval: float = 3600.0
-    sync_timeout: float | None = None  # None: one budget window + 5 min (see _timeout)
+    sync_timeout: float | None = None  # None: one budget window + 5 min (see timeout)
     sync_retry: float = 120.0  # first back-off after a failed session
     max_sessions: int = 4
     max_answered_per_hour: int = 16  # sessions other stations may open with us
@@ -160,7 +160,9 @@ class RadioLink:
         self._peers: OrderedDict[Key, _Peer] = OrderedDict()
         self._sessions: dict[Key, _Sync] = {}
         self._retired: OrderedDict[tuple[bytes, bytes, bytes], None] = OrderedDict()
-        self._queued_for: dict[bytes, tuple[str, Key]] = {}  # frame -> ("sync"|"owed", key)
+        # frame -> who queued it, one entry per copy: (session id, key) for a
+        # session frame, (None, key) for history owed to a station
+        self._queued_for: dict[bytes, deque[tuple[bytes | None, Key]]] = {}
         self._sent_abbrev: OrderedDict[bytes, _Cached] = OrderedDict()
         self._wants: OrderedDict[bytes, _Want] = OrderedDict()
         self._want_by_sig: dict[bytes, bytes] = {}
@@ -231,13 +233,15 @@ class RadioLink:
         name = _type_name(frame)
         self._out[name] += 1
         self._bytes_out[name] += len(frame)
-        owner = self._queued_for.pop(frame, None)
-        if owner is None:
+        owners = self._queued_for.get(frame)
+        if not owners:
             return
-        what, key = owner
-        if what == "sync":
+        sid, key = owners.popleft()
+        if not owners:
+            del self._queued_for[frame]
+        if sid is not None:
             st = self._sessions.get(key)
-            if st is not None:
+            if st is not None and st.sid == sid:
                 st.unsent = max(0, st.unsent - 1)
                 st.last_out = now
         else:
@@ -540,7 +544,7 @@ class RadioLink:
         for f in st.session.frames_to_send():
             data = frames.encode(frames.Sync(ctx, st.sid, self.me, station, f))
             self.queue.push(data, Priority.FRESH, created=now)
-            self._queued_for[data] = ("sync", key)
+            self._queued_for.setdefault(data, deque()).append((st.sid, key))
             st.unsent += 1
             st.last_out = now
         self._wake.set()
@@ -588,7 +592,7 @@ class RadioLink:
             frame = self._msg_frame(key[0], raw, Priority.BULK)
             created = st.started - st.rank.get(mid, len(st.rank)) * 1e-6
             for f in self._queue(frame, Priority.BULK, created=created):
-                self._queued_for[f] = ("owed", key)
+                self._queued_for.setdefault(f, deque()).append((None, key))
                 peer.owed += 1
 
     def _arrived(self, ctx: bytes, mid: bytes, now: float) -> None:
