@@ -205,8 +205,10 @@ class MeshtasticTransport:
             raise LocalMeshError(f"frame of {len(frame)} bytes exceeds Meshtastic's {self.mtu}")
         try:
             await anyio.to_thread.run_sync(lambda: self.interface.sendData(frame, portNum=PORT))
-        except OSError as exc:
-            raise LocalMeshError(f"the {self.name} refused the frame: {exc}") from None
+        except Exception as exc:  # OSError, or the library's MeshInterfaceError
+            raise LocalMeshError(
+                f"the {self.name} refused the frame: {exc or type(exc).__name__}"
+            ) from None
         with self._lock:
             self._sent += 1
             self._bytes_sent += len(frame)
