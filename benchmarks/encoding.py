@@ -17,8 +17,8 @@ from typing import Any
 import nacl.signing
 
 from protocol import envelope, kinds
-from protocol.kinds import Choice, Kind
 from protocol.keys import public_key
+from protocol.kinds import Choice, Kind
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

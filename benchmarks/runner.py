@@ -65,11 +65,11 @@ def render(title: str, result: dict[str, Any]) -> str:
         width = max(len(k) for k, _ in scalars)
         out += [f"  {k:<{width}}  {_cell(v)}" for k, v in scalars]
         out.append("")
-    for key, value in result.items():
-        if isinstance(value, dict):
+    for key, item in result.items():
+        value = item
+        if isinstance(item, dict):
             value = [
-                {"name": k, **(v if isinstance(v, dict) else {"value": v})}
-                for k, v in value.items()
+                {"name": k, **(v if isinstance(v, dict) else {"value": v})} for k, v in item.items()
             ]
         if isinstance(value, list) and value and all(isinstance(r, dict) for r in value):
             cols = list(dict.fromkeys(c for r in value for c in r))

@@ -103,11 +103,10 @@ def check_message_case(h: Harness, case: dict[str, Any]) -> list[str]:
             )
             if enc.get("message") != case["message"]:
                 problems.append(f"{where}: encode did not reproduce the exact bytes")
-    else:
-        if answer.get("ok"):
-            problems.append(f"{where}: expected {case['error']}, but it was accepted")
-        elif answer.get("error") != case["error"]:
-            problems.append(f"{where}: expected error {case['error']}, got {answer.get('error')}")
+    elif answer.get("ok"):
+        problems.append(f"{where}: expected {case['error']}, but it was accepted")
+    elif answer.get("error") != case["error"]:
+        problems.append(f"{where}: expected error {case['error']}, got {answer.get('error')}")
     return problems
 
 

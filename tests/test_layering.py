@@ -13,8 +13,22 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 FORBIDDEN = {
-    "asyncio", "trio", "anyio", "aiohttp", "socket", "sqlite3", "time", "random",
-    "os", "subprocess", "threading", "datetime", "secrets", "node", "mesh", "selectors",
+    "asyncio",
+    "trio",
+    "anyio",
+    "aiohttp",
+    "socket",
+    "sqlite3",
+    "time",
+    "random",
+    "os",
+    "subprocess",
+    "threading",
+    "datetime",
+    "secrets",
+    "node",
+    "mesh",
+    "selectors",
 }
 FILES = sorted(p for pkg in ("protocol", "crdt") for p in (ROOT / pkg).rglob("*.py"))
 

@@ -25,7 +25,9 @@ GENESIS = make_genesis(SEEDS)
 
 def m(author: int, parents: list[bytes], seq: int, text: str) -> Envelope:
     payload = kinds.Comment(GENESIS.body, None, kinds.Stance.NEUTRAL, text)
-    return envelope.sign(SEEDS[author], GENESIS.body, payload, parents=parents, seq=seq, time=1_790_000_000 + seq)
+    return envelope.sign(
+        SEEDS[author], GENESIS.body, payload, parents=parents, seq=seq, time=1_790_000_000 + seq
+    )
 
 
 def case(tc: int, comment: str, delivery: list[Envelope]) -> dict[str, Any]:
@@ -45,7 +47,12 @@ def case(tc: int, comment: str, delivery: list[Envelope]) -> dict[str, Any]:
         "missing": sorted(x.hex() for x in log.missing()),
         "pending": sorted(x.hex() for x in log.pending_ids()),
         "equivocations": [
-            {"author": e.author.hex(), "seq": e.seq, "first": e.first.hex(), "second": e.second.hex()}
+            {
+                "author": e.author.hex(),
+                "seq": e.seq,
+                "first": e.first.hex(),
+                "second": e.second.hex(),
+            }
             for e in log.equivocations()
         ],
         "state_hash": log.state_hash().hex(),

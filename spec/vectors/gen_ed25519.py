@@ -69,7 +69,9 @@ def _sign(seed: bytes, msg: bytes) -> bytes:
 def cases() -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
 
-    def case(comment: str, pk: bytes, msg: bytes, sig: bytes, result: str, flags: list[str]) -> None:
+    def case(
+        comment: str, pk: bytes, msg: bytes, sig: bytes, result: str, flags: list[str]
+    ) -> None:
         out.append(
             {
                 "tcId": len(out) + 1,
@@ -83,21 +85,56 @@ def cases() -> list[dict[str, Any]]:
         )
 
     for i, (_sk, pk, msg, sig) in enumerate(RFC8032, 1):
-        case(f"RFC 8032 7.1 TEST {i}", bytes.fromhex(pk), bytes.fromhex(msg), bytes.fromhex(sig), "valid", ["Rfc8032"])
+        case(
+            f"RFC 8032 7.1 TEST {i}",
+            bytes.fromhex(pk),
+            bytes.fromhex(msg),
+            bytes.fromhex(sig),
+            "valid",
+            ["Rfc8032"],
+        )
     seed = hashlib.sha256(b"caracol ed25519 vectors").digest()
     pk, _ = nacl.bindings.crypto_sign_seed_keypair(seed)
     msg = b"caracol/0 message\x00" + bytes(32) + b"edge cases"
     sig = _sign(seed, msg)
     case("a valid signature", pk, msg, sig, "valid", ["Valid"])
-    case("message changed by one bit", pk, msg[:-1] + bytes([msg[-1] ^ 1]), sig, "invalid", ["Modified"])
+    case(
+        "message changed by one bit",
+        pk,
+        msg[:-1] + bytes([msg[-1] ^ 1]),
+        sig,
+        "invalid",
+        ["Modified"],
+    )
     s = int.from_bytes(sig[32:], "little")
-    case("S + L: non-canonical S", pk, msg, sig[:32] + (s + L).to_bytes(32, "little"), "invalid", ["NonCanonicalS"])
-    case("S with its top bits set", pk, msg, sig[:32] + (s | (0xE0 << 248)).to_bytes(32, "little"), "invalid", ["NonCanonicalS"])
+    case(
+        "S + L: non-canonical S",
+        pk,
+        msg,
+        sig[:32] + (s + L).to_bytes(32, "little"),
+        "invalid",
+        ["NonCanonicalS"],
+    )
+    case(
+        "S with its top bits set",
+        pk,
+        msg,
+        sig[:32] + (s | (0xE0 << 248)).to_bytes(32, "little"),
+        "invalid",
+        ["NonCanonicalS"],
+    )
     zero_s = bytes(32)
     for enc in SMALL_ORDER:
         # R = identity, S = 0 satisfies the cofactorless equation for A = identity
         # and any message; with other small-order A it does for some messages.
-        case(f"small-order public key {enc[:8]}…", bytes.fromhex(enc), msg, IDENTITY + zero_s, "invalid", ["SmallOrderA"])
+        case(
+            f"small-order public key {enc[:8]}…",
+            bytes.fromhex(enc),
+            msg,
+            IDENTITY + zero_s,
+            "invalid",
+            ["SmallOrderA"],
+        )
     case(
         "non-canonical encoding (y = p + 1) of the identity as public key",
         IDENTITY_NONCANONICAL,
@@ -115,8 +152,22 @@ def cases() -> list[dict[str, Any]]:
         ["NonCanonicalA"],
     )
     for enc in SMALL_ORDER[:2]:
-        case(f"small-order R {enc[:8]}…", pk, msg, bytes.fromhex(enc) + sig[32:], "invalid", ["SmallOrderR"])
-    case("non-canonical R (y = p + 1)", pk, msg, IDENTITY_NONCANONICAL + sig[32:], "invalid", ["NonCanonicalR"])
+        case(
+            f"small-order R {enc[:8]}…",
+            pk,
+            msg,
+            bytes.fromhex(enc) + sig[32:],
+            "invalid",
+            ["SmallOrderR"],
+        )
+    case(
+        "non-canonical R (y = p + 1)",
+        pk,
+        msg,
+        IDENTITY_NONCANONICAL + sig[32:],
+        "invalid",
+        ["NonCanonicalR"],
+    )
     case("signature of 63 bytes", pk, msg, sig[:63], "invalid", ["Length"])
     case("public key of 31 bytes", pk[:31], msg, sig, "invalid", ["Length"])
     return out

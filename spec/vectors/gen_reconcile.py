@@ -62,8 +62,16 @@ def build() -> dict[str, Any]:
     return {
         "description": "Caracol v0 reconciliation transcripts (spec/reconcile.md); a initiates.",
         "tests": [
-            {"tcId": 1, "comment": "300 common ids, 3 only on a, 2 only on b, HTTP frames", **transcript(a_ids, b_ids, 65536)},
-            {"tcId": 2, "comment": "the same sets in LoRa-sized frames", **transcript(a_ids, b_ids, 200)},
+            {
+                "tcId": 1,
+                "comment": "300 common ids, 3 only on a, 2 only on b, HTTP frames",
+                **transcript(a_ids, b_ids, 65536),
+            },
+            {
+                "tcId": 2,
+                "comment": "the same sets in LoRa-sized frames",
+                **transcript(a_ids, b_ids, 200),
+            },
             {"tcId": 3, "comment": "identical sets", **transcript(common, common, 65536)},
             {"tcId": 4, "comment": "one side empty", **transcript([], _ids("x", 5), 200)},
         ],

@@ -12,7 +12,14 @@ from node.cli import main
 def test_bench_encoding_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["bench", "encoding", "--json", "--seconds", "0.05", "--rounds", "1"]) == 0
     result = json.loads(capsys.readouterr().out)
-    for key in ("vote_bytes", "sizes", "sign_per_s", "verify_per_s", "decode_verify_per_s", "raw_verify_per_s"):
+    for key in (
+        "vote_bytes",
+        "sizes",
+        "sign_per_s",
+        "verify_per_s",
+        "decode_verify_per_s",
+        "raw_verify_per_s",
+    ):
         assert key in result
     assert result["vote_bytes"] <= 240
     assert set(result["sizes"]) >= {"vote", "genesis", "verdict", "recall_vote"}

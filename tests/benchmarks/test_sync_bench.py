@@ -10,7 +10,10 @@ from node.cli import main
 
 
 def test_bench_sync_json(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["bench", "sync", "--json", "--n", "2000", "--d", "1,10", "--frames", "65536,200"]) == 0
+    assert (
+        main(["bench", "sync", "--json", "--n", "2000", "--d", "1,10", "--frames", "65536,200"])
+        == 0
+    )
     rows = json.loads(capsys.readouterr().out)["rows"]
     assert len(rows) == 4
     for row in rows:

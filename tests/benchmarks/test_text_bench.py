@@ -11,7 +11,9 @@ import pytest
 from node.cli import main
 
 
-def test_bench_text_on_a_synthetic_trace(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bench_text_on_a_synthetic_trace(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     doc: list[str] = []
     txns = []
     for i, ch in enumerate("hello wonderful world"):

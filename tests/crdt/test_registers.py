@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from crdt.registers import CausalRegister, ObservedRemoveSet
-
 from test_log import GENESIS, fresh, msg
+
+from crdt.registers import CausalRegister, ObservedRemoveSet
 
 
 def test_causally_latest_write_wins_without_conflict() -> None:

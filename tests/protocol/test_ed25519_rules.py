@@ -47,4 +47,11 @@ def test_each_edge_case(case: dict[str, object]) -> None:
 
 def test_every_rule_has_a_vector() -> None:
     flags = {f for c in CASES for f in c["flags"]}
-    assert {"Rfc8032", "NonCanonicalS", "SmallOrderA", "NonCanonicalA", "SmallOrderR", "NonCanonicalR"} <= flags
+    assert {
+        "Rfc8032",
+        "NonCanonicalS",
+        "SmallOrderA",
+        "NonCanonicalA",
+        "SmallOrderR",
+        "NonCanonicalR",
+    } <= flags

@@ -26,9 +26,16 @@ def test_genesis_founds_its_body() -> None:
 
 def test_vote_with_two_parents_fits_the_budget() -> None:
     g = _genesis()
-    p = envelope.sign(SEED, g.body, kinds.Proposal("T", "x", "", None, None), parents=[g.id], seq=2, time=1)
+    p = envelope.sign(
+        SEED, g.body, kinds.Proposal("T", "x", "", None, None), parents=[g.id], seq=2, time=1
+    )
     v = envelope.sign(
-        SEED, g.body, kinds.Vote(p.id, kinds.Choice.FOR), parents=[p.id, g.id], seq=70000, time=2**32
+        SEED,
+        g.body,
+        kinds.Vote(p.id, kinds.Choice.FOR),
+        parents=[p.id, g.id],
+        seq=70000,
+        time=2**32,
     )
     assert len(v.raw) <= 240
     assert envelope.open_untrusted(v.raw, g.body) == v
@@ -36,14 +43,18 @@ def test_vote_with_two_parents_fits_the_budget() -> None:
 
 def test_message_signed_for_one_body_does_not_verify_in_another() -> None:
     g = _genesis()
-    p = envelope.sign(SEED, g.body, kinds.Proposal("T", "x", "", None, None), parents=[g.id], seq=2, time=1)
+    p = envelope.sign(
+        SEED, g.body, kinds.Proposal("T", "x", "", None, None), parents=[g.id], seq=2, time=1
+    )
     with pytest.raises(BadSignature):
         envelope.open_untrusted(p.raw, bytes(32))
 
 
 def test_non_genesis_needs_a_parent_and_a_body() -> None:
     g = _genesis()
-    p = envelope.sign(SEED, g.body, kinds.Proposal("T", "x", "", None, None), parents=[g.id], seq=2, time=1)
+    p = envelope.sign(
+        SEED, g.body, kinds.Proposal("T", "x", "", None, None), parents=[g.id], seq=2, time=1
+    )
     with pytest.raises(OutOfRange):
         envelope.decode_untrusted(p.raw, None)
     with pytest.raises(WrongLength) as info:

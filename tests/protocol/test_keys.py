@@ -92,4 +92,7 @@ def test_keyfile_is_private_and_checked(tmp_path: Path) -> None:
 
 def test_the_spec_example_key_text() -> None:
     # spec/keys.md: the key of seed 00…00
-    assert key_to_text(public_key(bytes(32))) == "ck1hnvcppgow2sc2yvdvdicu3ynonsteflxdxrehjr2ybekdc2z3iuvb4i34a"
+    assert (
+        key_to_text(public_key(bytes(32)))
+        == "ck1hnvcppgow2sc2yvdvdicu3ynonsteflxdxrehjr2ybekdc2z3iuvb4i34a"
+    )

@@ -45,9 +45,19 @@ def test_vectors_cover_every_kind_and_every_error_code() -> None:
     assert "unknown" in kinds
     errors = {c["error"] for c in CASES if c["result"] == "invalid"}
     assert {
-        "non_canonical", "map_key_order", "forbidden_type", "too_deep", "invalid_utf8",
-        "trailing_bytes", "truncated", "oversize", "wrong_type", "wrong_length",
-        "not_sorted", "out_of_range", "bad_signature",
+        "non_canonical",
+        "map_key_order",
+        "forbidden_type",
+        "too_deep",
+        "invalid_utf8",
+        "trailing_bytes",
+        "truncated",
+        "oversize",
+        "wrong_type",
+        "wrong_length",
+        "not_sorted",
+        "out_of_range",
+        "bad_signature",
     } <= errors
 
 
