@@ -125,7 +125,7 @@ class RadioLink:
     clock: Callable[[], float] = field(default=_time.monotonic)
     rng: random.Random = field(default_factory=random.Random)
     station: bytes | None = None  # 4 bytes; drawn from ``rng`` when not given
-    auto_sync: bool = True
+    auto_sync: bool = True  # False: sessions only by sync() (answered either way)
     resync_interval: float = 3600.0
     sync_timeout: float | None = None  # None: one budget window + 5 min (see timeout)
     sync_retry: float = 120.0  # first back-off after a failed session
@@ -632,12 +632,12 @@ class RadioLink:
                     self._failed(
                         key,
                         peer,
-                        f"sync: station {key[1].hex()} offered {len(missing)} messages "
-                        f"and did not send them",
+                        f"sync: {len(missing)} messages station {key[1].hex()} offered "
+                        f"have not arrived",
                         now,
                     )
                     continue
-        for key, peer in list(self._peers.items()):
+        for key, peer in list(self._peers.items()) if self.auto_sync else ():
             if peer.due is None or now < peer.due or key in self._sessions:
                 continue
             if peer.awaiting or peer.owed:

@@ -309,7 +309,9 @@ def test_a_peer_that_claims_ids_and_never_sends_them_is_recorded() -> None:
             while link.statistics().sync_failed == 0:
                 await trio.sleep(30)
                 link.sync_timer(trio.current_time())
-        assert any("offered 3 messages and did not send them" in r for r in link.dropped)
+        assert any(
+            "3 messages station eeeeee01 offered have not arrived" in r for r in link.dropped
+        )
 
     run(main)
 
