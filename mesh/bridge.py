@@ -111,6 +111,9 @@ class BridgeConfig:
     status_port: int = STATUS_PORT
     seconds: float = 0.0  # stop after this long; 0: run until interrupted
     report_every: float = 30.0
+    down_limit: float = (
+        120.0  # a radio link DOWN this long ends the bridge (a supervisor restarts it)
+    )
 
 
 def host_port(text: str, flag: str, default_port: int | None = None) -> tuple[str, int]:
@@ -591,6 +594,23 @@ class Bridge:
             out["radio_link"] = _plain(link.statistics())
         return out
 
+    async def watch_link(self, radio: Transport) -> None:
+        """End the bridge when the radio link stays DOWN for ``down_limit``
+        seconds (a device that went away and did not come back)."""
+        down_since: float | None = None
+        while True:
+            await anyio.sleep(min(1.0, self.config.down_limit / 4))
+            if radio.link_state() is not LinkState.DOWN:
+                down_since = None
+                continue
+            now = time.monotonic()
+            down_since = now if down_since is None else down_since
+            if now - down_since >= self.config.down_limit:
+                raise BridgeError(
+                    f"the radio link ({self.config.radio.kind} {self.config.radio.address}) "
+                    f"has been down for {self.config.down_limit:g} s"
+                )
+
     async def report(self) -> None:
         while True:
             await anyio.sleep(self.config.report_every)
@@ -648,6 +668,7 @@ class Bridge:
                 async with anyio.create_task_group() as tg:
                     status_url = await tg.start(self.serve_status)
                     tg.start_soon(link.run)
+                    tg.start_soon(self.watch_link, radio)
                     for task in (self.follow_node, self.submit_heard):
                         tg.start_soon(task, http)
                     tg.start_soon(self.report)
@@ -740,9 +761,15 @@ def log_line(s: dict[str, Any]) -> str:
     )
 
 
+_RADIO_CLOSED = (anyio.EndOfStream, anyio.ClosedResourceError, anyio.BrokenResourceError)
+
+
 def _first_mesh_error(exc: BaseException) -> MeshError | None:
+    """The error to tell the operator, from what ended the bridge's tasks."""
     if isinstance(exc, MeshError):
         return exc
+    if isinstance(exc, _RADIO_CLOSED):  # a radio whose receive ends like a stream
+        return BridgeError(f"the radio link closed ({type(exc).__name__})")
     if isinstance(exc, BaseExceptionGroup):
         for inner in exc.exceptions:
             found = _first_mesh_error(inner)

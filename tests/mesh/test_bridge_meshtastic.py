@@ -7,6 +7,7 @@ duty-cycle budget and the queue."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from bridge_world import bridge_config, nodes, post, scenario, status_of, wait_u
 from fake_meshtastic import FakeDevice
 from meshtastic.protobuf import config_pb2
 
-from mesh.bridge import Bridge, region_mismatch
+from mesh.bridge import Bridge, BridgeError, region_mismatch
 from mesh.meshtastic_adapter import MeshtasticTransport
 from node.cli import main
 from protocol import envelope, kinds
@@ -113,3 +114,38 @@ async def test_a_radio_set_to_another_region_is_a_warning() -> None:
             await radio.aclose()
     finally:
         device.stop()
+
+
+async def _gone(tmp: Path) -> None:
+    sc, _ = scenario()
+    device = FakeDevice()
+    port = device.start()
+    try:
+        async with nodes(tmp, sc, 1) as (node,):
+            config = bridge_config(node, sc.body, "--meshtastic", f"127.0.0.1:{port}")
+            bridge = Bridge(dataclasses.replace(config, down_limit=2.0))
+            with anyio.fail_after(60):
+                async with anyio.create_task_group() as tg:
+                    await tg.start(bridge.run)
+                    device.stop()  # the device goes away for good
+                    device.disconnect_all()
+                    await anyio.sleep_forever()  # until the bridge gives up
+    finally:
+        device.stop()
+
+
+def test_a_device_that_stays_away_ends_the_bridge(tmp_path: Path) -> None:
+    with pytest.raises(BaseExceptionGroup) as info:
+        asyncio.run(_gone(tmp_path))
+    errors = info.value.subgroup(BridgeError)
+    assert errors is not None, info.value
+    (error,) = _leaves(errors)
+    assert "the radio link (meshtastic 127.0.0.1:" in str(error)
+    assert "has been down for 2 s" in str(error)
+
+
+def _leaves(group: BaseExceptionGroup[BaseException]) -> list[BaseException]:
+    out: list[BaseException] = []
+    for e in group.exceptions:
+        out += _leaves(e) if isinstance(e, BaseExceptionGroup) else [e]
+    return out
