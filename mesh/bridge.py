@@ -21,8 +21,9 @@ For operators the bridge serves its status as JSON on 127.0.0.1
 budget, the queue, message counts and the last drop reasons;
 ``caracol mesh status`` prints it as a table. A periodic line goes to stdout.
 A configuration problem, an unreachable node or radio, or a radio that fails
-while running ends the bridge with one clear error (exit 1): run it under a
-supervisor (systemd ``Restart=on-failure``) to come back on its own.
+while running (or stays DOWN for two minutes) ends the bridge with one clear
+error (exit 1): run it under a supervisor (systemd ``Restart=on-failure``)
+to come back on its own. A node that goes away is waited for.
 """
 
 from __future__ import annotations

@@ -35,16 +35,34 @@ class LinkStatistics:
 
 @runtime_checkable
 class Transport(Protocol):
+    """What every adapter promises (``tests/mesh/conformance.py`` checks it)."""
+
     mtu: int
 
-    async def send(self, frame: bytes) -> None: ...
+    async def send(self, frame: bytes) -> None:
+        """Put one frame of at most ``mtu`` bytes on the link; a larger frame,
+        or any frame after ``aclose``, raises ``LocalMeshError``."""
+        ...
 
-    async def receive(self) -> bytes: ...
+    async def receive(self) -> bytes:
+        """The next frame heard. Once the link has ended it raises: a
+        ``MeshError`` saying why, or ``anyio.EndOfStream`` when the peer
+        closed it."""
+        ...
 
-    def airtime(self, nbytes: int) -> float: ...
+    def airtime(self, nbytes: int) -> float:
+        """Seconds on air a frame of ``nbytes`` costs (positive, growing)."""
+        ...
 
-    def link_state(self) -> LinkState: ...
+    def link_state(self) -> LinkState:
+        """UP while frames can be sent and heard; DOWN once closed."""
+        ...
 
-    def statistics(self) -> LinkStatistics: ...
+    def statistics(self) -> LinkStatistics:
+        """Counts since the link was opened: frames and bytes sent (with
+        their time on air) and received, and what the adapter dropped."""
+        ...
 
-    async def aclose(self) -> None: ...
+    async def aclose(self) -> None:
+        """Close the link (calling it again is harmless)."""
+        ...
