@@ -18,7 +18,7 @@ from crdt.reconcile import Session, SortedIds
 from crdt.sim import make_genesis, seed_for
 from mesh import frames
 from mesh.airtime import MESHTASTIC
-from mesh.dutycycle import Budget, sub_band
+from mesh.dutycycle import Budget, Priority, sub_band
 from mesh.radio_link import RadioLink
 from mesh.simchannel import SimChannel
 from protocol import envelope, kinds
@@ -362,5 +362,33 @@ def test_random_sync_frames_never_crash_a_link() -> None:
         s = link.statistics()
         assert s.sync_sessions_open <= link.max_sessions and len(link.dropped) <= 1000
         assert len(log) == 4  # nothing stored changed
+
+    run(main)
+
+
+def test_a_message_whose_parent_is_missing_starts_a_sync_soon() -> None:
+    la, lb = new_log(vote(1)), new_log(vote(1))
+
+    async def main() -> None:
+        channel = SimChannel(MESHTASTIC["LONG_FAST"], seed=6)
+        a, b = station(channel, "a", la), station(channel, "b", lb)
+        channel.connect("a", "b")
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(a.run)
+            nursery.start_soon(b.run)
+            await until(lambda: b.statistics().sync_completed == 1, hours=1)
+            # a new proposal, then a vote on it; b hears only the vote
+            q = proposal(9)
+            v = vote(9, q)
+            la.add(q)
+            la.add(v)
+            a.send_message(v, Priority.VOTE)
+            start = trio.current_time()
+            await until(lambda: q.id in lb and v.id in lb, hours=1)
+            took = trio.current_time() - start
+            nursery.cancel_scope.cancel()
+        assert took < a.resync_interval / 4  # not the hourly resync: asked at once
+        assert b.statistics().expand_requests_sent == 1  # the vote's parent was unknown
+        assert b.statistics().sync_completed == 2
 
     run(main)
