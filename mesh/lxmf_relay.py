@@ -56,7 +56,14 @@ from protocol.errors import RemoteProtocolError
 
 from .bundle import Bundle
 from .errors import BadFrame, LocalMeshError
-from .reticulum import start, wait_for_path, write_config
+from .reticulum import (
+    ReticulumTransport,
+    load_identity,
+    start,
+    sync_hash,
+    wait_for_path,
+    write_config,
+)
 
 CUSTOM_TYPE = "caracol-bundle/0"
 MAX_DEPOSIT_BYTES = 200_000  # under a propagation node's 256 kB per message, with LXMF's overhead
@@ -179,19 +186,6 @@ class Delivery:
 
     source: bytes  # the sender's LXMF address, as the message claims it
     fields: Any
-
-
-def load_identity(path: Path) -> Any:
-    """A Reticulum identity kept in ``path`` (created on first use)."""
-    if path.exists():
-        identity = RNS.Identity.from_file(str(path))
-        if identity is None:
-            raise LocalMeshError(f"{path} does not hold a Reticulum identity")
-        return identity
-    path.parent.mkdir(parents=True, exist_ok=True)
-    identity = RNS.Identity()
-    identity.to_file(str(path))
-    return identity
 
 
 def public_identity(public_key: bytes) -> Any:
@@ -322,6 +316,34 @@ class LxmfRelay:
         return total
 
 
+async def sync_or_deposit(
+    relay: LxmfRelay,
+    log: Log,
+    peer: Any,
+    node: bytes,
+    *,
+    since: Iterable[bytes] = (),
+    link_timeout: float = 30.0,
+) -> str:
+    """Synchronise with ``peer`` (a Reticulum identity) over a live link to
+    its ``caracol.sync`` if one comes up within ``link_timeout``; otherwise
+    deposit what it may lack (outside the causal past of ``since``) with the
+    propagation node ``node``. Returns what happened, in words."""
+    from .reticulum_node import sync
+
+    try:
+        transport = await ReticulumTransport.connect(sync_hash(peer), timeout=link_timeout)
+    except LocalMeshError as exc:
+        bundles = bundles_for(log, since)
+        await relay.deposit(peer, node, bundles)
+        return f"peer unreachable ({exc}); deposited {len(bundles)} bundles"
+    try:
+        await sync(transport, log, initiate=True)
+    finally:
+        await transport.aclose()
+    return f"synced with the peer over a live link; state {log.state_hash().hex()}"
+
+
 def propagation_node(
     storage: Path, identity: Any, *, stamp_cost: int = LXMF.LXMRouter.PROPAGATION_COST_MIN
 ) -> Any:
@@ -360,10 +382,16 @@ async def _main(args: argparse.Namespace) -> int:
     node = bytes.fromhex(args.node)
     if args.command == "deposit":
         relay = LxmfRelay(d / "lxmf", load_identity(d / "identity"))
-        bundles = [] if args.log is None else bundles_for(load_log(Path(args.log)))
-        bundles += [Path(f).read_bytes() for f in args.raw]
-        await relay.deposit(public_identity(bytes.fromhex(args.to)), node, bundles)
-        print(f"deposited {len(bundles)} bundles", flush=True)
+        peer = public_identity(bytes.fromhex(args.to))
+        if args.try_link is not None:
+            log = load_log(Path(args.log))
+            print(await sync_or_deposit(relay, log, peer, node, link_timeout=args.try_link))
+        bundles = [Path(f).read_bytes() for f in args.raw]
+        if args.try_link is None and args.log is not None:
+            bundles += bundles_for(load_log(Path(args.log)))
+        if bundles:
+            await relay.deposit(peer, node, bundles)
+            print(f"deposited {len(bundles)} bundles", flush=True)
         return 0
     log = load_log(Path(args.log))
     relay = LxmfRelay(d / "lxmf", load_identity(Path(args.identity)))
@@ -383,12 +411,15 @@ def main(argv: list[str] | None = None) -> int:
 
     identity --file F              create/print an identity: ``identity <pub> delivery <hash>``
     propagation-node --dir D --listen PORT     prints ``propagation-node <hash>``, runs until killed
-    deposit --dir D --connect PORT --node H --to PUB [--log FILE] [--raw FILE ...]
+    deposit --dir D --connect PORT --node H --to PUB [--log FILE] [--raw FILE ...] [--try-link S]
     collect --dir D --connect PORT --node H --identity F --log FILE
 
     ``deposit --raw`` hands a file's bytes over unchecked (the recipient
-    checks everything); ``collect`` prints ``rejected <reason>`` per refusal
-    and ``state <hex> messages N accepted A rejected R``.
+    checks everything); ``deposit --try-link S`` synchronises ``--log`` over
+    a live link when the peer answers within S seconds and deposits it
+    otherwise (``sync_or_deposit``), printing which; ``collect`` prints
+    ``rejected <reason>`` per refusal and ``state <hex> messages N accepted A
+    rejected R``.
     """
     p = argparse.ArgumentParser(prog="python -m mesh.lxmf_relay")
     sub = p.add_subparsers(dest="command", required=True)
@@ -407,6 +438,12 @@ def main(argv: list[str] | None = None) -> int:
     dep.add_argument("--to", required=True, help="the recipient's public key (hex)")
     dep.add_argument("--log")
     dep.add_argument("--raw", action="append", default=[])
+    dep.add_argument(
+        "--try-link",
+        type=float,
+        metavar="S",
+        help="first try a live link to the peer for S seconds; deposit only if none comes up",
+    )
     col.add_argument("--identity", required=True)
     col.add_argument("--log", required=True)
     try:

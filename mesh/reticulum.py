@@ -90,6 +90,25 @@ def start(config_dir: Path) -> Any:
     return RNS.Reticulum(configdir=str(config_dir), loglevel=RNS.LOG_ERROR)
 
 
+def load_identity(path: Path) -> Any:
+    """A node's Reticulum identity, kept in ``path`` (created on first use),
+    so its destinations keep their hashes across restarts."""
+    if path.exists():
+        identity = RNS.Identity.from_file(str(path))
+        if identity is None:
+            raise LocalMeshError(f"{path} does not hold a Reticulum identity")
+        return identity
+    path.parent.mkdir(parents=True, exist_ok=True)
+    identity = RNS.Identity()
+    identity.to_file(str(path))
+    return identity
+
+
+def sync_hash(identity: Any) -> bytes:
+    """The hash of an identity's ``caracol.sync`` destination."""
+    return bytes(RNS.Destination.hash_from_name_and_identity(f"{APP}.{ASPECT}", identity))
+
+
 def wait_for_path(destination_hash: bytes, deadline: float) -> None:
     """Blocking: ask for a path (again every second) until RNS knows one."""
     asked = 0.0

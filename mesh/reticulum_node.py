@@ -1,6 +1,6 @@
 """One Reticulum process synchronising a log with a peer (used by the tests).
 
-    python -m mesh.reticulum_node --dir D --listen PORT --log FILE   (server)
+    python -m mesh.reticulum_node --dir D --listen PORT --log FILE [--identity F]  (server)
     python -m mesh.reticulum_node --dir D --connect PORT --peer HASH --log FILE
     python -m mesh.reticulum_node --dir D --listen PORT --echo       (link test)
 
@@ -28,7 +28,8 @@ from protocol import envelope
 from protocol.verdict import FullProof
 
 from . import frames
-from .reticulum import ReticulumTransport, start, write_config
+from .errors import LocalMeshError
+from .reticulum import ReticulumTransport, load_identity, start, write_config
 
 
 async def sync(transport: ReticulumTransport, log: Log, *, initiate: bool) -> None:
@@ -37,6 +38,7 @@ async def sync(transport: ReticulumTransport, log: Log, *, initiate: bool) -> No
     # point to point: one session, fixed station ids (1 opens, 2 answers)
     me, peer = (b"\0\0\0\1", b"\0\0\0\2") if initiate else (b"\0\0\0\2", b"\0\0\0\1")
     done = anyio.Event()
+    peer_closed = anyio.Event()
     idle_since = [anyio.current_time()]
 
     async def flush() -> None:
@@ -51,7 +53,11 @@ async def sync(transport: ReticulumTransport, log: Log, *, initiate: bool) -> No
 
     async def reader() -> None:
         while True:
-            data = await transport.receive()
+            try:
+                data = await transport.receive()
+            except anyio.EndOfStream:  # the peer closed the link (or RNS timed it out)
+                peer_closed.set()
+                return
             idle_since[0] = anyio.current_time()
             frame = frames.decode_untrusted(data)
             if isinstance(frame, frames.Sync):
@@ -66,9 +72,19 @@ async def sync(transport: ReticulumTransport, log: Log, *, initiate: bool) -> No
             session.initiate()
             await flush()
         with anyio.fail_after(60):
-            await done.wait()
-            # let the last messages arrive: stop after 2 s without traffic
-            while anyio.current_time() - idle_since[0] < 2.0:
+            async with anyio.create_task_group() as first:
+
+                async def finished(event: anyio.Event) -> None:
+                    await event.wait()
+                    first.cancel_scope.cancel()
+
+                first.start_soon(finished, done)
+                first.start_soon(finished, peer_closed)
+            if not done.is_set():
+                raise LocalMeshError("the peer closed the Reticulum link before the sync was done")
+            # let the last messages arrive: stop after 2 s without traffic, or
+            # as soon as the peer closes the link (all it sent has arrived)
+            while not peer_closed.is_set() and anyio.current_time() - idle_since[0] < 2.0:
                 await anyio.sleep(0.2)
         tg.cancel_scope.cancel()
 
@@ -111,7 +127,8 @@ async def main(args: argparse.Namespace) -> None:
         return
     log = load_log(Path(args.log))
     if args.listen is not None:
-        dest, accept = await ReticulumTransport.serve()
+        identity = load_identity(Path(args.identity)) if args.identity else None
+        dest, accept = await ReticulumTransport.serve(identity)
         print(f"destination {dest.hash.hex()}", flush=True)
         transport = await accept()
         await sync(transport, log, initiate=False)
@@ -127,6 +144,7 @@ if __name__ == "__main__":
     p.add_argument("--dir", required=True)
     p.add_argument("--log")
     p.add_argument("--echo", action="store_true")
+    p.add_argument("--identity", help="the node's identity file (a fresh one if not given)")
     p.add_argument("--listen", type=int)
     p.add_argument("--connect", type=int)
     p.add_argument("--peer")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import anyio
 import pytest
 from rns_harness import Proc, free_port, processes
 
@@ -78,9 +79,25 @@ def test_deposit_collected_later_through_a_propagation_node(tmp_path: Path) -> N
         reach = ["--connect", str(port), "--node", node]
         sender_log, tampered = str(tmp_path / "sender.log"), str(tmp_path / "tampered.bundle")
         deposit = [*relay, "deposit", "--dir", str(tmp_path / "sender"), *reach]
-        sender = Proc([*deposit, "--to", public_key, "--log", sender_log, "--raw", tampered])
+        sender = Proc(
+            [
+                *deposit,
+                "--to",
+                public_key,
+                "--log",
+                sender_log,
+                "--try-link",
+                "2",
+                "--raw",
+                tampered,
+            ]
+        )
         procs.append(sender)
-        assert sender.expect("deposited ", timeout=60) == "deposited 2 bundles"
+        # no live link to the peer comes up, so its messages are deposited
+        unreachable = sender.expect("peer unreachable", timeout=30)
+        assert unreachable.endswith("; deposited 1 bundles"), unreachable
+        assert "no path to the Reticulum destination" in unreachable, unreachable
+        assert sender.expect("deposited ", timeout=30) == "deposited 1 bundles"  # the tampered one
         assert sender.wait(15) == 0, sender.diagnostics()
 
         ident_file, recipient_log = str(tmp_path / "recipient.id"), str(tmp_path / "recipient.log")
@@ -186,6 +203,33 @@ def test_a_deposit_too_large_for_a_propagation_node_is_refused_locally() -> None
         with pytest.raises(LocalMeshError, match="exceeds"):
             await relay.deposit(None, bytes(16), [bytes(lxmf_relay.MAX_DEPOSIT_BYTES + 1)])
 
-    import anyio
-
     anyio.run(main)
+
+
+def test_a_reachable_peer_is_synchronised_live_not_deposited(tmp_path: Path) -> None:
+    sc, held, _ = _scenario()
+    (tmp_path / "sender.log").write_bytes(
+        FullProof(sc.body, tuple(m.raw for m in sc.messages)).encode()
+    )
+    (tmp_path / "peer.log").write_bytes(
+        FullProof(sc.body, tuple(m.raw for m in sc.messages[:held])).encode()
+    )
+    port = free_port()
+    with processes() as procs:
+        ident = Proc(["-m", "mesh.lxmf_relay", "identity", "--file", str(tmp_path / "peer.id")])
+        procs.append(ident)
+        public_key = ident.expect("identity ", timeout=10).split()[1]
+        node_dir, peer_id, peer_log = (str(tmp_path / n) for n in ("peer", "peer.id", "peer.log"))
+        serve = ["-m", "mesh.reticulum_node", "--dir", node_dir, "--listen", str(port)]
+        peer = Proc([*serve, "--identity", peer_id, "--log", peer_log])
+        procs.append(peer)
+        peer.expect("destination ", timeout=20)
+        deposit = ["-m", "mesh.lxmf_relay", "deposit", "--dir", str(tmp_path / "sender")]
+        reach = ["--connect", str(port), "--node", "00" * 16, "--to", public_key]
+        sender = Proc([*deposit, *reach, "--log", str(tmp_path / "sender.log"), "--try-link", "20"])
+        procs.append(sender)
+        state = sc.log.state_hash().hex()
+        synced = sender.expect("synced", timeout=40)
+        assert synced == f"synced with the peer over a live link; state {state}", synced
+        assert peer.expect("state ", timeout=10) == f"state {state} messages {len(sc.messages)}"
+        assert sender.wait(15) == 0, sender.diagnostics()
