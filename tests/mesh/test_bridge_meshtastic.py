@@ -19,7 +19,7 @@ from bridge_world import bridge_config, nodes, post, scenario, status_of, wait_u
 from fake_meshtastic import FakeDevice
 from meshtastic.protobuf import config_pb2
 
-from mesh.bridge import Bridge, BridgeError, region_mismatch
+from mesh.bridge import Bridge, BridgeError, log_line, region_mismatch
 from mesh.meshtastic_adapter import MeshtasticTransport
 from node.cli import main
 from protocol import envelope, kinds
@@ -63,6 +63,8 @@ async def _exchange(tmp: Path, capsys: pytest.CaptureFixture[str]) -> None:
             assert (sb["link"]["rssi_dbm"], sb["link"]["snr_db"]) == (-97.0, 7.5)
             assert sb["messages"]["heard"] >= 1 and sb["messages"]["submitted"] >= 1
             assert sb["messages"]["accepted"] >= 1
+            line = log_line(sb)  # the bridge's periodic line
+            assert line.startswith("link up (RSSI -97.0 dBm, SNR 7.5 dB); air used ")
 
             capsys.readouterr()
             assert await anyio.to_thread.run_sync(main, ["mesh", "status", "--bridge", url_b]) == 0
