@@ -12,7 +12,11 @@ The queue sends what matters first: verdicts and attestations, then recall
 votes, votes, stage closes, other fresh messages, and bulk history last;
 within a class, the freshest first. It never hands out a frame whose time on
 air would exceed what the rolling hour still allows; it says when to wake
-instead.
+instead. Priority alone is not enough on a slow band: history synchronised
+in a quiet moment would use the whole hour, and a vote cast just after would
+wait for the window to roll. So a share of the allowance (``reserve``,
+default 20 %) is kept for decisions — verdicts, recall votes, votes and
+closes; other traffic may use only the rest.
 """
 
 from __future__ import annotations
@@ -87,23 +91,28 @@ class Budget:
     def remaining(self, now: float) -> float:
         return max(0.0, self.allowance_s - self.used(now))
 
-    def allows(self, now: float, airtime: float) -> bool:
+    def allows(self, now: float, airtime: float, *, limit_s: float | None = None) -> bool:
+        """Whether ``airtime`` fits now (within ``limit_s`` of the window, when
+        given: a part of the allowance)."""
         if self.band.dwell_s is not None and airtime > self.band.dwell_s:
             return False
-        return self.used(now) + airtime <= self.allowance_s
+        limit = self.allowance_s if limit_s is None else min(limit_s, self.allowance_s)
+        return self.used(now) + airtime <= limit
 
-    def when(self, now: float, airtime: float) -> float:
-        """The earliest time >= now at which ``airtime`` fits the budget."""
+    def when(self, now: float, airtime: float, *, limit_s: float | None = None) -> float:
+        """The earliest time >= now at which ``airtime`` fits the budget (or
+        the part ``limit_s`` of it)."""
+        limit = self.allowance_s if limit_s is None else min(limit_s, self.allowance_s)
         if self.band.dwell_s is not None and airtime > self.band.dwell_s:
             raise OverBudget(f"{airtime:.3f} s exceeds the {self.band.dwell_s} s dwell time")
-        if airtime > self.allowance_s:
-            raise OverBudget(f"{airtime:.3f} s exceeds the whole hourly allowance")
+        if airtime > limit:
+            raise OverBudget(f"{airtime:.3f} s exceeds the hourly allowance of {limit:.1f} s")
         t = now
         for start, a in list(self._sent):
-            if self.used(t) + airtime <= self.allowance_s:
+            if self.used(t) + airtime <= limit:
                 return t
             t = max(t, start + a + self.window_s)
-        return t if self.used(t) + airtime <= self.allowance_s else t + airtime
+        return t if self.used(t) + airtime <= limit else t + airtime
 
     def record(self, now: float, airtime: float) -> None:
         if not self.allows(now, airtime):
@@ -125,6 +134,9 @@ class Priority(IntEnum):
     BULK = 5  # history being synchronised
 
 
+URGENT = Priority.CLOSE  # this class and above may use the reserved share
+
+
 @dataclass(order=True, frozen=True, slots=True)
 class _Entry:
     priority: int
@@ -141,13 +153,17 @@ class QueueReport:
     allowance_s: float
     queued_frames: int
     queued_airtime_s: float
+    reserved_s: float = 0.0  # of the allowance, kept for verdicts, recalls, votes, closes
 
 
 class SendQueue:
     """Frames waiting for the radio, released only within the budget."""
 
-    def __init__(self, budget: Budget, airtime_of: object) -> None:
+    def __init__(self, budget: Budget, airtime_of: object, *, reserve: float = 0.2) -> None:
+        if not 0.0 <= reserve < 1.0:
+            raise LocalMeshError("the reserve is a share of the allowance, 0 <= reserve < 1")
         self.budget = budget
+        self.reserve = reserve
         self._airtime = airtime_of
         self._heap: list[_Entry] = []
         self._queued: dict[bytes, int] = {}
@@ -157,7 +173,7 @@ class SendQueue:
 
     def push(self, frame: bytes, priority: Priority, *, created: float) -> None:
         airtime = float(self._airtime(len(frame)))  # type: ignore[operator]
-        if airtime > self.budget.allowance_s or (
+        if airtime > self._limit(priority) or (
             self.budget.band.dwell_s is not None and airtime > self.budget.band.dwell_s
         ):
             raise OverBudget(
@@ -174,12 +190,20 @@ class SendQueue:
     def __len__(self) -> int:
         return len(self._heap)
 
+    def _limit(self, priority: int) -> float:
+        """The part of the allowance a frame of this priority may use."""
+        if priority <= URGENT:
+            return self.budget.allowance_s
+        return self.budget.allowance_s * (1.0 - self.reserve)
+
     def pop_ready(self, now: float) -> tuple[bytes | None, float | None]:
-        """(frame to send now, None) or (None, when to ask again)."""
+        """(frame to send now, None) or (None, when to ask again). The head
+        is the most urgent frame, so nothing behind it could go instead."""
         if not self._heap:
             return None, None
         head = self._heap[0]
-        if self.budget.allows(now, head.airtime):
+        limit = self._limit(head.priority)
+        if self.budget.allows(now, head.airtime, limit_s=limit):
             heapq.heappop(self._heap)
             left = self._queued[head.frame] - 1
             if left:
@@ -190,7 +214,7 @@ class SendQueue:
             self.sent_frames += 1
             self.sent_airtime += head.airtime
             return head.frame, None
-        return None, self.budget.when(now, head.airtime)
+        return None, self.budget.when(now, head.airtime, limit_s=limit)
 
     def report(self, now: float) -> QueueReport:
         return QueueReport(
@@ -199,4 +223,5 @@ class SendQueue:
             allowance_s=self.budget.allowance_s,
             queued_frames=len(self._heap),
             queued_airtime_s=sum(e.airtime for e in self._heap),
+            reserved_s=self.budget.allowance_s * self.reserve,
         )

@@ -115,3 +115,56 @@ def test_recording_past_the_budget_is_refused() -> None:
     with pytest.raises(OverBudget):
         budget.record(10.0, 1.0)
     assert budget.when(10.0, 1.0) >= HOUR
+
+
+def test_bulk_history_leaves_a_reserve_for_votes() -> None:
+    """Synchronising history in a quiet hour must not make the next vote wait
+    for the window to roll: a fifth of the allowance is kept for decisions."""
+    radio = MESHTASTIC["LONG_FAST"]
+    budget = Budget(sub_band("EU868", 868.1))  # 1 %: 32.4 s an hour
+    queue = SendQueue(budget, radio.airtime)
+    for i in range(200):
+        queue.push(bytes([i]) * 200, Priority.BULK, created=0.0)
+    now = 0.0
+    while True:
+        frame, wake = queue.pop_ready(now)
+        if frame is None:
+            break
+        now += radio.airtime(len(frame))
+    assert wake is not None and wake > now  # the history waits for the next window
+    assert budget.used(now) <= budget.allowance_s * 0.8 + 1e-9
+    assert queue.report(now).reserved_s == pytest.approx(budget.allowance_s * 0.2)
+    queue.push(b"vote" * 30, Priority.VOTE, created=now)
+    queue.push(b"close" * 20, Priority.CLOSE, created=now)
+    assert queue.pop_ready(now)[0] == b"vote" * 30  # at once, from the reserve
+    assert queue.pop_ready(now)[0] == b"close" * 20
+    assert budget.used(now) <= budget.allowance_s + 1e-9
+
+
+@given(st.integers(0, 2**32))
+@settings(max_examples=25, deadline=None)
+def test_non_urgent_frames_never_use_the_reserve(seed: int) -> None:
+    rng = random.Random(seed)
+    radio = MESHTASTIC["LONG_FAST"]
+    budget = Budget(sub_band("EU868", 868.1))
+    queue = SendQueue(budget, radio.airtime, reserve=rng.choice([0.0, 0.1, 0.2, 0.5]))
+    now = 0.0
+    for _ in range(rng.randint(20, 200)):
+        queue.push(bytes(rng.randint(20, 233)), Priority(rng.randrange(6)), created=now)
+        now += rng.uniform(0, 60)
+        for _ in range(20):
+            before = budget.used(now)
+            head = queue._heap[0] if len(queue) else None
+            frame, _ = queue.pop_ready(now)
+            if frame is None:
+                break
+            assert head is not None and head.frame == frame
+            airtime = radio.airtime(len(frame))
+            share = 1.0 if head.priority <= Priority.CLOSE else 1.0 - queue.reserve
+            assert before + airtime <= budget.allowance_s * share + 1e-9
+            now += airtime
+
+
+def test_a_reserve_outside_zero_to_one_is_refused() -> None:
+    with pytest.raises(LocalMeshError, match="reserve"):
+        SendQueue(Budget(sub_band("EU868", 868.1)), MESHTASTIC["LONG_FAST"].airtime, reserve=1.0)
