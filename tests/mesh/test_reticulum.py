@@ -3,10 +3,21 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import anyio
+import anyio.lowlevel
+import anyio.to_thread
+import pytest
+import RNS
 from rns_harness import Proc, free_port, processes
 
+from mesh.errors import LocalMeshError
+from mesh.reticulum import BUFFER, MTU, ReticulumTransport
+from mesh.transport import LinkState
 from protocol.kinds import Choice, Vote
 from protocol.testing import Scenario
 from protocol.verdict import FullProof
@@ -48,3 +59,64 @@ def test_two_reticulum_instances_synchronise_logs(tmp_path: Path) -> None:
         assert state_a.split()[1] == sc.log.state_hash().hex()
         assert client.wait(10) == 0, client.diagnostics()
         assert server.wait(10) == 0, server.diagnostics()
+
+
+class _Link:
+    """Stands in for an ``RNS.Link`` in what the transport's thread bridge
+    touches (a real link needs a second process; this checks the counting)."""
+
+    status = RNS.Link.ACTIVE
+    teardown_reason: int | None = None
+
+    def track_phy_stats(self, track: bool) -> None:
+        pass
+
+    def set_packet_callback(self, callback: Callable[[bytes, Any], None]) -> None:
+        self.packet = callback
+
+    def set_link_closed_callback(self, callback: Callable[[Any], None]) -> None:
+        self.closed = callback
+
+    def get_rssi(self) -> None:
+        return None
+
+    def get_snr(self) -> None:
+        return None
+
+    def teardown(self) -> None:
+        pass
+
+
+def test_frames_beyond_the_buffer_oversize_or_after_the_loop_ended_count_as_dropped() -> None:
+    link = _Link()
+
+    async def main() -> ReticulumTransport:
+        t = ReticulumTransport(link, anyio.lowlevel.current_token())
+
+        def rns_thread() -> None:
+            for i in range(BUFFER + 5):
+                link.packet(bytes([i % 256]), None)
+            link.packet(bytes(MTU + 1), None)
+
+        await anyio.to_thread.run_sync(rns_thread)
+        s = t.statistics()
+        assert (s.frames_received, s.bytes_received, s.dropped) == (BUFFER, BUFFER, 6)
+        assert t.link_state() is LinkState.UP
+        link.status, link.teardown_reason = RNS.Link.CLOSED, RNS.Link.DESTINATION_CLOSED
+        await anyio.to_thread.run_sync(link.closed, link)
+        assert t.link_state() is LinkState.DOWN
+        with pytest.raises(LocalMeshError, match="closed Reticulum link: the destination closed"):
+            await t.send(b"x")
+        got = []
+        with pytest.raises(anyio.EndOfStream):  # what was buffered first, then the end
+            while True:
+                got.append(await t.receive())
+        assert got == [bytes([i % 256]) for i in range(BUFFER)]
+        await t.aclose()
+        return t
+
+    t = anyio.run(main)
+    late = threading.Thread(target=link.packet, args=(b"late", None))
+    late.start()
+    late.join(timeout=10)
+    assert not late.is_alive() and t.statistics().dropped == 7
