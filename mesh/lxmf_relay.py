@@ -284,6 +284,7 @@ class LxmfRelay:
             deadline = time.monotonic() + timeout
             self.router.set_outbound_propagation_node(node)
             wait_for_path(node, deadline)
+            self.router.acknowledge_sync_completion(reset_state=True)  # forget a previous transfer
             self.router.request_messages_from_propagation_node(self.identity)
             while True:
                 state = self.router.propagation_transfer_state
