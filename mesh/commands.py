@@ -23,8 +23,8 @@ from typing import NoReturn
 import anyio
 
 from .airtime import MESHTASTIC, LoRaParams
-from .dutycycle import REGIONS, Budget, sub_band
-from .errors import MeshError
+from .dutycycle import REGIONS, Budget, SendQueue, sub_band
+from .errors import LocalMeshError, MeshError
 
 
 class _Parser(argparse.ArgumentParser):
@@ -93,9 +93,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     bu.add_argument("--config", default="caracol.toml")
     bu.add_argument("--body", required=True)
     bu.add_argument(
-        "--out", required=True, help="folder for bulletin.html, board.png (and bulletin.pdf)"
+        "--out", required=True, help="folder for bulletin.html, board.png and bulletin.pdf"
     )
-    sc = sub.add_parser("scan", help="import the signed messages of scanned bulletin images")
+    bu.add_argument("--title", default="", help="the notice's heading (default: the body's name)")
+    bu.add_argument(
+        "--no-pdf", action="store_true", help="skip printing the PDF through headless Chromium"
+    )
+    sc = sub.add_parser(
+        "scan", help="import the signed messages of scanned bulletins (images or PDF files)"
+    )
     sc.add_argument("images", nargs="+")
     sc.add_argument("--config", default="caracol.toml")
 
@@ -127,7 +133,9 @@ def run(args: argparse.Namespace) -> int:
                 f"{args.region} {band.name}: {band.duty * 100:g} % duty cycle; "
                 f"Caracol uses at most {budget.allowance_s:.1f} s of air per rolling hour "
                 f"(90 % of the limit) — about {int(budget.allowance_s // vote)} votes an hour "
-                f"on {args.preset}"
+                f"on {args.preset}; {SendQueue(budget, p.airtime).report(0.0).reserved_s:.1f} s "
+                "of it are kept for "
+                "verdicts, recalls, votes and closes"
             )
             return 0
         if args.mesh_command == "bulletin":
@@ -149,68 +157,75 @@ def run(args: argparse.Namespace) -> int:
 
 
 def bulletin_command(args: argparse.Namespace) -> int:
-    import shutil
-    import subprocess
     from pathlib import Path
 
     from node.config import load
+    from node.errors import NodeError
     from node.ingest import Ingest
     from node.store import Store
 
-    from .bulletin import make_bulletin
+    from .bulletin import make_bulletin, print_pdf
 
-    config = load(args.config)
-    with Store(config.database, create=False) as store:
-        ingest = Ingest(store)
-        ingest.load()
-        log = ingest.body(bytes.fromhex(args.body)).log
-        bulletin = make_bulletin(log, now=int(time.time()))
+    try:
+        config = load(args.config)
+        with Store(config.database, create=False) as store:
+            ingest = Ingest(store)
+            ingest.load()
+            log = ingest.body(bytes.fromhex(args.body)).log
+            bulletin = make_bulletin(log, title=args.title, now=int(time.time()))
+    except (NodeError, ValueError, OSError) as exc:
+        print(f"caracol mesh: {exc}", file=sys.stderr)
+        return 1
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "bulletin.html").write_text(bulletin.html)
     bulletin.sheet().save(out / "board.png")
-    chromium = shutil.which("chromium")
-    if chromium:
-        subprocess.run(
-            [
-                chromium,
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                f"--print-to-pdf={out / 'bulletin.pdf'}",
-                (out / "bulletin.html").resolve().as_uri(),
-            ],
-            check=False,
-            capture_output=True,
-            timeout=120,
+    wrote = ["bulletin.html", "board.png"]
+    if not args.no_pdf:
+        try:
+            print_pdf(out / "bulletin.html", out / "bulletin.pdf")
+            wrote.append("bulletin.pdf")
+        except LocalMeshError as exc:
+            print(f"caracol mesh: no PDF: {exc}", file=sys.stderr)
+    print(f"wrote {', '.join(wrote)} in {out} ({len(bulletin.payloads)} QR codes)")
+    if bulletin.omitted:
+        print(
+            f"  {bulletin.omitted} newer messages did not fit on the notice; carry them on a "
+            "bundle (caracol export --bundle)"
         )
-    print(
-        f"wrote {out}/bulletin.html and board.png ({len(bulletin.payloads)} QR codes)"
-        + (" and bulletin.pdf" if (out / "bulletin.pdf").exists() else "")
-    )
     return 0
 
 
 def scan_command(args: argparse.Namespace) -> int:
     from node.config import load
+    from node.errors import NodeError
     from node.ingest import Ingest, Status
     from node.store import Store
+    from protocol.errors import ProtocolError
 
     from .bulletin import messages_from_payloads, scan_images
 
     body, raws, problems = messages_from_payloads(scan_images(args.images))
     for p in problems:
         print(f"  {p}")
-    config = load(args.config)
-    config.data_dir.mkdir(parents=True, exist_ok=True)
-    with Store(config.database) as store:
-        ingest = Ingest(store)
-        ingest.load()
-        if body not in ingest.bodies:
-            ingest.found(raws[0], origin="bulletin scan")
-            raws = raws[1:]
-        outcomes = ingest.submit(body, raws, origin="bulletin scan")
+    try:
+        config = load(args.config)
+        config.data_dir.mkdir(parents=True, exist_ok=True)
+        with Store(config.database) as store:
+            ingest = Ingest(store)
+            ingest.load()
+            if body not in ingest.bodies:
+                if not raws or raws[0][1:2] != b"\x01":
+                    raise NodeError(
+                        f"this node does not hold body {body.hex()[:16]}… and the scan did not "
+                        "bring its genesis (the first code): scan that code too"
+                    )
+                ingest.found(raws[0], origin="bulletin scan")
+                raws = raws[1:]
+            outcomes = ingest.submit(body, raws, origin="bulletin scan")
+    except (NodeError, ProtocolError, OSError) as exc:
+        print(f"caracol mesh: {exc}", file=sys.stderr)
+        return 1
     rejected = [o for o in outcomes if o.status is Status.REJECTED]
     print(
         f"scanned {len(raws)} messages of body {body.hex()[:16]}…: "

@@ -101,3 +101,48 @@ def test_printing_without_chromium_is_a_clear_local_error(tmp_path: Path) -> Non
     html.write_text(make_bulletin(sc.log).html)
     with pytest.raises(LocalMeshError, match=r"wrote no PDF|Chromium"):
         print_pdf(html, tmp_path / "b.pdf", chromium="/bin/false")
+
+
+def test_the_bulletin_and_scan_commands_go_through_the_pdf(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from node.cli import main
+    from node.config import render
+
+    sc, _, _ = two_decisions()
+    src = Config(data_dir=tmp_path / "src")
+    (tmp_path / "src.toml").write_text(render(src))
+    src.data_dir.mkdir()
+    with Store(src.database) as store:
+        ingest = Ingest(store)
+        ingest.found(sc.messages[0].raw, origin="t")
+        ingest.submit(sc.body, [m.raw for m in sc.messages[1:]], origin="t")
+    out = tmp_path / "out"
+    args = ["mesh", "bulletin", "--config", str(tmp_path / "src.toml"), "--out", str(out)]
+    assert main([*args, "--body", sc.body.hex(), "--title", "Tablón"]) == 0
+    assert "bulletin.pdf" in capsys.readouterr().out
+    assert "Tablón" in (out / "bulletin.html").read_text()
+    dst = Config(data_dir=tmp_path / "dst")
+    (tmp_path / "dst.toml").write_text(render(dst))
+    assert (
+        main(["mesh", "scan", str(out / "bulletin.pdf"), "--config", str(tmp_path / "dst.toml")])
+        == 0
+    )
+    assert "0 rejected" in capsys.readouterr().out
+    with Store(dst.database) as store:
+        ingest = Ingest(store)
+        ingest.load()
+        assert ingest.bodies[sc.body].log.state_hash() == sc.log.state_hash()
+    # the codes without the first (the genesis) cannot found the body on a fresh node
+    (tmp_path / "second.png").write_bytes(make_bulletin(sc.log).qr_pngs()[1])
+    fresh = Config(data_dir=tmp_path / "fresh")
+    (tmp_path / "fresh.toml").write_text(render(fresh))
+    assert (
+        main(
+            ["mesh", "scan", str(tmp_path / "second.png"), "--config", str(tmp_path / "fresh.toml")]
+        )
+        == 1
+    )
+    assert "scan that code too" in capsys.readouterr().err
+    assert main([*args, "--body", "00" * 32]) == 1
+    assert "caracol mesh:" in capsys.readouterr().err
