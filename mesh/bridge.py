@@ -588,8 +588,12 @@ class Bridge:
             out["queue"] = {
                 "frames": q.queued_frames,
                 "airtime_s": round(q.queued_airtime_s, 3),
-                "by_priority": _by_priority(link),
-                "next_frame_in_s": _next_frame_in(link, now),
+                "by_priority": {
+                    name: {"frames": n, "airtime_s": round(a, 3)}
+                    for name, (n, a) in q.by_priority.items()
+                },
+                "next_frame_in_s": None if q.next_send_in_s is None else round(q.next_send_in_s, 1),
+                "reserved_s": round(q.reserved_s, 3),
             }
             out["messages"]["delivered"] = link.delivered
             out["radio_link"] = _plain(link.statistics())
@@ -724,28 +728,6 @@ def _plain(value: Any) -> Any:
     if isinstance(value, float):
         return round(value, 6)
     return value
-
-
-def _by_priority(link: RadioLink) -> dict[str, dict[str, float]]:
-    """Frames and airtime queued per priority class (from the queue's heap)."""
-    out: dict[str, dict[str, float]] = {}
-    for entry in list(getattr(link.queue, "_heap", ())):
-        name = Priority(entry.priority).name.lower()
-        row = out.setdefault(name, {"frames": 0, "airtime_s": 0.0})
-        row["frames"] += 1
-        row["airtime_s"] = round(row["airtime_s"] + entry.airtime, 3)
-    return dict(sorted(out.items(), key=lambda kv: Priority[kv[0].upper()]))
-
-
-def _next_frame_in(link: RadioLink, now: float) -> float | None:
-    """Seconds until the budget lets the head of the queue go (0: now)."""
-    heap = getattr(link.queue, "_heap", None)
-    if not heap:
-        return None
-    try:
-        return round(max(0.0, link.budget.when(now, heap[0].airtime) - now), 1)
-    except MeshError:
-        return None
 
 
 def log_line(s: dict[str, Any]) -> str:

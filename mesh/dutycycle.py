@@ -24,6 +24,7 @@ from __future__ import annotations
 import heapq
 import itertools
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import IntEnum
 
@@ -154,6 +155,9 @@ class QueueReport:
     queued_frames: int
     queued_airtime_s: float
     reserved_s: float = 0.0  # of the allowance, kept for verdicts, recalls, votes, closes
+    # per priority class queued: name -> (frames, seconds of air), most urgent first
+    by_priority: Mapping[str, tuple[int, float]] = field(default_factory=dict)
+    next_send_in_s: float | None = None  # until the head of the queue may go (0: now)
 
 
 class SendQueue:
@@ -217,6 +221,18 @@ class SendQueue:
         return None, self.budget.when(now, head.airtime, limit_s=limit)
 
     def report(self, now: float) -> QueueReport:
+        by: dict[int, tuple[int, float]] = {}
+        for e in self._heap:
+            n, a = by.get(e.priority, (0, 0.0))
+            by[e.priority] = (n + 1, a + e.airtime)
+        next_in = None
+        if self._heap:
+            head = self._heap[0]
+            try:
+                wake = self.budget.when(now, head.airtime, limit_s=self._limit(head.priority))
+                next_in = max(0.0, wake - now)
+            except OverBudget:
+                next_in = None
         return QueueReport(
             used_s=self.budget.used(now),
             remaining_s=self.budget.remaining(now),
@@ -224,4 +240,6 @@ class SendQueue:
             queued_frames=len(self._heap),
             queued_airtime_s=sum(e.airtime for e in self._heap),
             reserved_s=self.budget.allowance_s * self.reserve,
+            by_priority={Priority(p).name.lower(): by[p] for p in sorted(by)},
+            next_send_in_s=next_in,
         )

@@ -133,9 +133,14 @@ def test_bulk_history_leaves_a_reserve_for_votes() -> None:
         now += radio.airtime(len(frame))
     assert wake is not None and wake > now  # the history waits for the next window
     assert budget.used(now) <= budget.allowance_s * 0.8 + 1e-9
-    assert queue.report(now).reserved_s == pytest.approx(budget.allowance_s * 0.2)
+    report = queue.report(now)
+    assert report.reserved_s == pytest.approx(budget.allowance_s * 0.2)
+    assert list(report.by_priority) == ["bulk"] and report.by_priority["bulk"][0] == len(queue)
+    assert report.next_send_in_s == pytest.approx(wake - now)
     queue.push(b"vote" * 30, Priority.VOTE, created=now)
     queue.push(b"close" * 20, Priority.CLOSE, created=now)
+    assert list(queue.report(now).by_priority) == ["vote", "close", "bulk"]
+    assert queue.report(now).next_send_in_s == 0.0
     assert queue.pop_ready(now)[0] == b"vote" * 30  # at once, from the reserve
     assert queue.pop_ready(now)[0] == b"close" * 20
     assert budget.used(now) <= budget.allowance_s + 1e-9
