@@ -46,7 +46,7 @@ import anyio
 import anyio.abc
 from aiohttp import WSMsgType, web
 
-from protocol import envelope
+from protocol import canonical, envelope
 from protocol.envelope import Envelope
 from protocol.errors import ProtocolError
 from protocol.kinds import Kind
@@ -294,10 +294,13 @@ class Drop:
 
 class Messages:
     """The body's messages the bridge knows (ids and raw bytes), with an
-    index by the 8-byte prefix abbreviated parents use."""
+    index by the 8-byte prefix abbreviated parents use. ``ids()`` lists them
+    parents first — what RadioLink sends a peer goes in that order — even
+    when the radio brought a child before its parent."""
 
     def __init__(self) -> None:
         self.raw: dict[bytes, bytes] = {}
+        self._parents: dict[bytes, tuple[bytes, ...]] = {}
         self._by_prefix: dict[bytes, list[bytes]] = {}
 
     def __contains__(self, mid: object) -> bool:
@@ -310,11 +313,13 @@ class Messages:
         if mid in self.raw:
             return False
         self.raw[mid] = raw
+        self._parents[mid] = _parents_of(raw)
         self._by_prefix.setdefault(mid[: frames.PREFIX], []).append(mid)
         return True
 
     def forget(self, mid: bytes) -> None:
         if self.raw.pop(mid, None) is not None:
+            self._parents.pop(mid, None)
             self._by_prefix[mid[: frames.PREFIX]].remove(mid)
 
     def with_prefix(self, prefix: bytes) -> list[bytes]:
@@ -323,10 +328,43 @@ class Messages:
         return [m for m in self.raw if m.startswith(prefix)]
 
     def ids(self) -> Iterator[bytes]:
-        return iter(list(self.raw))
+        """Insertion order, except that a message waits until every parent
+        held here has been listed (a stable topological order)."""
+        done: set[bytes] = set()
+        out: list[bytes] = []
+        waiting: dict[bytes, list[bytes]] = {}  # parent -> children waiting for it
+        for mid in list(self.raw):
+            stack = [mid]
+            while stack:
+                m = stack.pop()
+                if m in done:
+                    continue
+                blocker = next(
+                    (p for p in self._parents.get(m, ()) if p in self.raw and p not in done),
+                    None,
+                )
+                if blocker is not None:
+                    waiting.setdefault(blocker, []).append(m)
+                    continue
+                done.add(m)
+                out.append(m)
+                stack.extend(reversed(waiting.pop(m, [])))
+        return iter(out)
 
     def raw_of(self, mid: bytes) -> bytes | None:
         return self.raw.get(mid)
+
+
+def _parents_of(raw: bytes) -> tuple[bytes, ...]:
+    """The parent ids of a message's wire bytes ((): not a readable message;
+    the node judges it)."""
+    try:
+        content = canonical.decode(raw[: -envelope.SIGNATURE_BYTES])
+    except ProtocolError:
+        return ()
+    if type(content) is not tuple or len(content) != 6 or type(content[2]) is not tuple:
+        return ()
+    return tuple(p for p in content[2] if type(p) is bytes)
 
 
 class Bridge:
