@@ -7,7 +7,8 @@ nibble: type) and is parsed as untrusted input: a bad frame raises a
     MSG        0x01  ctx[4] flags[1] body        one message (full or abbreviated)
     FRAG       0x02  tag[6] index[1] count[1] chunk   a piece of a MSG frame too big for the MTU
     FRAG_REQ   0x03  tag[6] count[1] bitmap     the pieces still missing
-    SYNC       0x04  ctx[4] session[4] from[4] to[4] frame   a reconciliation frame (crdt.reconcile)
+    SYNC       0x04  ctx[4] session[4] from[4] to[4] turn[1] part[1] parts[1] frame
+                                            a reconciliation frame (crdt.reconcile)
     EXPAND_REQ 0x05  ctx[4] handle[8]           "send me the full form of that one"
     OBJECT     0x06  ctx[4] what[1] data        a verdict attestation (1) or full proof (2)
 
@@ -15,9 +16,14 @@ nibble: type) and is parsed as untrusted input: a bad frame raises a
 ``tag`` is the first 6 bytes of SHA-256 of the whole MSG frame, checked after
 reassembly; ``handle`` the first 8 bytes of SHA-256 of an abbreviated body.
 A SYNC frame names its session (chosen by the station that opened it) and
-the two stations (4-byte ids; ``to`` = 00000000 with session 00000000 and no
-frame is an announcement: "station ``from`` reconciles this body"), so a
-station on a shared channel ignores sessions addressed to others.
+the two stations (4-byte ids), so a station on a shared channel ignores
+sessions addressed to others; then the turn it belongs to (the opener's
+turns even, the answerer's odd) and which of the turn's ``parts`` frames it
+is, so a lost frame can be asked for again. Two special forms: ``to`` =
+00000000 with session 00000000 and nothing after ``to`` (17 bytes) is an
+announcement, "station ``from`` reconciles this body"; ``parts`` = 0 is a
+NACK, "resend these parts of turn ``turn``": ``part`` is the turn's part
+count as heard and the frame a bitmap of the missing parts.
 
 Abbreviation replaces what the receiver can rebuild: the author by its index
 in the body's roster (sorted member keys both sides hold) and each parent
@@ -50,7 +56,9 @@ PREFIX = 8
 STATION = 4
 SESSION = 4
 BROADCAST = bytes(STATION)  # ``to`` of an announcement; never a station's id
-SYNC_OVERHEAD = 1 + CTX + SESSION + 2 * STATION  # bytes before the session frame
+ANNOUNCEMENT = 1 + CTX + SESSION + 2 * STATION  # an announcement's whole length (17)
+SYNC_OVERHEAD = ANNOUNCEMENT + 3  # bytes before the session frame (20): turn, part, parts
+MAX_PARTS = 255  # frames in one turn
 FLAG_ZLIB = 0x01
 FLAG_ABBREV = 0x02
 
@@ -93,19 +101,61 @@ class FragReq:
 
 @dataclass(frozen=True, slots=True)
 class Sync:
-    """A reconciliation frame of ``session`` from station ``sender`` to station
-    ``receiver``; an announcement when ``receiver`` is ``BROADCAST`` (then
-    ``session`` is zero and ``frame`` empty)."""
+    """Part ``part`` of ``parts`` of turn ``turn`` of ``session``, a reconciliation
+    frame from station ``sender`` to station ``receiver``.
+
+    Two special forms: an announcement when ``receiver`` is ``BROADCAST``
+    (then ``session``, ``turn``, ``part`` and ``parts`` are zero and ``frame``
+    empty: see ``announcement``), and a NACK when ``parts`` is 0 ("resend the
+    parts of turn ``turn`` whose bits are set in ``frame``"; ``part`` is the
+    turn's part count as heard: see ``nack``)."""
 
     ctx: bytes
     session: bytes
     sender: bytes
     receiver: bytes
+    turn: int
+    part: int
+    parts: int
     frame: bytes
 
     @property
     def announcement(self) -> bool:
         return self.receiver == BROADCAST
+
+    @property
+    def is_nack(self) -> bool:
+        return self.parts == 0 and not self.announcement
+
+    @property
+    def missing(self) -> tuple[int, ...]:
+        """The parts a NACK asks for (empty for other frames)."""
+        if not self.is_nack:
+            return ()
+        return tuple(i for i in range(self.part) if self.frame[i // 8] >> (i % 8) & 1)
+
+
+def announcement(ctx: bytes, sender: bytes) -> Sync:
+    """ "Station ``sender`` reconciles body ``ctx``." """
+    return Sync(ctx, bytes(SESSION), sender, BROADCAST, 0, 0, 0, b"")
+
+
+def nack(
+    ctx: bytes,
+    session: bytes,
+    sender: bytes,
+    receiver: bytes,
+    turn: int,
+    count: int,
+    missing: Iterable[int],
+) -> Sync:
+    """ "Resend these parts of turn ``turn`` (of ``count`` parts)." """
+    bitmap = bytearray((count + 7) // 8)
+    for i in missing:
+        if not 0 <= i < count:
+            raise LocalMeshError(f"part {i} is not one of {count}")
+        bitmap[i // 8] |= 1 << (i % 8)
+    return Sync(ctx, session, sender, receiver, turn, count, 0, bytes(bitmap))
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,17 +199,11 @@ def encode(frame: Frame) -> bytes:
             bitmap[i // 8] |= 1 << (i % 8)
         return _hdr(FrameType.FRAG_REQ) + frame.tag + bytes([frame.count]) + bytes(bitmap)
     if isinstance(frame, Sync):
-        _check_sync(
-            frame.ctx, frame.session, frame.sender, frame.receiver, frame.frame, LocalMeshError
-        )
-        return (
-            _hdr(FrameType.SYNC)
-            + frame.ctx
-            + frame.session
-            + frame.sender
-            + frame.receiver
-            + frame.frame
-        )
+        _check_sync(frame, LocalMeshError)
+        head = _hdr(FrameType.SYNC) + frame.ctx + frame.session + frame.sender + frame.receiver
+        if frame.announcement:
+            return head
+        return head + bytes([frame.turn, frame.part, frame.parts]) + frame.frame
     if isinstance(frame, Object):
         packed = zlib.compress(frame.data, 9)
         flag, data = (0x80, packed) if len(packed) < len(frame.data) else (0, frame.data)
@@ -170,23 +214,47 @@ def encode(frame: Frame) -> bytes:
 MAX_INFLATED = 32 * 1024
 
 
-def _check_sync(
-    ctx: bytes,
-    session: bytes,
-    sender: bytes,
-    receiver: bytes,
-    frame: bytes,
-    error: type[MeshError],
-) -> None:
-    if (len(ctx), len(session), len(sender), len(receiver)) != (CTX, SESSION, STATION, STATION):
+_AT_SESSION = 1 + CTX
+_AT_FROM = _AT_SESSION + SESSION
+_AT_TURN = ANNOUNCEMENT
+_AT_PART = _AT_TURN + 1
+_AT_PARTS = _AT_TURN + 2
+
+
+def _check_sync(sync: Sync, error: type[MeshError]) -> None:
+    """The rules of spec/mesh.md, "Frames", for a SYNC frame (offsets are those
+    of the encoded frame)."""
+    lengths = (len(sync.ctx), len(sync.session), len(sync.sender), len(sync.receiver))
+    if lengths != (CTX, SESSION, STATION, STATION):
         raise error("SYNC names ctx[4] session[4] from[4] to[4]")
-    if sender == BROADCAST:
-        raise error("station 00000000 is reserved for announcements", offset=1 + CTX + SESSION)
-    if receiver == BROADCAST:
-        if session != bytes(SESSION) or frame:
-            raise error("an announcement has session 0 and no frame", offset=1 + CTX)
-    elif session == bytes(SESSION) or not frame:
-        raise error("a session frame has a non-zero session and a frame", offset=1 + CTX)
+    if sync.sender == BROADCAST:
+        raise error("station 00000000 is reserved for announcements", offset=_AT_FROM)
+    if sync.announcement:
+        if sync.session != bytes(SESSION) or sync.frame or sync.turn or sync.part or sync.parts:
+            raise error("an announcement has session 0 and nothing after to", offset=_AT_SESSION)
+        return
+    if sync.session == bytes(SESSION):
+        raise error("a session frame has a non-zero session", offset=_AT_SESSION)
+    if not all(0 <= n <= 255 for n in (sync.turn, sync.part, sync.parts)):
+        raise error("turn, part and parts are single bytes", offset=_AT_TURN)
+    if sync.parts == 0:  # a NACK
+        count = sync.part
+        if count == 0:
+            raise error("a NACK names the part count of the turn it asks for", offset=_AT_PART)
+        if len(sync.frame) != (count + 7) // 8:
+            raise error(
+                f"a NACK's bitmap is {(count + 7) // 8} bytes for {count} parts",
+                offset=SYNC_OVERHEAD,
+            )
+        if count % 8 and sync.frame[-1] >> (count % 8):
+            raise error("a NACK's bitmap names a part past the count", offset=SYNC_OVERHEAD)
+        if not any(sync.frame):
+            raise error("a NACK names at least one missing part", offset=SYNC_OVERHEAD)
+        return
+    if sync.part >= sync.parts:
+        raise error(f"part {sync.part} of {sync.parts} is impossible", offset=_AT_PART)
+    if not sync.frame:
+        raise error("a session frame carries a reconciliation frame", offset=SYNC_OVERHEAD)
 
 
 def decode_untrusted(data: bytes) -> Frame:
@@ -233,12 +301,21 @@ def decode_untrusted(data: bytes) -> Frame:
         missing = tuple(i for i in range(count) if bitmap[i // 8] >> (i % 8) & 1)
         return FragReq(rest[:TAG], missing, count)
     if ftype == FrameType.SYNC:
-        if len(rest) < SYNC_OVERHEAD - 1:
+        if len(data) < ANNOUNCEMENT:
             raise BadFrame("SYNC frame too short", offset=len(data))
         i, j, k = CTX, CTX + SESSION, CTX + SESSION + STATION
         m = k + STATION
-        sync = Sync(rest[:i], rest[i:j], rest[j:k], rest[k:m], rest[m:])
-        _check_sync(sync.ctx, sync.session, sync.sender, sync.receiver, sync.frame, BadFrame)
+        ctx, session, sender, receiver = rest[:i], rest[i:j], rest[j:k], rest[k:m]
+        if receiver == BROADCAST and sender != BROADCAST:
+            if len(data) != ANNOUNCEMENT:
+                raise BadFrame("an announcement has nothing after to", offset=ANNOUNCEMENT)
+            sync = Sync(ctx, session, sender, receiver, 0, 0, 0, b"")
+        else:
+            if receiver != BROADCAST and len(data) < SYNC_OVERHEAD:
+                raise BadFrame("SYNC session frame too short", offset=len(data))
+            turn, part, parts = (data[_AT_TURN : _AT_TURN + 3] + bytes(3))[:3]
+            sync = Sync(ctx, session, sender, receiver, turn, part, parts, data[SYNC_OVERHEAD:])
+        _check_sync(sync, BadFrame)
         return sync
     if ftype == FrameType.OBJECT:
         if len(rest) < CTX + 2:

@@ -40,6 +40,7 @@ from protocol.errors import ProtocolError
 from . import frames
 from .dutycycle import Budget, Priority, QueueReport, SendQueue
 from .errors import LocalMeshError, MeshError, Unexpandable
+from .radio_sync import Heard, Turns, answer_wait
 from .transport import Transport
 
 Key = tuple[bytes, bytes]  # (ctx, station)
@@ -66,6 +67,10 @@ class RadioLinkStatistics:
     sync_failed: int
     sync_ignored: int  # session frames addressed to other stations, or stale
     sync_sessions_open: int
+    sync_turns_resent: int  # our turns (or parts of them) sent again: lost on the way
+    sync_nacks_sent: int  # NACKs for parts of the peer's turns that did not arrive
+    sync_duplicates: int  # session frames heard again (never fed twice to the session)
+    sync_superseded: int  # our sessions ended by the peer opening a new one
     stations_known: int
     queue: QueueReport
 
@@ -93,7 +98,18 @@ class _Sync:
     started: float
     rank: dict[bytes, int]  # our ids in replay order
     last_out: float
+    turns: Turns
+    last_in: float  # when a new part of the peer's turn last arrived
     unsent: int = 0  # frames of this session still queued
+
+
+@dataclass
+class _Retired:
+    """A session that ended Done: its last turn is kept, to send again when the
+    peer shows it never got it."""
+
+    turns: Turns
+    at: float
 
 
 @dataclass
@@ -135,6 +151,9 @@ class RadioLink:
     max_failures: int = 6  # then the station is forgotten until heard again
     first_contact_delay: float = 10.0  # a random wait up to this before a first session
     announce_interval: float = 4 * 3600.0
+    turn_wait: float = 30.0  # margin of every wait for a turn (see _turn_wait)
+    turn_retries: int = 6  # resends of our turn, NACKs for the peer's, per turn
+    max_turn_resends: int = 12  # our turn sent again at most this often, for any reason
     expand_keep: int = 2048  # abbreviated messages remembered for EXPAND_REQ
     max_expand_pending: int = 64
     expand_attempts: int = 4
@@ -159,7 +178,7 @@ class RadioLink:
             self.add_context(context)  # checks what the MTU allows
         self._peers: OrderedDict[Key, _Peer] = OrderedDict()
         self._sessions: dict[Key, _Sync] = {}
-        self._retired: OrderedDict[tuple[bytes, bytes, bytes], None] = OrderedDict()
+        self._retired: OrderedDict[tuple[bytes, bytes, bytes], _Retired | None] = OrderedDict()
         # frame -> who queued it, one entry per copy: (session id, key) for a
         # session frame, (None, key) for history owed to a station
         self._queued_for: dict[bytes, deque[tuple[bytes | None, Key]]] = {}
@@ -192,6 +211,22 @@ class RadioLink:
         if self.sync_timeout is not None:
             return self.sync_timeout
         return 300.0 if self.budget.band.duty >= 1.0 else self.budget.window_s + 300.0
+
+    def _turn_wait(self, frames_expected: int, attempt: int) -> float:
+        """How long to wait for ``frames_expected`` frames of the peer's before
+        asking again (``attempt`` times already): their air time at the rate
+        the duty cycle lets the peer send, plus ``turn_wait``, doubling, at
+        most a quarter of the session timeout."""
+        duty = self.budget.band.duty
+        rate = duty * self.budget.margin if duty < 1.0 else 1.0
+        return answer_wait(
+            frames_expected,
+            attempt,
+            frame_airtime=self.radio.airtime(self.radio.mtu),
+            rate=rate,
+            margin=self.turn_wait,
+            cap=self.timeout / 4,
+        )
 
     # --- out ------------------------------------------------------------------
 
@@ -438,7 +473,7 @@ class RadioLink:
             ):
                 continue
             if self._reconciled(ctx) is not None:
-                a = frames.Sync(ctx, bytes(frames.SESSION), self.me, frames.BROADCAST, b"")
+                a = frames.announcement(ctx, self.me)
                 self.queue.push(frames.encode(a), Priority.FRESH, created=self.clock())
         self._wake.set()
 
@@ -479,7 +514,8 @@ class RadioLink:
         assert context is not None and context.ids is not None
         ids = list(context.ids())
         session = Session(SortedIds(ids), max_frame=self.sync_frame, timeout=self.timeout, now=now)
-        st = _Sync(sid, session, initiator, now, {m: i for i, m in enumerate(ids)}, now)
+        rank = {m: i for i, m in enumerate(ids)}
+        st = _Sync(sid, session, initiator, now, rank, now, Turns(initiator), now)
         self._sessions[key] = st
         self._sync_wake.set()
         return st
@@ -499,21 +535,38 @@ class RadioLink:
             return
         st = self._sessions.get(key)
         if st is not None and st.sid == frame.session:
-            st.session.receive_frame(frame.frame, now)
-            self._after(key, st, now)
+            self._in_session(key, st, frame, now)
             return
         if (frame.ctx, frame.sender, frame.session) in self._retired:
-            self._n["sync_ignored"] += 1  # a late frame of a session already over
+            self._in_retired(
+                key, frame, self._retired[(frame.ctx, frame.sender, frame.session)], now
+            )
             return
         peer_name = frame.sender.hex()
+        if frame.is_nack:
+            self._drop(
+                f"sync: a NACK from {peer_name} for session {frame.session.hex()}, not one of ours"
+            )
+            return
+        if frame.turn != 0:
+            self._drop(
+                f"sync: session {frame.session.hex()} from {peer_name} "
+                f"starts at turn {frame.turn}, not 0"
+            )
+            return
         if st is not None:
-            if not (st.initiator and frame.sender < self.me):
+            opening = st.initiator and st.turns.expect == 1 and st.turns.waiting
+            if opening and frame.sender > self.me:
+                # Both opened at once: the lower station id's session goes on.
                 self._drop(
                     f"sync: station {peer_name} opened session {frame.session.hex()} "
-                    f"while {st.sid.hex()} is open with it"
+                    f"while {st.sid.hex()} is opening"
                 )
                 return
-            # Both opened at once: the lower station id's session goes on.
+            # Both opened at once and theirs goes on, or the peer has ended ours
+            # (a station keeps one session per peer): its final turn or its
+            # timeout did not reach us. Ours is superseded.
+            self._n["sync_superseded"] += 1
             self._retire(key, st)
         if len(self._sessions) >= self.max_sessions:
             self._drop(f"sync: {self.max_sessions} sessions open; refused one from {peer_name}")
@@ -529,27 +582,134 @@ class RadioLink:
         self._answered.append(now)
         st = self._new_session(key, frame.session, initiator=False, now=now)
         self._n["sync_started"] += 1
-        st.session.receive_frame(frame.frame, now)
-        self._after(key, st, now)
+        self._in_session(key, st, frame, now)
 
-    def _retire(self, key: Key, st: _Sync) -> None:
+    def _in_session(self, key: Key, st: _Sync, frame: frames.Sync, now: float) -> None:
+        """A frame of an open session: a NACK, or a part of a turn, fed to the
+        session only once the turn is whole (spec/mesh.md, "Lost frames")."""
+        turns = st.turns
+        who = f"sync: station {key[1].hex()}, session {st.sid.hex()}"
+        if frame.is_nack:
+            asked = turns.nacked_parts(frame.turn, frame.part, frame.missing)
+            if asked.heard is Heard.BAD:
+                self._drop(f"{who}: {asked.reason}")
+            elif asked.heard is Heard.STALE:
+                self._n["sync_ignored"] += 1
+            else:
+                self._resend(key, st.sid, turns, list(frame.missing), now, st)
+            return
+        heard = turns.receive(frame.turn, frame.part, frame.parts, frame.frame, now)
+        if heard.heard is Heard.COMPLETE:
+            st.last_in = now
+            for f in heard.frames:
+                st.session.receive_frame(f, now)
+            self._after(key, st, now)
+        elif heard.heard is Heard.BUFFERED:
+            st.last_in = now
+            self._sync_wake.set()  # a NACK may be due
+        elif heard.heard is Heard.PREVIOUS:
+            self._n["sync_duplicates"] += 1  # our answer to it was lost
+            self._resend(key, st.sid, turns, list(range(len(turns.out))), now, st)
+        elif heard.heard is Heard.DUPLICATE:
+            self._n["sync_duplicates"] += 1
+        elif heard.heard is Heard.STALE:
+            self._n["sync_ignored"] += 1
+        else:
+            self._drop(f"{who}: {heard.reason}")
+
+    def _in_retired(self, key: Key, frame: frames.Sync, old: _Retired | None, now: float) -> None:
+        """A frame of a session already over. When it ended Done on our final
+        turn, a repeat of the peer's turn before it or a NACK for it means
+        the final turn was lost: send it again (for one session timeout)."""
+        if old is None or now > old.at + self.timeout:
+            self._n["sync_ignored"] += 1  # a late frame of a session already over
+            return
+        turns = old.turns
+        if frame.is_nack:
+            asked = turns.nacked_parts(frame.turn, frame.part, frame.missing)
+            if asked.heard is Heard.COMPLETE:
+                self._resend(key, frame.session, turns, list(frame.missing), now, None)
+                return
+        elif frame.turn < turns.expect:
+            heard = turns.receive(frame.turn, frame.part, frame.parts, frame.frame, now)
+            if heard.heard is Heard.PREVIOUS:
+                self._n["sync_duplicates"] += 1
+                self._resend(key, frame.session, turns, list(range(len(turns.out))), now, None)
+                return
+        self._n["sync_ignored"] += 1
+
+    def _push_sync(self, key: Key, sid: bytes, sync: frames.Sync, now: float) -> bool:
+        """Queue a session frame of ours (not when it is queued already)."""
+        data = frames.encode(sync)
+        if data in self.queue:
+            return False
+        self.queue.push(data, Priority.FRESH, created=now)
+        self._queued_for.setdefault(data, deque()).append((sid, key))
+        st = self._sessions.get(key)
+        if st is not None and st.sid == sid:
+            st.unsent += 1
+            st.last_out = now
+        self._wake.set()
+        return True
+
+    def _resend(
+        self, key: Key, sid: bytes, turns: Turns, parts: list[int], now: float, st: _Sync | None
+    ) -> bool:
+        """Queue parts of our last turn again: rate-limited (once per half
+        ``turn_wait``, at most ``max_turn_resends`` times a turn), and not
+        the parts still queued."""
+        if turns.mine is None or not turns.out:
+            return False
+        if turns.resends >= self.max_turn_resends or now < turns.requeued + self.turn_wait / 2:
+            return False
+        ctx, station = key
+        count = len(turns.out)
+        pushed = 0
+        for i in parts:
+            sync = frames.Sync(ctx, sid, self.me, station, turns.mine, i, count, turns.out[i])
+            pushed += self._push_sync(key, sid, sync, now)
+        if not pushed:
+            return False
+        turns.resends += 1
+        turns.requeued = now
+        self._n["sync_turns_resent"] += 1
+        return True
+
+    def _nack(self, key: Key, st: _Sync, now: float) -> None:
+        turns = st.turns
+        assert turns.count is not None
+        nack = frames.nack(
+            key[0], st.sid, self.me, key[1], turns.expect, turns.count, turns.missing()
+        )
+        if self._push_sync(key, st.sid, nack, now):
+            self._n["sync_nacks_sent"] += 1
+        turns.nacks += 1
+        turns.nacked = now
+
+    def _retire(self, key: Key, st: _Sync, now: float | None = None) -> None:
+        """End a session; with ``now``, it ended Done and its last turn is kept."""
         self._sessions.pop(key, None)
-        self._retired[(key[0], key[1], st.sid)] = None
+        self._retired[(key[0], key[1], st.sid)] = None if now is None else _Retired(st.turns, now)
+        self._retired.move_to_end((key[0], key[1], st.sid))
         while len(self._retired) > 64:
             self._retired.popitem(last=False)
 
     def _after(self, key: Key, st: _Sync, now: float) -> None:
         """Send what the session produced and act on its events."""
         ctx, station = key
-        for f in st.session.frames_to_send():
-            data = frames.encode(frames.Sync(ctx, st.sid, self.me, station, f))
-            self.queue.push(data, Priority.FRESH, created=now)
-            self._queued_for.setdefault(data, deque()).append((st.sid, key))
-            st.unsent += 1
-            st.last_out = now
-        self._wake.set()
-        have: set[bytes] = set()
         peer = self._peers.setdefault(key, _Peer(heard=now))
+        out = st.session.frames_to_send()
+        if out:
+            try:
+                turn = st.turns.sent(out)
+            except LocalMeshError as exc:
+                self._retire(key, st)
+                self._failed(key, peer, f"sync with {station.hex()}: {exc}", now)
+                return
+            for i, f in enumerate(out):
+                sync = frames.Sync(ctx, st.sid, self.me, station, turn, i, len(out), f)
+                self._push_sync(key, st.sid, sync, now)
+        have: set[bytes] = set()
         for ev in st.session.events():
             if isinstance(ev, HaveIds):
                 have.update(ev.ids)
@@ -557,7 +717,8 @@ class RadioLink:
                 peer.awaiting.update(ev.ids)
                 peer.progress = now
             elif isinstance(ev, Done):
-                self._retire(key, st)
+                # on our final turn, keep it: the peer may not have heard it
+                self._retire(key, st, now if out else None)
                 self._n["sync_completed"] += 1
                 peer.last_done = now
                 peer.failures = 0
@@ -619,9 +780,20 @@ class RadioLink:
         """Time out stalled sessions, open due ones; returns when to call again."""
         timeout = self.timeout
         for key, st in list(self._sessions.items()):
-            if st.unsent == 0 and now >= st.last_out + timeout:
+            if st.unsent:
+                continue  # ours are still waiting for air time
+            if now >= max(st.last_out, st.last_in) + timeout:
                 st.session.handle_timer(now)
                 self._after(key, st, now)
+                continue
+            turns = st.turns
+            due = self._resend_due(st)
+            if due is not None and now >= due:
+                turns.timer_resends += 1  # nothing of the answer: send our turn again
+                self._resend(key, st.sid, turns, list(range(len(turns.out))), now, st)
+            due = self._nack_due(st)
+            if due is not None and now >= due:
+                self._nack(key, st, now)
         for key, peer in list(self._peers.items()):
             if peer.awaiting and now >= peer.progress + timeout:
                 context = self._reconciled(key[0])
@@ -651,15 +823,30 @@ class RadioLink:
                 peer.due = now + self.request_wait
         wakes = [now + self.request_wait]
         for st in self._sessions.values():
-            timer = st.session.get_timer()
-            if timer is not None and st.unsent == 0:
-                wakes.append(max(timer, st.last_out + timeout))
+            if st.unsent == 0:
+                wakes.append(max(st.last_out, st.last_in) + timeout)
+                wakes.extend(w for w in (self._resend_due(st), self._nack_due(st)) if w is not None)
         for peer in self._peers.values():
             if peer.due is not None and not (peer.awaiting or peer.owed):
                 wakes.append(peer.due)
             if peer.awaiting:
                 wakes.append(peer.progress + timeout)
         return min(w for w in wakes if w > now)
+
+    def _resend_due(self, st: _Sync) -> float | None:
+        """When to send our last turn again if nothing of the answer comes."""
+        turns = st.turns
+        if not turns.waiting or turns.timer_resends >= self.turn_retries:
+            return None
+        return st.last_out + self._turn_wait(len(turns.out), turns.timer_resends)
+
+    def _nack_due(self, st: _Sync) -> float | None:
+        """When to ask for the parts of the peer's turn still missing."""
+        turns = st.turns
+        if not turns.missing() or turns.nacks >= self.turn_retries:
+            return None
+        since = max(turns.progress, turns.nacked)
+        return since + self._turn_wait(turns.after_last(), turns.nacks)
 
     async def sync_loop(self) -> None:
         while True:
@@ -708,6 +895,10 @@ class RadioLink:
             sync_failed=n["sync_failed"],
             sync_ignored=n["sync_ignored"],
             sync_sessions_open=len(self._sessions),
+            sync_turns_resent=n["sync_turns_resent"],
+            sync_nacks_sent=n["sync_nacks_sent"],
+            sync_duplicates=n["sync_duplicates"],
+            sync_superseded=n["sync_superseded"],
             stations_known=len(self._peers),
             queue=self.queue.report(self.clock()),
         )

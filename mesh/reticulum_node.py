@@ -40,10 +40,15 @@ async def sync(transport: ReticulumTransport, log: Log, *, initiate: bool) -> No
     done = anyio.Event()
     peer_closed = anyio.Event()
     idle_since = [anyio.current_time()]
+    turn = [0 if initiate else 1]  # SYNC turn numbers: the opener's even, the answerer's odd
 
     async def flush() -> None:
-        for f in session.frames_to_send():
-            await transport.send(frames.encode(frames.Sync(ctx, b"\0\0\0\1", me, peer, f)))
+        out = session.frames_to_send()
+        for i, f in enumerate(out):
+            sync = frames.Sync(ctx, b"\0\0\0\1", me, peer, turn[0], i, len(out), f)
+            await transport.send(frames.encode(sync))
+        if out:
+            turn[0] += 2
         for ev in session.events():
             if isinstance(ev, HaveIds):
                 for mid in sorted(ev.ids, key=log.index):

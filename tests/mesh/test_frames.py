@@ -183,27 +183,65 @@ _station = st.binary(min_size=4, max_size=4).filter(lambda b: b != frames.BROADC
     st.binary(min_size=4, max_size=4).filter(lambda b: b != bytes(4)),
     _station,
     _station,
-    st.binary(min_size=1, max_size=216),
+    st.integers(0, 255),
+    st.integers(1, 255).flatmap(lambda n: st.tuples(st.integers(0, n - 1), st.just(n))),
+    st.binary(min_size=1, max_size=213),
 )
 @settings(max_examples=300, deadline=None)
 def test_sync_frames_round_trip(
-    ctx: bytes, session: bytes, sender: bytes, receiver: bytes, body: bytes
+    ctx: bytes,
+    session: bytes,
+    sender: bytes,
+    receiver: bytes,
+    turn: int,
+    part_of: tuple[int, int],
+    body: bytes,
 ) -> None:
-    sync = frames.Sync(ctx, session, sender, receiver, body)
+    part, parts = part_of
+    sync = frames.Sync(ctx, session, sender, receiver, turn, part, parts, body)
     data = frames.encode(sync)
-    assert len(data) == frames.SYNC_OVERHEAD + len(body)
-    assert frames.decode_untrusted(data) == sync and not sync.announcement
+    assert len(data) == frames.SYNC_OVERHEAD + len(body) == 20 + len(body)
+    decoded = frames.decode_untrusted(data)
+    assert decoded == sync and not sync.announcement and not sync.is_nack
+
+
+@given(
+    st.binary(min_size=4, max_size=4).filter(lambda b: b != bytes(4)),
+    _station,
+    _station,
+    st.integers(0, 255),
+    st.integers(1, 255).flatmap(
+        lambda n: st.tuples(st.just(n), st.sets(st.integers(0, n - 1), min_size=1))
+    ),
+)
+@settings(max_examples=200, deadline=None)
+def test_nacks_round_trip_and_name_exactly_the_missing_parts(
+    session: bytes, sender: bytes, receiver: bytes, turn: int, asked: tuple[int, set[int]]
+) -> None:
+    count, missing = asked
+    nack = frames.nack(b"ctx!", session, sender, receiver, turn, count, missing)
+    data = frames.encode(nack)
+    assert len(data) == frames.SYNC_OVERHEAD + (count + 7) // 8
+    decoded = frames.decode_untrusted(data)
+    assert decoded == nack and isinstance(decoded, frames.Sync) and decoded.is_nack
+    assert decoded.missing == tuple(sorted(missing)) and decoded.part == count
 
 
 @given(st.binary(min_size=4, max_size=4), _station)
 def test_an_announcement_round_trips_and_carries_nothing_else(ctx: bytes, sender: bytes) -> None:
-    hello = frames.Sync(ctx, bytes(4), sender, frames.BROADCAST, b"")
-    decoded = frames.decode_untrusted(frames.encode(hello))
+    hello = frames.announcement(ctx, sender)
+    data = frames.encode(hello)
+    assert len(data) == frames.ANNOUNCEMENT == 17
+    decoded = frames.decode_untrusted(data)
     assert decoded == hello and isinstance(decoded, frames.Sync) and decoded.announcement
-    with pytest.raises(RemoteMeshError):  # an announcement with a session frame
-        frames.decode_untrusted(frames.encode(hello) + b"x")
+    assert not decoded.is_nack
+    for more in (b"x", b"\0\0\1", b"\0\0\1x"):  # turn fields or a frame after ``to``
+        with pytest.raises(RemoteMeshError):
+            frames.decode_untrusted(data + more)
     with pytest.raises(MeshError):  # nor can one be made
-        frames.encode(frames.Sync(ctx, b"\0\0\0\1", sender, frames.BROADCAST, b""))
+        frames.encode(frames.Sync(ctx, b"\0\0\0\1", sender, frames.BROADCAST, 0, 0, 0, b""))
+    with pytest.raises(MeshError):
+        frames.encode(frames.Sync(ctx, bytes(4), sender, frames.BROADCAST, 0, 0, 1, b"x"))
 
 
 @given(st.binary(max_size=260))
@@ -215,4 +253,10 @@ def test_arbitrary_sync_frames_raise_only_remote_errors(rest: bytes) -> None:
         return
     assert isinstance(frame, frames.Sync)
     assert frame.sender != frames.BROADCAST
-    assert frame.announcement == (frame.frame == b"")
+    if frame.announcement:
+        assert frame.frame == b"" and (frame.turn, frame.part, frame.parts) == (0, 0, 0)
+    elif frame.is_nack:
+        assert frame.missing and all(i < frame.part for i in frame.missing)
+    else:
+        assert frame.frame and frame.part < frame.parts
+    assert frames.encode(frame) == frames._hdr(frames.FrameType.SYNC) + rest
