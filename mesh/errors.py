@@ -7,6 +7,8 @@ reason and a stable code. Local errors are API misuse.
 
 from __future__ import annotations
 
+import anyio
+
 
 class MeshError(Exception):
     """Root of every error the mesh package raises."""
@@ -42,6 +44,14 @@ class Unexpandable(RemoteMeshError):
     receiver cannot expand (unknown or ambiguous): ask for the full form."""
 
     code = "unexpandable"
+
+
+class LinkClosed(LocalMeshError, anyio.EndOfStream):
+    """``receive`` on a link that has ended (closed here, closed by the peer,
+    the device or TNC gone). It is also ``anyio.EndOfStream``, so a reader
+    written for streams ends cleanly; the message says why the link ended."""
+
+    code = "link_closed"
 
 
 class OverBudget(LocalMeshError):

@@ -12,7 +12,7 @@ import anyio.abc
 import anyio.to_thread
 
 from . import kiss
-from .errors import LocalMeshError
+from .errors import LinkClosed, LocalMeshError
 from .transport import LinkState, LinkStatistics
 
 _GONE = (anyio.BrokenResourceError, anyio.ClosedResourceError, anyio.EndOfStream, OSError)
@@ -128,15 +128,15 @@ class KissTransport:
     async def receive(self) -> bytes:
         while not self._ready:
             if self._closed:
-                raise LocalMeshError(f"the {self.name} link is closed; cannot receive")
+                raise LinkClosed(f"the {self.name} link is closed; cannot receive")
             try:
                 chunk = await self.stream.receive()
             except anyio.EndOfStream:
                 self._broken = "the TNC closed the connection"
-                raise LocalMeshError(f"the {self.name} closed the connection") from None
+                raise LinkClosed(f"the {self.name} closed the connection") from None
             except _GONE as exc:
                 self._broken = f"receive failed: {exc or type(exc).__name__}"
-                raise LocalMeshError(f"the {self.name} connection is broken ({exc})") from None
+                raise LinkClosed(f"the {self.name} connection is broken ({exc})") from None
             for f in self._decoder.feed(chunk):
                 if f.command == kiss.DATA:
                     self._ready.append(f.data)

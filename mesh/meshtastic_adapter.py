@@ -30,7 +30,7 @@ from meshtastic.protobuf import config_pb2, mesh_pb2, portnums_pb2
 from pubsub import pub
 
 from .airtime import MESHTASTIC, LoRaParams
-from .errors import LocalMeshError
+from .errors import LinkClosed, LocalMeshError
 from .transport import LinkState, LinkStatistics
 
 DATA_PAYLOAD_LEN = mesh_pb2.Constants.DATA_PAYLOAD_LEN  # 233
@@ -218,7 +218,7 @@ class MeshtasticTransport:
         try:
             return await self._recv.receive()
         except (anyio.ClosedResourceError, anyio.EndOfStream):
-            raise LocalMeshError(f"the {self.name} link is closed; cannot receive") from None
+            raise LinkClosed(f"the {self.name} link is closed; cannot receive") from None
 
     def airtime(self, nbytes: int) -> float:
         return self.params.airtime(nbytes)

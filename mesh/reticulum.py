@@ -35,7 +35,7 @@ import anyio.to_thread
 import RNS
 
 from .airtime import MESHTASTIC
-from .errors import LocalMeshError
+from .errors import LinkClosed, LocalMeshError
 from .transport import LinkState, LinkStatistics
 
 APP = "caracol"
@@ -266,9 +266,13 @@ class ReticulumTransport:
             self.airtime_s += self.airtime(len(frame))
 
     async def receive(self) -> bytes:
-        """The next frame; ``anyio.EndOfStream`` once the link closed and
-        the frames that arrived before are consumed."""
-        return await self._recv.receive()
+        """The next frame; ``LinkClosed`` (also ``anyio.EndOfStream``) once
+        the link closed and the frames that arrived before are consumed."""
+        try:
+            return await self._recv.receive()
+        except (anyio.EndOfStream, anyio.ClosedResourceError):
+            why = self._closed_reason() or "the link is closed"
+            raise LinkClosed(f"Reticulum link ended: {why}") from None
 
     def airtime(self, nbytes: int) -> float:
         """On an RNode with Meshtastic-like LongFast settings (a TCP link costs nothing)."""

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import trio
 
 from .airtime import LoRaParams
-from .errors import LocalMeshError
+from .errors import LinkClosed, LocalMeshError
 from .transport import LinkState, LinkStatistics
 
 
@@ -151,7 +151,10 @@ class SimRadio:
             await trio.sleep(0.5)
 
     async def receive(self) -> bytes:
-        return await self._recv.receive()
+        try:
+            return await self._recv.receive()
+        except (trio.EndOfChannel, trio.ClosedResourceError):
+            raise LinkClosed(f"simulated radio {self.name} is closed") from None
 
     def link_state(self) -> LinkState:
         """UP while open and some open radio is in range (DOWN otherwise)."""

@@ -45,9 +45,10 @@ class Transport(Protocol):
         ...
 
     async def receive(self) -> bytes:
-        """The next frame heard. Once the link has ended it raises: a
-        ``MeshError`` saying why, or ``anyio.EndOfStream`` when the peer
-        closed it."""
+        """The next frame heard. Once the link has ended (closed here or by
+        the peer, or the device gone) and what was already heard is read, it
+        raises ``mesh.errors.LinkClosed`` saying why (a ``LocalMeshError``
+        that is also ``anyio.EndOfStream``)."""
         ...
 
     def airtime(self, nbytes: int) -> float:

@@ -9,8 +9,9 @@
   on air, as ``a.airtime`` figures it) and those ``b`` received;
 * an oversize frame is refused locally and counts as nothing sent;
 * the airtime figure is positive and grows with size;
-* after ``aclose`` (which may be called twice) both links are DOWN and a
-  send raises ``LocalMeshError``.
+* after ``aclose`` (which may be called twice) both links are DOWN, a
+  send raises ``LocalMeshError``, and ``receive`` ends with ``LinkClosed``
+  (also ``anyio.EndOfStream``).
 
 It closes both transports. Adapter tests call it with their own pair.
 """
@@ -20,7 +21,7 @@ from __future__ import annotations
 import anyio
 import pytest
 
-from mesh.errors import LocalMeshError
+from mesh.errors import LinkClosed, LocalMeshError
 from mesh.transport import LinkState, LinkStatistics, Transport
 
 
@@ -64,3 +65,8 @@ async def check_transport(a: Transport, b: Transport, *, frames: int = 5) -> Non
         await a.send(b"\x01")
     with pytest.raises(LocalMeshError):
         await b.send(b"\x01")
+    for t in {id(a): a, id(b): b}.values():  # a and b may be one transport (an echo)
+        with anyio.fail_after(5), pytest.raises(LinkClosed) as ended:
+            while True:  # what was heard before the close may still be read, then the end
+                await t.receive()
+        assert isinstance(ended.value, anyio.EndOfStream)

@@ -15,7 +15,7 @@ import pytest
 import RNS
 from rns_harness import Proc, free_port, processes
 
-from mesh.errors import LocalMeshError
+from mesh.errors import LinkClosed, LocalMeshError
 from mesh.reticulum import BUFFER, MTU, ReticulumTransport
 from mesh.transport import LinkState
 from protocol.kinds import Choice, Vote
@@ -108,7 +108,7 @@ def test_frames_beyond_the_buffer_oversize_or_after_the_loop_ended_count_as_drop
         with pytest.raises(LocalMeshError, match="closed Reticulum link: the destination closed"):
             await t.send(b"x")
         got = []
-        with pytest.raises(anyio.EndOfStream):  # what was buffered first, then the end
+        with pytest.raises(LinkClosed, match="the destination closed"):  # buffered, then the end
             while True:
                 got.append(await t.receive())
         assert got == [bytes([i % 256]) for i in range(BUFFER)]
