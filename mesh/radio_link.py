@@ -100,7 +100,11 @@ class _Sync:
     last_out: float
     turns: Turns
     last_in: float  # when a new part of the peer's turn last arrived
-    unsent: int = 0  # frames of this session still queued
+    unsent: int = 0  # frames of this session not yet sent (in the queue or the outbox)
+    in_queue: int = 0  # of those, in the send queue
+    # the rest, handed to the queue a few at a time: a session that ends
+    # leaves at most ``sync_window`` frames behind to waste air time
+    outbox: deque[bytes] = field(default_factory=deque)
 
 
 @dataclass
@@ -154,6 +158,7 @@ class RadioLink:
     turn_wait: float = 30.0  # margin of every wait for a turn (see _turn_wait)
     turn_retries: int = 6  # resends of our turn, NACKs for the peer's, per turn
     max_turn_resends: int = 12  # our turn sent again at most this often, for any reason
+    sync_window: int = 4  # frames of one session in the send queue at once
     expand_keep: int = 2048  # abbreviated messages remembered for EXPAND_REQ
     max_expand_pending: int = 64
     expand_attempts: int = 4
@@ -278,7 +283,9 @@ class RadioLink:
             st = self._sessions.get(key)
             if st is not None and st.sid == sid:
                 st.unsent = max(0, st.unsent - 1)
+                st.in_queue = max(0, st.in_queue - 1)
                 st.last_out = now
+                self._feed(key, st, now)
         else:
             peer = self._peers.get(key)
             if peer is not None:
@@ -639,18 +646,33 @@ class RadioLink:
         self._n["sync_ignored"] += 1
 
     def _push_sync(self, key: Key, sid: bytes, sync: frames.Sync, now: float) -> bool:
-        """Queue a session frame of ours (not when it is queued already)."""
+        """Queue a session frame of ours (not when it is waiting already): an
+        open session's through its outbox, a retired one's straight away."""
         data = frames.encode(sync)
         if data in self.queue:
             return False
-        self.queue.push(data, Priority.FRESH, created=now)
-        self._queued_for.setdefault(data, deque()).append((sid, key))
         st = self._sessions.get(key)
         if st is not None and st.sid == sid:
+            if data in st.outbox:
+                return False
+            st.outbox.append(data)
             st.unsent += 1
             st.last_out = now
+            self._feed(key, st, now)
+            return True
+        self.queue.push(data, Priority.FRESH, created=now)
+        self._queued_for.setdefault(data, deque()).append((sid, key))
         self._wake.set()
         return True
+
+    def _feed(self, key: Key, st: _Sync, now: float) -> None:
+        """Hand a session's frames to the send queue, ``sync_window`` at a time."""
+        while st.outbox and st.in_queue < self.sync_window:
+            data = st.outbox.popleft()
+            self.queue.push(data, Priority.FRESH, created=now)
+            self._queued_for.setdefault(data, deque()).append((st.sid, key))
+            st.in_queue += 1
+        self._wake.set()
 
     def _resend(
         self, key: Key, sid: bytes, turns: Turns, parts: list[int], now: float, st: _Sync | None
@@ -789,8 +811,13 @@ class RadioLink:
             turns = st.turns
             due = self._resend_due(st)
             if due is not None and now >= due:
-                turns.timer_resends += 1  # nothing of the answer: send our turn again
-                self._resend(key, st.sid, turns, list(range(len(turns.out))), now, st)
+                # Nothing of the answer: send our turn again. A long one only
+                # its last part: the peer then NACKs what it lacks, or repeats
+                # its answer if it had it all.
+                turns.timer_resends += 1
+                count = len(turns.out)
+                parts = list(range(count)) if count <= 2 else [count - 1]
+                self._resend(key, st.sid, turns, parts, now, st)
             due = self._nack_due(st)
             if due is not None and now >= due:
                 self._nack(key, st, now)

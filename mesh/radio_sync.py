@@ -59,7 +59,7 @@ class Turns:
     count: int | None = None  # that turn's part count, once a part is in
     fed: bool = False  # that turn went to the Session already
     progress: float = 0.0  # when a new part of it last arrived
-    nacks: int = 0  # NACKs we sent for it
+    nacks: int = 0  # NACKs we sent for it since a part last arrived
     nacked: float = float("-inf")
     timer_resends: int = 0  # our last turn sent again because nothing came back
     resends: int = 0  # our last turn (or parts of it) sent again, for any reason
@@ -116,6 +116,7 @@ class Turns:
         self.count = parts
         self.parts[part] = frame
         self.progress = now
+        self.nacks = 0  # progress: ask again soon if more is missing
         if len(self.parts) < parts:
             return Outcome(Heard.BUFFERED)
         whole = tuple(self.parts[i] for i in range(parts))

@@ -1,5 +1,6 @@
 """`caracol bench mesh` with a small sync: every key, within the duty cycle,
-the missed messages reconciled over SYNC and each sent once."""
+the missed messages reconciled over SYNC and each sent once; the same at 20 %
+frame loss beside it."""
 
 from __future__ import annotations
 
@@ -30,3 +31,11 @@ def test_bench_mesh_small(capsys: pytest.CaptureFixture[str]) -> None:
         assert key in r
     assert r["sync_msg_frames"] == 20 + 5  # what b lacked, and the 5 a lacked
     assert 0 < r["sync_frames"] < 20 and 0 < r["sync_d1_frames"] < 20
+    # the same at 20 % frame loss, beside the lossless figures: lost frames are
+    # sent again, so more frames and more time, but it completes
+    for key in ("sync_1000_loss20_s", "sync_d1_loss20_s", "sync_loss20_frames"):
+        assert r[key] > 0
+    assert r["sync_loss20_msg_frames"] >= 25 and r["sync_1000_loss20_s"] >= r["sync_1000_s"]
+    rows = {(row["case"], row["loss_pct"]): row for row in r["sync_side_by_side"]}
+    assert set(rows) == {("20 missed", 0), ("20 missed", 20), ("d = 1", 0), ("d = 1", 20)}
+    assert rows[("20 missed", 0)]["until_b_has_all_s"] == r["sync_1000_s"]
