@@ -17,6 +17,10 @@ hears it, an hour after the last session with it, and soon after a message
 arrives whose parents it lacks, answers sessions addressed to it (a few at
 a time, one per peer), ignores the rest, and sends what the peer lacks as
 bulk history in replay order (spec/mesh.md, "Reconciliation over radio").
+Sessions survive frame loss by turns (``radio_sync.Turns``): a turn goes to
+the session only when all its parts are in, and a lost one is sent again
+(on silence, on a repeat of the peer's previous turn, or the parts a NACK
+names), also by the side whose final turn ended its session.
 Time is the link's clock and randomness its ``rng``: the state changes are
 plain methods the loops call, so tests can drive them directly.
 """

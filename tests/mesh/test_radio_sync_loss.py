@@ -26,6 +26,7 @@ from crdt.reconcile import Session, SortedIds
 from mesh import frames
 from mesh.airtime import MESHTASTIC
 from mesh.dutycycle import Budget, sub_band
+from mesh.errors import MeshError
 from mesh.radio_link import RadioLink
 from mesh.simchannel import SimChannel
 
@@ -460,3 +461,30 @@ def context_ids(link: RadioLink) -> list[bytes]:
     ids = link.contexts[CTX].ids
     assert ids is not None
     return list(ids())
+
+
+# --- the bookkeeping on its own ---------------------------------------------------
+
+
+def test_turns_are_numbered_by_side_and_waits_grow_and_are_capped() -> None:
+    from mesh.radio_sync import Heard, Turns, answer_wait
+
+    opener, answerer = Turns(initiator=True), Turns(initiator=False)
+    assert opener.sent([b"a"]) == 0 and opener.expect == 1 and opener.waiting
+    assert answerer.expect == 0
+    assert answerer.receive(0, 0, 1, b"a", 1.0).frames == (b"a",)
+    assert answerer.receive(0, 0, 1, b"a", 2.0).heard is Heard.DUPLICATE  # fed already
+    assert answerer.sent([b"b", b"c"]) == 1 and answerer.expect == 2
+    assert answerer.receive(0, 0, 1, b"a", 3.0).heard is Heard.PREVIOUS
+    assert opener.receive(1, 1, 2, b"c", 4.0).heard is Heard.BUFFERED
+    assert opener.missing() == [0] and opener.after_last() == 0
+    assert opener.receive(1, 0, 2, b"b", 5.0).frames == (b"b", b"c")  # in order
+    assert opener.sent([b"d"]) == 2
+    assert answerer.nacked_parts(1, 2, (0,)).heard is Heard.COMPLETE
+    assert answerer.nacked_parts(1, 3, (0,)).heard is Heard.BAD
+    with pytest.raises(MeshError):
+        opener.sent([b"x"] * 256)
+    w = [answer_wait(2, k, frame_airtime=1.5, rate=0.009, margin=30.0, cap=975.0) for k in range(4)]
+    assert w[0] == pytest.approx(30 + 2 * 1.5 / 0.009) and w[1] == 2 * w[0]
+    assert w[2] == 975.0 == w[3]
+    assert answer_wait(0, 2, frame_airtime=1.5, rate=1.0, margin=30.0, cap=975.0) == 120.0
