@@ -488,3 +488,26 @@ def test_turns_are_numbered_by_side_and_waits_grow_and_are_capped() -> None:
     assert w[0] == pytest.approx(30 + 2 * 1.5 / 0.009) and w[1] == 2 * w[0]
     assert w[2] == 975.0 == w[3]
     assert answer_wait(0, 2, frame_airtime=1.5, rate=1.0, margin=30.0, cap=975.0) == 120.0
+
+
+def test_random_turn_fields_and_nacks_never_crash_a_session() -> None:
+    async def main() -> None:
+        link = victim()
+        opened(link)
+        rng = random.Random(11)
+        for i in range(3000):
+            sid = SID if rng.random() < 0.8 else rng.randbytes(4)
+            turn, part, parts = rng.randrange(256), rng.randrange(8), rng.randrange(8)
+            body = rng.randbytes(rng.randrange(0, 40))
+            raw = b"\x04" + CTX + sid + EVIL + link.me + bytes([turn, part, parts]) + body
+            link.receive(raw)
+            if i % 50 == 0:
+                await trio.sleep(rng.uniform(0, 120))
+                link.sync_timer(trio.current_time())
+                drain(link)
+        s = link.statistics()
+        assert s.sync_sessions_open <= 1 and s.sync_started <= 1 + link.max_answered_per_hour
+        assert s.sync_turns_resent <= link.max_turn_resends * (1 + link.max_answered_per_hour)
+        assert len(link.queue) <= link.sync_window + 1
+
+    run(main)
