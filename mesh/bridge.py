@@ -32,9 +32,10 @@ import argparse
 import dataclasses
 import ipaddress
 import json
+import os
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -63,6 +64,12 @@ PAGE = 5000  # the node's largest page of messages
 BATCH = 64  # messages heard on the radio, submitted per request
 MAX_PENDING = 10_000  # heard but not yet submitted; the oldest are dropped beyond
 LAST_DROPS = 20
+# Reticulum with LXMF store and forward (see Bridge.peer_links and Bridge.collect_loop)
+COLLECT_EVERY = 600.0  # ask the propagation node for deposits this often
+DEPOSIT_EVERY = 600.0  # at most one deposit for the peer this often while it is unreachable
+LINK_TIMEOUT = 30.0  # how long one attempt at a live link to the peer may take
+RETRY_FIRST, RETRY_MAX = 5.0, 300.0  # back-off between attempts at a live link
+LXMF_TIMEOUT = 120.0  # one deposit or collection
 
 PRIORITY = {
     Kind.VERDICT: Priority.VERDICT,
@@ -100,6 +107,12 @@ class Radio:
     baud: int = 9600
     config_dir: str = ""
     peer: bytes | None = None  # Reticulum: the destination to open a link to; None: listen
+    identity: str = ""  # Reticulum: the identity file (created on first use)
+    peer_key: bytes | None = None  # Reticulum: the peer's identity public key (64 bytes)
+    propagation_node: bytes | None = None  # LXMF: store and forward through this node
+    collect_every: float = COLLECT_EVERY
+    deposit_every: float = DEPOSIT_EVERY
+    link_timeout: float = LINK_TIMEOUT
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,6 +211,14 @@ def config_from_args(args: argparse.Namespace) -> BridgeConfig:
     listen, peer_text = bool(getattr(args, "listen", False)), getattr(args, "peer", None)
     if (listen or peer_text) and which != "reticulum":
         raise BridgeError("--listen and --peer apply to --reticulum only")
+    if getattr(args, "propagation_node", None) and which != "reticulum":
+        raise BridgeError(
+            "--propagation-node needs --reticulum CONFIGDIR (LXMF store and forward runs "
+            "over Reticulum)"
+        )
+    for name in ("identity", "peer_key", "collect_every", "deposit_every", "link_timeout"):
+        if getattr(args, name, None) is not None and which != "reticulum":
+            raise BridgeError(f"--{name.replace('_', '-')} applies to --reticulum only")
     radio: Radio
     if which == "kiss":
         host, port = host_port(value, "--kiss")
@@ -214,22 +235,83 @@ def config_from_args(args: argparse.Namespace) -> BridgeConfig:
         address = f"{value} at {baud} baud" if kind == "kiss-serial" else value
         radio = Radio(kind, address, device=value, baud=baud)
     else:
-        config_dir = Path(value)
-        if not (config_dir / "config").is_file():
-            raise BridgeError(
-                f"--reticulum {value}: no Reticulum config file at {config_dir}/config"
-            )
-        if listen == bool(peer_text):
-            raise BridgeError("--reticulum needs exactly one of --listen or --peer DESTHASH")
-        peer = _hex(peer_text, "--peer", 16, "a Reticulum destination hash") if peer_text else None
-        mode = f"to {peer.hex()}" if peer else "listening"
-        radio = Radio("reticulum", f"{value} ({mode})", config_dir=value, peer=peer)
+        radio = _reticulum_radio(args, value, listen, peer_text)
     region = getattr(args, "region", "EU868")
     mhz = _number(getattr(args, "mhz", 869.525), "--mhz", float, 0, 10_000)
     sub_band(region, mhz)  # a clear LocalMeshError when the frequency is not allowed
     status_port = _number(getattr(args, "status_port", STATUS_PORT), "--status-port", int, 0, 65535)
     seconds = _number(getattr(args, "seconds", 0) or 0, "--seconds", float, 0, 10**9)
     return BridgeConfig(node.rstrip("/"), body, radio, region, mhz, status_port, seconds)
+
+
+def _reticulum_radio(args: argparse.Namespace, value: str, listen: bool, peer_text: Any) -> Radio:
+    config_dir = Path(value)
+    if not (config_dir / "config").is_file():
+        raise BridgeError(f"--reticulum {value}: no Reticulum config file at {config_dir}/config")
+    key_text = getattr(args, "peer_key", None)
+    if listen and key_text:
+        raise BridgeError(
+            "--peer-key names the peer this bridge opens links and deposits to; "
+            "it does not go with --listen"
+        )
+    if listen == bool(peer_text or key_text):
+        raise BridgeError(
+            "--reticulum needs exactly one of --listen or --peer DESTHASH (or --peer-key HEX)"
+        )
+    peer = _hex(peer_text, "--peer", 16, "a Reticulum destination hash") if peer_text else None
+    peer_key = None
+    if key_text:
+        peer_key = _hex(key_text, "--peer-key", 64, "a Reticulum identity's public key")
+        from .lxmf_relay import public_identity
+        from .reticulum import sync_hash
+
+        try:
+            derived = sync_hash(public_identity(peer_key))
+        except Exception as exc:  # whatever the key loader raises
+            raise BridgeError(f"--peer-key is not a Reticulum public key: {exc}") from None
+        if peer is not None and peer != derived:
+            raise BridgeError(
+                f"--peer {peer.hex()} is not the caracol.sync destination of --peer-key "
+                f"(that is {derived.hex()}); give one of them"
+            )
+        peer = derived
+    node_text = getattr(args, "propagation_node", None)
+    node = (
+        _hex(node_text, "--propagation-node", 16, "an LXMF propagation node's destination hash")
+        if node_text
+        else None
+    )
+    every: dict[str, float] = {}
+    for name, default in (
+        ("collect_every", COLLECT_EVERY),
+        ("deposit_every", DEPOSIT_EVERY),
+        ("link_timeout", LINK_TIMEOUT),
+    ):
+        text = getattr(args, name, None)
+        flag = f"--{name.replace('_', '-')}"
+        if text is not None and node is None and name != "link_timeout":
+            raise BridgeError(f"{flag} applies with --propagation-node only")
+        every[name] = default if text is None else _number(text, flag, float, 0.1, 10**7)
+    if getattr(args, "deposit_every", None) is not None and peer is None:
+        raise BridgeError(
+            "--deposit-every applies to the side that deposits (--peer or --peer-key)"
+        )
+    identity = getattr(args, "identity", None) or str(config_dir / "identity")
+    mode = f"to {peer.hex()}" if peer else "listening"
+    if node is not None:
+        mode += f", LXMF via {node.hex()}"
+    return Radio(
+        "reticulum",
+        f"{value} ({mode})",
+        config_dir=value,
+        peer=peer,
+        identity=identity,
+        peer_key=peer_key,
+        propagation_node=node,
+        collect_every=every["collect_every"],
+        deposit_every=every["deposit_every"],
+        link_timeout=every["link_timeout"],
+    )
 
 
 async def open_radio(radio: Radio) -> Transport:
@@ -251,31 +333,41 @@ async def open_radio(radio: Radio) -> Transport:
             from .meshtastic_adapter import MeshtasticTransport
 
             return await MeshtasticTransport.connect_serial(radio.device)
-        return await _open_reticulum(radio)
+        raise BridgeError("a Reticulum link is opened by the bridge itself (Bridge.run)")
     except BridgeError:
         raise
     except MeshError as exc:
         raise BridgeError(str(exc)) from None
 
 
-async def _open_reticulum(radio: Radio) -> Transport:
-    from .reticulum import ReticulumTransport, start
+IDENTITY_BYTES = 64  # RNS.Identity.to_file: the X25519 and Ed25519 private keys
+
+
+def load_bridge_identity(path: Path) -> Any:
+    """The bridge's Reticulum identity from ``path``, made there on first
+    use (mode 0600: it is the private key), so that its ``caracol.sync`` and
+    ``lxmf.delivery`` destinations keep their hashes across restarts. The
+    file is what ``rnid`` and ``RNS.Identity.to_file`` write."""
+    import RNS
 
     try:
-        start(Path(radio.config_dir))  # RNS wants the main thread (signal handlers)
-    except Exception as exc:  # RNS raises whatever its config parser does
-        raise BridgeError(f"cannot start Reticulum from {radio.config_dir}: {exc}") from None
-    if radio.peer is not None:
-        transport: Transport = await ReticulumTransport.connect(radio.peer)
-        return transport
-    dest, accept = await ReticulumTransport.serve()
-    print(f"reticulum destination {dest.hash.hex()}: waiting for a peer's link", flush=True)
-    while True:  # each wait is bounded; cancelled with the bridge
-        try:
-            transport = await accept(5.0)
-            return transport
-        except LocalMeshError:
-            continue
+        if not path.exists():
+            identity = RNS.Identity()
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as f:
+                f.write(identity.get_private_key())
+            return identity
+        data = path.read_bytes()
+    except OSError as exc:
+        raise BridgeError(f"--identity {path}: {exc.strerror or exc}") from None
+    identity = RNS.Identity(create_keys=False)
+    if len(data) != IDENTITY_BYTES or not identity.load_private_key(data):
+        raise BridgeError(
+            f"--identity {path} is not a Reticulum identity (a {IDENTITY_BYTES}-byte key "
+            f"file, as rnid writes; this one has {len(data)} bytes)"
+        )
+    return identity
 
 
 # --- the node's side ----------------------------------------------------------------
@@ -354,6 +446,24 @@ class Messages:
     def raw_of(self, mid: bytes) -> bytes | None:
         return self.raw.get(mid)
 
+    def causal_past(self, mids: Iterable[bytes]) -> set[bytes]:
+        """The ids of ``mids`` held here, with every ancestor held here."""
+        seen = {m for m in mids if m in self.raw}
+        stack = list(seen)
+        while stack:
+            for p in self._parents.get(stack.pop(), ()):
+                if p in self.raw and p not in seen:
+                    seen.add(p)
+                    stack.append(p)
+        return seen
+
+    def heads(self, closed: set[bytes] | None = None) -> list[bytes]:
+        """The messages held (or of ``closed``, a set closed under parents)
+        that none of them names as a parent, sorted."""
+        pool = set(self.raw) if closed is None else closed
+        named = {p for m in pool for p in self._parents.get(m, ())}
+        return sorted(pool - named)
+
 
 def _parents_of(raw: bytes) -> tuple[bytes, ...]:
     """The parent ids of a message's wire bytes ((): not a readable message;
@@ -397,6 +507,21 @@ class Bridge:
         self._link_drops_seen = 0
         self._roster_stale = False
         self._submit_wake = anyio.Event()
+        self._budget: Budget | None = None  # one for every link the bridge opens
+        self._linked = False  # a live radio link carries what the node accepts
+        # Reticulum (start_reticulum) and LXMF store and forward
+        self.identity: Any = None
+        self.reticulum: dict[str, Any] | None = None
+        self.relay: Any = None  # an lxmf_relay.LxmfRelay with --propagation-node
+        self.peer_identity: Any = None  # from --peer-key, or recalled by Reticulum
+        self.peer_state: Any = None  # an lxmf_relay.PeerState (the --peer side)
+        self.lxmf: dict[str, Any] | None = None  # the status's "lxmf" section
+        self._lxmf_lock = anyio.Lock()  # one transfer with the propagation node at a time
+        self._peer_heard: set[bytes] = set()  # ids the peer is known to hold, to fold in
+        self._sync_pending = False  # a sync completed; the peer's heads once the queue drains
+        self._syncs_seen = 0
+        self._unreachable_since = time.monotonic()
+        self._nothing_new_at: tuple[int, tuple[bytes, ...]] | None = None
 
     # --- fetching ---------------------------------------------------------------
 
@@ -451,7 +576,6 @@ class Bridge:
     # --- node -> radio ------------------------------------------------------------
 
     def _to_radio(self, raw: bytes) -> None:
-        assert self.link is not None
         try:
             env = envelope.decode_untrusted(raw, self.body)
             kind = Kind(env.kind)
@@ -460,6 +584,8 @@ class Bridge:
             return
         if kind in ROSTER_KINDS:
             self._roster_stale = True
+        if self.link is None or not self._linked:  # the next sync (or a deposit) carries it
+            return
         try:
             self.link.send_message(env, PRIORITY.get(kind, Priority.FRESH))
         except MeshError as exc:
@@ -510,9 +636,16 @@ class Bridge:
     def on_heard(self, env: Envelope) -> None:
         """A verified message from the radio (called by the radio link)."""
         self.counts["heard"] += 1
-        if env.id in self.messages:
+        if self.peer_state is not None:  # one peer on the link: it holds what it sent
+            self._peer_heard.add(env.id)
+        if not self._take(env):
             self.counts["heard_known"] += 1
-            return
+
+    def _take(self, env: Envelope) -> bool:
+        """A verified message for the node (from the radio or a deposit);
+        False when it is known already."""
+        if env.id in self.messages:
+            return False
         self.messages.add(env.id, env.raw)
         if Kind(env.kind) in ROSTER_KINDS:
             self._roster_stale = True
@@ -522,6 +655,7 @@ class Bridge:
             self._drop("bridge", f"{MAX_PENDING} messages wait for the node; dropped the oldest")
         self.pending.append(env)
         self._submit_wake.set()
+        return True
 
     async def submit_heard(self, http: aiohttp.ClientSession) -> None:
         """Heard messages to the node, in batches; retried while it is away."""
@@ -601,6 +735,10 @@ class Bridge:
             "drops": [dataclasses.asdict(d) for d in self.drops],
             "warnings": list(self.warnings),
         }
+        if self.reticulum is not None:
+            out["reticulum"] = dict(self.reticulum)
+        if self.lxmf is not None:
+            out["lxmf"] = json.loads(json.dumps(self.lxmf))  # a copy, JSON-safe
         if radio is not None:
             out["radio"]["mtu"] = radio.mtu
             out["radio"]["settings"] = getattr(radio, "radio_settings", None)
@@ -690,39 +828,69 @@ class Bridge:
 
     def _make_link(self, radio: Transport) -> RadioLink:
         """The radio link, reconciling the body from the messages held here."""
-        budget = Budget(sub_band(self.config.region, self.config.mhz))
-        link = RadioLink(radio, budget)
+        if self._budget is None:
+            self._budget = Budget(sub_band(self.config.region, self.config.mhz))
+        link = RadioLink(radio, self._budget)
         m = self.messages
         link.add_context(frames.Context(self.body, self.roster, m.with_prefix, m.ids, m.raw_of))
         link.on_message = self.on_heard
         return link
 
+    def _attach(self, radio: Transport) -> RadioLink:
+        self._collect_link_drops()  # those of the link before, if any
+        self.radio = radio
+        self.link = link = self._make_link(radio)
+        self._link_drops_seen = self._syncs_seen = 0
+        self._linked = True
+        return link
+
+    async def carry(self, radio: Transport) -> None:
+        """Run the radio link until the radio fails or stays DOWN (which ends the bridge)."""
+        link = self.link if self.radio is radio and self.link is not None else self._attach(radio)
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(link.run)
+            tg.start_soon(self.watch_link, radio)
+
     async def run(
         self, *, task_status: anyio.abc.TaskStatus[str] = anyio.TASK_STATUS_IGNORED
     ) -> None:
+        cfg = self.config.radio
+        reticulum = cfg.kind == "reticulum"
+        if reticulum:
+            self.start_reticulum()  # a bad identity or config ends the bridge before anything
         timeout = aiohttp.ClientTimeout(total=None, sock_connect=10, sock_read=None)
         async with aiohttp.ClientSession(timeout=timeout) as http:
             await self.fetch_roster(http)
             await self.fetch_messages(http)
-            radio = await open_radio(self.config.radio)
-            self.radio = radio
+            radio: Transport | None = None
+            if not reticulum:
+                radio = await open_radio(cfg)
+            elif cfg.peer is not None and self.relay is None:
+                radio = await self.connect_peer()  # an unreachable peer ends the bridge
             try:
-                self.link = link = self._make_link(radio)
+                if radio is not None:
+                    self._attach(radio)
                 async with anyio.create_task_group() as tg:
                     status_url = await tg.start(self.serve_status)
-                    tg.start_soon(link.run)
-                    tg.start_soon(self.watch_link, radio)
                     for task in (self.follow_node, self.submit_heard):
                         tg.start_soon(task, http)
                     tg.start_soon(self.report)
-                    warning = region_mismatch(self.config.region, radio)
+                    if radio is not None:
+                        tg.start_soon(self.carry, radio)
+                    elif cfg.peer is None:
+                        tg.start_soon(self.listen_links)
+                    else:
+                        tg.start_soon(self.peer_links)
+                    if self.relay is not None:
+                        tg.start_soon(self.collect_loop)
+                    warning = region_mismatch(self.config.region, radio) if radio else None
                     if warning:
                         print(f"warning: {warning}", flush=True)
                         self.warnings.append(warning)
                     print(
                         f"bridging body {self.body.hex()[:16]}… of {self.config.node} over "
-                        f"{self.config.radio.kind} {self.config.radio.address} "
-                        f"(MTU {radio.mtu}); status on {status_url}",
+                        f"{cfg.kind} {cfg.address} "
+                        f"(MTU {radio.mtu if radio else _reticulum_mtu()}); status on {status_url}",
                         flush=True,
                     )
                     task_status.started(status_url)
@@ -731,7 +899,348 @@ class Bridge:
                         tg.cancel_scope.cancel()
             finally:
                 with anyio.CancelScope(shield=True):
-                    await radio.aclose()
+                    if self.radio is not None:
+                        await self.radio.aclose()
+
+    # --- Reticulum: identity, links, LXMF store and forward ------------------------
+
+    def start_reticulum(self) -> None:
+        """The identity (made on first use), the process's Reticulum instance
+        and, with ``--propagation-node``, its LXMF router; prints the hashes a
+        peer needs. On the main thread (RNS and LXMF install signal handlers)."""
+        from .lxmf_relay import LxmfRelay, PeerState, delivery_hash, public_identity
+        from .reticulum import start, sync_hash
+
+        cfg = self.config.radio
+        path = Path(cfg.identity or Path(cfg.config_dir) / "identity")
+        self.identity = identity = load_bridge_identity(path)
+        try:
+            start(Path(cfg.config_dir))
+        except Exception as exc:  # RNS raises whatever its config parser does
+            raise BridgeError(f"cannot start Reticulum from {cfg.config_dir}: {exc}") from None
+        self.reticulum = {
+            "identity": str(path),
+            "destination": sync_hash(identity).hex(),
+            "lxmf_delivery": delivery_hash(identity).hex(),
+            "public_key": identity.get_public_key().hex(),
+            "peer": cfg.peer.hex() if cfg.peer else None,
+        }
+        r = self.reticulum
+        print(
+            f"reticulum identity {path}: caracol.sync {r['destination']}, "
+            f"lxmf.delivery {r['lxmf_delivery']}, public key {r['public_key']}",
+            flush=True,
+        )
+        if cfg.peer_key is not None:
+            self.peer_identity = public_identity(cfg.peer_key)
+        if cfg.propagation_node is None:
+            return
+        try:
+            self.relay = LxmfRelay(Path(cfg.config_dir) / "caracol-lxmf", identity)
+        except Exception as exc:  # LXMF raises whatever its storage does
+            raise BridgeError(f"cannot start LXMF in {cfg.config_dir}: {exc}") from None
+        self.lxmf = {
+            "propagation_node": cfg.propagation_node.hex(),
+            "delivery": r["lxmf_delivery"],
+            "peer_delivery": None,
+            "collect_every_s": cfg.collect_every,
+            "deposit_every_s": cfg.deposit_every if cfg.peer else None,
+            "last_deposit": None,
+            "last_collect": None,
+            "bundles_deposited": 0,
+            "messages_deposited": 0,
+            "bundles_collected": 0,
+            "bundles_rejected": 0,
+            "messages_accepted": 0,
+            "messages_known": 0,
+            "messages_rejected": 0,
+            "peer_heads": None,
+        }
+        if cfg.peer is not None:
+            self.peer_state = PeerState(path.with_name(path.name + ".peers.json"))
+            if self.peer_state.problem:
+                self.warnings.append(self.peer_state.problem)
+            if self.peer_identity is not None:
+                self.lxmf["peer_delivery"] = delivery_hash(self.peer_identity).hex()
+            self._note_peer_heads()
+
+    async def connect_peer(self) -> Transport:
+        from .reticulum import ReticulumTransport
+
+        assert self.config.radio.peer is not None
+        try:
+            return await ReticulumTransport.connect(
+                self.config.radio.peer, timeout=self.config.radio.link_timeout
+            )
+        except MeshError as exc:
+            raise BridgeError(str(exc)) from None
+
+    async def listen_links(self) -> None:
+        """Offer ``caracol.sync`` and carry the first link a peer opens."""
+        from .reticulum import ReticulumTransport
+
+        dest, accept = await ReticulumTransport.serve(self.identity)
+        print(f"reticulum destination {dest.hash.hex()}: waiting for a peer's link", flush=True)
+        while True:  # each wait is bounded; cancelled with the bridge
+            try:
+                transport = await accept(5.0)
+                break
+            except LocalMeshError:
+                continue
+        self._attach(transport)
+        await self.carry(transport)
+
+    async def peer_links(self) -> None:
+        """``--peer`` with a propagation node: keep trying a live link to the
+        peer (each attempt bounded by ``--link-timeout``, then a back-off of
+        5 s doubling to 5 min) and carry each one until it ends; meanwhile
+        ``deposit_loop`` deposits for the peer while none is up."""
+        cfg = self.config.radio
+        assert cfg.peer is not None
+        delay = RETRY_FIRST
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(self.deposit_loop)
+            while True:
+                try:
+                    transport = await self.connect_peer()
+                except BridgeError as exc:
+                    self._drop("radio", f"no live link to the peer: {exc}")
+                    await anyio.sleep(delay)
+                    delay = min(delay * 2, RETRY_MAX)
+                    continue
+                delay = RETRY_FIRST
+                print(f"reticulum link to {cfg.peer.hex()} is up", flush=True)
+                why = await self._carry_until_down(transport)
+                self._drop("radio", f"the link to the peer ended: {why}")
+                print(
+                    f"reticulum link to {cfg.peer.hex()} ended ({why}); trying again, "
+                    "depositing with the propagation node meanwhile",
+                    flush=True,
+                )
+
+    async def _carry_until_down(self, transport: Transport) -> str:
+        """Run one live link until it closes or stays DOWN for ``--link-timeout``."""
+        link = self._attach(transport)
+        limit = self.config.radio.link_timeout
+
+        async def until_down() -> None:
+            down_since: float | None = None
+            while True:
+                await anyio.sleep(min(1.0, limit / 4))
+                if transport.link_state() is not LinkState.DOWN:
+                    down_since = None
+                    continue
+                now = time.monotonic()
+                down_since = now if down_since is None else down_since
+                if now - down_since >= limit:
+                    raise BridgeError(f"down for {limit:g} s")
+
+        why = "it ended"
+        try:
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(link.run)
+                tg.start_soon(until_down)
+        except BaseExceptionGroup as group:
+            found = _first_mesh_error(group)
+            if found is None:
+                raise
+            why = str(found)
+        finally:
+            self._linked = False
+            self._unreachable_since = time.monotonic()
+            self._learn_from_link()
+            with anyio.CancelScope(shield=True):
+                await transport.aclose()
+        return why
+
+    def _peer_record(self) -> Any:
+        assert self.peer_state is not None and self.config.radio.peer is not None
+        return self.peer_state.get(self.body, self.config.radio.peer)
+
+    def _note_peer_heads(self) -> None:
+        rec = self._peer_record()
+        if self.lxmf is not None:
+            self.lxmf["peer_heads"] = {
+                "heads": len(rec.heads),
+                "learned_at": rec.learned_at,
+                "deposited_since": rec.deposited_since,
+            }
+
+    def _learn_from_link(self) -> None:
+        """What the peer holds, from the live link: a completed sync (once
+        the send queue has drained, the peer has all we held) and the
+        messages heard from it. Saved beside the identity when it changed."""
+        if self.peer_state is None:
+            return
+        rec, changed = self._peer_record(), False
+        link = self.link
+        if link is not None:
+            st = link.statistics()
+            if st.sync_completed > self._syncs_seen:
+                self._syncs_seen, self._sync_pending = st.sync_completed, True
+            if self._sync_pending and self._linked and st.queue.queued_frames == 0:
+                self._sync_pending = False
+                rec.heads, rec.learned_at = tuple(self.messages.heads()), time.time()
+                rec.deposited, rec.deposited_since = (), None  # nothing owed by deposit now
+                changed = True
+        if self._peer_heard:
+            known = self.messages.causal_past([*rec.heads, *self._peer_heard])
+            self._peer_heard.clear()
+            heads = tuple(self.messages.heads(known))
+            if heads != rec.heads:
+                rec.heads, rec.learned_at, changed = heads, time.time(), True
+        if changed:
+            self._note_peer_heads()
+            try:
+                self.peer_state.save()
+            except OSError as exc:
+                self._drop("bridge", f"cannot save what the peer holds: {exc}")
+
+    def _for_peer(self) -> list[bytes]:
+        """The ids the peer may lack, parents first: outside the causal past
+        of its heads last learned and of what is deposited and not expired."""
+        rec = self._peer_record()
+        known = self.messages.causal_past([*rec.heads, *rec.deposited_alive(time.time())])
+        return [m for m in self.messages.ids() if m not in known]
+
+    def _lxmf_result(self, what: str, ok: bool, result: str) -> None:
+        assert self.lxmf is not None
+        self.lxmf[f"last_{what}"] = {"at": time.time(), "ok": ok, "result": result}
+        if not ok:
+            self._drop("lxmf", f"{what}: {result}")
+
+    async def deposit_loop(self) -> None:
+        """While no live link to the peer has been up for ``--link-timeout``
+        (since the start, or since the last link ended), deposit what it may
+        lack with the propagation node: at once, then new messages at most
+        once every ``--deposit-every`` seconds (a failed attempt again after
+        at most a minute)."""
+        cfg = self.config.radio
+        tick = min(1.0, cfg.link_timeout / 4, cfg.deposit_every / 4)
+        next_at = 0.0
+        while True:
+            await anyio.sleep(tick)
+            self._learn_from_link()
+            now = time.monotonic()
+            if self._linked or now - self._unreachable_since < cfg.link_timeout or now < next_at:
+                continue
+            done = await self.deposit_now()
+            if done is not None:
+                next_at = now + (cfg.deposit_every if done else min(cfg.deposit_every, 60.0))
+
+    async def deposit_now(self) -> bool | None:
+        """Deposit what the peer may lack; None when there is nothing to."""
+        import RNS
+
+        from .lxmf_relay import bundles_of
+
+        cfg = self.config.radio
+        assert self.relay is not None and cfg.peer is not None and cfg.propagation_node
+        rec = self._peer_record()
+        mark = (len(self.messages), rec.heads + rec.deposited_alive(time.time()))
+        if mark == self._nothing_new_at:
+            return None  # the same messages and knowledge as when nothing was owed
+        ids = self._for_peer()
+        if not ids:
+            self._nothing_new_at = mark
+            return None
+        identity = self.peer_identity or RNS.Identity.recall(cfg.peer)
+        if identity is None:
+            self._lxmf_result(
+                "deposit",
+                False,
+                f"{len(ids)} messages for the peer, but its identity is unknown "
+                "(it was never heard here): give --peer-key",
+            )
+            return False
+        heads = self.messages.heads()
+        bundles = bundles_of(self.body, heads, [self.messages.raw[m] for m in ids])
+        try:
+            async with self._lxmf_lock:
+                await self.relay.deposit(
+                    identity, cfg.propagation_node, bundles, timeout=LXMF_TIMEOUT
+                )
+        except MeshError as exc:
+            self._lxmf_result("deposit", False, str(exc))
+            return False
+        assert self.lxmf is not None
+        self.lxmf["bundles_deposited"] += len(bundles)
+        self.lxmf["messages_deposited"] += len(ids)
+        rec.deposited = tuple(heads)
+        if rec.deposited_since is None:
+            rec.deposited_since = time.time()
+        self._note_peer_heads()
+        assert self.peer_state is not None
+        try:
+            self.peer_state.save()
+        except OSError as exc:
+            self._drop("bridge", f"cannot save what was deposited for the peer: {exc}")
+        result = f"{len(ids)} messages in {len(bundles)} bundles taken by the node"
+        self._lxmf_result("deposit", True, result)
+        print(f"lxmf: deposited for the peer: {result}", flush=True)
+        return True
+
+    async def collect_loop(self) -> None:
+        """Collect deposits at the start and every ``--collect-every`` seconds."""
+        while True:
+            await self.collect_now()
+            await anyio.sleep(self.config.radio.collect_every)
+
+    async def collect_now(self) -> None:
+        """Collect from the propagation node; every deposit is untrusted: one
+        that is not whole (too large, not a bundle, truncated or altered, for
+        another body) is refused with its reason, then each message is
+        verified on its own, and the verified ones go to the node with those
+        heard on the radio."""
+        from .lxmf_relay import delivery_hash, deposit_untrusted, open_deposit
+
+        cfg = self.config.radio
+        assert self.relay is not None and self.lxmf is not None and cfg.propagation_node
+        try:
+            async with self._lxmf_lock:
+                deliveries = await self.relay.collect(cfg.propagation_node, timeout=LXMF_TIMEOUT)
+        except MeshError as exc:
+            self._lxmf_result("collect", False, str(exc))
+            return
+        peer = delivery_hash(self.peer_identity) if self.peer_identity is not None else None
+        n = dict.fromkeys(("bundles", "refused", "new", "known", "bad"), 0)
+        for d in deliveries:
+            who = f"deposit from {d.source.hex()[:16]}…"
+            try:
+                opened = open_deposit(deposit_untrusted(d.fields), self.body)
+            except MeshError as exc:
+                n["refused"] += 1
+                self._drop("lxmf", f"{who} refused: {exc}")
+                continue
+            n["bundles"] += 1
+            for reason in opened.rejected:
+                n["bad"] += 1
+                self._drop("lxmf", f"{who}: {reason}")
+            for env in opened.messages:
+                n["new" if self._take(env) else "known"] += 1
+            if self.peer_state is not None and d.source == peer:  # as the message claims
+                self._peer_heard.update(opened.heads)
+                self._peer_heard.update(env.id for env in opened.messages)
+        lx = self.lxmf
+        lx["bundles_collected"] += n["bundles"]
+        lx["bundles_rejected"] += n["refused"]
+        lx["messages_accepted"] += n["new"]
+        lx["messages_known"] += n["known"]
+        lx["messages_rejected"] += n["bad"]
+        result = (
+            f"{len(deliveries)} deposits: {n['new']} new messages, {n['known']} known, "
+            f"{n['bad']} refused; {n['refused']} deposits refused whole"
+        )
+        self._lxmf_result("collect", True, result)
+        if deliveries:
+            print(f"lxmf: collected {result}", flush=True)
+        self._learn_from_link()
+
+
+def _reticulum_mtu() -> int:
+    from .reticulum import MTU
+
+    return MTU
 
 
 # Meshtastic's region codes for the regions Caracol knows the duty cycle of.
@@ -906,6 +1415,7 @@ def render_status(s: dict[str, Any]) -> str:
         frames_out = ", ".join(f"{k} {v}" for k, v in sorted(rl["frames_out"].items())) or "none"
         frames_in = ", ".join(f"{k} {v}" for k, v in sorted(rl["frames_in"].items())) or "none"
         rows += [("reconcile", sync), ("frames out", frames_out), ("frames in", frames_in)]
+    rows += _reticulum_rows(s)
     rows += [("warning", w) for w in s.get("warnings", ())]
     width = max(len(k) for k, _ in rows)
     lines = [f"{k.ljust(width)}  {v}" for k, v in rows]
@@ -915,6 +1425,60 @@ def render_status(s: dict[str, Any]) -> str:
         at = time.strftime("%H:%M:%S", time.localtime(d["at"]))
         lines.append(f"  {at} {d['where']}: {d['reason']}")
     return "\n".join(lines)
+
+
+def _when(result: dict[str, Any] | None) -> str:
+    if not result:
+        return "not yet"
+    at = time.strftime("%H:%M:%S", time.localtime(result["at"]))
+    return f"{'ok' if result['ok'] else 'FAILED'} at {at}: {result['result']}"
+
+
+def _reticulum_rows(s: dict[str, Any]) -> list[tuple[str, str]]:
+    rows: list[tuple[str, str]] = []
+    r = s.get("reticulum")
+    if r:
+        rows.append(
+            (
+                "identity",
+                f"{r['identity']}: caracol.sync {r['destination']}, "
+                f"lxmf.delivery {r['lxmf_delivery']}",
+            )
+        )
+    lx = s.get("lxmf")
+    if not lx:
+        return rows
+    rows.append(
+        (
+            "lxmf",
+            f"propagation node {lx['propagation_node']}, collect every {_s(lx['collect_every_s'])}",
+        )
+    )
+    if lx.get("deposit_every_s") is not None:
+        rows.append(
+            (
+                "  deposited",
+                f"{lx['bundles_deposited']:,} bundles, {lx['messages_deposited']:,} messages "
+                f"(at most one deposit every {_s(lx['deposit_every_s'])}); "
+                f"last {_when(lx['last_deposit'])}",
+            )
+        )
+        ph = lx.get("peer_heads") or {}
+        if ph.get("learned_at"):
+            at = time.strftime("%Y-%m-%d %H:%M", time.localtime(ph["learned_at"]))
+            rows.append(("  peer holds", f"{ph['heads']} heads, learned {at}"))
+        else:
+            rows.append(("  peer holds", "nothing known yet: a deposit carries the whole body"))
+    rows += [
+        (
+            "  collected",
+            f"{lx['bundles_collected']:,} bundles ({lx['bundles_rejected']:,} refused whole): "
+            f"{lx['messages_accepted']:,} new messages, {lx['messages_known']:,} known, "
+            f"{lx['messages_rejected']:,} refused",
+        ),
+        ("  last collect", _when(lx["last_collect"])),
+    ]
+    return rows
 
 
 def status_command(args: argparse.Namespace) -> int:

@@ -9,7 +9,9 @@
 
 RADIO is one of ``--kiss HOST:PORT``, ``--kiss-serial DEVICE [--baud N]``,
 ``--meshtastic HOST[:PORT]``, ``--meshtastic-serial DEVICE``,
-``--reticulum CONFIGDIR --listen | --peer DESTHASH``. The bridge itself
+``--reticulum CONFIGDIR --listen | --peer DESTHASH | --peer-key HEX`` (with
+``--identity FILE`` and LXMF store and forward through
+``--propagation-node HASH``). The bridge itself
 lives in ``mesh/bridge.py``; this module parses the flags.
 """
 
@@ -70,6 +72,37 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     radio.add_argument("--listen", action="store_true", help="Reticulum: wait for a peer's link")
     radio.add_argument("--peer", metavar="DESTHASH", help="Reticulum: open a link to this peer")
+    rns = br.add_argument_group("Reticulum identity and LXMF store and forward")
+    rns.add_argument(
+        "--identity",
+        metavar="FILE",
+        help="the bridge's Reticulum identity (default: CONFIGDIR/identity, made on first use)",
+    )
+    rns.add_argument(
+        "--peer-key",
+        metavar="HEX",
+        help="the peer's identity public key: its --peer hash follows; needed to deposit for it",
+    )
+    rns.add_argument(
+        "--propagation-node",
+        metavar="HASH",
+        help="an LXMF propagation node: deposit for an unreachable peer, collect deposits",
+    )
+    rns.add_argument(
+        "--collect-every",
+        metavar="SECONDS",
+        help="ask the propagation node for deposits this often (default 600)",
+    )
+    rns.add_argument(
+        "--deposit-every",
+        metavar="SECONDS",
+        help="at most one deposit this often while the peer is unreachable (default 600)",
+    )
+    rns.add_argument(
+        "--link-timeout",
+        metavar="SECONDS",
+        help="how long one attempt at a live link to the peer may take (default 30)",
+    )
     br.add_argument("--region", choices=sorted(REGIONS), default="EU868")
     br.add_argument("--mhz", default="869.525", help="the frequency, for the duty-cycle sub-band")
     br.add_argument(

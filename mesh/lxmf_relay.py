@@ -35,6 +35,8 @@ here). Deposits expire on the node after LXMF's 30 days.
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import queue
 import sys
 import threading
@@ -52,6 +54,7 @@ import RNS
 from crdt.errors import RemoteCrdtError
 from crdt.log import Log
 from protocol import envelope
+from protocol.envelope import Envelope
 from protocol.errors import RemoteProtocolError
 
 from .bundle import Bundle
@@ -96,8 +99,20 @@ def bundles_for(
     held = [h for h in since if h in log]
     known = log.causal_past_of_set(held) if held else frozenset()
     raws = [log.get(m).raw for m in log.order() if m not in known]
-    heads = log.heads()
-    empty = len(Bundle(log.body, heads, ()).encode()) + 5  # +5: the array header may grow
+    return bundles_of(log.body, log.heads(), raws, max_bytes=max_bytes)
+
+
+def bundles_of(
+    body: bytes,
+    heads: Iterable[bytes],
+    raws: Sequence[bytes],
+    *,
+    max_bytes: int = MAX_DEPOSIT_BYTES,
+) -> list[bytes]:
+    """``raws`` (in the order given: parents first) cut into encoded bundles
+    of at most ``max_bytes`` each, every one carrying ``heads``."""
+    heads = tuple(heads)
+    empty = len(Bundle(body, heads, ()).encode()) + 5  # +5: the array header may grow
     if empty + envelope.MAX_MESSAGE_BYTES + 5 > max_bytes:
         raise LocalMeshError(f"a deposit of {max_bytes} bytes cannot hold a largest message")
     out: list[bytes] = []
@@ -106,12 +121,12 @@ def bundles_for(
     for raw in raws:
         cost = len(raw) + 5  # a msgpack bin header is at most 5 bytes
         if batch and size + cost > max_bytes:
-            out.append(Bundle(log.body, heads, tuple(batch)).encode())
+            out.append(Bundle(body, heads, tuple(batch)).encode())
             batch, size = [], empty
         batch.append(raw)
         size += cost
     if batch:
-        out.append(Bundle(log.body, heads, tuple(batch)).encode())
+        out.append(Bundle(body, heads, tuple(batch)).encode())
     return out
 
 
@@ -148,6 +163,40 @@ class Collected:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class Opened:
+    """A deposit whose bundle is whole: its messages, each verified on its own."""
+
+    heads: tuple[bytes, ...]  # the writer's heads, as the bundle claims them
+    messages: tuple[Envelope, ...]  # verified (signature, body), in the bundle's order
+    rejected: tuple[str, ...]  # one reason per message that did not verify
+
+
+def open_deposit(data: bytes, body: bytes) -> Opened:
+    """Check a deposit as untrusted input and verify each of its messages.
+
+    Raises ``BadFrame`` when the deposit is refused as a whole: over
+    ``MAX_DEPOSIT_BYTES``, not a bundle, truncated or altered so that its
+    digest fails, or for another body. A message that does not verify
+    (``envelope.open_untrusted``) is refused alone, its reason in ``rejected``.
+    """
+    if len(data) > MAX_DEPOSIT_BYTES:
+        raise BadFrame(f"deposit of {len(data)} bytes exceeds the {MAX_DEPOSIT_BYTES}-byte limit")
+    bundle = Bundle.decode_untrusted(data)
+    if bundle.body != body:
+        raise BadFrame(
+            f"the deposit is for body {bundle.body.hex()[:16]}…, this log is {body.hex()[:16]}…"
+        )
+    opened: list[Envelope] = []
+    rejected: list[str] = []
+    for i, raw in enumerate(bundle.messages):
+        try:
+            opened.append(envelope.open_untrusted(raw, body))
+        except RemoteProtocolError as exc:
+            rejected.append(f"message {i} of the deposit: {exc}")
+    return Opened(bundle.heads, tuple(opened), tuple(rejected))
+
+
 def apply_untrusted(data: bytes, log: Log) -> Collected:
     """Verify a deposit's messages and add them to ``log``.
 
@@ -156,25 +205,89 @@ def apply_untrusted(data: bytes, log: Log) -> Collected:
     body): then the log is untouched. A message that does not verify or
     breaks a DAG rule is refused alone and its reason is in ``rejected``.
     """
-    if len(data) > MAX_DEPOSIT_BYTES:
-        raise BadFrame(f"deposit of {len(data)} bytes exceeds the {MAX_DEPOSIT_BYTES}-byte limit")
-    bundle = Bundle.decode_untrusted(data)
-    if bundle.body != log.body:
-        raise BadFrame(
-            f"the deposit is for body {bundle.body.hex()[:16]}…, this log is {log.body.hex()[:16]}…"
-        )
+    opened = open_deposit(data, log.body)
     accepted = duplicate = pending = 0
-    rejected: list[str] = []
-    for i, raw in enumerate(bundle.messages):
+    rejected: list[str] = list(opened.rejected)
+    for env in opened.messages:
         try:
-            result = log.add(envelope.open_untrusted(raw, log.body))
+            result = log.add(env)
         except (RemoteProtocolError, RemoteCrdtError) as exc:
-            rejected.append(f"message {i} of the deposit: {exc}")
+            rejected.append(f"message {env.id.hex()[:16]} of the deposit: {exc}")
             continue
         accepted += len(result.accepted)
         duplicate += result.duplicate
         pending += result.pending
     return Collected(accepted, duplicate, pending, tuple(rejected))
+
+
+# --- what a sender knows of a peer (a small file beside the identity) ------------------
+
+DEPOSIT_LIFETIME_S = 30 * 24 * 3600.0  # a propagation node keeps a deposit LXMF's 30 days
+
+
+@dataclass(slots=True)
+class PeerRecord:
+    """One peer's log for one body, as far as this side knows it."""
+
+    heads: tuple[bytes, ...] = ()  # ids the peer holds (and so their causal past)
+    learned_at: float | None = None  # when (a completed sync, or a bundle from the peer)
+    deposited: tuple[bytes, ...] = ()  # our heads at the last deposit the node took
+    deposited_since: float | None = None  # the first deposit since ``heads`` were learned
+
+    def deposited_alive(self, now: float) -> tuple[bytes, ...]:
+        """``deposited`` while the oldest of those deposits may still be on the
+        node; after LXMF's 30 days they may be gone, so they count for nothing."""
+        if self.deposited_since is None or now - self.deposited_since >= DEPOSIT_LIFETIME_S:
+            return ()
+        return self.deposited
+
+
+class PeerState:
+    """``PeerRecord``s by body and peer destination, kept in a JSON file that
+    is replaced whole on every save (so a crash leaves the old one)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.records: dict[str, PeerRecord] = {}
+        self.problem: str | None = None  # why the file could not be read (then: empty)
+        try:
+            doc = json.loads(path.read_text())
+            for key, r in doc["peers"].items():
+                self.records[str(key)] = PeerRecord(
+                    tuple(bytes.fromhex(h) for h in r["heads"]),
+                    None if r["learned_at"] is None else float(r["learned_at"]),
+                    tuple(bytes.fromhex(h) for h in r["deposited"]),
+                    None if r["deposited_since"] is None else float(r["deposited_since"]),
+                )
+        except FileNotFoundError:
+            pass
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            self.records.clear()
+            self.problem = f"{path} could not be read ({exc}); starting from nothing known"
+
+    @staticmethod
+    def key(body: bytes, peer: bytes) -> str:
+        return f"{body.hex()}/{peer.hex()}"
+
+    def get(self, body: bytes, peer: bytes) -> PeerRecord:
+        return self.records.setdefault(self.key(body, peer), PeerRecord())
+
+    def save(self) -> None:
+        doc = {
+            "version": 0,
+            "peers": {
+                key: {
+                    "heads": [h.hex() for h in r.heads],
+                    "learned_at": r.learned_at,
+                    "deposited": [h.hex() for h in r.deposited],
+                    "deposited_since": r.deposited_since,
+                }
+                for key, r in self.records.items()
+            },
+        }
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        tmp.write_text(json.dumps(doc, indent=1) + "\n")
+        os.replace(tmp, self.path)
 
 
 # --- the LXMF driver --------------------------------------------------------------------

@@ -77,6 +77,28 @@ class Proc:
             if line.startswith(prefix):
                 return line
 
+    def line(self, prefix: str, timeout: float) -> str:
+        """The first stdout line starting with ``prefix``, printed already or
+        within ``timeout`` (in any order with ``expect`` and other ``line``s)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = next((line for line in list(self.out) if line.startswith(prefix)), None)
+            if found is not None:
+                return found
+            if self.popen.poll() is not None:
+                time.sleep(0.1)  # let the pumps finish
+                found = next((line for line in list(self.out) if line.startswith(prefix)), None)
+                if found is not None:
+                    return found
+                raise AssertionError(
+                    f"process ended before printing {prefix!r}\n{self.diagnostics()}"
+                )
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    f"no {prefix!r} line within {timeout:g} s\n{self.diagnostics()}"
+                )
+            time.sleep(0.05)
+
     def wait(self, timeout: float) -> int:
         try:
             return self.popen.wait(timeout=timeout)
