@@ -128,6 +128,7 @@ class _Want:
     signature: bytes
     attempts: int
     next: float
+    priority: Priority = Priority.VERDICT  # FRESH when the expansion did not verify
 
 
 @dataclass
@@ -350,7 +351,7 @@ class RadioLink:
 
     def _ask_expand(self, handle: bytes, want: _Want, now: float) -> None:
         self.queue.push(
-            frames.encode(frames.ExpandReq(want.ctx, handle)), Priority.VERDICT, created=now
+            frames.encode(frames.ExpandReq(want.ctx, handle)), want.priority, created=now
         )
         want.attempts += 1
         want.next = now + self.request_wait * 2 ** (want.attempts - 1)
@@ -411,7 +412,22 @@ class RadioLink:
         if len(raw) < 2:
             self._drop("bad_frame: a message of less than 2 bytes")
             return
-        env = envelope.open_untrusted(raw, None if raw[1] == 1 else context.body)
+        try:
+            env = envelope.open_untrusted(raw, None if raw[1] == 1 else context.body)
+        except ProtocolError as exc:
+            if frame.abbreviated and exc.code == "bad_signature":
+                # Rebuilt bytes that do not verify: the two ends' rosters (an
+                # admission or a departure one of them missed) or parent
+                # prefixes disagree, or the frame is forged. Only the full
+                # form can tell; asked for below the reserve, as a forger
+                # must not spend our decisions' air time.
+                self._want_full(frame, now, priority=Priority.FRESH)
+                self._drop(
+                    "unexpandable: the abbreviated message did not verify once expanded "
+                    "(roster or parents differ here); asked for the full form"
+                )
+                return
+            raise
         if env.body != context.body:
             self._drop(f"a message of body {env.body.hex()[:16]}… under ctx {frame.ctx.hex()}")
             return
@@ -427,13 +443,15 @@ class RadioLink:
         if lacks and self.auto_sync:
             self._lacking_parents(frame.ctx, now)
 
-    def _want_full(self, frame: frames.Msg, now: float) -> None:
+    def _want_full(
+        self, frame: frames.Msg, now: float, *, priority: Priority = Priority.VERDICT
+    ) -> None:
         handle = frames.handle_of(frame.body)
         if handle in self._wants:
             return  # asked already; request_missing asks again, backing off
         if len(frame.body) <= SIGNATURE_BYTES:
             return
-        want = _Want(frame.ctx, frame.body[-SIGNATURE_BYTES:], 0, now)
+        want = _Want(frame.ctx, frame.body[-SIGNATURE_BYTES:], 0, now, priority)
         self._wants[handle] = want
         self._want_by_sig[want.signature] = handle
         while len(self._wants) > self.max_expand_pending:

@@ -210,3 +210,33 @@ def test_pending_requests_are_bounded() -> None:
         assert sum("too many pending" in r for r in receiver.dropped) == 2
 
     run(main)
+
+
+def test_rosters_that_disagree_fall_back_to_the_full_form() -> None:
+    """The receiver's roster lacks a member the sender's has, so an author
+    index names another key there: the rebuilt bytes do not verify. The
+    receiver asks for the full form (below the reserve) instead of dropping
+    a genuine vote for good."""
+
+    async def main() -> None:
+        channel = SimChannel(MESHTASTIC["LONG_FAST"])
+        v = vote(5)
+        sender, _ = link(channel, "s", log_of(GENESIS, PROPOSAL))
+        shifted = [k for k in ROSTER if k != ROSTER[0]]  # missed one member: indexes shift
+        assert v.author in shifted and shifted.index(v.author) != ROSTER.index(v.author)
+        receiver, got = link(channel, "r", log_of(GENESIS, PROPOSAL), roster=shifted)
+        sender.send_message(v, Priority.VOTE)
+        (msg,) = queued(sender)
+        assert isinstance(msg, frames.Msg) and msg.abbreviated
+        receiver.receive(frames.encode(msg))
+        assert got == [] and "did not verify once expanded" in receiver.dropped[-1]
+        entry = receiver.queue._heap[0]
+        assert entry.priority == Priority.FRESH  # a forger cannot spend the reserve
+        (req,) = queued(receiver)
+        assert isinstance(req, frames.ExpandReq)
+        sender.receive(frames.encode(req))
+        (full,) = queued(sender)
+        receiver.receive(frames.encode(full))
+        assert got == [v] and receiver.statistics().expand_requests_pending == 0
+
+    run(main)
