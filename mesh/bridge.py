@@ -14,7 +14,15 @@ abbreviated messages against them and reconciles from them.
 Radios (exactly one): ``--kiss HOST:PORT`` (a TNC's KISS TCP port, e.g.
 Direwolf), ``--kiss-serial DEVICE [--baud N]``, ``--meshtastic HOST[:PORT]``
 (the device's TCP API, port 4403), ``--meshtastic-serial DEVICE``,
-``--reticulum CONFIGDIR`` with ``--listen`` or ``--peer DESTHASH``.
+``--reticulum CONFIGDIR`` with ``--listen`` or ``--peer DESTHASH`` (or
+``--peer-key HEX``, the peer's public key). Reticulum's identity is kept in
+``--identity FILE`` (default ``CONFIGDIR/identity``), so the bridge's
+``caracol.sync`` hash survives restarts. With ``--propagation-node HASH``
+both sides collect LXMF deposits (every ``--collect-every`` seconds), verify
+them as untrusted input and submit the messages as if heard on the radio;
+the ``--peer`` side, instead of ending when no live link comes up, keeps
+trying (with back-off) and meanwhile deposits what the peer may lack, in
+batches at most every ``--deposit-every`` seconds (spec/mesh.md, Reticulum).
 
 For operators the bridge serves its status as JSON on 127.0.0.1
 (``--status-port``, default 8471): link state and quality, the duty-cycle

@@ -1,0 +1,189 @@
+"""`caracol mesh bridge --reticulum` with LXMF store and forward, end to end
+on 127.0.0.1: a real LXMF propagation node process; node A's bridge
+(`--peer-key` of B, `--propagation-node`) finds no live link to B (whose
+bridge is not running), so it deposits A's messages, and later a new one in
+a second batch; A's bridge stops. Someone deposits an altered bundle and
+one carrying a forged message (`lxmf_relay deposit --raw`). Then B's bridge
+starts (`--listen --propagation-node`), collects, refuses the altered
+bundle whole and the forged message alone (their reasons in its status and
+in `caracol mesh status`), and B's node ends with A's log state.
+
+Also without a network: what the --peer side knows of its peer survives a
+restart in the state file beside the identity, so only what is new is
+deposited again."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import anyio.to_thread
+from bridge_world import nodes, post, scenario, status_of, wait_until
+from rns_harness import Proc, free_port, processes
+
+from mesh import lxmf_relay
+from mesh.bridge import Bridge, BridgeConfig, Radio, render_status
+from mesh.bundle import Bundle
+from mesh.reticulum import write_config
+from protocol import kinds
+
+RELAY = ["-m", "mesh.lxmf_relay"]
+
+
+def _flip(data: bytes, at: int) -> bytes:
+    return data[:at] + bytes([data[at] ^ 0x01]) + data[at + 1 :]
+
+
+def _bridge(node_url: str, body: bytes, config: Path, *how: str) -> Proc:
+    args = ["-m", "node.cli", "mesh", "bridge", "--node", node_url, "--body", body.hex()]
+    return Proc([*args, "--reticulum", str(config), *how, "--status-port", "0"])
+
+
+async def _line(proc: Proc, prefix: str, timeout: float) -> str:
+    return await anyio.to_thread.run_sync(proc.line, prefix, timeout)
+
+
+async def _status_until(url: str, ok: Any, seconds: float) -> dict[str, Any]:
+    doc: dict[str, Any] = {}
+
+    async def check() -> bool:
+        nonlocal doc
+        doc = await status_of(url)
+        return bool(ok(doc))
+
+    with anyio.fail_after(seconds):
+        while not await check():
+            await anyio.sleep(0.2)
+    return doc
+
+
+async def _store_and_forward(tmp: Path) -> None:
+    sc, p = scenario(("ana", "bea", "cruz"))
+    port = free_port()
+    for side in ("rns-a", "rns-b"):
+        write_config(tmp / side, connect_port=port)
+    async with nodes(tmp, sc) as (a, b):
+        with processes() as procs:
+            pn = Proc([*RELAY, "propagation-node", "--dir", str(tmp / "pn"), "--listen", str(port)])
+            procs.append(pn)
+            ident = Proc([*RELAY, "identity", "--file", str(tmp / "rns-b" / "identity")])
+            procs.append(ident)
+            node = (await _line(pn, "propagation-node ", 20)).split()[1]
+            b_key = (await _line(ident, "identity ", 20)).split()[1]
+            first = sc.post("bea", kinds.Vote(p, kinds.Choice.FOR))
+            await post(a, sc.body, first)
+
+            lxmf = ["--propagation-node", node]
+            bridge_a = _bridge(
+                a.url,
+                sc.body,
+                tmp / "rns-a",
+                "--peer-key",
+                b_key,
+                *lxmf,
+                "--link-timeout",
+                "2",
+                "--deposit-every",
+                "1",
+            )
+            procs.append(bridge_a)
+            url_a = (await _line(bridge_a, "bridging body", 30)).rsplit(" ", 1)[1]
+            await _line(bridge_a, "lxmf: deposited for the peer:", 40)
+            doc = await status_of(url_a)
+            assert doc["lxmf"]["messages_deposited"] == len(sc.messages), doc["lxmf"]
+            assert doc["link"]["state"] == "down"
+            # a new message while B is away goes in a batch of its own
+            second = sc.post("cruz", kinds.Vote(p, kinds.Choice.AGAINST))
+            await post(a, sc.body, second)
+            doc = await _status_until(url_a, lambda d: d["lxmf"]["bundles_deposited"] == 2, 30)
+            assert doc["lxmf"]["messages_deposited"] == len(sc.messages)
+            assert doc["lxmf"]["last_deposit"]["result"].startswith("1 messages in 1 bundles")
+            assert any("no live link to the peer" in d["reason"] for d in doc["drops"])
+            bridge_a.stop()  # so B can only get A's messages from the propagation node
+
+            # deposits someone else made: one altered, one with a forged message
+            (good,) = lxmf_relay.bundles_for(sc.log)
+            (tmp / "cut.bundle").write_bytes(_flip(good, good.find(first.raw) + 40))
+            forged = _flip(second.raw, len(second.raw) - 1)  # its signature
+            (tmp / "forged.bundle").write_bytes(Bundle(sc.body, sc.heads(), (forged,)).encode())
+            other = Proc(
+                [
+                    *RELAY,
+                    "deposit",
+                    "--dir",
+                    str(tmp / "other"),
+                    "--connect",
+                    str(port),
+                    "--node",
+                    node,
+                    "--to",
+                    b_key,
+                    "--raw",
+                    str(tmp / "cut.bundle"),
+                    "--raw",
+                    str(tmp / "forged.bundle"),
+                ]
+            )
+            procs.append(other)
+            assert (await _line(other, "deposited ", 40)) == "deposited 2 bundles"
+
+            bridge_b = _bridge(b.url, sc.body, tmp / "rns-b", "--listen", *lxmf)
+            procs.append(bridge_b)
+            url_b = (await _line(bridge_b, "bridging body", 30)).rsplit(" ", 1)[1]
+            log_a = a.ingest.bodies[sc.body].log  # type: ignore[union-attr]
+            log_b = b.ingest.bodies[sc.body].log  # type: ignore[union-attr]
+            await wait_until(lambda: log_b.state_hash() == log_a.state_hash(), 40)
+            assert second.id in log_b and len(log_b) == len(log_a) == len(sc.messages)
+            doc = await _status_until(url_b, lambda d: d["lxmf"]["last_collect"], 10)
+            lx = doc["lxmf"]
+            assert lx["bundles_collected"] == 3 and lx["bundles_rejected"] == 1, lx
+            assert lx["messages_accepted"] == 2 and lx["messages_rejected"] == 1, lx
+            reasons = [d["reason"] for d in doc["drops"] if d["where"] == "lxmf"]
+            assert any("refused: bundle integrity check failed" in r for r in reasons), reasons
+            assert any("message 0 of the deposit:" in r and "signature" in r for r in reasons)
+            table = render_status(doc)
+            assert "3 bundles (1 refused whole): 2 new messages" in table, table
+            assert "lxmf: deposit from" in table and "integrity check failed" in table, table
+            # submitted to the node as if heard on the radio; the deposits may
+            # arrive in any order (then a child waits at the node for its parent)
+            m = doc["messages"]
+            assert m["submitted"] == 2 and m["accepted"] + m["pending"] == 2, m
+
+
+def test_an_unreachable_peer_gets_its_messages_through_a_propagation_node(tmp_path: Path) -> None:
+    asyncio.run(_store_and_forward(tmp_path))
+
+
+def test_what_the_peer_holds_survives_a_restart_so_only_new_messages_are_deposited(
+    tmp_path: Path,
+) -> None:
+    sc, p = scenario(("ana", "bea"))
+    peer = bytes(range(16))
+    radio = Radio("reticulum", "test", config_dir=str(tmp_path), peer=peer)
+    state = tmp_path / "identity.peers.json"
+
+    def bridge() -> Bridge:
+        br = Bridge(BridgeConfig("http://127.0.0.1:9", sc.body, radio))
+        br.peer_state = lxmf_relay.PeerState(state)
+        for m in sc.messages:
+            br.messages.add(m.id, m.raw)
+        return br
+
+    first = bridge()
+    assert first._for_peer() == [m.id for m in sc.messages]  # nothing known: the whole body
+    first._peer_heard.add(sc.messages[1].id)  # heard from the peer over the link
+    first._learn_from_link()
+    assert first._for_peer() == [m.id for m in sc.messages[2:]]
+    rec = first._peer_record()
+    rec.deposited, rec.deposited_since = tuple(first.messages.heads()), 1e12  # "deposited"
+    first.peer_state.save()
+
+    again = bridge()  # a restart
+    assert again._for_peer() == []
+    vote = sc.post("bea", kinds.Vote(p, kinds.Choice.FOR))
+    again.messages.add(vote.id, vote.raw)
+    assert again._for_peer() == [vote.id]
+    rec = again._peer_record()
+    rec.deposited_since = 0.0  # deposited over 30 days ago: may be gone from the node
+    assert again._for_peer() == [m.id for m in sc.messages[2:]]
