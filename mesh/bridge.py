@@ -75,7 +75,7 @@ LAST_DROPS = 20
 # Reticulum with LXMF store and forward (see Bridge.peer_links and Bridge.collect_loop)
 COLLECT_EVERY = 600.0  # ask the propagation node for deposits this often
 DEPOSIT_EVERY = 600.0  # at most one deposit for the peer this often while it is unreachable
-LINK_TIMEOUT = 30.0  # how long one attempt at a live link to the peer may take
+LINK_TIMEOUT = 60.0  # how long one attempt at a live link to the peer may take
 RETRY_FIRST, RETRY_MAX = 5.0, 300.0  # back-off between attempts at a live link
 LXMF_TIMEOUT = 120.0  # one deposit or collection
 

@@ -101,7 +101,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     rns.add_argument(
         "--link-timeout",
         metavar="SECONDS",
-        help="how long one attempt at a live link to the peer may take (default 30)",
+        help="how long one attempt at a live link to the peer may take (default 60)",
     )
     br.add_argument("--region", choices=sorted(REGIONS), default="EU868")
     br.add_argument("--mhz", default="869.525", help="the frequency, for the duty-cycle sub-band")

@@ -187,3 +187,41 @@ def test_what_the_peer_holds_survives_a_restart_so_only_new_messages_are_deposit
     rec = again._peer_record()
     rec.deposited_since = 0.0  # deposited over 30 days ago: may be gone from the node
     assert again._for_peer() == [m.id for m in sc.messages[2:]]
+
+
+class _Link:
+    """What _learn_from_link reads of a radio link: its statistics."""
+
+    def __init__(self) -> None:
+        self.completed, self.queued = 0, 0
+
+    def statistics(self) -> Any:
+        from types import SimpleNamespace
+
+        queue = SimpleNamespace(queued_frames=self.queued)
+        return SimpleNamespace(sync_completed=self.completed, queue=queue)
+
+
+def test_a_completed_sync_teaches_the_peers_heads_once_the_queue_has_drained(
+    tmp_path: Path,
+) -> None:
+    sc, p = scenario(("ana", "bea"))
+    radio = Radio("reticulum", "test", config_dir=str(tmp_path), peer=bytes(16))
+    br = Bridge(BridgeConfig("http://127.0.0.1:9", sc.body, radio))
+    br.peer_state = lxmf_relay.PeerState(tmp_path / "identity.peers.json")
+    for m in sc.messages:
+        br.messages.add(m.id, m.raw)
+    rec = br._peer_record()
+    rec.deposited, rec.deposited_since = (sc.messages[0].id,), 1e12
+    link = _Link()
+    br.link, br._linked = link, True  # type: ignore[assignment]
+    link.completed, link.queued = 1, 3  # history still waiting to go out
+    br._learn_from_link()
+    assert br._for_peer() == [m.id for m in sc.messages[1:]]
+    link.queued = 0
+    br._learn_from_link()
+    assert br._for_peer() == [] and rec.deposited == () and rec.learned_at is not None
+    assert lxmf_relay.PeerState(br.peer_state.path).get(sc.body, bytes(16)).heads == rec.heads
+    vote = sc.post("bea", kinds.Vote(p, kinds.Choice.FOR))
+    br.messages.add(vote.id, vote.raw)
+    assert br._for_peer() == [vote.id]
