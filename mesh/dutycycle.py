@@ -140,10 +140,15 @@ URGENT = Priority.CLOSE  # this class and above may use the reserved share
 
 @dataclass(order=True, frozen=True, slots=True)
 class _Entry:
+    """Ordered by priority, then freshness, then the frame's bytes: frames
+    queued at the same moment by different tasks leave in the same order
+    whichever task ran first (the simulator stays deterministic under trio,
+    which varies the order of ready tasks on purpose)."""
+
     priority: int
     freshness: float  # negative creation time: fresher first
-    order: int
-    frame: bytes = field(compare=False)
+    frame: bytes
+    order: int  # copies of one frame, first queued first
     airtime: float = field(compare=False)
 
 
@@ -184,7 +189,7 @@ class SendQueue:
                 f"a frame of {len(frame)} bytes ({airtime:.3f} s) can never be sent here"
             )
         heapq.heappush(
-            self._heap, _Entry(int(priority), -created, next(self._count), frame, airtime)
+            self._heap, _Entry(int(priority), -created, frame, next(self._count), airtime)
         )
         self._queued[frame] = self._queued.get(frame, 0) + 1
 

@@ -13,6 +13,7 @@ pass in a second of real time.
 
 from __future__ import annotations
 
+import hashlib
 import random
 from dataclasses import dataclass, field
 
@@ -22,6 +23,17 @@ from .airtime import LoRaParams
 from .errors import LinkClosed, LocalMeshError
 from .transport import LinkState, LinkStatistics
 
+Packet = tuple[str, int]  # (sender, its n-th transmission)
+
+
+def _draw(seed: int, *what: object) -> float:
+    """A uniform draw in [0, 1) fixed by the seed and the event it decides.
+    Trio deliberately varies the order in which ready tasks run, so one shared
+    random sequence would give each run other losses and back-offs; drawing
+    per event keeps a seeded simulation the same run after run."""
+    h = hashlib.sha256(repr((seed, *what)).encode()).digest()
+    return int.from_bytes(h[:8], "big") / 2**64
+
 
 @dataclass
 class _Tx:
@@ -30,7 +42,7 @@ class _Tx:
     start: float
     end: float
     hops: int
-    packet: int  # a packet id, kept by relays (as Meshtastic does): retries are new packets
+    packet: Packet  # kept by relays (as Meshtastic does): retries are new packets
 
 
 @dataclass
@@ -62,7 +74,7 @@ class SimChannel:
     def in_range(self, a: SimRadio, b: SimRadio) -> bool:
         return a is not b and (a.name, b.name) in self.links
 
-    async def transmit(self, sender: SimRadio, frame: bytes, hops: int, packet: int) -> None:
+    async def transmit(self, sender: SimRadio, frame: bytes, hops: int, packet: Packet) -> None:
         airtime = self.params.airtime(len(frame))
         now = trio.current_time()
         tx = _Tx(sender, frame, now, now + airtime, hops, packet)
@@ -82,7 +94,7 @@ class SimChannel:
             if collided:
                 self.collisions += 1
                 continue
-            if self.rng.random() < self.loss:
+            if _draw(self.seed, "loss", tx.packet, r.name, tx.hops) < self.loss:
                 self.losses += 1
                 continue
             r.hear(tx)
@@ -98,8 +110,10 @@ class SimRadio:
         self.airtime_used = 0.0
         self.recent: list[_Tx] = []
         self._send_in, self._recv = trio.open_memory_channel[bytes](1000)
-        self._seen: set[int] = set()
-        self._forward: list[tuple[bytes, int, int]] = []
+        self._seen: set[Packet] = set()
+        self._forward: list[tuple[bytes, int, Packet]] = []
+        self._sent_n = 0
+        self.rng = random.Random(f"{channel.seed}:{name}")  # this radio's back-offs
         self.sent = self.received = self.bytes_sent = self.bytes_received = 0
         self.busy = trio.Lock()
         self.closed = False
@@ -113,7 +127,8 @@ class SimRadio:
         if len(frame) > self.mtu:
             raise LocalMeshError(f"frame of {len(frame)} bytes exceeds the MTU {self.mtu}")
         self.channel.packets += 1
-        packet = self.channel.packets
+        self._sent_n += 1
+        packet = (self.name, self._sent_n)
         self._seen.add(packet)
         self.sent += 1
         self.bytes_sent += len(frame)
@@ -124,7 +139,7 @@ class SimRadio:
     async def listen_before_talk(self) -> None:
         """Channel activity detection with a random back-off, as LoRa radios
         do: wait while anyone in range is on the air, then a random slot."""
-        rng = self.channel.rng
+        rng = self.rng
         for _ in range(100):
             await trio.sleep(rng.uniform(0.0, 4.0) * self.channel.params.symbol_s * 32)
             if not any(self.channel.in_range(tx.sender, self) for tx in self.channel._active):
