@@ -52,9 +52,12 @@ async def _status_until(url: str, ok: Any, seconds: float) -> dict[str, Any]:
         doc = await status_of(url)
         return bool(ok(doc))
 
-    with anyio.fail_after(seconds):
-        while not await check():
-            await anyio.sleep(0.2)
+    try:
+        with anyio.fail_after(seconds):
+            while not await check():
+                await anyio.sleep(0.2)
+    except TimeoutError:
+        raise AssertionError(f"the bridge's status did not get there: {doc}") from None
     return doc
 
 
@@ -90,7 +93,7 @@ async def _store_and_forward(tmp: Path) -> None:
             procs.append(bridge_a)
             url_a = (await _line(bridge_a, "bridging body", 30)).rsplit(" ", 1)[1]
             await _line(bridge_a, "lxmf: deposited for the peer:", 40)
-            doc = await status_of(url_a)
+            doc = await _status_until(url_a, lambda d: d["lxmf"]["bundles_deposited"] >= 1, 5)
             assert doc["lxmf"]["messages_deposited"] == len(sc.messages), doc["lxmf"]
             assert doc["link"]["state"] == "down"
             # a new message while B is away goes in a batch of its own
@@ -128,14 +131,20 @@ async def _store_and_forward(tmp: Path) -> None:
             procs.append(other)
             assert (await _line(other, "deposited ", 40)) == "deposited 2 bundles"
 
-            bridge_b = _bridge(b.url, sc.body, tmp / "rns-b", "--listen", *lxmf)
+            bridge_b = _bridge(
+                b.url, sc.body, tmp / "rns-b", "--listen", *lxmf, "--collect-every", "3"
+            )
             procs.append(bridge_b)
             url_b = (await _line(bridge_b, "bridging body", 30)).rsplit(" ", 1)[1]
             log_a = a.ingest.bodies[sc.body].log  # type: ignore[union-attr]
             log_b = b.ingest.bodies[sc.body].log  # type: ignore[union-attr]
             await wait_until(lambda: log_b.state_hash() == log_a.state_hash(), 40)
             assert second.id in log_b and len(log_b) == len(log_a) == len(sc.messages)
-            doc = await _status_until(url_b, lambda d: d["lxmf"]["last_collect"], 10)
+            doc = await _status_until(
+                url_b,
+                lambda d: d["lxmf"]["bundles_collected"] + d["lxmf"]["bundles_rejected"] >= 4,
+                20,
+            )
             lx = doc["lxmf"]
             assert lx["bundles_collected"] == 3 and lx["bundles_rejected"] == 1, lx
             assert lx["messages_accepted"] == 2 and lx["messages_rejected"] == 1, lx
