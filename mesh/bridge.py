@@ -947,23 +947,7 @@ class Bridge:
             self.relay = LxmfRelay(Path(cfg.config_dir) / "caracol-lxmf", identity)
         except Exception as exc:  # LXMF raises whatever its storage does
             raise BridgeError(f"cannot start LXMF in {cfg.config_dir}: {exc}") from None
-        self.lxmf = {
-            "propagation_node": cfg.propagation_node.hex(),
-            "delivery": r["lxmf_delivery"],
-            "peer_delivery": None,
-            "collect_every_s": cfg.collect_every,
-            "deposit_every_s": cfg.deposit_every if cfg.peer else None,
-            "last_deposit": None,
-            "last_collect": None,
-            "bundles_deposited": 0,
-            "messages_deposited": 0,
-            "bundles_collected": 0,
-            "bundles_rejected": 0,
-            "messages_accepted": 0,
-            "messages_known": 0,
-            "messages_rejected": 0,
-            "peer_heads": None,
-        }
+        self.lxmf = new_lxmf_status(cfg, r["lxmf_delivery"])
         if cfg.peer is not None:
             self.peer_state = PeerState(path.with_name(path.name + ".peers.json"))
             if self.peer_state.problem:
@@ -1245,6 +1229,28 @@ class Bridge:
         self._learn_from_link()
 
 
+def new_lxmf_status(radio: Radio, delivery: str) -> dict[str, Any]:
+    """The status's ``lxmf`` section before any deposit or collection."""
+    assert radio.propagation_node is not None
+    return {
+        "propagation_node": radio.propagation_node.hex(),
+        "delivery": delivery,
+        "peer_delivery": None,
+        "collect_every_s": radio.collect_every,
+        "deposit_every_s": radio.deposit_every if radio.peer else None,
+        "last_deposit": None,
+        "last_collect": None,
+        "bundles_deposited": 0,
+        "messages_deposited": 0,
+        "bundles_collected": 0,
+        "bundles_rejected": 0,
+        "messages_accepted": 0,
+        "messages_known": 0,
+        "messages_rejected": 0,
+        "peer_heads": None,
+    }
+
+
 def _reticulum_mtu() -> int:
     from .reticulum import MTU
 
@@ -1296,6 +1302,16 @@ def log_line(s: dict[str, Any]) -> str:
         f"{b.get('allowance_s', 0):.1f} s this hour, {q.get('frames', 0)} frames queued "
         f"({q.get('airtime_s', 0):.1f} s), {m.get('delivered', 0)} heard, "
         f"{m['submitted']} submitted, {len(s['drops'])} dropped"
+        + _lxmf_line(s.get("lxmf"))
+    )
+
+
+def _lxmf_line(lx: dict[str, Any] | None) -> str:
+    if not lx:
+        return ""
+    return (
+        f"; lxmf {lx['messages_deposited']} deposited, {lx['messages_accepted']} collected, "
+        f"{lx['bundles_rejected'] + lx['messages_rejected']} refused"
     )
 
 

@@ -10,7 +10,10 @@ in `caracol mesh status`), and B's node ends with A's log state.
 
 Also without a network: what the --peer side knows of its peer survives a
 restart in the state file beside the identity, so only what is new is
-deposited again."""
+deposited again; a completed sync teaches the peer's heads once the send
+queue has drained; and when a live link ends, the peer is deposited for
+after --link-timeout, new messages follow at most every --deposit-every,
+and the link is tried again."""
 
 from __future__ import annotations
 
@@ -19,13 +22,17 @@ from pathlib import Path
 from typing import Any
 
 import anyio.to_thread
+import pytest
 from bridge_world import nodes, post, scenario, status_of, wait_until
 from rns_harness import Proc, free_port, processes
 
+from mesh import bridge as bridge_module
 from mesh import lxmf_relay
-from mesh.bridge import Bridge, BridgeConfig, Radio, render_status
+from mesh.bridge import Bridge, BridgeConfig, BridgeError, Radio, render_status
 from mesh.bundle import Bundle
+from mesh.errors import LinkClosed
 from mesh.reticulum import write_config
+from mesh.transport import LinkState, LinkStatistics
 from protocol import kinds
 
 RELAY = ["-m", "mesh.lxmf_relay"]
@@ -234,3 +241,105 @@ def test_a_completed_sync_teaches_the_peers_heads_once_the_queue_has_drained(
     vote = sc.post("bea", kinds.Vote(p, kinds.Choice.FOR))
     br.messages.add(vote.id, vote.raw)
     assert br._for_peer() == [vote.id]
+
+
+class _EndingLink:
+    """A Reticulum link that comes up and is closed by the peer when told."""
+
+    mtu = 383
+
+    def __init__(self) -> None:
+        self.closed = anyio.Event()
+
+    def airtime(self, nbytes: int) -> float:
+        return 0.0
+
+    async def send(self, frame: bytes) -> None:
+        pass
+
+    async def receive(self) -> bytes:
+        await self.closed.wait()
+        raise LinkClosed("Reticulum link ended: the destination closed it")
+
+    def link_state(self) -> LinkState:
+        return LinkState.DOWN if self.closed.is_set() else LinkState.UP
+
+    def statistics(self) -> LinkStatistics:
+        return LinkStatistics(0, 0, 0, 0, 0.0, 0)
+
+    async def aclose(self) -> None:
+        self.closed.set()
+
+
+class _Relay:
+    """Takes deposits as a propagation node would, and records them."""
+
+    def __init__(self) -> None:
+        self.deposits: list[tuple[float, list[bytes]]] = []
+
+    async def deposit(self, to: Any, node: bytes, bundles: list[bytes], **_: Any) -> None:
+        self.deposits.append((anyio.current_time(), bundles))
+
+
+def test_when_the_link_ends_the_peer_is_deposited_for_and_the_link_retried(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bridge_module, "RETRY_FIRST", 0.05)
+    sc, p = scenario(("ana", "bea"))
+    key = lxmf_relay.public_identity(bytes(range(64)))
+    radio = Radio(
+        "reticulum",
+        "test",
+        config_dir=str(tmp_path),
+        peer=bytes(16),
+        propagation_node=bytes(range(16)),
+        deposit_every=0.4,
+        link_timeout=0.2,
+    )
+    br = Bridge(BridgeConfig("http://127.0.0.1:9", sc.body, radio))
+    br.peer_state = lxmf_relay.PeerState(tmp_path / "identity.peers.json")
+    br.relay, br.peer_identity = _Relay(), key
+    br.lxmf = bridge_module.new_lxmf_status(radio, "00" * 16)
+    for m in sc.messages:
+        br.messages.add(m.id, m.raw)
+    live = _EndingLink()
+    attempts: list[float] = []
+
+    async def connect_peer() -> Any:
+        attempts.append(anyio.current_time())
+        if len(attempts) == 1:
+            return live
+        raise BridgeError("no path to the Reticulum destination in time")
+
+    br.connect_peer = connect_peer  # type: ignore[method-assign]
+
+    async def main() -> None:
+        with anyio.move_on_after(3.0):
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(br.peer_links)
+                await wait_until(lambda: br._linked, 2)
+                await anyio.sleep(0.5)
+                assert br.relay.deposits == []  # a live link: nothing is deposited
+                ended = anyio.current_time()
+                live.closed.set()  # the peer goes away
+                await wait_until(lambda: len(br.relay.deposits) == 1, 2)
+                assert br.relay.deposits[0][0] - ended >= radio.link_timeout
+                vote = sc.post("bea", kinds.Vote(p, kinds.Choice.FOR))
+                br.messages.add(vote.id, vote.raw)  # the node accepts one meanwhile
+                await wait_until(lambda: len(br.relay.deposits) == 2, 2)
+                (first_at, _), (second_at, (bundle,)) = br.relay.deposits
+                assert second_at - first_at >= radio.deposit_every - 0.01
+                assert Bundle.decode_untrusted(bundle).messages == (vote.raw,)
+                tg.cancel_scope.cancel()
+
+    anyio.run(main)
+    (_, whole), _ = br.relay.deposits
+    assert [m for b in whole for m in Bundle.decode_untrusted(b).messages] == [
+        m.raw for m in sc.messages[:-1]
+    ]
+    assert len(attempts) >= 3  # the link is tried again and again, with back-off
+    status = br.status()
+    assert status["lxmf"]["bundles_deposited"] == 2 and status["link"]["state"] == "down"
+    reasons = [d["reason"] for d in status["drops"]]
+    assert any("the link to the peer ended: Reticulum link ended" in r for r in reasons), reasons
+    assert f"; lxmf {len(sc.messages)} deposited, 0 collected" in bridge_module.log_line(status)
