@@ -111,10 +111,13 @@ async def _store_and_forward(tmp: Path) -> None:
             assert doc["lxmf"]["last_deposit"]["result"].startswith("1 messages in 1 bundles")
             assert any("no live link to the peer" in d["reason"] for d in doc["drops"])
             bridge_a.stop()  # so B can only get A's messages from the propagation node
+            kept = lxmf_relay.PeerState(tmp / "rns-a" / "identity.peers.json").records
+            (record,) = kept.values()  # beside A's identity: what a restart would not deposit
+            assert record.deposited == sc.heads() and record.heads == ()
 
             # deposits someone else made: one altered, one with a forged message
             (good,) = lxmf_relay.bundles_for(sc.log)
-            (tmp / "cut.bundle").write_bytes(_flip(good, good.find(first.raw) + 40))
+            (tmp / "altered.bundle").write_bytes(_flip(good, good.find(first.raw) + 40))
             forged = _flip(second.raw, len(second.raw) - 1)  # its signature
             (tmp / "forged.bundle").write_bytes(Bundle(sc.body, sc.heads(), (forged,)).encode())
             other = Proc(
@@ -130,7 +133,7 @@ async def _store_and_forward(tmp: Path) -> None:
                     "--to",
                     b_key,
                     "--raw",
-                    str(tmp / "cut.bundle"),
+                    str(tmp / "altered.bundle"),
                     "--raw",
                     str(tmp / "forged.bundle"),
                 ]
