@@ -11,6 +11,8 @@ nibble: type) and is parsed as untrusted input: a bad frame raises a
                                             a reconciliation frame (crdt.reconcile)
     EXPAND_REQ 0x05  ctx[4] handle[8]           "send me the full form of that one"
     OBJECT     0x06  ctx[4] what[1] data        a verdict attestation (1) or full proof (2)
+    WANT       0x07  ctx[4] from[4] to[4] count[1] prefix[8] x count
+                                            "send me these messages you offered"
 
 ``ctx`` is the first 4 bytes of the body id (which body a frame belongs to);
 ``tag`` is the first 6 bytes of SHA-256 of the whole MSG frame, checked after
@@ -24,6 +26,12 @@ is, so a lost frame can be asked for again. Two special forms: ``to`` =
 announcement, "station ``from`` reconciles this body"; ``parts`` = 0 is a
 NACK, "resend these parts of turn ``turn``": ``part`` is the turn's part
 count as heard and the frame a bitmap of the missing parts.
+
+A WANT asks station ``to`` for the messages of body ``ctx`` whose ids start
+with the ``count`` (1..255, as many as the MTU holds) 8-byte prefixes:
+those it offered in a session that did not arrive. It names no session (it
+outlives the session that offered them) but both stations, so third
+parties ignore it and the answerer knows whom it sends for.
 
 Abbreviation replaces what the receiver can rebuild: the author by its index
 in the body's roster (sorted member keys both sides hold) and each parent
@@ -59,6 +67,8 @@ BROADCAST = bytes(STATION)  # ``to`` of an announcement; never a station's id
 ANNOUNCEMENT = 1 + CTX + SESSION + 2 * STATION  # an announcement's whole length (17)
 SYNC_OVERHEAD = ANNOUNCEMENT + 3  # bytes before the session frame (20): turn, part, parts
 MAX_PARTS = 255  # frames in one turn
+WANT_OVERHEAD = 1 + CTX + 2 * STATION + 1  # a WANT's bytes before its prefixes (14)
+MAX_WANT = 255  # prefixes in one WANT (its count is one byte)
 FLAG_ZLIB = 0x01
 FLAG_ABBREV = 0x02
 
@@ -70,6 +80,7 @@ class FrameType(IntEnum):
     SYNC = 4
     EXPAND_REQ = 5
     OBJECT = 6
+    WANT = 7
 
 
 class ObjectKind(IntEnum):
@@ -171,7 +182,37 @@ class Object:
     data: bytes
 
 
-Frame = Msg | Frag | FragReq | Sync | ExpandReq | Object
+@dataclass(frozen=True, slots=True)
+class Want:
+    """ "Station ``receiver``: send station ``sender`` the messages of body
+    ``ctx`` whose ids start with these prefixes" (8 bytes each, distinct)."""
+
+    ctx: bytes
+    sender: bytes
+    receiver: bytes
+    prefixes: tuple[bytes, ...]
+
+
+def want_capacity(mtu: int) -> int:
+    """How many prefixes one WANT of at most ``mtu`` bytes carries (27 at 233)."""
+    return max(0, min(MAX_WANT, (mtu - WANT_OVERHEAD) // PREFIX))
+
+
+def wants(
+    ctx: bytes, sender: bytes, receiver: bytes, ids: Iterable[bytes], mtu: int
+) -> list[bytes]:
+    """WANT frames of at most ``mtu`` bytes asking for ``ids`` (by prefix, each once)."""
+    room = want_capacity(mtu)
+    if room < 1:
+        raise LocalMeshError(f"an MTU of {mtu} cannot carry a WANT")
+    prefixes = list(dict.fromkeys(m[:PREFIX] for m in ids))
+    return [
+        encode(Want(ctx, sender, receiver, tuple(prefixes[i : i + room])))
+        for i in range(0, len(prefixes), room)
+    ]
+
+
+Frame = Msg | Frag | FragReq | Sync | ExpandReq | Object | Want
 
 
 def _hdr(t: FrameType) -> bytes:
@@ -208,6 +249,16 @@ def encode(frame: Frame) -> bytes:
         packed = zlib.compress(frame.data, 9)
         flag, data = (0x80, packed) if len(packed) < len(frame.data) else (0, frame.data)
         return _hdr(FrameType.OBJECT) + frame.ctx + bytes([int(frame.what) | flag]) + data
+    if isinstance(frame, Want):
+        _check_want(frame, LocalMeshError)
+        return (
+            _hdr(FrameType.WANT)
+            + frame.ctx
+            + frame.sender
+            + frame.receiver
+            + bytes([len(frame.prefixes)])
+            + b"".join(frame.prefixes)
+        )
     return _hdr(FrameType.EXPAND_REQ) + frame.ctx + frame.handle
 
 
@@ -255,6 +306,36 @@ def _check_sync(sync: Sync, error: type[MeshError]) -> None:
         raise error(f"part {sync.part} of {sync.parts} is impossible", offset=_AT_PART)
     if not sync.frame:
         raise error("a session frame carries a reconciliation frame", offset=SYNC_OVERHEAD)
+
+
+_AT_WANT_FROM = 1 + CTX
+_AT_WANT_TO = _AT_WANT_FROM + STATION
+_AT_WANT_COUNT = _AT_WANT_TO + STATION
+
+
+def _check_want(want: Want, error: type[MeshError]) -> None:
+    """The rules of spec/mesh.md, "Frames", for a WANT frame."""
+    if (len(want.ctx), len(want.sender), len(want.receiver)) != (CTX, STATION, STATION):
+        raise error("WANT names ctx[4] from[4] to[4]")
+    if want.sender == BROADCAST:
+        raise error("a WANT is from a station, not 00000000", offset=_AT_WANT_FROM)
+    if want.receiver == BROADCAST:
+        raise error("a WANT is addressed to a station, not 00000000", offset=_AT_WANT_TO)
+    if not 1 <= len(want.prefixes) <= MAX_WANT:
+        raise error(
+            f"a WANT names 1 to {MAX_WANT} prefixes, not {len(want.prefixes)}",
+            offset=_AT_WANT_COUNT,
+        )
+    if any(len(p) != PREFIX for p in want.prefixes):
+        raise error("a WANT's prefixes are 8 bytes", offset=WANT_OVERHEAD)
+    if len(set(want.prefixes)) != len(want.prefixes):
+        seen: set[bytes] = set()
+        for i, p in enumerate(want.prefixes):
+            if p in seen:
+                raise error(
+                    f"a WANT names prefix {p.hex()} twice", offset=WANT_OVERHEAD + i * PREFIX
+                )
+            seen.add(p)
 
 
 def decode_untrusted(data: bytes) -> Frame:
@@ -334,6 +415,28 @@ def decode_untrusted(data: bytes) -> Frame:
             except zlib.error as exc:
                 raise BadFrame(f"compressed object is corrupt: {exc}") from None
         return Object(rest[:CTX], kind, body)
+    if ftype == FrameType.WANT:
+        if len(data) < WANT_OVERHEAD:
+            raise BadFrame("WANT frame too short", offset=len(data))
+        count = data[_AT_WANT_COUNT]
+        if count == 0:
+            raise BadFrame("a WANT names at least one prefix", offset=_AT_WANT_COUNT)
+        if len(data) != WANT_OVERHEAD + count * PREFIX:
+            raise BadFrame(
+                f"a WANT of count {count} is {WANT_OVERHEAD + count * PREFIX} bytes, "
+                f"not {len(data)}",
+                offset=_AT_WANT_COUNT,
+            )
+        at = WANT_OVERHEAD
+        prefixes = tuple(data[at + i * PREFIX : at + (i + 1) * PREFIX] for i in range(count))
+        want = Want(
+            data[1:_AT_WANT_FROM],
+            data[_AT_WANT_FROM:_AT_WANT_TO],
+            data[_AT_WANT_TO:_AT_WANT_COUNT],
+            prefixes,
+        )
+        _check_want(want, BadFrame)
+        return want
     if len(rest) != CTX + HANDLE:
         raise BadFrame("EXPAND_REQ is exactly 12 bytes after the header", offset=len(data))
     return ExpandReq(rest[:CTX], rest[CTX:])

@@ -21,6 +21,9 @@ Sessions survive frame loss by turns (``radio_sync.Turns``): a turn goes to
 the session only when all its parts are in, and a lost one is sent again
 (on silence, on a repeat of the peer's previous turn, or the parts a NACK
 names), also by the side whose final turn ended its session.
+Messages a peer offered that do not arrive are asked for directly (WANT, by
+8-byte prefix) once their arrival has stalled, a few rounds with back-off,
+before a new session is opened to find them (spec/mesh.md, "Lost frames").
 Time is the link's clock and randomness its ``rng``: the state changes are
 plain methods the loops call, so tests can drive them directly.
 """
@@ -48,6 +51,10 @@ from .radio_sync import Heard, Turns, answer_wait
 from .transport import Transport
 
 Key = tuple[bytes, bytes]  # (ctx, station)
+# owners in ``_queued_for`` besides a session id (4 bytes) and None (history
+# owed to a station): never 4 bytes long, so never a session's id
+_OUR_WANT = b"w"  # a WANT of ours
+_FOR_WANT = b"r"  # a message sent again because a station's WANT asked for it
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +82,11 @@ class RadioLinkStatistics:
     sync_nacks_sent: int  # NACKs for parts of the peer's turns that did not arrive
     sync_duplicates: int  # session frames heard again (never fed twice to the session)
     sync_superseded: int  # our sessions ended by the peer opening a new one
+    wants_sent: int  # WANT frames we sent for messages offered that did not arrive
+    wants_answered: int  # WANTs addressed to us that named messages we hold
+    wants_ignored: int  # WANTs for other stations, over the limits, or naming nothing held
+    want_prefixes_unknown: int  # prefixes in WANTs to us that match no message here
+    messages_resent_for_wants: int  # messages queued again because a WANT asked
     stations_known: int
     queue: QueueReport
 
@@ -89,6 +101,14 @@ class _Peer:
     failures: int = 0
     awaiting: set[bytes] = field(default_factory=set)  # ids it said it would send
     progress: float = 0.0  # when one of those last arrived
+    expect_from: float = 0.0  # from when the peer sends ``expect_frames`` of them …
+    expect_frames: int = 0  # … at its duty cycle's pace (see _expect_until)
+    want_rounds: int = 0  # WANT rounds for them since one last arrived
+    want_unsent: int = 0  # our WANT frames for it still queued
+    want_at: float = 0.0  # when we queued our last WANT round
+    want_out: float = 0.0  # when it left the radio
+    want_asked: int = 0  # ids that round asked for
+    history_out: float = float("-inf")  # when history for it last left the radio
     owed: int = 0  # our frames for it still queued
     urgent: bool = False  # a message arrived whose parents we lack
     last_urgent: float | None = None
@@ -168,6 +188,12 @@ class RadioLink:
     max_expand_pending: int = 64
     expand_attempts: int = 4
     keep_dropped: int = 1000
+    want_rounds: int = 4  # WANT rounds without an arrival before a new session
+    want_frames_per_round: int = 8  # WANT frames in one round (27 prefixes each at MTU 233)
+    max_wants_per_peer_hour: int = 16  # WANTs from one station considered per hour
+    max_wants_per_hour: int = 64  # from all stations (station ids are not authenticated)
+    max_want_messages: int = 32  # messages queued for one WANT
+    max_want_backlog: int = 256  # frames queued for WANTs at once
 
     def __post_init__(self) -> None:
         self.queue = SendQueue(self.budget, self.radio.airtime)
@@ -202,6 +228,9 @@ class RadioLink:
         self._n = Counter[str]()
         self._last_arrival: dict[bytes, float] = {}  # ctx -> when a message last arrived
         self._answered: deque[float] = deque()  # when we accepted others' sessions
+        self._want_times: OrderedDict[Key, deque[float]] = OrderedDict()  # WANTs heard, by station
+        self._wants_heard: deque[float] = deque()  # WANTs to us considered, all stations
+        self._want_backlog = 0  # frames queued for WANTs, not yet sent
 
     def add_context(self, context: frames.Context) -> None:
         if context.ids is not None and self.sync_frame < 120:
@@ -284,6 +313,19 @@ class RadioLink:
         sid, key = owners.popleft()
         if not owners:
             del self._queued_for[frame]
+        if sid == _OUR_WANT:
+            peer = self._peers.get(key)
+            if peer is not None and peer.want_unsent:
+                peer.want_unsent -= 1
+                if not peer.want_unsent:
+                    # the round has left: the peer needs the air time of what it asked for
+                    peer.want_out = now
+                    peer.expect_from, peer.expect_frames = now, peer.want_asked
+                    self._sync_wake.set()
+            return
+        if sid == _FOR_WANT:
+            self._want_backlog = max(0, self._want_backlog - 1)
+            sid = None
         if sid is not None:
             st = self._sessions.get(key)
             if st is not None and st.sid == sid:
@@ -295,6 +337,7 @@ class RadioLink:
             peer = self._peers.get(key)
             if peer is not None:
                 peer.owed = max(0, peer.owed - 1)
+                peer.history_out = now
 
     async def pump(self) -> None:
         """Send queued frames whenever the budget allows (run in a nursery)."""
@@ -392,6 +435,9 @@ class RadioLink:
             return
         if isinstance(frame, frames.Sync):
             self._handle_sync(frame, now)
+            return
+        if isinstance(frame, frames.Want):
+            self._answer_want(frame, len(data), now)
             return
         self._handle_msg(frame, now)
 
@@ -758,8 +804,14 @@ class RadioLink:
             if isinstance(ev, HaveIds):
                 have.update(ev.ids)
             elif isinstance(ev, NeedIds):
-                peer.awaiting.update(ev.ids)
+                new = set(ev.ids) - peer.awaiting
+                peer.awaiting.update(new)
                 peer.progress = now
+                peer.want_rounds = 0
+                # sent after what it already owes us, at the pace its duty cycle allows
+                if now >= self._expect_until(peer):
+                    peer.expect_from, peer.expect_frames = now, 0
+                peer.expect_frames += len(new)
             elif isinstance(ev, Done):
                 # on our final turn, keep it: the peer may not have heard it
                 self._retire(key, st, now if out else None)
@@ -805,6 +857,158 @@ class RadioLink:
             if c == ctx and mid in peer.awaiting:
                 peer.awaiting.discard(mid)
                 peer.progress = now
+                peer.want_rounds = 0  # progress: the rounds count again
+
+    # --- asking for what was offered and did not arrive (WANT) ------------------
+
+    def _history_pace(self) -> float:
+        """Seconds of the peer's time per history frame: the air time of a
+        message frame (the mean of those heard, the MTU's before any) at the
+        share of the duty cycle history may use (the peer's band is ours)."""
+        n = self._in["MSG"]
+        size = self._bytes_in["MSG"] / n if n else self.radio.mtu
+        duty = self.budget.band.duty
+        if duty >= 1.0:
+            return float(self.radio.airtime(round(size)))
+        rate = duty * self.budget.margin * (1.0 - self.queue.reserve)
+        return float(self.radio.airtime(round(size))) / rate
+
+    def _want_due(self, peer: _Peer) -> float:
+        """When to ask (again) for what ``peer`` offered and has not arrived:
+        nothing new for a short wait (a couple of frames at the peer's duty
+        cycle, doubling per round) once the peer should have sent it all at
+        its pace — or after one session timeout, the longest the duty cycle
+        can hold its frames back, if that comes first."""
+        frame_s = float(self.radio.airtime(self.radio.mtu))
+        gap = min(
+            (self.turn_wait + 2 * frame_s / self._rate()) * 2.0**peer.want_rounds, self.timeout
+        )
+        if peer.want_unsent:
+            # our WANTs still wait for air time: at most a window, or they count as lost
+            return max(peer.progress, peer.want_at) + self.timeout + gap
+        since = max(peer.progress, peer.want_out)
+        return max(since + gap, min(self._expect_until(peer), since + self.timeout))
+
+    def _expect_until(self, peer: _Peer) -> float:
+        """When the peer should have sent all it offered (or we asked for) at
+        the pace of its duty cycle, if it sends nothing else."""
+        return peer.expect_from + peer.expect_frames * self._history_pace()
+
+    def _rate(self) -> float:
+        duty = self.budget.band.duty
+        return duty * self.budget.margin if duty < 1.0 else 1.0
+
+    def _still_missing(self, key: Key, peer: _Peer) -> list[bytes]:
+        context = self._reconciled(key[0])
+        raw_of = context.raw_of if context is not None else None
+        return sorted(m for m in peer.awaiting if raw_of is None or raw_of(m) is None)
+
+    def _send_wants(self, key: Key, peer: _Peer, missing: list[bytes], now: float) -> None:
+        """One WANT round: the missing ids by prefix, at most
+        ``want_frames_per_round`` frames, at fresh priority."""
+        room = frames.want_capacity(self.radio.mtu)
+        asked = missing[: room * self.want_frames_per_round]
+        pushed = 0
+        for data in frames.wants(key[0], self.me, key[1], asked, self.radio.mtu):
+            if data in self.queue:
+                continue
+            self.queue.push(data, Priority.FRESH, created=now)
+            self._queued_for.setdefault(data, deque()).append((_OUR_WANT, key))
+            pushed += 1
+        peer.want_rounds += 1
+        peer.want_asked = len(asked)
+        peer.want_at = now
+        peer.want_unsent = pushed
+        if not pushed:
+            peer.want_out = now
+        self._n["wants_sent"] += pushed
+        self._wake.set()
+
+    def _answer_want(self, want: frames.Want, size: int, now: float) -> None:
+        """Queue the messages a WANT to us names, as bulk history in replay
+        order, within the limits; unknown prefixes are ignored and counted."""
+        if want.sender == self.me:
+            return  # our own, relayed back
+        who = f"want: station {want.sender.hex()}"
+        if size > self.radio.mtu:
+            self._drop(f"{who}: a WANT of {size} bytes is longer than the MTU ({self.radio.mtu})")
+            return
+        if want.receiver != self.me:
+            self._n["wants_ignored"] += 1  # for another station
+            return
+        context = self._reconciled(want.ctx)
+        if context is None:
+            self._drop(f"{who} asked for messages of body {want.ctx.hex()}, not reconciled here")
+            return
+        assert context.raw_of is not None and context.ids is not None
+        key = (want.ctx, want.sender)
+        while self._wants_heard and self._wants_heard[0] <= now - 3600.0:
+            self._wants_heard.popleft()
+        times = self._want_times.get(key)
+        if times is None:
+            times = self._want_times[key] = deque()
+            while len(self._want_times) > 2 * self.max_peers:
+                self._want_times.popitem(last=False)
+        self._want_times.move_to_end(key)
+        while times and times[0] <= now - 3600.0:
+            times.popleft()
+        if (
+            len(times) >= self.max_wants_per_peer_hour
+            or len(self._wants_heard) >= self.max_wants_per_hour
+            or self._want_backlog >= self.max_want_backlog
+        ):
+            self._n["wants_ignored"] += 1  # over the limits: a WANT flood must not fill the queue
+            return
+        times.append(now)
+        self._wants_heard.append(now)
+        wanted: set[bytes] = set()
+        foreign = []
+        for prefix in want.prefixes:
+            found = context.lookup_prefix(prefix)
+            if found:
+                wanted.update(found)
+                continue
+            other = next(
+                (
+                    c
+                    for c in self.contexts.values()
+                    if c.ctx != want.ctx and c.lookup_prefix(prefix)
+                ),
+                None,
+            )
+            if other is not None:
+                foreign.append((prefix, other.ctx))
+            else:
+                self._n["want_prefixes_unknown"] += 1
+        if foreign:
+            prefix, ctx = foreign[0]
+            self._drop(
+                f"{who}: prefix {prefix.hex()} (and {len(foreign) - 1} more) names a message "
+                f"of body {ctx.hex()}, not of {want.ctx.hex()}"
+            )
+        if not wanted:
+            self._n["wants_ignored"] += 1  # nothing it names is held here
+            return
+        self._n["wants_answered"] += 1
+        rank = {m: i for i, m in enumerate(context.ids()) if m in wanted}
+        peer = self._peers.get(key)
+        room = self.max_want_messages
+        for mid in sorted(wanted, key=lambda m: rank.get(m, len(rank))):
+            if room <= 0 or self._want_backlog >= self.max_want_backlog:
+                break
+            raw = context.raw_of(mid)
+            if raw is None:
+                continue
+            room -= 1
+            frame = self._msg_frame(want.ctx, raw, Priority.BULK)
+            pushed = self._queue(frame, Priority.BULK, created=now - rank.get(mid, 0) * 1e-6)
+            for f in pushed:
+                self._queued_for.setdefault(f, deque()).append((_FOR_WANT, key))
+                self._want_backlog += 1
+                if peer is not None:
+                    peer.owed += 1
+            if pushed:
+                self._n["messages_resent_for_wants"] += 1
 
     def _lacking_parents(self, ctx: bytes, now: float) -> None:
         """A message whose parents we lack: sync soon with the stations we know
@@ -844,26 +1048,30 @@ class RadioLink:
             if due is not None and now >= due:
                 self._nack(key, st, now)
         for key, peer in list(self._peers.items()):
-            if peer.awaiting and now >= peer.progress + timeout:
-                context = self._reconciled(key[0])
-                raw_of = context.raw_of if context is not None else None
-                missing = [m for m in peer.awaiting if raw_of is None or raw_of(m) is None]
-                peer.awaiting.clear()
-                if missing:
-                    self._failed(
-                        key,
-                        peer,
-                        f"sync: {len(missing)} messages station {key[1].hex()} offered "
-                        f"have not arrived",
-                        now,
-                    )
-                    continue
+            if not peer.awaiting or now < self._want_due(peer):
+                continue
+            missing = self._still_missing(key, peer)
+            peer.awaiting = set(missing)
+            if missing and peer.want_rounds < self.want_rounds:
+                self._send_wants(key, peer, missing, now)  # ask for them by name
+                continue
+            peer.awaiting.clear()
+            if missing:
+                self._failed(
+                    key,
+                    peer,
+                    f"sync: {len(missing)} messages station {key[1].hex()} offered "
+                    f"have not arrived (asked for {peer.want_rounds} times)",
+                    now,
+                )
         for key, peer in list(self._peers.items()) if self.auto_sync else ():
             if peer.due is None or now < peer.due or key in self._sessions:
                 continue
             if peer.awaiting or peer.owed:
                 continue  # history is still flowing; ask again once it is in
             quiet = now - self._last_arrival.get(key[0], float("-inf")) >= timeout
+            # and history we sent it a while ago: it may ask for what it lost (WANT) first
+            quiet = quiet and now >= peer.history_out + timeout
             if peer.last_done is not None and not peer.urgent and not quiet:
                 continue  # messages are still arriving: history is on its way
             if peer.urgent:
@@ -879,7 +1087,7 @@ class RadioLink:
             if peer.due is not None and not (peer.awaiting or peer.owed):
                 wakes.append(peer.due)
             if peer.awaiting:
-                wakes.append(peer.progress + timeout)
+                wakes.append(self._want_due(peer))
         return min(w for w in wakes if w > now)
 
     def _resend_due(self, st: _Sync) -> float | None:
@@ -948,6 +1156,11 @@ class RadioLink:
             sync_nacks_sent=n["sync_nacks_sent"],
             sync_duplicates=n["sync_duplicates"],
             sync_superseded=n["sync_superseded"],
+            wants_sent=n["wants_sent"],
+            wants_answered=n["wants_answered"],
+            wants_ignored=n["wants_ignored"],
+            want_prefixes_unknown=n["want_prefixes_unknown"],
+            messages_resent_for_wants=n["messages_resent_for_wants"],
             stations_known=len(self._peers),
             queue=self.queue.report(self.clock()),
         )

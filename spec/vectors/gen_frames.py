@@ -4,7 +4,8 @@ them.
 
 * ``valid``: one case per frame form (MSG full, abbreviated, compressed;
   FRAG; FRAG_REQ; SYNC session frame, announcement and NACK; EXPAND_REQ;
-  OBJECT plain and compressed): the frame (hex) and its decoded fields. The
+  OBJECT plain and compressed; WANT of one prefix and of a full MTU): the
+  frame (hex) and its decoded fields. The
   frame is also the one byte form its fields encode to.
 * ``abbreviation``: a message (its signed bytes), what the sender knows (the
   body's roster keys, sorted, and the ids it holds), the abbreviated form it
@@ -103,6 +104,15 @@ def fields(frame: frames.Frame, data: bytes) -> dict[str, Any]:
         return out
     if isinstance(frame, frames.ExpandReq):
         return {"type": "EXPAND_REQ", "ctx": frame.ctx.hex(), "handle": frame.handle.hex()}
+    if isinstance(frame, frames.Want):
+        return {
+            "type": "WANT",
+            "ctx": frame.ctx.hex(),
+            "from": frame.sender.hex(),
+            "to": frame.receiver.hex(),
+            "count": len(frame.prefixes),
+            "prefixes": [p.hex() for p in frame.prefixes],
+        }
     return {
         "type": "OBJECT",
         "ctx": frame.ctx.hex(),
@@ -206,6 +216,17 @@ def build() -> dict[str, Any]:
     valid_case(
         "OBJECT: a full proof stored (random-looking data does not compress)",
         frames.encode(frames.Object(ctx, frames.ObjectKind.FULL_PROOF, bytes(range(256))[::7])),
+    )
+    valid_case(
+        "WANT: station a asks station b for the vote it offered, by its 8-byte prefix",
+        frames.encode(frames.Want(ctx, station_a, station_b, (vote_id[: frames.PREFIX],))),
+    )
+    (full_want, *_) = frames.wants(
+        ctx, station_b, station_a, sorted(held) + [bytes([i]) * 32 for i in range(40)], 233
+    )
+    valid_case(
+        f"WANT: as many prefixes as MTU 233 holds ({frames.want_capacity(233)}, 230 bytes)",
+        full_want,
     )
 
     # --- abbreviation ----------------------------------------------------------------
@@ -348,11 +369,13 @@ def build() -> dict[str, Any]:
         raise AssertionError(f"{comment}: decoded")
 
     sync_head = b"\x04" + ctx + session + station_a + station_b
+    want_head = b"\x07" + ctx + station_a + station_b + b"\x01"  # count 1
+    prefix = vote_id[: frames.PREFIX]
     bomb = zlib.compress(bytes(frames.MAX_INFLATED + 1), 9)
     cases: list[tuple[str, bytes]] = [
         ("empty", b""),
         ("version 1", b"\x11" + ctx + b"\x00x"),
-        ("unknown type 7", b"\x07" + ctx),
+        ("unknown type 8", b"\x08" + ctx),
         ("unknown type 0", b"\x00" + ctx),
         ("MSG without a body", b"\x01" + ctx + b"\x00"),
         ("MSG with unknown flag bits", b"\x01" + ctx + b"\x04" + short_raw),
@@ -390,6 +413,17 @@ def build() -> dict[str, Any]:
         ("OBJECT without data", b"\x06" + ctx + b"\x01"),
         ("OBJECT of unknown kind 3", b"\x06" + ctx + b"\x03" + b"data"),
         ("OBJECT whose compressed data is corrupt", b"\x06" + ctx + b"\x81" + b"\x78\x9c\xff\xff"),
+        ("WANT too short for its count", want_head[:-1]),
+        ("WANT of count 0", want_head[:-1] + b"\x00"),
+        ("WANT of count 2 with one prefix", want_head[:-1] + b"\x02" + prefix),
+        ("WANT of count 1 with a prefix and a byte more", want_head + prefix + b"\x00"),
+        ("WANT of count 1 with a prefix cut short", want_head + prefix[:7]),
+        (
+            "WANT from station 00000000",
+            b"\x07" + ctx + bytes(4) + station_b + b"\x01" + prefix,
+        ),
+        ("WANT to station 00000000", b"\x07" + ctx + station_a + bytes(4) + b"\x01" + prefix),
+        ("WANT naming one prefix twice", want_head[:-1] + b"\x02" + prefix + prefix),
     ]
     for comment, data in cases:
         bad(comment, data)
