@@ -37,6 +37,7 @@ to come back on its own. A node that goes away is waited for.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import ipaddress
 import json
@@ -53,6 +54,7 @@ from urllib.parse import urlsplit
 import aiohttp
 import anyio
 import anyio.abc
+import anyio.lowlevel
 from aiohttp import WSMsgType, web
 
 from protocol import canonical, envelope
@@ -968,19 +970,43 @@ class Bridge:
             raise BridgeError(str(exc)) from None
 
     async def listen_links(self) -> None:
-        """Offer ``caracol.sync`` and carry the first link a peer opens."""
+        """Offer ``caracol.sync`` and carry the links peers open, one at a
+        time: when a link ends the listener waits for the next, and a newer
+        link (the peer restarted; Reticulum would notice the old one is dead
+        only minutes later) replaces the one being carried."""
         from .reticulum import ReticulumTransport
 
         dest, accept = await ReticulumTransport.serve(self.identity)
         print(f"reticulum destination {dest.hash.hex()}: waiting for a peer's link", flush=True)
-        while True:  # each wait is bounded; cancelled with the bridge
-            try:
-                transport = await accept(5.0)
-                break
-            except LocalMeshError:
-                continue
-        self._attach(transport)
-        await self.carry(transport)
+        newer: Transport | None = None
+
+        async def next_link() -> Transport:
+            """Bounded waits, shielded so that a link accepted just as the
+            wait is cancelled is kept for the next round, never lost."""
+            nonlocal newer
+            while newer is None:
+                with anyio.CancelScope(shield=True), contextlib.suppress(LocalMeshError):
+                    newer = await accept(5.0)
+                await anyio.lowlevel.checkpoint()
+            got, newer = newer, None
+            return got
+
+        while True:  # cancelled with the bridge
+            transport = await next_link()
+            print("reticulum: a peer opened a link", flush=True)
+            why = "a newer link from a peer replaced it"
+            async with anyio.create_task_group() as tg:
+
+                async def watch_newer(scope: anyio.CancelScope = tg.cancel_scope) -> None:
+                    nonlocal newer
+                    newer = await next_link()
+                    scope.cancel()
+
+                tg.start_soon(watch_newer)
+                why = await self._carry_until_down(transport)
+                tg.cancel_scope.cancel()
+            self._drop("radio", f"the peer's link ended: {why}")
+            print(f"reticulum: the peer's link ended ({why}); waiting for the next", flush=True)
 
     async def peer_links(self) -> None:
         """``--peer`` with a propagation node: keep trying a live link to the
@@ -1301,8 +1327,7 @@ def log_line(s: dict[str, Any]) -> str:
         f"link {lk['state']}{signal}; air used {b.get('used_s', 0):.1f}/"
         f"{b.get('allowance_s', 0):.1f} s this hour, {q.get('frames', 0)} frames queued "
         f"({q.get('airtime_s', 0):.1f} s), {m.get('delivered', 0)} heard, "
-        f"{m['submitted']} submitted, {len(s['drops'])} dropped"
-        + _lxmf_line(s.get("lxmf"))
+        f"{m['submitted']} submitted, {len(s['drops'])} dropped" + _lxmf_line(s.get("lxmf"))
     )
 
 

@@ -22,6 +22,7 @@ closed link raises ``LocalMeshError`` saying why it closed.
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -100,6 +101,8 @@ def load_identity(path: Path) -> Any:
         return identity
     path.parent.mkdir(parents=True, exist_ok=True)
     identity = RNS.Identity()
+    path.touch(mode=0o600)  # the private key: readable by this user only
+    path.chmod(0o600)
     identity.to_file(str(path))
     return identity
 
@@ -186,24 +189,31 @@ class ReticulumTransport:
         cls, identity: Any | None = None
     ) -> tuple[Any, Callable[..., Awaitable[ReticulumTransport]]]:
         """Offer ``caracol.sync`` and announce it; returns (destination, a
-        function awaiting the first incoming link as a transport)."""
+        function awaiting the next incoming link as a transport: each link a
+        peer opens is handed out once, in the order they came up, so a
+        listener can carry one link after another)."""
         identity = identity or RNS.Identity()
         dest = RNS.Destination(identity, RNS.Destination.IN, RNS.Destination.SINGLE, APP, ASPECT)
         token = anyio.lowlevel.current_token()
-        arrived = threading.Event()
-        transports: list[ReticulumTransport] = []
+        arrivals: queue.SimpleQueue[ReticulumTransport] = queue.SimpleQueue()
 
         def established(link: Any) -> None:  # an RNS thread
-            transports.append(cls(link, token))
-            arrived.set()
+            arrivals.put(cls(link, token))
 
         dest.set_link_established_callback(established)
         dest.announce()
 
+        def next_link(timeout: float) -> ReticulumTransport | None:
+            try:
+                return arrivals.get(timeout=timeout)
+            except queue.Empty:
+                return None
+
         async def accept(timeout: float = 60.0) -> ReticulumTransport:
-            if not await anyio.to_thread.run_sync(arrived.wait, timeout):
+            transport = await anyio.to_thread.run_sync(next_link, timeout)
+            if transport is None:
                 raise LocalMeshError(f"no peer opened a Reticulum link within {timeout:g} s")
-            return transports[0]
+            return transport
 
         return dest, accept
 

@@ -1,7 +1,8 @@
 """`caracol mesh bridge --reticulum`: two real nodes, each bridged by its own
 `caracol mesh bridge` process (one Reticulum instance per process, TCP
 interfaces on 127.0.0.1), one listening and one opening the link to the
-destination it printed, exchange a vote; the status shows the link UP.
+destination it printed, exchange a vote; the status shows the link UP; when
+the opening side restarts, the listener carries its new link.
 A listener keeps its identity (and so its destination hash) across restarts,
 and bad Reticulum or LXMF flags end the bridge with one clear line."""
 
@@ -50,6 +51,17 @@ async def _exchange(tmp: Path) -> None:
             assert status["radio"]["kind"] == "reticulum"  # type: ignore[index]
             assert status["link"]["state"] == "up"  # type: ignore[index]
             assert status["messages"]["accepted"] >= 1  # type: ignore[index]
+            # The opening side restarts: the listener carries its new link
+            # (the old one is dead, though Reticulum would say so only later).
+            opening.stop()
+            again = Proc(bridge_args(b.url, sc.body, tmp / "rns-b", "--peer", destination))
+            procs.append(again)
+            await anyio.to_thread.run_sync(again.expect, "bridging body", 90)
+            second = sc.post("cruz", kinds.Vote(p, kinds.Choice.AGAINST))
+            await post(a, sc.body, second)
+            await wait_until(lambda: second.id in log, 90)
+            opened = [ln for ln in listening.out if ln.startswith("reticulum: a peer opened")]
+            assert len(opened) == 2, listening.diagnostics()
 
 
 def test_two_nodes_exchange_a_vote_over_reticulum(tmp_path: Path) -> None:
