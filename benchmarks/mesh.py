@@ -6,7 +6,8 @@ stations reconcile over SYNC (crdt.reconcile) and each sends what the other
 lacks, as a node does; the SYNC frames' cost is reported beside it, and that
 of a session between logs of 1,000 messages differing by one; both again at
 20 % frame loss, side by side with the lossless figures (lost SYNC frames are
-sent again by turn, lost messages caught by the next session).
+sent again by turn; lost messages named by the sender's OFFERs or the session
+are asked for with WANT, the rest caught by the next session).
 """
 
 from __future__ import annotations
@@ -178,6 +179,11 @@ class SyncRun:
     sync_airtime_s: float
     msg_frames: int
     airtime_s: float  # everything both sent
+    wants_sent: int = 0  # WANT frames both sent
+    wants_answered: int = 0
+    wants_ignored: int = 0
+    messages_resent_for_wants: int = 0
+    offer_frames: int = 0  # OFFER frames both sent (the ids of the history, after it)
 
 
 async def sync_missed(
@@ -242,6 +248,7 @@ async def sync_missed(
                 await trio.sleep(5)
             nursery.cancel_scope.cancel()
     assert have.state_hash() == lack.state_hash()
+    stats = [a.statistics(), b.statistics()]
     sync = [f for tap in taps for f in tap.sent if f[0] & 0x0F == frames.FrameType.SYNC]
     return SyncRun(
         b_complete_s=done["b"],
@@ -253,6 +260,13 @@ async def sync_missed(
         sync_airtime_s=sum(LONG_FAST.airtime(len(f)) for f in sync),
         msg_frames=sum(1 for tap in taps for f in tap.sent if f[0] & 0x0F == frames.FrameType.MSG),
         airtime_s=sum(LONG_FAST.airtime(len(f)) for tap in taps for f in tap.sent),
+        wants_sent=sum(s.wants_sent for s in stats),
+        wants_answered=sum(s.wants_answered for s in stats),
+        wants_ignored=sum(s.wants_ignored for s in stats),
+        messages_resent_for_wants=sum(s.messages_resent_for_wants for s in stats),
+        offer_frames=sum(
+            1 for tap in taps for f in tap.sent if f[0] & 0x0F == frames.FrameType.OFFER
+        ),
     )
 
 
@@ -303,6 +317,17 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             "sync_bytes": r.sync_bytes,
             "sync_airtime_s": round(r.sync_airtime_s, 1),
             "msg_frames": r.msg_frames,
+            "offer_frames": r.offer_frames,
+            **(
+                {
+                    "wants_sent": r.wants_sent,
+                    "wants_answered": r.wants_answered,
+                    "wants_ignored": r.wants_ignored,
+                    "messages_resent_for_wants": r.messages_resent_for_wants,
+                }
+                if pct
+                else {}
+            ),
         }
         for case, pct, r in (
             (f"{args.sync} missed", 0, run),
@@ -352,6 +377,10 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         "sync_d1_loss20_s": round(d1_lossy.b_complete_s, 1),
         "sync_d1_loss20_frames": d1_lossy.sync_frames,
         "sync_d1_loss20_airtime_s": round(d1_lossy.sync_airtime_s, 1),
+        "sync_loss20_wants_sent": lossy.wants_sent,
+        "sync_loss20_wants_answered": lossy.wants_answered,
+        "sync_loss20_messages_resent_for_wants": lossy.messages_resent_for_wants,
+        "sync_loss20_offer_frames": lossy.offer_frames,
         "duty_allowance_s_per_hour": round(allowance, 1),
         "region": f"EU868 {args.mhz} MHz, SF11/BW250 (LongFast)",
         "per_kind": rows,

@@ -13,6 +13,8 @@ nibble: type) and is parsed as untrusted input: a bad frame raises a
     OBJECT     0x06  ctx[4] what[1] data        a verdict attestation (1) or full proof (2)
     WANT       0x07  ctx[4] from[4] to[4] count[1] prefix[8] x count
                                             "send me these messages you offered"
+    OFFER      0x08  ctx[4] from[4] to[4] count[1] prefix[8] x count
+                                            "I have sent you these messages"
 
 ``ctx`` is the first 4 bytes of the body id (which body a frame belongs to);
 ``tag`` is the first 6 bytes of SHA-256 of the whole MSG frame, checked after
@@ -31,7 +33,10 @@ A WANT asks station ``to`` for the messages of body ``ctx`` whose ids start
 with the ``count`` (1..255, as many as the MTU holds) 8-byte prefixes:
 those it offered in a session that did not arrive. It names no session (it
 outlives the session that offered them) but both stations, so third
-parties ignore it and the answerer knows whom it sends for.
+parties ignore it and the answerer knows whom it sends for. An OFFER, the
+same layout, follows the history a station sends after a session ("these
+are the messages I just sent you"): the receiver learns the ids of what it
+lacked even when it did not hear them listed, and can WANT the lost ones.
 
 Abbreviation replaces what the receiver can rebuild: the author by its index
 in the body's roster (sorted member keys both sides hold) and each parent
@@ -81,6 +86,7 @@ class FrameType(IntEnum):
     EXPAND_REQ = 5
     OBJECT = 6
     WANT = 7
+    OFFER = 8
 
 
 class ObjectKind(IntEnum):
@@ -185,12 +191,19 @@ class Object:
 @dataclass(frozen=True, slots=True)
 class Want:
     """ "Station ``receiver``: send station ``sender`` the messages of body
-    ``ctx`` whose ids start with these prefixes" (8 bytes each, distinct)."""
+    ``ctx`` whose ids start with these prefixes" (8 bytes each, distinct);
+    with ``offer``, an OFFER: "station ``sender`` has sent station
+    ``receiver`` the messages with these prefixes"."""
 
     ctx: bytes
     sender: bytes
     receiver: bytes
     prefixes: tuple[bytes, ...]
+    offer: bool = False
+
+    @property
+    def name(self) -> str:
+        return "OFFER" if self.offer else "WANT"
 
 
 def want_capacity(mtu: int) -> int:
@@ -199,15 +212,22 @@ def want_capacity(mtu: int) -> int:
 
 
 def wants(
-    ctx: bytes, sender: bytes, receiver: bytes, ids: Iterable[bytes], mtu: int
+    ctx: bytes,
+    sender: bytes,
+    receiver: bytes,
+    ids: Iterable[bytes],
+    mtu: int,
+    *,
+    offer: bool = False,
 ) -> list[bytes]:
-    """WANT frames of at most ``mtu`` bytes asking for ``ids`` (by prefix, each once)."""
+    """WANT (or OFFER) frames of at most ``mtu`` bytes naming ``ids`` (by
+    prefix, each once)."""
     room = want_capacity(mtu)
     if room < 1:
         raise LocalMeshError(f"an MTU of {mtu} cannot carry a WANT")
     prefixes = list(dict.fromkeys(m[:PREFIX] for m in ids))
     return [
-        encode(Want(ctx, sender, receiver, tuple(prefixes[i : i + room])))
+        encode(Want(ctx, sender, receiver, tuple(prefixes[i : i + room]), offer))
         for i in range(0, len(prefixes), room)
     ]
 
@@ -252,7 +272,7 @@ def encode(frame: Frame) -> bytes:
     if isinstance(frame, Want):
         _check_want(frame, LocalMeshError)
         return (
-            _hdr(FrameType.WANT)
+            _hdr(FrameType.OFFER if frame.offer else FrameType.WANT)
             + frame.ctx
             + frame.sender
             + frame.receiver
@@ -314,26 +334,28 @@ _AT_WANT_COUNT = _AT_WANT_TO + STATION
 
 
 def _check_want(want: Want, error: type[MeshError]) -> None:
-    """The rules of spec/mesh.md, "Frames", for a WANT frame."""
+    """The rules of spec/mesh.md, "Frames", for a WANT or OFFER frame."""
+    name = want.name
+    an = "an" if want.offer else "a"
     if (len(want.ctx), len(want.sender), len(want.receiver)) != (CTX, STATION, STATION):
-        raise error("WANT names ctx[4] from[4] to[4]")
+        raise error(f"{name} names ctx[4] from[4] to[4]")
     if want.sender == BROADCAST:
-        raise error("a WANT is from a station, not 00000000", offset=_AT_WANT_FROM)
+        raise error(f"{an} {name} is from a station, not 00000000", offset=_AT_WANT_FROM)
     if want.receiver == BROADCAST:
-        raise error("a WANT is addressed to a station, not 00000000", offset=_AT_WANT_TO)
+        raise error(f"{an} {name} is addressed to a station, not 00000000", offset=_AT_WANT_TO)
     if not 1 <= len(want.prefixes) <= MAX_WANT:
         raise error(
-            f"a WANT names 1 to {MAX_WANT} prefixes, not {len(want.prefixes)}",
+            f"{an} {name} names 1 to {MAX_WANT} prefixes, not {len(want.prefixes)}",
             offset=_AT_WANT_COUNT,
         )
     if any(len(p) != PREFIX for p in want.prefixes):
-        raise error("a WANT's prefixes are 8 bytes", offset=WANT_OVERHEAD)
+        raise error(f"{an} {name}'s prefixes are 8 bytes", offset=WANT_OVERHEAD)
     if len(set(want.prefixes)) != len(want.prefixes):
         seen: set[bytes] = set()
         for i, p in enumerate(want.prefixes):
             if p in seen:
                 raise error(
-                    f"a WANT names prefix {p.hex()} twice", offset=WANT_OVERHEAD + i * PREFIX
+                    f"{an} {name} names prefix {p.hex()} twice", offset=WANT_OVERHEAD + i * PREFIX
                 )
             seen.add(p)
 
@@ -415,15 +437,17 @@ def decode_untrusted(data: bytes) -> Frame:
             except zlib.error as exc:
                 raise BadFrame(f"compressed object is corrupt: {exc}") from None
         return Object(rest[:CTX], kind, body)
-    if ftype == FrameType.WANT:
+    if ftype in (FrameType.WANT, FrameType.OFFER):
+        name = ftype.name
+        an = "an" if ftype == FrameType.OFFER else "a"
         if len(data) < WANT_OVERHEAD:
-            raise BadFrame("WANT frame too short", offset=len(data))
+            raise BadFrame(f"{name} frame too short", offset=len(data))
         count = data[_AT_WANT_COUNT]
         if count == 0:
-            raise BadFrame("a WANT names at least one prefix", offset=_AT_WANT_COUNT)
+            raise BadFrame(f"{an} {name} names at least one prefix", offset=_AT_WANT_COUNT)
         if len(data) != WANT_OVERHEAD + count * PREFIX:
             raise BadFrame(
-                f"a WANT of count {count} is {WANT_OVERHEAD + count * PREFIX} bytes, "
+                f"{an} {name} of count {count} is {WANT_OVERHEAD + count * PREFIX} bytes, "
                 f"not {len(data)}",
                 offset=_AT_WANT_COUNT,
             )
@@ -434,6 +458,7 @@ def decode_untrusted(data: bytes) -> Frame:
             data[_AT_WANT_FROM:_AT_WANT_TO],
             data[_AT_WANT_TO:_AT_WANT_COUNT],
             prefixes,
+            ftype == FrameType.OFFER,
         )
         _check_want(want, BadFrame)
         return want

@@ -87,6 +87,8 @@ class RadioLinkStatistics:
     wants_ignored: int  # WANTs for other stations, over the limits, or naming nothing held
     want_prefixes_unknown: int  # prefixes in WANTs to us that match no message here
     messages_resent_for_wants: int  # messages queued again because a WANT asked
+    offers_sent: int  # OFFER frames after history we sent: the ids, so losses can be WANTed
+    offers_ignored: int  # OFFERs for other stations or bodies, or from stations unknown here
     stations_known: int
     queue: QueueReport
 
@@ -99,7 +101,9 @@ class _Peer:
     due: float | None = None  # when to open a session with it
     last_done: float | None = None
     failures: int = 0
-    awaiting: set[bytes] = field(default_factory=set)  # ids it said it would send
+    # ids it said it would send (NeedIds), and 8-byte prefixes of those its
+    # OFFERs named that we lack
+    awaiting: set[bytes] = field(default_factory=set)
     progress: float = 0.0  # when one of those last arrived
     expect_from: float = 0.0  # from when the peer sends ``expect_frames`` of them …
     expect_frames: int = 0  # … at its duty cycle's pace (see _expect_until)
@@ -194,6 +198,10 @@ class RadioLink:
     max_wants_per_hour: int = 64  # from all stations (station ids are not authenticated)
     max_want_messages: int = 32  # messages queued for one WANT
     max_want_backlog: int = 256  # frames queued for WANTs at once
+    max_awaiting: int = 4096  # ids (or prefixes) awaited from one station
+    # OFFERs follow history always (None), or only while this link saw a frame
+    # lost within so many seconds (a clean channel then saves their air time)
+    offer_after_loss: float | None = None
 
     def __post_init__(self) -> None:
         self.queue = SendQueue(self.budget, self.radio.airtime)
@@ -231,6 +239,10 @@ class RadioLink:
         self._want_times: OrderedDict[Key, deque[float]] = OrderedDict()  # WANTs heard, by station
         self._wants_heard: deque[float] = deque()  # WANTs to us considered, all stations
         self._want_backlog = 0  # frames queued for WANTs, not yet sent
+        self._loss_at = float("-inf")  # when this link last saw a frame lost
+        # the last frame of a few history messages -> the OFFER to queue once it
+        # has left, if frames are being lost (key, ids, created)
+        self._offer_after: dict[bytes, tuple[Key, list[bytes], float]] = {}
 
     def add_context(self, context: frames.Context) -> None:
         if context.ids is not None and self.sync_frame < 120:
@@ -307,6 +319,9 @@ class RadioLink:
         name = _type_name(frame)
         self._out[name] += 1
         self._bytes_out[name] += len(frame)
+        offer = self._offer_after.pop(frame, None)
+        if offer is not None:
+            self._queue_offer(*offer, now)
         owners = self._queued_for.get(frame)
         if not owners:
             return
@@ -379,6 +394,7 @@ class RadioLink:
         for req in self.reassembler.requests(now, self.request_wait):
             self.queue.push(req, Priority.VERDICT, created=now)
             self._n["fragment_requests"] += 1
+            self._loss_at = now  # frames are being lost here
             self._wake.set()
         self._flush_reassembler()
         for handle, want in list(self._wants.items()):
@@ -437,7 +453,10 @@ class RadioLink:
             self._handle_sync(frame, now)
             return
         if isinstance(frame, frames.Want):
-            self._answer_want(frame, len(data), now)
+            if frame.offer:
+                self._heard_offer(frame, len(data), now)
+            else:
+                self._answer_want(frame, len(data), now)
             return
         self._handle_msg(frame, now)
 
@@ -684,9 +703,11 @@ class RadioLink:
             self._sync_wake.set()  # a NACK may be due
         elif heard.heard is Heard.PREVIOUS:
             self._n["sync_duplicates"] += 1  # our answer to it was lost
+            self._loss_at = now  # frames are being lost here
             self._resend(key, st.sid, turns, list(range(len(turns.out))), now, st)
         elif heard.heard is Heard.DUPLICATE:
             self._n["sync_duplicates"] += 1
+            self._loss_at = now  # frames are being lost here
         elif heard.heard is Heard.STALE:
             self._n["sync_ignored"] += 1
         else:
@@ -709,6 +730,7 @@ class RadioLink:
             heard = turns.receive(frame.turn, frame.part, frame.parts, frame.frame, now)
             if heard.heard is Heard.PREVIOUS:
                 self._n["sync_duplicates"] += 1
+                self._loss_at = now  # frames are being lost here
                 self._resend(key, frame.session, turns, list(range(len(turns.out))), now, None)
                 return
         self._n["sync_ignored"] += 1
@@ -763,6 +785,7 @@ class RadioLink:
         turns.resends += 1
         turns.requeued = now
         self._n["sync_turns_resent"] += 1
+        self._loss_at = now  # frames are being lost here
         return True
 
     def _nack(self, key: Key, st: _Sync, now: float) -> None:
@@ -773,6 +796,7 @@ class RadioLink:
         )
         if self._push_sync(key, st.sid, nack, now):
             self._n["sync_nacks_sent"] += 1
+            self._loss_at = now  # frames are being lost here
         turns.nacks += 1
         turns.nacked = now
 
@@ -842,20 +866,60 @@ class RadioLink:
         context = self._reconciled(key[0])
         assert context is not None and context.raw_of is not None
         peer = self._peers.setdefault(key, _Peer(heard=st.started))
+        room = frames.want_capacity(self.radio.mtu)
+        chunk: list[bytes] = []
+        last: tuple[bytes, float] | None = None  # the chunk's last frame queued here
         for mid in sorted(ids, key=lambda m: st.rank.get(m, len(st.rank))):
             raw = context.raw_of(mid)
             if raw is None:
                 continue  # offered, then no longer held: the next session sorts it out
             frame = self._msg_frame(key[0], raw, Priority.BULK)
             created = st.started - st.rank.get(mid, len(st.rank)) * 1e-6
-            for f in self._queue(frame, Priority.BULK, created=created):
+            pushed = self._queue(frame, Priority.BULK, created=created)
+            for f in pushed:
                 self._queued_for.setdefault(f, deque()).append((None, key))
                 peer.owed += 1
+            chunk.append(mid)
+            if pushed:
+                last = (pushed[-1], created)
+            if len(chunk) >= room:
+                self._offer_later(key, chunk, last)
+                chunk, last = [], None
+        if chunk:
+            self._offer_later(key, chunk, last)
+
+    def _offer_later(self, key: Key, ids: list[bytes], last: tuple[bytes, float] | None) -> None:
+        """Once the last of these messages has left, an OFFER naming them
+        (``frame_sent`` queues it, right behind them)."""
+        if last is None:
+            return  # all were queued already, for an earlier session
+        frame, created = last
+        self._offer_after[frame] = (key, ids, created - 0.5e-6)
+        while len(self._offer_after) > 4 * self.expand_keep:
+            self._offer_after.pop(next(iter(self._offer_after)))
+
+    def _queue_offer(self, key: Key, ids: list[bytes], created: float, now: float) -> None:
+        """An OFFER naming history just sent to a station, when frames are
+        being lost: the peer learns the ids it lacked even when it listed its
+        own in the session, and WANTs those lost on the air."""
+        if self.offer_after_loss is not None and now - self._loss_at > self.offer_after_loss:
+            return  # a clean channel: nothing to recover
+        peer = self._peers.get(key)
+        for data in frames.wants(key[0], self.me, key[1], ids, self.radio.mtu, offer=True):
+            if data in self.queue:
+                continue
+            self.queue.push(data, Priority.BULK, created=created)
+            self._queued_for.setdefault(data, deque()).append((None, key))
+            if peer is not None:
+                peer.owed += 1
+            self._n["offers_sent"] += 1
+        self._wake.set()
 
     def _arrived(self, ctx: bytes, mid: bytes, now: float) -> None:
         for (c, _), peer in self._peers.items():
-            if c == ctx and mid in peer.awaiting:
+            if c == ctx and (mid in peer.awaiting or mid[: frames.PREFIX] in peer.awaiting):
                 peer.awaiting.discard(mid)
+                peer.awaiting.discard(mid[: frames.PREFIX])
                 peer.progress = now
                 peer.want_rounds = 0  # progress: the rounds count again
 
@@ -873,7 +937,7 @@ class RadioLink:
         rate = duty * self.budget.margin * (1.0 - self.queue.reserve)
         return float(self.radio.airtime(round(size))) / rate
 
-    def _want_due(self, peer: _Peer) -> float:
+    def _want_due(self, key: Key, peer: _Peer) -> float:
         """When to ask (again) for what ``peer`` offered and has not arrived:
         nothing new for a short wait (a couple of frames at the peer's duty
         cycle, doubling per round) once the peer should have sent it all at
@@ -886,7 +950,9 @@ class RadioLink:
         if peer.want_unsent:
             # our WANTs still wait for air time: at most a window, or they count as lost
             return max(peer.progress, peer.want_at) + self.timeout + gap
-        since = max(peer.progress, peer.want_out)
+        # history of the body still arriving (from it, or from a station in
+        # between) means the rest may be on its way: ask when it pauses
+        since = max(peer.progress, peer.want_out, self._last_arrival.get(key[0], 0.0))
         return max(since + gap, min(self._expect_until(peer), since + self.timeout))
 
     def _expect_until(self, peer: _Peer) -> float:
@@ -900,8 +966,39 @@ class RadioLink:
 
     def _still_missing(self, key: Key, peer: _Peer) -> list[bytes]:
         context = self._reconciled(key[0])
-        raw_of = context.raw_of if context is not None else None
-        return sorted(m for m in peer.awaiting if raw_of is None or raw_of(m) is None)
+        if context is None or context.raw_of is None:
+            return sorted(peer.awaiting)
+        raw_of, lookup = context.raw_of, context.lookup_prefix
+        return sorted(
+            m
+            for m in peer.awaiting
+            if (not lookup(m) if len(m) == frames.PREFIX else raw_of(m) is None)
+        )
+
+    def _heard_offer(self, offer: frames.Want, size: int, now: float) -> None:
+        """An OFFER to us: the prefixes of history a station has sent us. Those
+        we lack are awaited (and WANTed once their arrival stalls)."""
+        if offer.sender == self.me:
+            return  # our own, relayed back
+        who = f"offer: station {offer.sender.hex()}"
+        if size > self.radio.mtu:
+            self._drop(f"{who}: an OFFER of {size} bytes is longer than the MTU ({self.radio.mtu})")
+            return
+        context = self._reconciled(offer.ctx)
+        key = (offer.ctx, offer.sender)
+        peer = self._peers.get(key)
+        if offer.receiver != self.me or context is None or peer is None:
+            self._n["offers_ignored"] += 1  # another's; a body or a station we do not sync with
+            return
+        known = {m[: frames.PREFIX] for m in peer.awaiting}
+        lacking = [p for p in offer.prefixes if p not in known and not context.lookup_prefix(p)]
+        room = max(0, self.max_awaiting - len(peer.awaiting))
+        if len(lacking) > room:
+            self._drop(f"{who}: more than {self.max_awaiting} messages awaited from it")
+        if lacking[:room]:
+            peer.awaiting.update(lacking[:room])
+            peer.progress = now  # its history is flowing
+            self._sync_wake.set()
 
     def _send_wants(self, key: Key, peer: _Peer, missing: list[bytes], now: float) -> None:
         """One WANT round: the missing ids by prefix, at most
@@ -990,6 +1087,7 @@ class RadioLink:
             self._n["wants_ignored"] += 1  # nothing it names is held here
             return
         self._n["wants_answered"] += 1
+        self._loss_at = now  # what we sent did not all arrive
         rank = {m: i for i, m in enumerate(context.ids()) if m in wanted}
         peer = self._peers.get(key)
         room = self.max_want_messages
@@ -1048,7 +1146,7 @@ class RadioLink:
             if due is not None and now >= due:
                 self._nack(key, st, now)
         for key, peer in list(self._peers.items()):
-            if not peer.awaiting or now < self._want_due(peer):
+            if not peer.awaiting or now < self._want_due(key, peer):
                 continue
             missing = self._still_missing(key, peer)
             peer.awaiting = set(missing)
@@ -1083,11 +1181,11 @@ class RadioLink:
             if st.unsent == 0:
                 wakes.append(max(st.last_out, st.last_in) + timeout)
                 wakes.extend(w for w in (self._resend_due(st), self._nack_due(st)) if w is not None)
-        for peer in self._peers.values():
+        for key, peer in self._peers.items():
             if peer.due is not None and not (peer.awaiting or peer.owed):
                 wakes.append(peer.due)
             if peer.awaiting:
-                wakes.append(self._want_due(peer))
+                wakes.append(self._want_due(key, peer))
         return min(w for w in wakes if w > now)
 
     def _resend_due(self, st: _Sync) -> float | None:
@@ -1161,6 +1259,8 @@ class RadioLink:
             wants_ignored=n["wants_ignored"],
             want_prefixes_unknown=n["want_prefixes_unknown"],
             messages_resent_for_wants=n["messages_resent_for_wants"],
+            offers_sent=n["offers_sent"],
+            offers_ignored=n["offers_ignored"],
             stations_known=len(self._peers),
             queue=self.queue.report(self.clock()),
         )

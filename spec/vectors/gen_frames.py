@@ -4,7 +4,7 @@ them.
 
 * ``valid``: one case per frame form (MSG full, abbreviated, compressed;
   FRAG; FRAG_REQ; SYNC session frame, announcement and NACK; EXPAND_REQ;
-  OBJECT plain and compressed; WANT of one prefix and of a full MTU): the
+  OBJECT plain and compressed; WANT of one prefix and of a full MTU; OFFER): the
   frame (hex) and its decoded fields. The
   frame is also the one byte form its fields encode to.
 * ``abbreviation``: a message (its signed bytes), what the sender knows (the
@@ -106,7 +106,7 @@ def fields(frame: frames.Frame, data: bytes) -> dict[str, Any]:
         return {"type": "EXPAND_REQ", "ctx": frame.ctx.hex(), "handle": frame.handle.hex()}
     if isinstance(frame, frames.Want):
         return {
-            "type": "WANT",
+            "type": frame.name,
             "ctx": frame.ctx.hex(),
             "from": frame.sender.hex(),
             "to": frame.receiver.hex(),
@@ -227,6 +227,10 @@ def build() -> dict[str, Any]:
     valid_case(
         f"WANT: as many prefixes as MTU 233 holds ({frames.want_capacity(233)}, 230 bytes)",
         full_want,
+    )
+    valid_case(
+        "OFFER: station b has sent station a the vote and the proposal (after the history)",
+        frames.encode(frames.Want(ctx, station_b, station_a, (vote_id[:8], p[:8]), offer=True)),
     )
 
     # --- abbreviation ----------------------------------------------------------------
@@ -424,6 +428,8 @@ def build() -> dict[str, Any]:
         ),
         ("WANT to station 00000000", b"\x07" + ctx + station_a + bytes(4) + b"\x01" + prefix),
         ("WANT naming one prefix twice", want_head[:-1] + b"\x02" + prefix + prefix),
+        ("OFFER of count 0", b"\x08" + want_head[1:-1] + b"\x00"),
+        ("OFFER of count 1 with two prefixes", b"\x08" + want_head[1:] + prefix + prefix),
     ]
     for comment, data in cases:
         bad(comment, data)
