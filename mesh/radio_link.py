@@ -21,9 +21,11 @@ Sessions survive frame loss by turns (``radio_sync.Turns``): a turn goes to
 the session only when all its parts are in, and a lost one is sent again
 (on silence, on a repeat of the peer's previous turn, or the parts a NACK
 names), also by the side whose final turn ended its session.
-Messages a peer offered that do not arrive are asked for directly (WANT, by
-8-byte prefix) once their arrival has stalled, a few rounds with back-off,
-before a new session is opened to find them (spec/mesh.md, "Lost frames").
+History sent after a session is followed by OFFERs naming it; messages a
+peer offered (in the session, or by OFFER) that do not arrive are asked for
+directly (WANT, by 8-byte prefix) once their arrival has stalled, a few
+rounds with back-off, before a new session is opened to find them
+(spec/mesh.md, "Lost frames").
 Time is the link's clock and randomness its ``rng``: the state changes are
 plain methods the loops call, so tests can drive them directly.
 """

@@ -1,6 +1,6 @@
 """`caracol bench mesh` with a small sync: every key, within the duty cycle,
 the missed messages reconciled over SYNC and each sent once; the same at 20 %
-frame loss beside it."""
+frame loss beside it, with the WANT and OFFER figures of the lossy runs."""
 
 from __future__ import annotations
 
@@ -39,3 +39,12 @@ def test_bench_mesh_small(capsys: pytest.CaptureFixture[str]) -> None:
     rows = {(row["case"], row["loss_pct"]): row for row in r["sync_side_by_side"]}
     assert set(rows) == {("20 missed", 0), ("20 missed", 20), ("d = 1", 0), ("d = 1", 20)}
     assert rows[("20 missed", 0)]["until_b_has_all_s"] == r["sync_1000_s"]
+    # messages lost on the air are asked for by name (WANT), named by OFFERs
+    for row in rows.values():
+        assert "offer_frames" in row
+        assert ("wants_sent" in row) == (row["loss_pct"] > 0)
+    lossy = rows[("20 missed", 20)]
+    for key in ("wants_sent", "wants_answered", "wants_ignored", "messages_resent_for_wants"):
+        assert lossy[key] >= 0
+    assert r["sync_loss20_offer_frames"] >= 1
+    assert r["sync_loss20_wants_answered"] <= r["sync_loss20_wants_sent"]

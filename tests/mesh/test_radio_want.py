@@ -381,3 +381,44 @@ def test_random_want_bytes_raise_only_remote_errors(rest: bytes, kind: int) -> N
     except RemoteMeshError:
         return
     assert isinstance(frame, frames.Want) and frame.offer == (kind == 8)
+
+
+def test_an_offer_flood_is_bounded_and_asks_a_bounded_number_of_rounds() -> None:
+    """OFFERs naming ids nobody sends (a station that lies about its history,
+    or a forger using its id) are awaited up to ``max_awaiting``; what they
+    cost is at most ``want_rounds`` rounds of ``want_frames_per_round`` WANTs,
+    then one failure."""
+
+    async def main() -> None:
+        log = new_log(vote(1))
+        channel = SimChannel(MESHTASTIC["LONG_FAST"])
+        link = RadioLink(
+            channel.radio("asker"),
+            Budget(sub_band("EU868", G3)),
+            clock=trio.current_time,
+            rng=random.Random("asker"),
+            auto_sync=False,
+            max_awaiting=500,
+        )
+        link.add_context(context(log))
+        link.sync(CTX, EVIL)
+        sent(link)
+        rng = random.Random(3)
+        for _ in range(100):
+            ids = [rng.randbytes(32) for _ in range(27)]
+            for data in frames.wants(CTX, EVIL, link.me, ids, link.radio.mtu, offer=True):
+                link.receive(data)
+        assert len(link._peers[(CTX, EVIL)].awaiting) == 500
+        assert "more than 500 messages awaited" in link.dropped[-1]
+        wants = 0
+        with trio.fail_after(24 * 3600):
+            for _ in range(10_000):
+                if not link._peers[(CTX, EVIL)].awaiting:
+                    break
+                link.sync_timer(trio.current_time())
+                wants += sum(1 for f in sent(link) if isinstance(f, frames.Want) and not f.offer)
+                await trio.sleep(30)
+        assert 0 < wants <= link.want_rounds * link.want_frames_per_round
+        assert any("500 messages station eeeeee01 offered" in r for r in link.dropped)
+
+    run(main)
