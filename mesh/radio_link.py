@@ -871,6 +871,7 @@ class RadioLink:
         room = frames.want_capacity(self.radio.mtu)
         chunk: list[bytes] = []
         last: tuple[bytes, float] | None = None  # the chunk's last frame queued here
+        end = st.started - (len(st.rank) + 1) * 1e-6  # after all history of the session
         for mid in sorted(ids, key=lambda m: st.rank.get(m, len(st.rank))):
             raw = context.raw_of(mid)
             if raw is None:
@@ -883,7 +884,7 @@ class RadioLink:
                 peer.owed += 1
             chunk.append(mid)
             if pushed:
-                last = (pushed[-1], created)
+                last = (pushed[-1], end)
             if len(chunk) >= room:
                 self._offer_later(key, chunk, last)
                 chunk, last = [], None
@@ -892,18 +893,19 @@ class RadioLink:
 
     def _offer_later(self, key: Key, ids: list[bytes], last: tuple[bytes, float] | None) -> None:
         """Once the last of these messages has left, an OFFER naming them
-        (``frame_sent`` queues it, right behind them)."""
+        (``frame_sent`` queues it, behind the rest of the session's history:
+        the peer has every message it can get before the OFFERs use air)."""
         if last is None:
             return  # all were queued already, for an earlier session
         frame, created = last
-        self._offer_after[frame] = (key, ids, created - 0.5e-6)
+        self._offer_after[frame] = (key, ids, created)
         while len(self._offer_after) > 4 * self.expand_keep:
             self._offer_after.pop(next(iter(self._offer_after)))
 
     def _queue_offer(self, key: Key, ids: list[bytes], created: float, now: float) -> None:
-        """An OFFER naming history just sent to a station, when frames are
-        being lost: the peer learns the ids it lacked even when it listed its
-        own in the session, and WANTs those lost on the air."""
+        """An OFFER naming history sent to a station (unless ``offer_after_loss``
+        says the channel is clean): the peer learns the ids it lacked even
+        when it listed its own in the session, and WANTs those lost."""
         if self.offer_after_loss is not None and now - self._loss_at > self.offer_after_loss:
             return  # a clean channel: nothing to recover
         peer = self._peers.get(key)
