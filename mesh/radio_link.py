@@ -242,8 +242,8 @@ class RadioLink:
         self._wants_heard: deque[float] = deque()  # WANTs to us considered, all stations
         self._want_backlog = 0  # frames queued for WANTs, not yet sent
         self._loss_at = float("-inf")  # when this link last saw a frame lost
-        # the last frame of a few history messages -> the OFFER to queue once it
-        # has left, if frames are being lost (key, ids, created)
+        # the last frame of a few history messages -> the OFFER naming them, to
+        # queue once it has left (key, ids, created)
         self._offer_after: dict[bytes, tuple[Key, list[bytes], float]] = {}
 
     def add_context(self, context: frames.Context) -> None:
