@@ -41,8 +41,16 @@ async def _exchange(tmp: Path, capsys: pytest.CaptureFixture[str]) -> None:
             await wait_until(lambda: vote.id in log, 20)
             assert envelope.open_untrusted(log.get(vote.id).raw, sc.body) == vote
 
-            sa: dict[str, Any] = await status_of(url_a)
-            sb: dict[str, Any] = await status_of(url_b)
+            # The counters move once the radio library's send call and the
+            # node's answer have returned, which may be just after the vote
+            # is in b's log: wait for them (bounded) before reading.
+            with anyio.fail_after(10):
+                while True:
+                    sa: dict[str, Any] = await status_of(url_a)
+                    sb: dict[str, Any] = await status_of(url_b)
+                    if sa["link"]["frames_sent"] >= 1 and sb["messages"]["accepted"] >= 1:
+                        break
+                    await anyio.sleep(0.1)
             assert sa["radio"] == {
                 "kind": "meshtastic",
                 "address": f"127.0.0.1:{port}",
