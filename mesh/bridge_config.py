@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -301,31 +300,12 @@ async def open_radio(radio: Radio) -> Transport:
         raise BridgeError(str(exc)) from None
 
 
-IDENTITY_BYTES = 64  # RNS.Identity.to_file: the X25519 and Ed25519 private keys
-
-
 def load_bridge_identity(path: Path) -> Any:
-    """The bridge's Reticulum identity from ``path``, made there on first
-    use (mode 0600: it is the private key), so that its ``caracol.sync`` and
-    ``lxmf.delivery`` destinations keep their hashes across restarts. The
-    file is what ``rnid`` and ``RNS.Identity.to_file`` write."""
-    import RNS
+    """The bridge's Reticulum identity (``reticulum.load_identity``), its
+    problems named after the flag that gave the file."""
+    from .reticulum import load_identity
 
     try:
-        if not path.exists():
-            identity = RNS.Identity()
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as f:
-                f.write(identity.get_private_key())
-            return identity
-        data = path.read_bytes()
-    except OSError as exc:
-        raise BridgeError(f"--identity {path}: {exc.strerror or exc}") from None
-    identity = RNS.Identity(create_keys=False)
-    if len(data) != IDENTITY_BYTES or not identity.load_private_key(data):
-        raise BridgeError(
-            f"--identity {path} is not a Reticulum identity (a {IDENTITY_BYTES}-byte key "
-            f"file, as rnid writes; this one has {len(data)} bytes)"
-        )
-    return identity
+        return load_identity(path)
+    except LocalMeshError as exc:
+        raise BridgeError(f"--identity {exc}") from None

@@ -22,6 +22,7 @@ closed link raises ``LocalMeshError`` saying why it closed.
 
 from __future__ import annotations
 
+import os
 import queue
 import threading
 import time
@@ -91,19 +92,32 @@ def start(config_dir: Path) -> Any:
     return RNS.Reticulum(configdir=str(config_dir), loglevel=RNS.LOG_ERROR)
 
 
+IDENTITY_BYTES = 64  # RNS.Identity.to_file: the X25519 and Ed25519 private keys
+
+
 def load_identity(path: Path) -> Any:
-    """A node's Reticulum identity, kept in ``path`` (created on first use),
-    so its destinations keep their hashes across restarts."""
-    if path.exists():
-        identity = RNS.Identity.from_file(str(path))
-        if identity is None:
-            raise LocalMeshError(f"{path} does not hold a Reticulum identity")
-        return identity
-    path.parent.mkdir(parents=True, exist_ok=True)
-    identity = RNS.Identity()
-    path.touch(mode=0o600)  # the private key: readable by this user only
-    path.chmod(0o600)
-    identity.to_file(str(path))
+    """A node's Reticulum identity, kept in ``path`` (made there on first
+    use, mode 0600: it is the private key), so its destinations keep their
+    hashes across restarts. The file is what ``rnid`` and
+    ``RNS.Identity.to_file`` write; anything else is a ``LocalMeshError``
+    naming the file."""
+    try:
+        if not path.exists():
+            identity = RNS.Identity()
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as f:
+                f.write(identity.get_private_key())
+            return identity
+        data = path.read_bytes()
+    except OSError as exc:
+        raise LocalMeshError(f"{path}: {exc.strerror or exc}") from None
+    identity = RNS.Identity(create_keys=False)
+    if len(data) != IDENTITY_BYTES or not identity.load_private_key(data):
+        raise LocalMeshError(
+            f"{path} is not a Reticulum identity (a {IDENTITY_BYTES}-byte key "
+            f"file, as rnid writes; this one has {len(data)} bytes)"
+        )
     return identity
 
 

@@ -58,9 +58,6 @@ class SimChannel:
     losses: int = 0
     packets: int = 0
 
-    def __post_init__(self) -> None:
-        self.rng = random.Random(self.seed)
-
     def radio(self, name: str, mtu: int = 233) -> SimRadio:
         r = SimRadio(self, name, mtu)
         self.radios.append(r)
