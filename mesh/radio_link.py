@@ -201,9 +201,6 @@ class RadioLink:
     max_want_messages: int = 32  # messages queued for one WANT
     max_want_backlog: int = 256  # frames queued for WANTs at once
     max_awaiting: int = 4096  # ids (or prefixes) awaited from one station
-    # OFFERs follow history always (None), or only while this link saw a frame
-    # lost within so many seconds (a clean channel then saves their air time)
-    offer_after_loss: float | None = None
 
     def __post_init__(self) -> None:
         self.queue = SendQueue(self.budget, self.radio.airtime)
@@ -241,7 +238,6 @@ class RadioLink:
         self._want_times: OrderedDict[Key, deque[float]] = OrderedDict()  # WANTs heard, by station
         self._wants_heard: deque[float] = deque()  # WANTs to us considered, all stations
         self._want_backlog = 0  # frames queued for WANTs, not yet sent
-        self._loss_at = float("-inf")  # when this link last saw a frame lost
         # the last frame of a few history messages -> the OFFER naming them, to
         # queue once it has left (key, ids, created)
         self._offer_after: dict[bytes, tuple[Key, list[bytes], float]] = {}
@@ -323,7 +319,7 @@ class RadioLink:
         self._bytes_out[name] += len(frame)
         offer = self._offer_after.pop(frame, None)
         if offer is not None:
-            self._queue_offer(*offer, now)
+            self._queue_offer(*offer)
         owners = self._queued_for.get(frame)
         if not owners:
             return
@@ -396,7 +392,6 @@ class RadioLink:
         for req in self.reassembler.requests(now, self.request_wait):
             self.queue.push(req, Priority.VERDICT, created=now)
             self._n["fragment_requests"] += 1
-            self._loss_at = now  # frames are being lost here
             self._wake.set()
         self._flush_reassembler()
         for handle, want in list(self._wants.items()):
@@ -705,11 +700,9 @@ class RadioLink:
             self._sync_wake.set()  # a NACK may be due
         elif heard.heard is Heard.PREVIOUS:
             self._n["sync_duplicates"] += 1  # our answer to it was lost
-            self._loss_at = now  # frames are being lost here
             self._resend(key, st.sid, turns, list(range(len(turns.out))), now, st)
         elif heard.heard is Heard.DUPLICATE:
             self._n["sync_duplicates"] += 1
-            self._loss_at = now  # frames are being lost here
         elif heard.heard is Heard.STALE:
             self._n["sync_ignored"] += 1
         else:
@@ -732,7 +725,6 @@ class RadioLink:
             heard = turns.receive(frame.turn, frame.part, frame.parts, frame.frame, now)
             if heard.heard is Heard.PREVIOUS:
                 self._n["sync_duplicates"] += 1
-                self._loss_at = now  # frames are being lost here
                 self._resend(key, frame.session, turns, list(range(len(turns.out))), now, None)
                 return
         self._n["sync_ignored"] += 1
@@ -787,7 +779,6 @@ class RadioLink:
         turns.resends += 1
         turns.requeued = now
         self._n["sync_turns_resent"] += 1
-        self._loss_at = now  # frames are being lost here
         return True
 
     def _nack(self, key: Key, st: _Sync, now: float) -> None:
@@ -798,7 +789,6 @@ class RadioLink:
         )
         if self._push_sync(key, st.sid, nack, now):
             self._n["sync_nacks_sent"] += 1
-            self._loss_at = now  # frames are being lost here
         turns.nacks += 1
         turns.nacked = now
 
@@ -902,12 +892,10 @@ class RadioLink:
         while len(self._offer_after) > 4 * self.expand_keep:
             self._offer_after.pop(next(iter(self._offer_after)))
 
-    def _queue_offer(self, key: Key, ids: list[bytes], created: float, now: float) -> None:
-        """An OFFER naming history sent to a station (unless ``offer_after_loss``
-        says the channel is clean): the peer learns the ids it lacked even
-        when it listed its own in the session, and WANTs those lost."""
-        if self.offer_after_loss is not None and now - self._loss_at > self.offer_after_loss:
-            return  # a clean channel: nothing to recover
+    def _queue_offer(self, key: Key, ids: list[bytes], created: float) -> None:
+        """An OFFER naming history sent to a station: the peer learns the ids
+        it lacked even when it listed its own in the session, and WANTs those
+        lost."""
         peer = self._peers.get(key)
         for data in frames.wants(key[0], self.me, key[1], ids, self.radio.mtu, offer=True):
             if data in self.queue:
@@ -1091,7 +1079,6 @@ class RadioLink:
             self._n["wants_ignored"] += 1  # nothing it names is held here
             return
         self._n["wants_answered"] += 1
-        self._loss_at = now  # what we sent did not all arrive
         rank = {m: i for i, m in enumerate(context.ids()) if m in wanted}
         peer = self._peers.get(key)
         room = self.max_want_messages
