@@ -17,7 +17,7 @@ import pytest
 import trio
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_radio_sync import CTX, GENESIS, context, new_log, run, sent, vote
+from test_radio_sync import CTX, GENESIS, context, new_log, run, sent, station, vote
 
 from crdt.log import Log
 from mesh import frames
@@ -42,19 +42,6 @@ def differing(common: int, only_a: int, only_b: int) -> tuple[Log, Log]:
     )
 
 
-def lossy(channel: SimChannel, name: str, log: Log, **kw: object) -> RadioLink:
-    link = RadioLink(
-        channel.radio(name),
-        Budget(sub_band("EU868", G3)),
-        clock=trio.current_time,
-        rng=random.Random(name),
-        **kw,  # type: ignore[arg-type]
-    )
-    link.add_context(context(log))
-    link.on_message = log.add  # type: ignore[assignment]
-    return link
-
-
 def converge(seed: int, **kw: object) -> tuple[float, int, list[RadioLinkStatistics], list[str]]:
     """Two stations differing by 300 messages (150 each way) over a channel
     losing 20 % of frames: (hours, SYNC frames both sent, the links'
@@ -64,7 +51,7 @@ def converge(seed: int, **kw: object) -> tuple[float, int, list[RadioLinkStatist
 
     async def main() -> None:
         channel = SimChannel(MESHTASTIC["LONG_FAST"], loss=0.2, seed=seed)
-        a, b = lossy(channel, "a", la, **kw), lossy(channel, "b", lb, **kw)
+        a, b = station(channel, "a", la, **kw), station(channel, "b", lb, **kw)
         channel.connect("a", "b")
         async with trio.open_nursery() as nursery:
             nursery.start_soon(a.run)
@@ -349,13 +336,13 @@ def test_an_arrival_clears_what_was_awaited() -> None:
 # --- the codec --------------------------------------------------------------------
 
 
-station = st.binary(min_size=4, max_size=4).filter(lambda b: b != bytes(4))
+station_ids = st.binary(min_size=4, max_size=4).filter(lambda b: b != bytes(4))
 
 
 @given(
     st.binary(min_size=4, max_size=4),
-    station,
-    station,
+    station_ids,
+    station_ids,
     st.lists(st.binary(min_size=8, max_size=8), min_size=1, max_size=40, unique=True),
     st.booleans(),
 )
