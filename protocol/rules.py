@@ -39,6 +39,19 @@ def _durations(value: int) -> dict[str, int]:
     return {name: value for name in ("discussion", "vote", "concerns", "round", "planning")}
 
 
+MIN_DISCUSSION = 2 * DAY
+"""Default minimum duration of the discussion stage (spec/process.md §7.1):
+seed 004 puts a discussion period between presenting a resolution and the
+first vote; two days give every member a working day and an evening to read
+the text and answer, well inside the week-long deadline."""
+
+
+def _minimums() -> dict[str, int]:
+    out = _durations(0)
+    out["discussion"] = MIN_DISCUSSION
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class Count:
     """Counted votes of one stage (or motion) against its electorate."""
@@ -79,7 +92,7 @@ class ProcessRules:
     """Share of the electorate whose co-signed CLOSEs close a stage after its
     deadline without the facilitator."""
     size_cap: int = 150
-    min_duration: dict[str, int] = field(default_factory=lambda: _durations(0))
+    min_duration: dict[str, int] = field(default_factory=_minimums)
     deadline: dict[str, int] = field(default_factory=lambda: _durations(7 * DAY))
 
     def threshold(self, name: str) -> Fraction:

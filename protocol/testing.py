@@ -46,7 +46,7 @@ from .kinds import (
 )
 from .roster import ROTATE_DOMAIN
 from .rules import ProcessRules, to_params
-from .stages import Stage
+from .stages import DURATION, Stage
 
 T0 = 1_790_000_000
 
@@ -191,12 +191,26 @@ class Scenario:
         return self._live.roster().members.get(identity, identity)
 
     def close(
-        self, subject: bytes, stage: Stage | None = None, *, by: str | None = None, **kw: Any
+        self,
+        subject: bytes,
+        stage: Stage | None = None,
+        *,
+        by: str | None = None,
+        wait: bool = True,
+        **kw: Any,
     ) -> bytes:
-        """The facilitator (or ``by``) closes the subject's open stage."""
+        """The facilitator (or ``by``) closes the subject's open stage.
+
+        A facilitator closing the open stage first waits out its minimum
+        duration (the kit's clock jumps ahead), unless ``wait=False`` or an
+        explicit ``time=`` is given."""
         a = self._live
         s = a.subject(subject)
         closer = by or self.name_of(a.roster().members.get(s.facilitator, s.facilitator))
+        waits = wait and "time" not in kw and (stage is None or stage == s.stage)
+        if waits and s.stage in DURATION and closer == self.facilitator(subject):
+            ready = s.opened_time + s.rules.min_duration[DURATION[s.stage]]
+            self.now = max(self.now, ready - 1)  # post() adds one second
         return self.post(closer, Close(subject, int(stage or s.stage)), **kw).id
 
     def grievance(
