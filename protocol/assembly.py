@@ -72,6 +72,7 @@ from .kinds import (
     RotateKey,
     Vote,
 )
+from .names import Names
 from .process_records import (
     DELIBERATED,
     AmendmentRecord,
@@ -90,7 +91,6 @@ from .process_records import (
     latest_casts,
     passing_casts,
 )
-from .names import Names
 from .roster import Change, MembershipHistory, Roster, RosterEvent, rotation_proof_valid
 from .rotation import facilitator
 from .rounds import GrievanceRounds
@@ -532,7 +532,8 @@ class Assembly(GrievanceRounds):
     def _name(self, env: Envelope, identity: bytes) -> None:
         p: Name = env.payload  # type: ignore[assignment]
         if p.member == env.author:
-            self.names.own(identity, (self.membership.epoch_of(env.author), env.seq), p.name, env.id)
+            order = (self.membership.epoch_of(env.author), env.seq)
+            self.names.own(identity, order, p.name, env.id)
             return
         assert self.genesis is not None
         if env.author == self._genesis_author and p.member in self.genesis.founders:
