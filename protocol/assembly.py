@@ -139,6 +139,7 @@ class Assembly(GrievanceRounds):
         self.membership = MembershipHistory()
         self.subjects: dict[bytes, Subject] = {}
         self.ignored: list[Ignored] = []
+        self.ignored_by_id: dict[bytes, Ignored] = {}
         self.evidence: list[Evidence] = []
         self.names = Names()
         self._genesis_author: bytes | None = None
@@ -381,7 +382,9 @@ class Assembly(GrievanceRounds):
     # --- the fold -------------------------------------------------------------
 
     def _ignore(self, env: Envelope, reason: str, subject: bytes | None = None) -> None:
-        self.ignored.append(Ignored(env.id, env.kind, env.author, reason, subject))
+        record = Ignored(env.id, env.kind, env.author, reason, subject)
+        self.ignored.append(record)
+        self.ignored_by_id.setdefault(env.id, record)
 
     def _before(self, a: bytes, b: bytes) -> bool:
         """``a`` is in the causal past of ``b`` (the genesis is in every past)."""
