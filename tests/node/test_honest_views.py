@@ -116,7 +116,7 @@ async def _scenario(tmp: Path) -> None:
             assert detail["text"] == "Replace the pump now."
             assert detail["document"] == [[p.hex(), 0, "Replace the pump now.", False]]
             doc = TextDocument(p, "Replace the pump now.")
-            ops = doc.local_delete(17, 4) + [doc.local_insert(17, "this year.", b"x" * 32)]
+            ops = [*doc.local_delete(17, 4), doc.local_insert(17, "this year.", b"x" * 32)]
             sc.elect("cruz", p, "cost", "cruz")
             await send(last(sc))
             am = sc.amend("cruz", p, "cost", ops, "cheaper")
