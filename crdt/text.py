@@ -146,6 +146,14 @@ class TextDocument:
             for r in b.runs:
                 yield (r.msg, r.off, r.n, r.deleted)
 
+    def spans(self) -> Iterator[tuple[bytes, int, str, bool]]:
+        """(message id, first offset, text, deleted) of every run, in order:
+        what a client needs to make its own operations (tombstones included,
+        since an insert's origins are its raw neighbours)."""
+        for b in self._blocks:
+            for r in b.runs:
+                yield (r.msg, r.off, r.text, r.deleted)
+
     def state_bytes(self) -> bytes:
         """The canonical encoding of the whole state: every character's id,
         origins, text and deleted flag, in document order, with runs merged

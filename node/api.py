@@ -87,7 +87,7 @@ class MemberApi:
             web.get(f"{p}/bodies/{{body}}/messages/{{id}}", self.get_message),
             web.get(f"{p}/bodies/{{body}}/events", self.events),
             web.get("/metrics", self.metrics),
-            *ProcessViews(self.ingest, self._body).routes(p),
+            *ProcessViews(self.ingest, self._body, self.run_store).routes(p),
         ]
 
     # --- reads ----------------------------------------------------------------
@@ -246,7 +246,7 @@ class MemberApi:
                 "send application/octet-stream (one message) or application/json",
             )
         outcomes: list[Outcome] = await self.run_store(
-            lambda: self.ingest.submit(body.id, raws, origin="api")
+            lambda: self.ingest.submit(body.id, raws, origin="api", judge=True)
         )
         status = 200
         if all(o.status is Status.REJECTED for o in outcomes):

@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 
 from crdt.errors import CrdtError
-from crdt.log import Log
+from crdt.log import AddResult, Log
 from protocol import envelope
+from protocol.assembly import Assembly
+from protocol.disposition import Disposition, disposition
 from protocol.envelope import Envelope
 from protocol.errors import ProtocolError, RemoteProtocolError
 from protocol.kinds import Kind
@@ -50,6 +52,9 @@ class Outcome:
     field: str | None = None
     offset: int | None = None
     missing: tuple[bytes, ...] = ()
+    process: Disposition | None = None
+    """What the assembly process did with it (accepted and duplicate
+    messages of a submission that asked for it)."""
 
     def to_json(self) -> dict[str, object]:
         out: dict[str, object] = {"status": self.status.value}
@@ -61,6 +66,8 @@ class Outcome:
                 out[name] = value
         if self.missing:
             out["missing"] = [m.hex() for m in self.missing]
+        if self.process is not None:
+            out["process"] = self.process.to_json()
         return out
 
 
@@ -75,6 +82,18 @@ class Body:
     id: bytes
     log: Log
     listeners: list[Callable[[tuple[Envelope, ...], str], None]] = field(default_factory=list)
+    _assembly: Assembly | None = None
+
+    def fold(self) -> Assembly:
+        """The body's assembly fold, kept up to date by ``Ingest.submit``
+        once first asked for. Owned by the store thread like the log."""
+        if self._assembly is None:
+            self._assembly = Assembly(self.id).fold(self.log)
+        return self._assembly
+
+    def _folded(self, accepted: tuple[Envelope, ...], first_changed: int | None) -> None:
+        if self._assembly is not None and accepted:
+            self._assembly.update(self.log, AddResult(accepted, first_changed=first_changed))
 
 
 class Ingest:
@@ -134,15 +153,19 @@ class Ingest:
 
     # --- the one path in --------------------------------------------------------
 
-    def submit(self, body_id: bytes, raws: Iterable[bytes], *, origin: str) -> list[Outcome]:
+    def submit(
+        self, body_id: bytes, raws: Iterable[bytes], *, origin: str, judge: bool = False
+    ) -> list[Outcome]:
         """Decode, verify, insert and durably store a batch of messages.
 
         Returns one outcome per input, in order. When it returns, every
-        ACCEPTED message is on disk."""
+        ACCEPTED message is on disk. With ``judge`` each accepted or
+        duplicate message's outcome also says what the process did with it."""
         body = self.body(body_id)
         now = int(self.clock())
         outcomes: list[Outcome] = []
         newly: list[Envelope] = []
+        first_changed: int | None = None
         for raw in raws:
             try:
                 env = envelope.open_untrusted(raw, body_id)
@@ -176,14 +199,26 @@ class Ingest:
             else:
                 newly.extend(result.accepted)
                 outcomes.append(Outcome(Status.ACCEPTED, env.id))
+            if result.first_changed is not None:
+                fc = result.first_changed
+                first_changed = fc if first_changed is None else min(first_changed, fc)
         if newly:
             self.store.add_messages(body_id, [(e.id, e.raw) for e in newly], now=now, origin=origin)
             accepted = tuple(newly)
+            body._folded(accepted, first_changed)
             for listener in list(body.listeners):
                 listener(accepted, origin)
         for o in outcomes:
             self.counters[o.status] += 1
+        if judge:
+            outcomes = [self._judged(body, o) for o in outcomes]
         return outcomes
+
+    def _judged(self, body: Body, o: Outcome) -> Outcome:
+        if o.status not in (Status.ACCEPTED, Status.DUPLICATE) or o.id not in body.log:
+            return o
+        assert o.id is not None
+        return replace(o, process=disposition(body.fold(), body.log.get(o.id)))
 
     def _reject(
         self,

@@ -1,61 +1,49 @@
 """Process views for the member API: proposals with their full history and
-stage, tallies, verdicts, mandates, rosters and evidence.
+stage, tallies, verdicts, mandates, motions, people and evidence.
 
 Everything shown is derived from the log by the assembly fold
-(``protocol.assembly``); the node adds nothing of its own. A body's fold is
-cached and recomputed only when its log changed (its length or heads).
+(``protocol.assembly``); the node adds nothing of its own. Each body keeps
+its fold up to date as messages arrive (``node.ingest.Body.fold``); the
+documents are built on the store thread, which owns the log, so a read
+never sees a half-applied write. ``node.view_model`` builds them.
 """
 
 from __future__ import annotations
 
-import dataclasses
+import json
 import time
-from enum import Enum
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 
-from protocol.assembly import Assembly
+from protocol.assembly import Assembly, SubjectKind
+from protocol.errors import ProtocolError
 from protocol.federation import Federation
+from protocol.keys import key_from_text
 from protocol.kinds import Genesis
-from protocol.minutes import minutes
 from protocol.verdict import community_verdict, make_full_proof
 
 from .ingest import Ingest
+from .view_model import Viewer, plain
 
-
-def plain(value: Any) -> Any:
-    """A JSON-able form of fold results: bytes as hex, enums by name."""
-    if isinstance(value, bytes):
-        return value.hex()
-    if isinstance(value, Enum):
-        return value.name.lower()
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, dict):
-        return {str(plain(k)): plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return [plain(v) for v in value]
-    members = getattr(value, "members", None)  # a Roster: identity -> current key
-    if members is not None:
-        members = members() if callable(members) else members
-        return {plain(k): plain(v) for k, v in members.items()}
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    return str(value)
+Runner = Callable[[Callable[[], Any]], Awaitable[Any]]
+MAX_TIME = 2**40
 
 
 class ProcessViews:
-    def __init__(self, ingest: Ingest, body_param: Any) -> None:
+    def __init__(self, ingest: Ingest, body_param: Any, run_store: Runner) -> None:
         self.ingest = ingest
         self._body = body_param
-        self._cache: dict[bytes, tuple[tuple[int, tuple[bytes, ...]], Assembly]] = {}
+        self.run_store = run_store
 
     def routes(self, prefix: str) -> list[web.RouteDef]:
         b = f"{prefix}/bodies/{{body}}"
         return [
             web.get(f"{b}/proposals", self.proposals),
             web.get(f"{b}/proposals/{{id}}", self.proposal),
+            web.get(f"{b}/people", self.people),
+            web.get(f"{b}/motions", self.motions),
             web.get(f"{b}/roster", self.roster),
             web.get(f"{b}/mandates", self.mandates),
             web.get(f"{b}/verdicts", self.verdicts),
@@ -67,30 +55,38 @@ class ProcessViews:
     def assembly(self, request: web.Request) -> Assembly:
         return self.fold_body(self._body(request))
 
+    async def _view(self, request: web.Request, build: Callable[[Viewer], Any]) -> web.Response:
+        """Build a document for the asking member (``?member=``, hex or ck1
+        text) at ``?now=`` (seconds; default the node's clock), on the store
+        thread."""
+        body = self._body(request)
+        member = _member_param(request)
+        now = _int_param(request, "now", int(time.time()))
+        doc = await self.run_store(lambda: build(Viewer(body.fold(), member, now)))
+        return web.json_response(doc)
+
     async def proposals(self, request: web.Request) -> web.Response:
-        a = self.assembly(request)
-        out = []
-        for sid in a.proposals():
-            s = a.subject(sid)
-            v = a.verdict(sid)
-            out.append(
-                {
-                    "id": sid.hex(),
-                    "title": getattr(s.payload, "title", ""),
-                    "stage": a.stage(sid).name.lower(),
-                    "author": s.author.hex(),
-                    "time": s.time,
-                    "verdict": None if v is None else plain(v),
-                }
-            )
-        return web.json_response({"proposals": out})
+        return await self._view(request, lambda v: {"proposals": v.proposals()})
 
     async def proposal(self, request: web.Request) -> web.Response:
-        a = self.assembly(request)
         try:
             sid = bytes.fromhex(request.match_info["id"])
-            s = a.subject(sid)
-        except (ValueError, KeyError):
+        except ValueError:
+            sid = b""
+
+        def build(v: Viewer) -> Any:
+            s = v.a.subjects.get(sid)
+            if s is None:
+                return None
+            if s.kind in (SubjectKind.PROPOSAL, SubjectKind.CONSTITUTION):
+                return v.proposal(sid)
+            return v.subject_summary(s)
+
+        body = self._body(request)
+        member = _member_param(request)
+        now = _int_param(request, "now", int(time.time()))
+        doc = await self.run_store(lambda: build(Viewer(body.fold(), member, now)))
+        if doc is None:
             return web.json_response(
                 {
                     "error": "unknown_proposal",
@@ -99,40 +95,21 @@ class ProcessViews:
                 },
                 status=404,
             )
-        text, skipped = a.text_and_skipped(sid)
-        return web.json_response(
-            {
-                "id": sid.hex(),
-                "title": getattr(s.payload, "title", ""),
-                "stage": a.stage(sid).name.lower(),
-                "facilitator": s.facilitator.hex(),
-                "text": text,
-                "skipped_amendments": plain(skipped),
-                "tallies": plain(a.tallies(sid)),
-                "grievances": [
-                    {"category": cat, "deal_breaker": db, "items": plain(items)}
-                    for (cat, db), items in a.grievances(sid).items()
-                ],
-                "delegates": [
-                    {"category": cat, "deal_breaker": db, "delegate": d.hex()}
-                    for (cat, db), d in a.delegates(sid).items()
-                ],
-                "amendments": plain(a.amendments(sid)),
-                "late_votes": plain(a.late_votes(sid)),
-                "verdict": plain(a.verdict(sid)),
-                "history": plain(s.history),
-                "minutes": minutes(a, sid),
-            }
-        )
+        return web.json_response(doc)
+
+    async def people(self, request: web.Request) -> web.Response:
+        return await self._view(request, lambda v: {"people": v.people()})
+
+    async def motions(self, request: web.Request) -> web.Response:
+        return await self._view(request, lambda v: {"motions": v.motions()})
 
     async def roster(self, request: web.Request) -> web.Response:
-        a = self.assembly(request)
-        return web.json_response({"members": plain(a.roster())})
+        body = self._body(request)
+        doc = await self.run_store(lambda: {"members": plain(body.fold().roster())})
+        return web.json_response(doc)
 
     async def mandates(self, request: web.Request) -> web.Response:
-        a = self.assembly(request)
-        now = int(request.query.get("now", time.time()))
-        return web.json_response({"mandates": plain(a.mandates(now))})
+        return await self._view(request, lambda v: {"mandates": v.mandates()})
 
     async def verdicts(self, request: web.Request) -> web.Response:
         a = self.assembly(request)
@@ -143,12 +120,8 @@ class ProcessViews:
         return web.json_response({"evidence": plain(a.evidence), "ignored": plain(a.ignored)})
 
     def fold_body(self, body: Any) -> Assembly:
-        key = (len(body.log), body.log.heads())
-        cached = self._cache.get(body.id)
-        if cached is None or cached[0] != key:
-            cached = (key, Assembly(body.id).fold(body.log))
-            self._cache[body.id] = cached
-        return cached[1]
+        fold: Assembly = body.fold()
+        return fold
 
     async def federation(self, request: web.Request) -> web.Response:
         """A higher body's resolution, combined from the verdicts of the
@@ -216,3 +189,37 @@ class ProcessViews:
         return web.Response(
             body=make_full_proof(body.log, v).encode(), content_type="application/octet-stream"
         )
+
+
+def _bad(reason: str, field: str) -> web.HTTPBadRequest:
+    return web.HTTPBadRequest(
+        text=json.dumps({"error": "bad_request", "reason": reason, "field": field}),
+        content_type="application/json",
+    )
+
+
+def _int_param(request: web.Request, name: str, default: int) -> int:
+    text = request.query.get(name)
+    if text is None:
+        return default
+    if not text.isascii() or not text.isdigit() or len(text) > 13 or int(text) > MAX_TIME:
+        raise _bad(f"{name} must be a whole number of seconds (0..2^40)", name)
+    return int(text)
+
+
+def _member_param(request: web.Request) -> bytes | None:
+    text = request.query.get("member")
+    if not text:
+        return None
+    if text.startswith("ck1"):
+        try:
+            return key_from_text(text)
+        except ProtocolError as exc:
+            raise _bad(f"member: {exc.reason}", "member") from None
+    try:
+        key = bytes.fromhex(text)
+    except ValueError:
+        raise _bad("member must be a key as 64 hex digits or ck1 text", "member") from None
+    if len(key) != 32:
+        raise _bad("member must be a 32-byte key", "member")
+    return key

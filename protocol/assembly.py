@@ -64,6 +64,7 @@ from .kinds import (
     Kind,
     Leave,
     Mandate,
+    Name,
     Outcome,
     Plea,
     Proposal,
@@ -71,6 +72,7 @@ from .kinds import (
     RotateKey,
     Vote,
 )
+from .names import Names
 from .process_records import (
     DELIBERATED,
     AmendmentRecord,
@@ -137,7 +139,10 @@ class Assembly(GrievanceRounds):
         self.membership = MembershipHistory()
         self.subjects: dict[bytes, Subject] = {}
         self.ignored: list[Ignored] = []
+        self.ignored_by_id: dict[bytes, Ignored] = {}
         self.evidence: list[Evidence] = []
+        self.names = Names()
+        self._genesis_author: bytes | None = None
         self._equivocating: set[tuple[bytes, int]] = set()
         self._grievance_owner: dict[bytes, bytes] = {}
         self._amendment_owner: dict[bytes, bytes] = {}
@@ -369,7 +374,7 @@ class Assembly(GrievanceRounds):
         ignored = tuple(sorted((i.message, i.reason) for i in self.ignored))
         changes = tuple((t, v) for t, v, _ in self.rule_changes)
         evidence = tuple(sorted((e.what, e.author, e.messages) for e in self.evidence))
-        return (tuple(subjects), roster, ignored, evidence, changes)
+        return (tuple(subjects), roster, ignored, evidence, changes, self.names.summary())
 
     def state_hash(self) -> bytes:
         return hashlib.sha256(b"caracol/0 assembly\x00" + canonical.encode(self.summary())).digest()
@@ -377,7 +382,9 @@ class Assembly(GrievanceRounds):
     # --- the fold -------------------------------------------------------------
 
     def _ignore(self, env: Envelope, reason: str, subject: bytes | None = None) -> None:
-        self.ignored.append(Ignored(env.id, env.kind, env.author, reason, subject))
+        record = Ignored(env.id, env.kind, env.author, reason, subject)
+        self.ignored.append(record)
+        self.ignored_by_id.setdefault(env.id, record)
 
     def _before(self, a: bytes, b: bytes) -> bool:
         """``a`` is in the causal past of ``b`` (the genesis is in every past)."""
@@ -421,6 +428,7 @@ class Assembly(GrievanceRounds):
         g = env.payload
         assert isinstance(g, Genesis)
         self.genesis = g
+        self._genesis_author = env.author
         if self._given_rules is None:
             try:
                 self.rules = from_params(g.params)
@@ -523,6 +531,18 @@ class Assembly(GrievanceRounds):
             return
         self.membership.add(RosterEvent(env.id, Change.ROTATE, identity, p.new_key, env.id))
         self.membership.retire(env.author, env.id)
+
+    def _name(self, env: Envelope, identity: bytes) -> None:
+        p: Name = env.payload  # type: ignore[assignment]
+        if p.member == env.author:
+            order = (self.membership.epoch_of(env.author), env.seq)
+            self.names.own(identity, order, p.name, env.id)
+            return
+        assert self.genesis is not None
+        if env.author == self._genesis_author and p.member in self.genesis.founders:
+            self.names.introduce(p.member, p.name, "founding", env.id)
+            return
+        self._ignore(env, "a member names only themself (the genesis author introduces founders)")
 
     def _proposal(self, env: Envelope, identity: bytes) -> None:
         self._new_subject(env, SubjectKind.PROPOSAL, identity, Stage.DISCUSSION)
@@ -769,6 +789,7 @@ class Assembly(GrievanceRounds):
                 s.note = f"the body is at its size cap ({cap})"
                 return
             self.membership.add(RosterEvent(close.id, Change.JOIN, key, key, s.id))
+            self.names.introduce(key, s.payload.name, "admission", s.id)
         elif s.kind == SubjectKind.REMOVAL:
             identity = self.membership.identity_of(s.payload.member)
             if identity is not None:
@@ -794,4 +815,5 @@ _HANDLERS: dict[type, Any] = {
     Mandate: Assembly._mandate,
     RecallVote: Assembly._recall,
     ConstitutionAmendment: Assembly._constitution,
+    Name: Assembly._name,
 }

@@ -71,6 +71,7 @@ class Kind(IntEnum):
     RECALL_VOTE = 17
     CONSTITUTION_AMENDMENT = 18
     TEXT_EDIT = 19
+    NAME = 20
 
 
 class BodyKind(IntEnum):
@@ -399,6 +400,20 @@ class TextEdit(Payload):
 
 
 @dataclass(frozen=True, slots=True)
+class Name(Payload):
+    """A display name, so people read names rather than keys. A member names
+    themself (``member`` is the author's key; their latest NAME counts); the
+    genesis author may introduce a founder by name, as an ADMIT introduces
+    the member it admits. A member's own name wins over an introduction
+    (spec/process.md, "Names")."""
+
+    KIND = Kind.NAME
+    member: bytes
+    name: str
+    SCHEMA = (("member", KEY), ("name", Text(64, min_bytes=1)))
+
+
+@dataclass(frozen=True, slots=True)
 class Unknown(Payload):
     """A kind this version does not know: kept and relayed, never folded."""
 
@@ -432,6 +447,7 @@ PAYLOADS: dict[int, type[Payload]] = {
         RecallVote,
         ConstitutionAmendment,
         TextEdit,
+        Name,
     )
 }
 

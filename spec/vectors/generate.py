@@ -138,6 +138,13 @@ def valid_messages() -> list[tuple[str, Envelope, bytes]]:
         [md.id],
     )
     add("vote with a large sequence number", CRUZ, kinds.Vote(p.id, Choice.ABSTAIN), [c.id, md.id])
+    add("display name (a member names themself)", BEA, kinds.Name(public_key(BEA), "Bea"), [md.id])
+    add(
+        "display name given by the genesis author to a founder (an introduction)",
+        ANA,
+        kinds.Name(public_key(CRUZ), "Cruz Pérez"),
+        [md.id],
+    )
     return out
 
 
@@ -371,6 +378,18 @@ def invalid_messages(
         content_bytes(7, me, parents, b"\x05", T0, canonical.encode((None, 1))),
         "wrong_type",
         ["WrongType"],
+    )
+    bad(
+        "an empty display name",
+        content_bytes(20, me, [g.id], b"\x05", T0, canonical.encode((me, ""))),
+        "out_of_range",
+        ["Bounds"],
+    )
+    bad(
+        "a display name of 65 bytes",
+        content_bytes(20, me, [g.id], b"\x05", T0, canonical.encode((me, "n" * 65))),
+        "oversize",
+        ["Bounds"],
     )
     flipped = bytearray(good.raw)
     flipped[-1] ^= 0x01
