@@ -17,6 +17,7 @@ signers.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -53,6 +54,16 @@ class FederationVerdict:
     """True while some counted verdict rests only on an attestation."""
 
 
+@dataclass(frozen=True, slots=True)
+class RefusedProof:
+    """Evidence: a verdict proof from a body that does not count here, with
+    the reason; the proof itself is kept so anyone can check it."""
+
+    community: bytes
+    reason: str
+    proof: FullProof
+
+
 @dataclass
 class Federation:
     """One higher body's view of one resolution."""
@@ -69,6 +80,10 @@ class Federation:
     rosters: dict[bytes, frozenset[bytes]] = field(default_factory=dict)
     """Member keys of each Community, from its genesis (``learn_genesis``)
     or its latest verified full proof: attestations are checked against it."""
+    why_not: Callable[[bytes], str | None] | None = None
+    """Why a body is not a member (``Constituency.why_not``), for the reason
+    a refused proof is recorded with."""
+    refused: list[RefusedProof] = field(default_factory=list)
 
     def learn_genesis(self, genesis: Envelope) -> None:
         """Take a member Community's founders as its roster until a full
@@ -83,8 +98,11 @@ class Federation:
 
     def receive_proof(self, proof: FullProof) -> CommunityVerdict:
         if proof.community not in self.members:
-            self.rejected.append((proof.community, "not a member community of this body"))
-            raise ProofError("the proof is from a body that is not a member community")
+            why = self.why_not(proof.community) if self.why_not is not None else None
+            reason = why or "not a member of this body (never admitted as a constituent)"
+            self.rejected.append((proof.community, reason))
+            self.refused.append(RefusedProof(proof.community, reason, proof))
+            raise ProofError(f"the proof does not count: {reason}")
         try:
             # each Community decides under its own rules (its genesis and the
             # Collective's amendments), not the higher body's

@@ -11,8 +11,9 @@ exactly that: the Municipality's signed presenting PROPOSAL and the proofs
 of its members (full proofs of Communities, or further ``LevelProof``s of
 lower bodies). A verifier re-derives every level from signed votes; nothing
 is taken on trust except the *structure* of the federation — which bodies
-are members of which — that every node knows from the GENESIS messages of
-its member bodies and passes in as ``structure``.
+are constituents of which — that every node derives from each higher
+body's constituency (``protocol.constituents``) and passes in as
+``structure``.
 
 Sans-IO: values in, verdicts and ``ProofError`` out.
 """

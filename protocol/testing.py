@@ -21,6 +21,7 @@ from crdt.log import Log
 
 from .assembly import Assembly, RulesAmender
 from .envelope import Envelope, sign
+from .errors import LocalProtocolError
 from .keys import public_key, sign_raw
 from .kinds import (
     Admit,
@@ -47,6 +48,7 @@ from .kinds import (
 from .roster import ROTATE_DOMAIN
 from .rules import ProcessRules, to_params
 from .stages import DURATION, Stage
+from .verdict import FullProof, community_verdict, make_full_proof
 
 T0 = 1_790_000_000
 
@@ -273,6 +275,36 @@ class Scenario:
 
     def recall(self, name: str, mandate: bytes, choice: Choice = Choice.FOR, **kw: Any) -> bytes:
         return self.post(name, RecallVote(mandate, choice), **kw).id
+
+    def decide(
+        self,
+        higher: bytes,
+        resolution: bytes,
+        *,
+        yes: Sequence[str],
+        no: Sequence[str] = (),
+        title: str = "A higher body's resolution",
+        text: str = "As presented.",
+    ) -> bytes:
+        """Present a higher body's resolution (a PROPOSAL naming it) and run
+        it to its verdict, ``yes`` FOR and ``no`` AGAINST at every vote and
+        no grievances; the presenting proposal's id."""
+        p = self.post(yes[0] if yes else no[0], Proposal(title, text, "", higher, resolution)).id
+        for _ in range(10):
+            a = self._live
+            if a.verdict(p) is not None:
+                break
+            if a.stage(p) in (Stage.TEMPERATURE, Stage.MINOR_CHECK, Stage.FINAL_VOTE):
+                self.votes(p, yes=yes, no=no)
+            self.close(p)
+        return p
+
+    def proof(self, higher: bytes, resolution: bytes) -> FullProof:
+        """The full proof of this body's verdict on a higher resolution."""
+        v = community_verdict(self._fresh(), higher, resolution)
+        if v is None:
+            raise LocalProtocolError("no verdict on that resolution yet", field="resolution")
+        return make_full_proof(self.log, v)
 
     def to_first_check(self, proposer: str = "ana", **kw: Any) -> bytes:
         """Propose and close the discussion: the temperature check is open."""

@@ -186,6 +186,30 @@ def make_full_proof(log: Log, verdict: CommunityVerdict) -> FullProof:
     return FullProof(log.body, tuple(log.get(m).raw for m in log.order() if m in cut))
 
 
+def decided_resolution(proof: FullProof) -> tuple[bytes, bytes]:
+    """``(higher_body, resolution)`` the proof's deciding close is about:
+    the last message is the close; its subject is the presenting PROPOSAL."""
+    if not proof.messages:
+        raise ProofError("an empty proof")
+    try:
+        close = envelope.open_untrusted(proof.messages[-1], proof.community)
+    except ProtocolError as exc:
+        raise ProofError(f"the last message is invalid: {exc.code}: {exc}") from None
+    if close.kind != Kind.CLOSE:
+        raise ProofError("the last message of a proof is the deciding CLOSE")
+    subject = close.payload.subject  # type: ignore[attr-defined]
+    for raw in proof.messages[1:-1]:
+        if envelope.message_id(raw) == subject:
+            try:
+                p = envelope.open_untrusted(raw, proof.community).payload
+            except ProtocolError as exc:
+                raise ProofError(f"the presenting proposal is invalid: {exc}") from None
+            if isinstance(p, Proposal) and p.origin_body is not None and p.origin_proposal:
+                return p.origin_body, p.origin_proposal
+            break
+    raise ProofError("the deciding close is not about a proposal presenting a resolution")
+
+
 def verify_full_proof(
     proof: FullProof,
     *,

@@ -30,7 +30,7 @@ import aiohttp
 from node.config import Config, Peer
 from node.runtime import NodeRuntime
 from protocol.keys import key_to_text
-from protocol.kinds import BodyKind, Choice, Proposal
+from protocol.kinds import BodyKind, Choice, Founding, Proposal
 from protocol.stages import Stage
 from protocol.testing import Scenario
 
@@ -148,6 +148,10 @@ async def scenario(demo: Demo, out: list[str]) -> dict[str, Any]:
         "sur": Scenario(("sur", *_names("s", 4)), name="Barrio Sur", parent=muni.body),
         "rio": Scenario(("rio", *_names("r", 4)), name="Orilla del Rio", parent=muni.body),
     }
+    # the Municipality names its founding Communities: naming a parent in a
+    # genesis is only a request (spec/federation.md, "Constituents")
+    founding = Founding(tuple(sorted(sc.body for sc in communities.values())))
+    muni.post("norte", founding, parents=(muni.body,))
     all_bodies = (muni.body.hex(), *(sc.body.hex() for sc in communities.values()))
     hub = await demo.start_node("valle", all_bodies)
     await hub.found_body(muni.messages[0].raw)

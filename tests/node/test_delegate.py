@@ -12,7 +12,7 @@ import pytest
 from node.cli import main
 from node.config import Config
 from node.runtime import NodeRuntime
-from protocol.kinds import BodyKind, Proposal
+from protocol.kinds import BodyKind, Founding, Proposal
 from protocol.testing import Scenario
 
 
@@ -20,6 +20,7 @@ def decided_community() -> tuple[Scenario, Scenario, bytes]:
     muni = Scenario(("d1", "d2"), body_kind=BodyKind.MUNICIPALITY, name="Valle")
     resolution = muni.propose("d1", "Cisterns", "Keep one.")
     sc = Scenario(("ana", "bea", "cruz"), name="Norte", parent=muni.body)
+    muni.post("d1", Founding((sc.body,)), parents=(muni.body,))  # admitted at the founding
     p = sc.post("ana", Proposal("Cisterns", "Keep one.", "", muni.body, resolution)).id
     sc.close(p)
     sc.votes(p, yes=["ana", "bea", "cruz"])
