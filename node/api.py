@@ -27,7 +27,7 @@ from protocol.envelope import Envelope, fields_of
 from protocol.errors import ProtocolError
 from protocol.verdict import FullProof, verify_full_proof
 
-from .constituency import constituency_of
+from .constituency import refusal
 from .ingest import Ingest, Outcome, Status, UnknownBody
 from .views import ProcessViews
 
@@ -146,7 +146,7 @@ class MemberApi:
             if proof.community not in self.ingest.bodies:
                 self.ingest.found(proof.messages[0], origin="delegate relay")
             self.ingest.submit(proof.community, list(proof.messages[1:]), origin="delegate relay")
-            return constituency_of(self.ingest, self.ingest.body(higher)).why_not(proof.community)
+            return refusal(self.ingest, self.ingest.body(higher), proof, verdict)
 
         refused = await self.run_store(store)
         if self.on_new_body is not None:

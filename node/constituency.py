@@ -13,8 +13,10 @@ from __future__ import annotations
 from typing import Any
 
 from protocol.constituents import Constituency, read_constituency, verdict_map
-from protocol.kinds import Genesis, Proposal
-from protocol.verdict import CommunityVerdict, community_verdict
+from protocol.envelope import decode_untrusted
+from protocol.federation import Federation
+from protocol.kinds import BodyKind, Genesis, Proposal
+from protocol.verdict import CommunityVerdict, FullProof, community_verdict
 
 
 def applicants(ingest: Any, higher: bytes) -> list[Any]:
@@ -46,3 +48,16 @@ def constituency_of(ingest: Any, higher: Any) -> Constituency:
     """``higher`` is the node's Body of the higher body."""
     vs = [v for b in applicants(ingest, higher.id) for v in verdicts_on(b.fold(), higher.id)]
     return read_constituency(higher.log, verdict_map(vs), higher.fold().rules)
+
+
+def refusal(ingest: Any, higher: Any, proof: FullProof, verdict: CommunityVerdict) -> str | None:
+    """Why a verified proof's verdict does not count in ``higher``: not an
+    admitted constituent, or below the minimum size; None if it counts."""
+    why = constituency_of(ingest, higher).why_not(proof.community)
+    if why is not None:
+        return why
+    g = decode_untrusted(proof.messages[0], None).payload
+    kind = g.body_kind if isinstance(g, Genesis) else BodyKind.COMMUNITY
+    fed = Federation(higher.id, verdict.resolution, frozenset({proof.community}))
+    fed.rules = higher.fold().rules
+    return fed.take(verdict, kind)

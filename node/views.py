@@ -139,7 +139,8 @@ class ProcessViews:
         def build() -> dict[str, Any]:
             cons = constituency_of(self.ingest, higher)
             members = cons.members()
-            fed = Federation(higher.id, resolution, members, why_not=cons.why_not)
+            rules = higher.fold().rules  # the higher body's constitution
+            fed = Federation(higher.id, resolution, members, rules=rules, why_not=cons.why_not)
             verdicts, refused = [], []
             for child in applicants(self.ingest, higher.id):
                 v = community_verdict(child.fold(), higher.id, resolution)
@@ -149,11 +150,11 @@ class ProcessViews:
                     "verdict": None if v is None else plain(v),
                 }
                 why = cons.why_not(child.id)
+                if why is None and v is not None:
+                    why = fed.take(v, child.log.get(child.id).payload.body_kind)
                 if why is not None:
                     refused.append({**entry, "reason": why})
                     continue
-                if v is not None:
-                    fed.proven[child.id] = v
                 verdicts.append(entry)
             combined = fed.combine()
             return {

@@ -99,13 +99,16 @@ def read_constituency(
     rules: ProcessRules | None = None,
 ) -> Constituency:
     """The constituency of the body whose log is ``higher``, given the
-    verified verdicts its node holds (see the module docstring)."""
-    rules = rules or ProcessRules()
+    verified verdicts its node holds (see the module docstring); under
+    ``rules``, by default the higher body's own."""
     body = higher.body
+    membership: MembershipHistory | None = None
+    if rules is None:  # the higher body's own constitution, from its genesis
+        folded = Assembly(body).fold(higher)
+        rules, membership = folded.rules, folded.membership
     out = Constituency(body)
     genesis = higher.get(body)
     founder = genesis.author
-    membership: MembershipHistory | None = None
     left = {c for c, by in verdicts.items() if _left(body, by)}
     current: set[bytes] = set()
     for mid in higher.order():
@@ -131,7 +134,7 @@ def read_constituency(
             for c in electorate:
                 v = verdicts.get(c, {}).get(mid)
                 if v is not None:
-                    fed.proven[c] = v
+                    fed.take(v)  # an undersized constituent does not count here either
             result = fed.combine()
             out.admissions.append(Admission(mid, p.constituent, electorate, result))
             if result.standing == Standing.PASSED:

@@ -21,8 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 
-from .envelope import Envelope
-from .kinds import Genesis, Outcome
+from .envelope import Envelope, decode_untrusted
+from .kinds import BodyKind, Genesis, Outcome
 from .rules import Count, ProcessRules
 from .verdict import (
     Attestation,
@@ -52,6 +52,8 @@ class FederationVerdict:
     members: int
     provisional: bool
     """True while some counted verdict rests only on an attestation."""
+    workplaces: Count | None = None
+    """The Workplace Councils' chamber, when the body has any counting."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +86,28 @@ class Federation:
     """Why a body is not a member (``Constituency.why_not``), for the reason
     a refused proof is recorded with."""
     refused: list[RefusedProof] = field(default_factory=list)
+    kinds: dict[bytes, BodyKind] = field(default_factory=dict)
+    """Body kind of each member (from its genesis or proof); a member of
+    unknown kind sits with the Communities."""
+    undersized: dict[bytes, int] = field(default_factory=dict)
+    """Base bodies whose verdict showed fewer members than the higher body's
+    ``min_constituent_size``: they do not count, not even toward N."""
+
+    def take(self, verdict: CommunityVerdict, kind: BodyKind = BodyKind.COMMUNITY) -> str | None:
+        """Count a verified verdict of a Community or Workplace Council, or
+        say why it does not count (equal power: spec/federation.md)."""
+        self.kinds[verdict.community] = kind
+        floor = self.rules.constituent_floor()
+        if kind in BASE_KINDS and verdict.electorate < floor:
+            self.undersized[verdict.community] = verdict.electorate
+            self.proven.pop(verdict.community, None)
+            return (
+                f"too small to count: {verdict.electorate} members, the constitution "
+                f"requires {floor} (min_constituent_size)"
+            )
+        self.undersized.pop(verdict.community, None)
+        self.proven[verdict.community] = verdict
+        return None
 
     def learn_genesis(self, genesis: Envelope) -> None:
         """Take a member Community's founders as its roster until a full
@@ -95,6 +119,8 @@ class Federation:
             and genesis.body not in self.rosters
         ):
             self.rosters[genesis.body] = frozenset(g.founders)
+        if isinstance(g, Genesis) and genesis.body in self.members:
+            self.kinds.setdefault(genesis.body, g.body_kind)
 
     def receive_proof(self, proof: FullProof) -> CommunityVerdict:
         if proof.community not in self.members:
@@ -119,7 +145,11 @@ class Federation:
             refuted = confront(att, verdict)
             if refuted is not None:
                 self.evidence.append(refuted)
-        self.proven[proof.community] = verdict
+        small = self.take(verdict, _kind_of(proof))
+        if small is not None:
+            self.rejected.append((proof.community, small))
+            self.refused.append(RefusedProof(proof.community, small, proof))
+            raise ProofError(f"the proof does not count: {small}")
         return verdict
 
     def receive_attestation(self, att: Attestation) -> CommunityVerdict:
@@ -136,6 +166,14 @@ class Federation:
                 if refuted is not None:
                     self.evidence.append(refuted)
                 return v
+            floor = self.rules.constituent_floor()
+            if self.kinds.get(v.community, BodyKind.COMMUNITY) in BASE_KINDS and (
+                v.electorate < floor
+            ):
+                raise ProofError(
+                    f"too small to count: {v.electorate} members, the constitution "
+                    f"requires {floor} (min_constituent_size)"
+                )
             roster = self.rosters.get(v.community)
             if roster is None:
                 raise ProofError(
@@ -151,36 +189,64 @@ class Federation:
         return v
 
     def verdicts(self) -> dict[bytes, CommunityVerdict]:
-        out = {c: a.verdict for c, a in self.attested.items()}
+        out = {c: a.verdict for c, a in self.attested.items() if c not in self.undersized}
         out.update(self.proven)
         return out
 
+    def counting(self) -> frozenset[bytes]:
+        """The members that count: all but those shown to be undersized."""
+        return self.members - set(self.undersized)
+
     def combine(self) -> FederationVerdict:
+        """Communities (and higher bodies) in one chamber, Workplace Councils
+        in another; with workplaces, both must pass (spec/federation.md)."""
         verdicts = self.verdicts()
-        votes_for = sum(1 for v in verdicts.values() if v.outcome == Outcome.PASSED)
-        votes_against = len(verdicts) - votes_for
-        count = Count(votes_for, votes_against, 0, len(self.members))
-        undecided = len(self.members) - len(verdicts)
-        if count.passes(self.rules.temperature_threshold, self.rules.quorum):
-            # Would the undecided Communities, all against, still leave it passing?
-            worst = Count(votes_for, votes_against + undecided, 0, len(self.members))
-            standing = (
-                Standing.PASSED
-                if worst.share_met(self.rules.temperature_threshold) or not undecided
-                else Standing.PENDING
-            )
-        elif undecided and Count(votes_for + undecided, votes_against, 0, len(self.members)).passes(
-            self.rules.temperature_threshold, self.rules.quorum
-        ):
-            standing = Standing.PENDING
-        else:
-            standing = Standing.FAILED
+        counting = self.counting()
+        workplaces = {m for m in counting if self.kinds.get(m) == BodyKind.WORKPLACE}
+        standing, count = self._chamber(counting - workplaces, verdicts)
+        work: Count | None = None
+        if workplaces:
+            work_standing, work = self._chamber(frozenset(workplaces), verdicts)
+            if Standing.FAILED in (standing, work_standing):
+                standing = Standing.FAILED
+            elif Standing.PENDING in (standing, work_standing):
+                standing = Standing.PENDING
         return FederationVerdict(
             self.body,
             self.resolution,
             standing,
             count,
-            len(verdicts),
-            len(self.members),
+            sum(1 for c in verdicts if c in counting),
+            len(counting),
             provisional=bool(self.attested),
+            workplaces=work,
         )
+
+    def _chamber(
+        self, members: frozenset[bytes] | set[bytes], verdicts: dict[bytes, CommunityVerdict]
+    ) -> tuple[Standing, Count]:
+        decided = [v for c, v in verdicts.items() if c in members]
+        votes_for = sum(1 for v in decided if v.outcome == Outcome.PASSED)
+        votes_against = len(decided) - votes_for
+        n = len(members)
+        count = Count(votes_for, votes_against, 0, n)
+        undecided = n - len(decided)
+        t, q = self.rules.temperature_threshold, self.rules.quorum
+        if count.passes(t, q):
+            # Would the undecided members, all against, still leave it passing?
+            worst = Count(votes_for, votes_against + undecided, 0, n)
+            standing = Standing.PASSED if worst.share_met(t) or not undecided else Standing.PENDING
+        elif undecided and Count(votes_for + undecided, votes_against, 0, n).passes(t, q):
+            standing = Standing.PENDING
+        else:
+            standing = Standing.FAILED
+        return standing, count
+
+
+BASE_KINDS = frozenset({BodyKind.COMMUNITY, BodyKind.WORKPLACE})
+"""Bodies whose members are people: the minimum size applies to them."""
+
+
+def _kind_of(proof: FullProof) -> BodyKind:
+    g = decode_untrusted(proof.messages[0], None).payload
+    return g.body_kind if isinstance(g, Genesis) else BodyKind.COMMUNITY

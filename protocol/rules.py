@@ -92,6 +92,13 @@ class ProcessRules:
     """Share of the electorate whose co-signed CLOSEs close a stage after its
     deadline without the facilitator."""
     size_cap: int = 150
+    min_constituent_size: int = 50
+    """A Community or Workplace Council counts in a higher body's combination
+    only while its electorate has at least this many members (seed 004:
+    Communities of a consistent size, each given equal power). 50 is
+    Dunbar's "band" layer below the 150 cap: no counted constituent carries
+    more than three times the people of another. Read from the *higher*
+    body's rules (spec/federation.md, "Equal power")."""
     min_duration: dict[str, int] = field(default_factory=_minimums)
     deadline: dict[str, int] = field(default_factory=lambda: _durations(7 * DAY))
 
@@ -99,6 +106,11 @@ class ProcessRules:
         value = getattr(self, name)
         assert isinstance(value, Fraction), name
         return value
+
+    def constituent_floor(self) -> int:
+        """The members a constituent needs to count: the minimum size, never
+        above the size cap (so a full constituent always counts)."""
+        return min(self.min_constituent_size, self.size_cap)
 
     def needed(self, share: Fraction, electorate: int) -> int:
         """The smallest count c with c >= share * electorate (at least 1)."""
@@ -122,6 +134,7 @@ PARAMETERS: dict[int, tuple[str, str, Fraction, Fraction]] = {
     7: ("quorum", "share", Fraction(0), Fraction(1)),
     8: ("cosign_quorum", "share", Fraction(1, 100), Fraction(1)),
     9: ("size_cap", "count", Fraction(1), Fraction(100_000)),
+    10: ("min_constituent_size", "count", Fraction(1), Fraction(100_000)),
     **{
         16 + i: (f"min_duration.{n}", "seconds", Fraction(0), Fraction(365 * DAY))
         for i, n in enumerate(DURATION_NAMES)

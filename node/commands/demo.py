@@ -31,6 +31,7 @@ from node.config import Config, Peer
 from node.runtime import NodeRuntime
 from protocol.keys import key_to_text
 from protocol.kinds import BodyKind, Choice, Founding, Proposal
+from protocol.rules import ProcessRules
 from protocol.stages import Stage
 from protocol.testing import Scenario
 
@@ -141,7 +142,11 @@ def grievance_round(sc: Scenario, p: bytes) -> None:
 async def scenario(demo: Demo, out: list[str]) -> dict[str, Any]:
     say = out.append
     delegates = ("norte", "sur", "rio")
-    muni = Scenario(delegates, body_kind=BodyKind.MUNICIPALITY, name="Municipality of Valle")
+    # five-member Communities count here (the default minimum is 50: equal power)
+    small = ProcessRules(min_constituent_size=5)
+    muni = Scenario(
+        delegates, body_kind=BodyKind.MUNICIPALITY, name="Municipality of Valle", rules=small
+    )
     resolution = muni.propose("norte", "Rain cisterns", TEXT)
     communities = {
         "norte": Scenario(("norte", *_names("n", 9)), name="Barrio Norte", parent=muni.body),

@@ -25,6 +25,7 @@ from typing import Any
 
 from protocol.constituents import Constituency, read_constituency, verdict_map
 from protocol.kinds import BodyKind, ConstituentAdmit, Founding, Proposal
+from protocol.rules import ProcessRules
 from protocol.stages import Stage
 from protocol.testing import Scenario
 from protocol.verdict import (
@@ -37,6 +38,8 @@ from protocol.verdict import (
     rederive,
 )
 
+SMALL = ProcessRules(min_constituent_size=5)
+"""The Municipalities of the constituency cases let five-member Communities count."""
 OUT = Path(__file__).resolve().parent / "verdicts.json"
 NAMES = ("ana", "bea", "cruz", "dev", "eli")
 
@@ -245,7 +248,9 @@ def constituencies() -> list[dict[str, Any]]:
         )
 
     def setting() -> tuple[Scenario, Scenario, Scenario, Scenario, bytes]:
-        muni = Scenario(("mun1", "mun2", "mun3"), body_kind=BodyKind.MUNICIPALITY, name="Valle")
+        muni = Scenario(
+            ("mun1", "mun2", "mun3"), body_kind=BodyKind.MUNICIPALITY, name="Valle", rules=SMALL
+        )
         a, b, n = five("a", muni.body), five("b", muni.body), five("n", muni.body)
         muni.post("mun1", Founding(tuple(sorted((a.body, b.body)))), parents=(muni.body,))
         return muni, a, b, n, muni.post("mun2", ConstituentAdmit(n.body, "the valley")).id
@@ -278,7 +283,7 @@ def constituencies() -> list[dict[str, Any]]:
         [b.proof(muni.body, muni.body)],
         [b.body],
     )
-    muni = Scenario(("mun1", "mun2"), body_kind=BodyKind.MUNICIPALITY, name="Valle")
+    muni = Scenario(("mun1", "mun2"), body_kind=BodyKind.MUNICIPALITY, name="Valle", rules=SMALL)
     a = five("a", muni.body)
     muni.post("mun2", Founding((a.body,)), parents=(muni.body,))
     muni.post("zed", ConstituentAdmit(a.body, ""))

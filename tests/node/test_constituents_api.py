@@ -14,11 +14,13 @@ import aiohttp
 from node.config import Config
 from node.runtime import NodeRuntime
 from protocol.kinds import BodyKind, Founding
+from protocol.rules import ProcessRules
 from protocol.testing import Scenario
 
 
 async def _scenario(tmp: Path) -> None:
-    muni = Scenario(("mun1", "mun2"), body_kind=BodyKind.MUNICIPALITY, name="Valle")
+    ten = ProcessRules(min_constituent_size=10)  # the admitted Community counts
+    muni = Scenario(("mun1", "mun2"), body_kind=BodyKind.MUNICIPALITY, name="Valle", rules=ten)
     real = Scenario(tuple(f"r{i}" for i in range(10)), name="Barrio", parent=muni.body)
     muni.post("mun1", Founding((real.body,)), parents=(muni.body,))
     res = muni.propose("mun1", "Sell the river", "The river is sold.")

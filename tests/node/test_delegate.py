@@ -13,11 +13,13 @@ from node.cli import main
 from node.config import Config
 from node.runtime import NodeRuntime
 from protocol.kinds import BodyKind, Founding, Proposal
+from protocol.rules import ProcessRules
 from protocol.testing import Scenario
 
 
 def decided_community() -> tuple[Scenario, Scenario, bytes]:
-    muni = Scenario(("d1", "d2"), body_kind=BodyKind.MUNICIPALITY, name="Valle")
+    three = ProcessRules(min_constituent_size=3)  # a three-member Community counts here
+    muni = Scenario(("d1", "d2"), body_kind=BodyKind.MUNICIPALITY, name="Valle", rules=three)
     resolution = muni.propose("d1", "Cisterns", "Keep one.")
     sc = Scenario(("ana", "bea", "cruz"), name="Norte", parent=muni.body)
     muni.post("d1", Founding((sc.body,)), parents=(muni.body,))  # admitted at the founding

@@ -11,12 +11,18 @@ import pytest
 from protocol.constituents import read_constituency, verdict_map
 from protocol.federation import Federation, Standing
 from protocol.kinds import BodyKind, ConstituentAdmit, Founding, Outcome
+from protocol.rules import ProcessRules
 from protocol.testing import Scenario
 from protocol.verdict import ProofError, rederive
 
+SMALL = ProcessRules(min_constituent_size=5)
+"""The test Communities have 5 or 10 members; the Municipality lets 5 count."""
 
-def municipality() -> Scenario:
-    return Scenario(("mun1", "mun2", "mun3"), body_kind=BodyKind.MUNICIPALITY, name="Valle")
+
+def municipality(rules: ProcessRules = SMALL) -> Scenario:
+    return Scenario(
+        ("mun1", "mun2", "mun3"), body_kind=BodyKind.MUNICIPALITY, name="Valle", rules=rules
+    )
 
 
 def community(tag: str, parent: bytes, size: int) -> Scenario:
@@ -50,7 +56,7 @@ def test_nine_self_founded_bodies_do_not_outvote_one_admitted_community() -> Non
         f.decide(muni.body, res, yes=(f"f{fakes.index(f)}x0",))
     cons = read_constituency(muni.log, {})
     assert cons.members() == {real.body}
-    fed = Federation(muni.body, res, cons.members(), why_not=cons.why_not)
+    fed = Federation(muni.body, res, cons.members(), rules=muni.rules, why_not=cons.why_not)
     assert fed.receive_proof(real.proof(muni.body, res)).outcome == Outcome.FAILED
     for f in fakes:
         with pytest.raises(ProofError, match="never admitted"):
@@ -122,3 +128,50 @@ def test_an_admission_by_a_non_member_is_ignored() -> None:
     cons = read_constituency(muni.log, {})
     assert cons.admissions == []
     assert (stranger, "the mover is not a member of the higher body") in cons.ignored
+
+
+def test_an_undersized_constituent_does_not_count_even_toward_the_total() -> None:
+    """Equal power: with the default minimum of 50 members, an admitted
+    10-member Community's verdict is refused (and kept), and the others
+    decide without it."""
+    muni = municipality(ProcessRules())
+    big = community("b", muni.body, 50)
+    small = community("s", muni.body, 10)
+    found(muni, big, small)
+    res = muni.propose("mun1")
+    big.decide(muni.body, res, yes=tuple(f"b{i}" for i in range(50)))
+    small.decide(muni.body, res, yes=(), no=tuple(f"s{i}" for i in range(10)))
+    fed = Federation(muni.body, res, frozenset({big.body, small.body}), rules=muni.rules)
+    fed.receive_proof(big.proof(muni.body, res))
+    with pytest.raises(
+        ProofError, match="too small to count: 10 members, the constitution requires 50"
+    ):
+        fed.receive_proof(small.proof(muni.body, res))
+    assert [r.community for r in fed.refused] == [small.body]
+    result = fed.combine()
+    assert (result.standing, result.count.votes_for, result.members) == (Standing.PASSED, 1, 1)
+
+
+def test_workplace_councils_concur_in_their_own_chamber() -> None:
+    """Communities and Workplace Councils each one vote in their own chamber;
+    a resolution passes only when both pass."""
+    muni = municipality()
+    comm = community("c", muni.body, 5)
+    work = Scenario(
+        tuple(f"w{i}" for i in range(5)),
+        name="Bakery",
+        parent=muni.body,
+        body_kind=BodyKind.WORKPLACE,
+    )
+    found(muni, comm, work)
+    res = muni.propose("mun1")
+    comm.decide(muni.body, res, yes=tuple(f"c{i}" for i in range(5)))
+    work.decide(muni.body, res, yes=(), no=tuple(f"w{i}" for i in range(5)))
+    fed = Federation(muni.body, res, frozenset({comm.body, work.body}), rules=muni.rules)
+    fed.receive_proof(comm.proof(muni.body, res))
+    assert fed.combine().standing == Standing.PENDING  # the workplaces have not spoken
+    fed.receive_proof(work.proof(muni.body, res))
+    result = fed.combine()
+    assert result.standing == Standing.FAILED
+    assert result.count.votes_for == 1 and result.workplaces is not None
+    assert (result.workplaces.votes_for, result.workplaces.votes_against) == (0, 1)
