@@ -403,6 +403,8 @@ class Session:
         if ftype != FrameType.RANGES:
             raise ReconcileError(f"unknown frame type {ftype!r}")
         lower_b = _bound(lower)
+        if lower_b is None and body:
+            raise ReconcileError("a nil lower bound (the end of the space) only in an empty frame")
         ranges: list[_Range] = []
         prev = (lower_b or b"").ljust(32, b"\0")
         for i, item in enumerate(body):

@@ -62,6 +62,50 @@ def _hex_param(request: web.Request, name: str) -> bytes:
     return value
 
 
+def _too_large() -> web.HTTPRequestEntityTooLarge:
+    return web.HTTPRequestEntityTooLarge(
+        max_size=MAX_BODY_BYTES,
+        actual_size=MAX_BODY_BYTES + 1,
+        text=json.dumps(
+            {"error": "oversize", "reason": f"request body over {MAX_BODY_BYTES} bytes"}
+        ),
+        content_type="application/json",
+    )
+
+
+async def read_limited(request: web.Request) -> bytes:
+    """The request body, refused with 413 past ``MAX_BODY_BYTES`` whether
+    its length was declared or it came chunked (spec/api.md)."""
+    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        raise _too_large()
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := await request.content.read(64 * 1024):
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise _too_large()
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _query_int(request: web.Request, name: str, default: int, maximum: int) -> int:
+    text = request.query.get(name)
+    if text is None:
+        return default
+    if not text.isascii() or not text.isdigit() or len(text) > 12 or int(text) > maximum:
+        raise web.HTTPBadRequest(
+            text=json.dumps(
+                {
+                    "error": "bad_request",
+                    "reason": f"{name} must be a whole number 0..{maximum}",
+                    "field": name,
+                }
+            ),
+            content_type="application/json",
+        )
+    return int(text)
+
+
 class MemberApi:
     """Routes for one node. ``run_store`` runs a callable on the node's single
     store thread (so SQLite has one writer) and awaits its result."""
@@ -113,7 +157,7 @@ class MemberApi:
 
     async def post_body(self, request: web.Request) -> web.Response:
         """Found a body here from its signed GENESIS message (raw bytes)."""
-        data = await request.read()
+        data = await read_limited(request)
         try:
             genesis = await self.run_store(lambda: self.ingest.found(data, origin="api"))
         except ProtocolError as exc:
@@ -126,7 +170,7 @@ class MemberApi:
         """A delegate relays a Community Verdict's full proof by hand
         (``?higher=…&resolution=…``): verified by re-deriving the verdict,
         then its messages are imported as (part of) the Community's log."""
-        data = await request.read()
+        data = await read_limited(request)
         try:
             higher = bytes.fromhex(request.query["higher"])
             resolution = bytes.fromhex(request.query["resolution"])
@@ -207,11 +251,8 @@ class MemberApi:
     async def list_messages(self, request: web.Request) -> web.Response:
         """Messages in replay order, paged: ``?start=N&limit=M``."""
         body = self._body(request)
-        try:
-            start = int(request.query.get("start", "0"))
-            limit = min(int(request.query.get("limit", "500")), 5000)
-        except ValueError:
-            return _error(400, "bad_request", "start and limit must be integers", field="start")
+        start = _query_int(request, "start", 0, 2**40)
+        limit = min(_query_int(request, "limit", 500, 2**40), 5000)
         order = body.log.order()
         page = order[start : start + limit]
         return web.json_response(
@@ -236,9 +277,7 @@ class MemberApi:
 
     async def post_messages(self, request: web.Request) -> web.Response:
         body = self._body(request)
-        if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-            return _error(413, "oversize", f"request body over {MAX_BODY_BYTES} bytes")
-        data = await request.read()
+        data = await read_limited(request)
         raws: list[bytes]
         if request.content_type == "application/octet-stream":
             raws = [data]
@@ -246,11 +285,12 @@ class MemberApi:
             try:
                 doc = json.loads(data)
                 raws = [bytes.fromhex(h) for h in doc["messages"]]
-            except (ValueError, KeyError, TypeError) as exc:
+            except (ValueError, KeyError, TypeError, RecursionError) as exc:
+                detail = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
                 return _error(
                     400,
                     "bad_request",
-                    f'expected {{"messages": [hex, ...]}}: {exc}',
+                    f'expected {{"messages": [hex, ...]}}: {detail}',
                     field="messages",
                 )
         else:

@@ -99,6 +99,9 @@ class ProcessRules:
     Dunbar's "band" layer below the 150 cap: no counted constituent carries
     more than three times the people of another. Read from the *higher*
     body's rules (spec/federation.md, "Equal power")."""
+    hand_count_witnesses: int = 2
+    """Witnesses (besides the facilitator) who co-sign a hand count; as many
+    contests leave a recount out."""
     min_duration: dict[str, int] = field(default_factory=_minimums)
     deadline: dict[str, int] = field(default_factory=lambda: _durations(7 * DAY))
 
@@ -135,6 +138,7 @@ PARAMETERS: dict[int, tuple[str, str, Fraction, Fraction]] = {
     8: ("cosign_quorum", "share", Fraction(1, 100), Fraction(1)),
     9: ("size_cap", "count", Fraction(1), Fraction(100_000)),
     10: ("min_constituent_size", "count", Fraction(1), Fraction(100_000)),
+    40: ("hand_count_witnesses", "count", Fraction(1), Fraction(16)),
     **{
         16 + i: (f"min_duration.{n}", "seconds", Fraction(0), Fraction(365 * DAY))
         for i, n in enumerate(DURATION_NAMES)

@@ -1,36 +1,120 @@
-"""``caracol run``: serve the node until Ctrl-C (or SIGTERM from systemd)."""
+"""``caracol run``: serve the node until Ctrl-C (or SIGTERM from systemd).
+
+It prints the addresses members can open on their phones (the LAN
+addresses when the node listens on every interface, not ``0.0.0.0``) and
+ends with one clear line, never a traceback, when the port is taken, the
+host is not an address of this machine or the data folder is not writable.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import errno
+import fcntl
+import ipaddress
 import signal
+import socket
+import struct
 import sys
 from pathlib import Path
 
-from node.config import load
+from node.config import Config, load
 from node.errors import NodeError
 from node.logs import setup_logging
 from node.runtime import NodeRuntime
 from protocol.keys import key_to_text
+
+SIOCGIFADDR = 0x8915
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", type=Path, default=Path("caracol.toml"))
 
 
+def lan_addresses() -> list[str]:
+    """This machine's IPv4 addresses other than loopback (Linux interfaces;
+    elsewhere what the host name resolves to). Reads no network."""
+    found: set[str] = set()
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            for _index, name in socket.if_nameindex():
+                try:
+                    packed = fcntl.ioctl(
+                        s.fileno(), SIOCGIFADDR, struct.pack("256s", name.encode()[:15])
+                    )
+                except OSError:
+                    continue
+                found.add(socket.inet_ntoa(packed[20:24]))
+    except OSError:
+        pass
+    if not found:
+        with contextlib.suppress(OSError):
+            found.update(socket.gethostbyname_ex(socket.gethostname())[2])
+    return sorted(
+        (a for a in found if not ipaddress.ip_address(a).is_loopback),
+        key=ipaddress.ip_address,
+    )
+
+
+def page_urls(config: Config, port: int) -> list[str]:
+    """The URLs of the members' page: every LAN address when the node
+    listens on all interfaces, else its one address."""
+    host = config.listen_host
+    hosts = lan_addresses() or ["127.0.0.1"] if host in ("0.0.0.0", "::", "") else [host]
+    return [f"http://{f'[{h}]' if ':' in h else h}:{port}/" for h in hosts]
+
+
+def _start_error(exc: OSError, config: Config, config_path: Path) -> NodeError:
+    host, port = config.listen_host, config.listen_port
+    if exc.errno == errno.EADDRINUSE:
+        return NodeError(
+            f"port {port} on {host} is in use (another caracol run?); stop it or set "
+            f"listen_port in {config_path}"
+        )
+    if exc.errno in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT) or isinstance(
+        exc, socket.gaierror
+    ):
+        return NodeError(
+            f"cannot listen on {host!r}: not an address of this machine; set listen_host "
+            f"in {config_path} (0.0.0.0 for the LAN, 127.0.0.1 for this machine only)"
+        )
+    if exc.errno in (errno.ENOTDIR, errno.EEXIST) and exc.filename is not None:
+        return NodeError(
+            f"cannot make the data folder {exc.filename}: a file is in the way; set data_dir "
+            f"in {config_path}"
+        )
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        where = exc.filename or config.data_dir
+        if exc.filename is None and port < 1024:
+            return NodeError(f"port {port} needs privileges; use a port above 1023")
+        return NodeError(
+            f"cannot write {where}: permission denied; make the data folder writable by this "
+            f"user or set data_dir in {config_path}"
+        )
+    return NodeError(f"cannot start: {exc.strerror or exc}")
+
+
 async def serve(config_path: Path) -> None:
     config = load(config_path)
     setup_logging(config.log_level, config.log_format)
     node = NodeRuntime(config)
-    await node.start()
+    try:
+        await node.start()
+    except OSError as exc:
+        await _stop_quietly(node)
+        raise _start_error(exc, config, config_path) from None
     assert node.ingest is not None
+    port = int(node.url.rsplit(":", 1)[1])
     print(
         f"caracol node {config.node_name!r} serving {node.url} "
         f"(node key {key_to_text(node.node_key)}, {len(node.ingest.bodies)} bodies, "
         f"started in {node.startup_seconds:.2f} s)",
         flush=True,
     )
+    for url in page_urls(config, port):
+        print(f"members' page: {url}", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -39,6 +123,11 @@ async def serve(config_path: Path) -> None:
         await stop.wait()
     finally:
         print("stopping…", flush=True)
+        await node.stop()
+
+
+async def _stop_quietly(node: NodeRuntime) -> None:
+    with contextlib.suppress(Exception):
         await node.stop()
 
 

@@ -7,7 +7,7 @@ import hashlib
 import random
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from crdt.reconcile import (
@@ -174,3 +174,56 @@ def test_a_frame_whose_version_is_false_is_malformed() -> None:
     s.receive_frame(canonical.encode((False, 1, None, (), True)), 0.0)
     (event,) = s.events()
     assert isinstance(event, PeerError) and event.code == "malformed"
+
+
+def test_a_nil_lower_bound_with_ranges_is_a_peer_error_not_a_crash() -> None:
+    """A RANGES frame starting at nil (the end of the space) with ranges once
+    raised OverflowError from the fingerprint of a negative span."""
+    s = Session(SortedIds(_ids(5, 20)))
+    s.receive_frame(canonical.encode((0, 1, None, ((b"\x40", 1, b"\x00" * 16),), True)), 1.0)
+    (event,) = s.events()
+    assert isinstance(event, PeerError) and event.code == "malformed"
+    assert "nil lower bound" in event.reason
+
+
+_BOUND = st.one_of(st.none(), st.binary(max_size=33))
+_IDS = st.lists(st.binary(min_size=32, max_size=32), max_size=4, unique=True).map(
+    lambda ids: tuple(sorted(ids))
+)
+_RANGE = st.one_of(
+    st.tuples(_BOUND, st.just(0), st.none()),
+    st.tuples(_BOUND, st.just(1), st.binary(min_size=16, max_size=16)),
+    st.tuples(_BOUND, st.just(2), _IDS),
+    st.tuples(
+        _BOUND,
+        st.integers(-1, 3),
+        st.one_of(st.none(), st.binary(min_size=15, max_size=17), _IDS),
+    ),
+)
+_FRAME = st.tuples(
+    st.just(0),
+    st.integers(0, 3),
+    _BOUND,
+    st.lists(st.one_of(_RANGE, st.binary(min_size=32, max_size=32)), max_size=5).map(tuple),
+    st.booleans(),
+)
+
+
+@given(st.lists(_FRAME, min_size=1, max_size=6), st.booleans(), st.integers(0, 30))
+@example([(0, 1, None, ((b"\x40", 1, b"\x00" * 16),), True)], False, 20)  # was OverflowError
+@settings(max_examples=400, deadline=None)
+def test_hostile_frames_never_raise(
+    frames: list[tuple[object, ...]], initiate: bool, n: int
+) -> None:
+    """Any sequence of well-encoded but hostile frames ends, at worst, in a
+    PeerError event: never an exception out of receive_frame."""
+    s = Session(SortedIds(_ids(n, n)), max_frame=4096)
+    if initiate:
+        s.initiate()
+        s.frames_to_send()
+    for i, value in enumerate(frames):
+        s.receive_frame(canonical.encode(value), float(i))
+        s.frames_to_send()
+    for event in s.events():
+        if isinstance(event, PeerError):
+            assert event.code in ("malformed", "protocol")
