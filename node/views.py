@@ -21,7 +21,7 @@ from protocol.assembly import Assembly, SubjectKind
 from protocol.errors import ProtocolError
 from protocol.federation import Federation
 from protocol.keys import key_from_text
-from protocol.verdict import community_verdict, make_full_proof
+from protocol.verdict import community_verdict, make_full_proof, text_hash
 
 from .constituency import applicants, constituency_of
 from .ingest import Ingest
@@ -139,8 +139,17 @@ class ProcessViews:
         def build() -> dict[str, Any]:
             cons = constituency_of(self.ingest, higher)
             members = cons.members()
-            rules = higher.fold().rules  # the higher body's constitution
-            fed = Federation(higher.id, resolution, members, rules=rules, why_not=cons.why_not)
+            folded = higher.fold()
+            s = folded.subjects.get(resolution)
+            # verdicts count FOR only on the resolution's own text
+            text = (
+                text_hash(folded.text(resolution))
+                if s is not None and s.kind == SubjectKind.PROPOSAL
+                else None
+            )
+            fed = Federation(
+                higher.id, resolution, members, rules=folded.rules, why_not=cons.why_not, text=text
+            )
             verdicts, refused = [], []
             for child in applicants(self.ingest, higher.id):
                 v = community_verdict(child.fold(), higher.id, resolution)
@@ -166,6 +175,7 @@ class ProcessViews:
                 "constituents": sorted(m.hex() for m in members),
                 "communities": verdicts,
                 "refused": refused,
+                "amendments": [{"body": c.hex(), "text": t.hex()} for c, t in combined.amendments],
             }
 
         return web.json_response(await self.run_store(build))

@@ -54,6 +54,9 @@ class FederationVerdict:
     """True while some counted verdict rests only on an attestation."""
     workplaces: Count | None = None
     """The Workplace Councils' chamber, when the body has any counting."""
+    amendments: tuple[tuple[bytes, bytes], ...] = ()
+    """(constituent, text hash) of each verdict that passed an amended text:
+    counted against the original, reported as an amendment proposal."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +92,10 @@ class Federation:
     kinds: dict[bytes, BodyKind] = field(default_factory=dict)
     """Body kind of each member (from its genesis or proof); a member of
     unknown kind sits with the Communities."""
+    text: bytes | None = None
+    """``text_hash`` of the resolution's text: a PASSED verdict on another
+    text (a Community's amended text) is not FOR the resolution but an
+    amendment proposal (``amendments``). None: not checked."""
     undersized: dict[bytes, int] = field(default_factory=dict)
     """Base bodies whose verdict showed fewer members than the higher body's
     ``min_constituent_size``: they do not count, not even toward N."""
@@ -193,6 +200,17 @@ class Federation:
         out.update(self.proven)
         return out
 
+    def amendments(self) -> dict[bytes, bytes]:
+        """Constituents that passed another text than the resolution's:
+        constituent -> hash of the text it passed (spec/federation.md)."""
+        if self.text is None:
+            return {}
+        return {
+            c: v.text
+            for c, v in self.verdicts().items()
+            if c in self.counting() and v.outcome == Outcome.PASSED and v.text != self.text
+        }
+
     def counting(self) -> frozenset[bytes]:
         """The members that count: all but those shown to be undersized."""
         return self.members - set(self.undersized)
@@ -220,13 +238,14 @@ class Federation:
             len(counting),
             provisional=bool(self.attested),
             workplaces=work,
+            amendments=tuple(sorted(self.amendments().items())),
         )
 
     def _chamber(
         self, members: frozenset[bytes] | set[bytes], verdicts: dict[bytes, CommunityVerdict]
     ) -> tuple[Standing, Count]:
         decided = [v for c, v in verdicts.items() if c in members]
-        votes_for = sum(1 for v in decided if v.outcome == Outcome.PASSED)
+        votes_for = sum(1 for v in decided if self._for(v))
         votes_against = len(decided) - votes_for
         n = len(members)
         count = Count(votes_for, votes_against, 0, n)
@@ -241,6 +260,10 @@ class Federation:
         else:
             standing = Standing.FAILED
         return standing, count
+
+    def _for(self, v: CommunityVerdict) -> bool:
+        """PASSED on the resolution's own text (when it is known)."""
+        return v.outcome == Outcome.PASSED and (self.text is None or v.text == self.text)
 
 
 BASE_KINDS = frozenset({BodyKind.COMMUNITY, BodyKind.WORKPLACE})

@@ -25,6 +25,7 @@ Sans-IO: bytes in, verdicts and errors out.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,6 +66,10 @@ class CommunityVerdict:
     votes_against: int
     abstentions: int
     electorate: int
+    text: bytes = bytes(32)
+    """``text_hash`` of the exact text decided (the presenting proposal's
+    text after the Community's adopted amendments): the higher body counts
+    FOR only verdicts on its resolution's own text."""
 
     def statement(self) -> tuple[Any, ...]:
         return (
@@ -78,6 +83,7 @@ class CommunityVerdict:
             self.votes_against,
             self.abstentions,
             self.electorate,
+            self.text,
         )
 
     def statement_bytes(self) -> bytes:
@@ -85,14 +91,17 @@ class CommunityVerdict:
 
     @classmethod
     def from_statement(cls, value: Any) -> CommunityVerdict:
-        if type(value) is not tuple or len(value) != 10:
-            raise ProofError("a verdict statement is an array of 10 fields")
+        if type(value) is not tuple or len(value) != 11:
+            raise ProofError("a verdict statement is an array of 11 fields")
         ids = value[:5]
         if not all(type(x) is bytes and len(x) == 32 for x in ids):
             raise ProofError("a verdict statement starts with five 32-byte ids")
-        nums = value[5:]
+        nums = value[5:10]
         if not all(type(x) is int and 0 <= x < 2**32 for x in nums):
-            raise ProofError("a verdict statement ends with five counts")
+            raise ProofError("a verdict statement has five counts after its ids")
+        text = value[10]
+        if type(text) is not bytes or len(text) != 32:
+            raise ProofError("a verdict statement ends with the 32-byte hash of the text decided")
         try:
             outcome = Outcome(nums[0])
         except ValueError:
@@ -110,7 +119,16 @@ class CommunityVerdict:
             votes_against,
             abstentions,
             electorate,
+            text,
         )
+
+
+TEXT_DOMAIN = b"caracol/0 text\x00"
+
+
+def text_hash(text: str) -> bytes:
+    """SHA-256("caracol/0 text" 0x00 || UTF-8 text): names a text decided."""
+    return hashlib.sha256(TEXT_DOMAIN + text.encode()).digest()
 
 
 def presented(assembly: Assembly, higher_body: bytes, resolution: bytes) -> bytes | None:
@@ -148,6 +166,7 @@ def community_verdict(
         v.count.votes_against,
         v.count.abstentions,
         v.electorate,
+        text_hash(assembly.text(sid) or ""),
     )
 
 

@@ -131,8 +131,13 @@ def grievance_round(sc: Scenario, p: bytes) -> None:
 
     op = TextDocument(p, TEXT).prepare_insert(len(TEXT), AMENDED).op
     am = sc.amend(m[9], p, "cost", [op], rationale="share pumps")
-    for n in m[:7]:
+    # most members keep the Municipality's text: a Community that adopted an
+    # amendment would decide another text, which does not count FOR the
+    # resolution (spec/federation.md, "The Community Verdict")
+    for n in m[:4]:
         sc.amendment_vote(n, am, Choice.FOR)
+    for n in m[4:]:
+        sc.amendment_vote(n, am, Choice.AGAINST)
     sc.close(p)
     sc.votes(p, yes=list(m))
     sc.close(p)
@@ -189,7 +194,10 @@ async def scenario(demo: Demo, out: list[str]) -> dict[str, Any]:
             v = a.verdict(p)
             assert v is not None and a.stage(p) == Stage.CARRIED, a.stage(p)
             detail = (
-                f" after a grievance round; amended text: {a.text(p)!r}" if name == "norte" else ""
+                f" after a grievance round; amendment {AMENDED.strip()!r} rejected, "
+                f"text as presented: {a.text(p)!r}"
+                if name == "norte"
+                else ""
             )
             say(
                 f"  {name}: {v.outcome.name.lower()} ({v.count.votes_for} for, "

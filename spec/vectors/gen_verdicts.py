@@ -75,6 +75,7 @@ def statement_json(v: CommunityVerdict) -> dict[str, Any]:
         "votes_against": v.votes_against,
         "abstentions": v.abstentions,
         "electorate": v.electorate,
+        "text": v.text.hex(),
     }
 
 
