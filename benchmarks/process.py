@@ -74,7 +74,7 @@ def community(
         [genesis.id],
         T0 + 1,
     )
-    chair = facilitator(p.id, keys, keys[0])
+    chair = facilitator(body, keys, keys[0], {})
     opened = T0 + 1 + MIN_DISCUSSION  # the discussion lasts its minimum
     close = post(chair, kinds.Close(p.id, 1), [p.id], opened)
     last = close.id
