@@ -95,9 +95,9 @@ def actions(s: Subject, me: bytes | None, now: int) -> list[str]:
             out.append("cosign_close")
     if Kind.MANDATE in takes:
         out.append("nominate_mandate")
-    if s.kind == SubjectKind.MANDATE and s.stage.name == "ADOPTED" and voter:
-        if s.recalled_by is None:
-            out.append("recall")
+    adopted = s.kind == SubjectKind.MANDATE and s.stage.name == "ADOPTED"
+    if adopted and voter and s.recalled_by is None:
+        out.append("recall")
     return out
 
 

@@ -63,7 +63,7 @@ def detail(a: Assembly, sid: bytes, me: bytes | None, now: int) -> dict[str, Any
     out["comments"] = [
         {
             "id": cid.hex(),
-            "reply_to": _hex(a.log.get(cid).payload.reply_to),
+            "reply_to": _hex(getattr(a.log.get(cid).payload, "reply_to", None)),
             "stage": stage.name.lower(),
             "stance": Stance(stance).name.lower(),
             "author": person(a, ident),
