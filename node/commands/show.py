@@ -28,6 +28,9 @@ from .proposals import add_common, load, row
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("proposal", help="proposal id (hex, or an 8+ digit prefix)")
     add_common(parser)
+    parser.add_argument(
+        "--text-only", action="store_true", help="print only the current text (to edit it)"
+    )
 
 
 def _amendment_changes(a: Assembly, s: Subject, aid: bytes) -> list[list[str]]:
@@ -217,7 +220,9 @@ def run(args: argparse.Namespace) -> int:
     except (NodeError, ProtocolError, ValueError) as exc:
         print(f"caracol show: {exc}", file=sys.stderr)
         return 1
-    if args.json:
+    if args.text_only:
+        sys.stdout.write(d["text"])
+    elif args.json:
         print(json.dumps(d, indent=1))
     else:
         print("\n".join(render(d)))
