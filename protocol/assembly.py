@@ -45,7 +45,7 @@ from crdt.log import AddResult, Log
 from crdt.text import TextDocument
 from crdt.text_guard import check_ops
 
-from . import canonical
+from . import canonical, hand_counts
 from .envelope import Envelope
 from .errors import ProtocolError
 from .kinds import (
@@ -61,6 +61,8 @@ from .kinds import (
     DelegateElect,
     Genesis,
     Grievance,
+    HandCount,
+    HandCountContest,
     Kind,
     Leave,
     Mandate,
@@ -146,6 +148,7 @@ class Assembly(GrievanceRounds):
         self._equivocating: set[tuple[bytes, int]] = set()
         self._grievance_owner: dict[bytes, bytes] = {}
         self._amendment_owner: dict[bytes, bytes] = {}
+        self._hand_owner: dict[bytes, bytes] = {}
         self._log: Log | None = None
         self.rule_changes: list[tuple[bytes, int, ProcessRules]] = []
         """(trigger: the close that carried it, version, rules), replay order."""
@@ -351,7 +354,7 @@ class Assembly(GrievanceRounds):
                             r.closed_by,
                             int(r.event),
                             count_tuple(r.count),
-                            tuple(c.message for c in r.counted),
+                            tuple(c.message for c in r.counted) + r.hand,
                         )
                         for r in s.history
                     ),
@@ -733,20 +736,31 @@ class Assembly(GrievanceRounds):
         cut = self.log.causal_past(close.id) | {close.id}
         count: Count | None = None
         counted: tuple[Cast, ...] = ()
+        hand: tuple[bytes, ...] = ()
         if stage in VOTING:
             casts = s.casts.get(stage, [])
             latest = latest_casts(c for c in casts if c.message in cut)
-            counted = tuple(latest[i] for i in sorted(latest))
             s.late.extend((stage, c) for c in casts if c.message not in cut)
+            hands: tuple[hand_counts.HandRecord, ...] = ()
+            if stage in hand_counts.HAND_STAGES:
+                hands = hand_counts.standing(self, s, stage, cut)
+                by_hand = frozenset().union(*(h.present for h in hands))
+                s.superseded.extend(c for i, c in latest.items() if i in by_hand)
+                latest = {i: c for i, c in latest.items() if i not in by_hand}
+            hand = tuple(h.id for h in hands)
+            counted = tuple(latest[i] for i in sorted(latest))
             if stage == Stage.PLANNING:
                 base = latest_casts(passing_casts(s))
                 base.update(latest)
                 count = count_of(base.values(), len(s.electorate))
             else:
-                count = count_of(counted, len(s.electorate))
+                count = hand_counts.combined(count_of(counted, len(s.electorate)), hands)
             event = self._vote_event(s, stage, count)
             if stage == Stage.TEMPERATURE:
-                s.against = frozenset(c.identity for c in counted if c.value == Choice.AGAINST)
+                s.against = frozenset(
+                    [c.identity for c in counted if c.value == Choice.AGAINST]
+                    + [i for h in hands if h.count.votes_against for i in h.present]
+                )
         elif stage == Stage.CONCERNS:
             event = self._close_concerns(s, cut)
         elif stage in ROUNDS:
@@ -756,7 +770,7 @@ class Assembly(GrievanceRounds):
             event = Event.CLOSED  # discussion
         s.history.append(
             StageRecord(
-                stage, s.opened_by, close.id, close.author, cosigners, event, count, counted
+                stage, s.opened_by, close.id, close.author, cosigners, event, count, counted, hand
             )
         )
         s.stage = next_stage(stage, event)
@@ -816,4 +830,6 @@ _HANDLERS: dict[type, Any] = {
     RecallVote: Assembly._recall,
     ConstitutionAmendment: Assembly._constitution,
     Name: Assembly._name,
+    HandCount: hand_counts.record,
+    HandCountContest: hand_counts.contest,
 }

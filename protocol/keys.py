@@ -33,6 +33,20 @@ def sign_raw(seed: bytes, message: bytes) -> bytes:
     return bytes(nacl.bindings.crypto_sign(message, secret)[:64])
 
 
+def verify_raw(key: bytes, message: bytes, signature: bytes) -> bool:
+    """Whether ``signature`` is ``key``'s Ed25519 signature over ``message``
+    under the rules of spec/signatures.md (libsodium's strict checks)."""
+    import nacl.exceptions
+
+    if len(key) != 32 or len(signature) != 64:
+        return False
+    try:
+        nacl.bindings.crypto_sign_open(signature + message, key)
+    except (nacl.exceptions.BadSignatureError, nacl.exceptions.ValueError, ValueError):
+        return False
+    return True
+
+
 # --- the textual key form -------------------------------------------------------
 #
 # "ck1" + lowercase RFC 4648 base32 (no padding) of key || checksum, where

@@ -72,6 +72,8 @@ class Kind(IntEnum):
     CONSTITUTION_AMENDMENT = 18
     TEXT_EDIT = 19
     NAME = 20
+    HAND_COUNT = 40
+    HAND_COUNT_CONTEST = 41
 
 
 class BodyKind(IntEnum):
@@ -413,6 +415,58 @@ class Name(Payload):
     SCHEMA = (("member", KEY), ("name", Text(64, min_bytes=1)))
 
 
+MAX_PRESENT = 400
+MAX_WITNESSES = 16
+MAX_HANDS = 100_000
+
+WITNESS = Tuple(("key", KEY), ("signature", SIG))
+
+
+@dataclass(frozen=True, slots=True)
+class HandCount(Payload):
+    """A show of hands at a physical assembly for one voting stage, signed by
+    the subject's facilitator and co-signed inline by witnesses: the counts,
+    the members present (they are counted by hand, not digitally) and, for a
+    recount, the contested count it replaces (spec/process.md, "Hand
+    counts"). Each witness signs the record without the witness list."""
+
+    KIND = Kind.HAND_COUNT
+    subject: bytes
+    stage: int
+    votes_for: int
+    votes_against: int
+    abstentions: int
+    present: tuple[bytes, ...]
+    replaces: bytes | None
+    witnesses: tuple[tuple[bytes, bytes], ...]
+    SCHEMA = (
+        ("subject", ID),
+        ("stage", UInt(255)),
+        ("votes_for", UInt(MAX_HANDS)),
+        ("votes_against", UInt(MAX_HANDS)),
+        ("abstentions", UInt(MAX_HANDS)),
+        ("present", List(KEY, minimum=1, maximum=MAX_PRESENT, ascending=True)),
+        ("replaces", Opt(ID)),
+        (
+            "witnesses",
+            List(
+                WITNESS, minimum=1, maximum=MAX_WITNESSES, ascending=True, sort_key=lambda w: w[0]
+            ),
+        ),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class HandCountContest(Payload):
+    """A member disputes a hand count before its stage closes; a contested
+    count goes to a recount or is left out (spec/process.md)."""
+
+    KIND = Kind.HAND_COUNT_CONTEST
+    hand_count: bytes
+    reason: str
+    SCHEMA = (("hand_count", ID), ("reason", Text(280)))
+
+
 @dataclass(frozen=True, slots=True)
 class Unknown(Payload):
     """A kind this version does not know: kept and relayed, never folded."""
@@ -448,6 +502,8 @@ PAYLOADS: dict[int, type[Payload]] = {
         ConstitutionAmendment,
         TextEdit,
         Name,
+        HandCount,
+        HandCountContest,
     )
 }
 

@@ -27,6 +27,8 @@ from .kinds import (
     Comment,
     DelegateElect,
     Grievance,
+    HandCount,
+    HandCountContest,
     Kind,
     Mandate,
     Plea,
@@ -102,6 +104,16 @@ class _Writer:
             )
         if isinstance(p, Close):
             return f"closes stage {Stage(p.stage).name.lower() if p.stage in Stage._value2member_map_ else p.stage}"  # noqa: E501
+        if isinstance(p, HandCount):
+            witnesses = ", ".join(self.who(k) for k, _ in p.witnesses)
+            again = f" (a recount of {_short(p.replaces)})" if p.replaces else ""
+            return (
+                f"records a hand count{again}: FOR {p.votes_for}, AGAINST {p.votes_against}, "
+                f"ABSTAIN {p.abstentions}, {len(p.present)} present — hand count attested by "
+                f"{witnesses}"
+            )
+        if isinstance(p, HandCountContest):
+            return f"contests hand count {_short(p.hand_count)}: “{p.reason}”"
         if isinstance(p, Mandate):
             return (
                 f"nominates {self.who(p.delegate)} for a mandate: “{p.scope}”, "
@@ -120,7 +132,14 @@ def _related(a: Assembly, s: Subject, env: Envelope) -> bool:
         return p.grievance in s.grievances
     if isinstance(p, AmendmentVote):
         return p.amendment in s.amendments
+    if isinstance(p, HandCountContest):
+        return any(h.id == p.hand_count for h in s.hand_counts)
     return False
+
+
+def _witnesses(env: Envelope) -> tuple[tuple[bytes, bytes], ...]:
+    p = env.payload
+    return p.witnesses if isinstance(p, HandCount) else ()
 
 
 def _by_delegate(a: Assembly, s: Subject, env: Envelope) -> bool:
@@ -144,7 +163,9 @@ def minutes(assembly: Assembly, sid: bytes, names: Mapping[bytes, str] | None = 
     )
     if s.kind == SubjectKind.PROPOSAL:
         out += ["", "Text as proposed:", "", f"> {s.payload.text}"]
-    counted = {c.message for r in s.history for c in r.counted}
+    counted = {c.message for r in s.history for c in r.counted} | {
+        h for r in s.history for h in r.hand
+    }
     late = {c.message for _, c in s.late}
     ignored = {i.message: i.reason for i in a.ignored}
     closes = {r.closed_by: r for r in s.history}
@@ -177,6 +198,12 @@ def minutes(assembly: Assembly, sid: bytes, names: Mapping[bytes, str] | None = 
                 line += (
                     f" (FOR {c.votes_for}, AGAINST {c.votes_against}, ABSTAIN "
                     f"{c.abstentions}, of {c.electorate})"
+                )
+            if rec.hand:
+                line += f"; with {len(rec.hand)} hand count(s) attested by " + ", ".join(
+                    sorted(
+                        {w.who(k) for h in rec.hand for k, _ in _witnesses(log.get(h))}
+                    )
                 )
             out.append(line)
     if s.kind == SubjectKind.PROPOSAL:

@@ -88,6 +88,8 @@ class StageRecord:
     event: Event
     count: Count | None
     counted: tuple[Cast, ...]
+    hand: tuple[bytes, ...] = ()
+    """The hand counts added to ``count`` (protocol.hand_counts)."""
 
 
 @dataclass(slots=True)
@@ -146,6 +148,12 @@ class Subject:
     delegates: dict[tuple[str, bool], bytes] = field(default_factory=dict)
     against: frozenset[bytes] = frozenset()
     note: str = ""
+    hand_counts: list[Any] = field(default_factory=list)
+    """HandRecords (protocol.hand_counts), replay order."""
+    hand_contests: list[tuple[bytes, bytes, bytes]] = field(default_factory=list)
+    """(hand count, contest message, contesting identity)."""
+    superseded: list[Cast] = field(default_factory=list)
+    """Digital votes left out because their member was counted by hand."""
     # mandates only
     recall: list[Cast] = field(default_factory=list)
     recalled_by: bytes | None = None

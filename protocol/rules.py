@@ -79,6 +79,9 @@ class ProcessRules:
     """Share of the electorate whose co-signed CLOSEs close a stage after its
     deadline without the facilitator."""
     size_cap: int = 150
+    hand_count_witnesses: int = 2
+    """Witnesses (besides the facilitator) who co-sign a hand count; as many
+    contests leave a recount out."""
     min_duration: dict[str, int] = field(default_factory=lambda: _durations(0))
     deadline: dict[str, int] = field(default_factory=lambda: _durations(7 * DAY))
 
@@ -109,6 +112,7 @@ PARAMETERS: dict[int, tuple[str, str, Fraction, Fraction]] = {
     7: ("quorum", "share", Fraction(0), Fraction(1)),
     8: ("cosign_quorum", "share", Fraction(1, 100), Fraction(1)),
     9: ("size_cap", "count", Fraction(1), Fraction(100_000)),
+    40: ("hand_count_witnesses", "count", Fraction(1), Fraction(16)),
     **{
         16 + i: (f"min_duration.{n}", "seconds", Fraction(0), Fraction(365 * DAY))
         for i, n in enumerate(DURATION_NAMES)

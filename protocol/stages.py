@@ -111,6 +111,8 @@ DURATION: dict[Stage, str] = {
 }
 """Which duration of the constitution applies to each open stage."""
 
+_HAND_KINDS = (Kind.HAND_COUNT, Kind.HAND_COUNT_CONTEST)
+
 _ROUND_KINDS = frozenset(
     {
         Kind.COMMENT,
@@ -125,17 +127,17 @@ _ROUND_KINDS = frozenset(
 
 ACCEPTS: dict[Stage, frozenset[Kind]] = {
     Stage.DISCUSSION: frozenset({Kind.COMMENT, Kind.CLOSE}),
-    Stage.TEMPERATURE: frozenset({Kind.COMMENT, Kind.VOTE, Kind.CLOSE}),
+    Stage.TEMPERATURE: frozenset({Kind.COMMENT, Kind.VOTE, Kind.CLOSE, *_HAND_KINDS}),
     Stage.CONCERNS: frozenset({Kind.COMMENT, Kind.GRIEVANCE, Kind.CLOSE}),
     Stage.MINOR_ROUND: _ROUND_KINDS,
-    Stage.MINOR_CHECK: frozenset({Kind.COMMENT, Kind.VOTE, Kind.CLOSE}),
+    Stage.MINOR_CHECK: frozenset({Kind.COMMENT, Kind.VOTE, Kind.CLOSE, *_HAND_KINDS}),
     Stage.MAJOR_ROUND: _ROUND_KINDS,
-    Stage.FINAL_VOTE: frozenset({Kind.COMMENT, Kind.VOTE, Kind.CLOSE}),
+    Stage.FINAL_VOTE: frozenset({Kind.COMMENT, Kind.VOTE, Kind.CLOSE, *_HAND_KINDS}),
     Stage.PLANNING: frozenset({Kind.COMMENT, Kind.VOTE, Kind.CLOSE}),
     Stage.CARRIED: frozenset({Kind.COMMENT, Kind.MANDATE}),
     Stage.FAILED: frozenset({Kind.COMMENT}),
     Stage.TABLED: frozenset({Kind.COMMENT}),
-    Stage.MOTION: frozenset({Kind.VOTE, Kind.CLOSE}),
+    Stage.MOTION: frozenset({Kind.VOTE, Kind.CLOSE, *_HAND_KINDS}),
     Stage.ADOPTED: frozenset(),
     Stage.REJECTED: frozenset(),
 }

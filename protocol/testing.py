@@ -34,6 +34,8 @@ from .kinds import (
     DelegateElect,
     Genesis,
     Grievance,
+    HandCount,
+    HandCountContest,
     Leave,
     Mandate,
     Payload,
@@ -259,6 +261,45 @@ class Scenario:
 
     def recall(self, name: str, mandate: bytes, choice: Choice = Choice.FOR, **kw: Any) -> bytes:
         return self.post(name, RecallVote(mandate, choice), **kw).id
+
+    def hand_count(
+        self,
+        subject: bytes,
+        counts: tuple[int, int, int],
+        present: Iterable[str],
+        witnesses: Iterable[str],
+        *,
+        replaces: bytes | None = None,
+        by: str | None = None,
+        stage: Stage | None = None,
+        **kw: Any,
+    ) -> bytes:
+        """The facilitator (or ``by``) records a show of hands for the open
+        stage, co-signed by ``witnesses``."""
+        from dataclasses import replace as _replace
+
+        from . import hand_counts
+
+        s = self._live.subject(subject)
+        recorder = by or self.name_of(self.key_of_identity(s.facilitator))
+        unsigned = HandCount(
+            subject,
+            int(stage or s.stage),
+            *counts,
+            tuple(sorted(self.key(n) for n in present)),
+            replaces,
+            (),
+        )
+        signed = tuple(
+            sorted(
+                (self.key(w), hand_counts.witness(self.seed(w), self.body, unsigned))
+                for w in witnesses
+            )
+        )
+        return self.post(recorder, _replace(unsigned, witnesses=signed), **kw).id
+
+    def contest(self, name: str, hand_count: bytes, reason: str = "", **kw: Any) -> bytes:
+        return self.post(name, HandCountContest(hand_count, reason), **kw).id
 
     def to_first_check(self, proposer: str = "ana", **kw: Any) -> bytes:
         """Propose and close the discussion: the temperature check is open."""

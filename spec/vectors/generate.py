@@ -17,10 +17,11 @@ import hashlib
 import json
 import struct
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from protocol import canonical, envelope, kinds
+from protocol import canonical, envelope, hand_counts, kinds
 from protocol.envelope import SIGN_DOMAIN, Envelope
 from protocol.keys import public_key, sign_raw
 from protocol.kinds import Choice, Kind
@@ -144,6 +145,23 @@ def valid_messages() -> list[tuple[str, Envelope, bytes]]:
         ANA,
         kinds.Name(public_key(CRUZ), "Cruz Pérez"),
         [md.id],
+    )
+    present = tuple(sorted(public_key(x) for x in (ANA, BEA, CRUZ)))
+    unsigned = kinds.HandCount(p.id, 2, 2, 1, 0, present, None, ())
+    witnesses = tuple(
+        sorted((public_key(x), hand_counts.witness(x, b, unsigned)) for x in (BEA, CRUZ))
+    )
+    hc = add(
+        "hand count of a temperature check, witnessed by two members",
+        ANA,
+        replace(unsigned, witnesses=witnesses),
+        [md.id],
+    )
+    add(
+        "a member contests a hand count",
+        BEA,
+        kinds.HandCountContest(hc.id, "I saw four hands, not two"),
+        [hc.id],
     )
     return out
 
