@@ -13,6 +13,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 # name -> (module, one-line help, owning issue if not yet built)
 COMMANDS: dict[str, tuple[str, str, int]] = {
@@ -36,10 +37,15 @@ COMMANDS: dict[str, tuple[str, str, int]] = {
 }
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors in one line naming the flag (``caracol member vote: …``)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> tuple[argparse.ArgumentParser, dict[str, object]]:
-    parser = argparse.ArgumentParser(
-        prog="caracol", description="Caracol: federated peer-to-peer assemblies."
-    )
+    parser = _Parser(prog="caracol", description="Caracol: federated peer-to-peer assemblies.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     modules: dict[str, object] = {}
     wanted = sys.argv[1] if len(sys.argv) > 1 else None

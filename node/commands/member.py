@@ -50,6 +50,14 @@ def _choice(p: argparse.ArgumentParser, default: str | None = None) -> None:
     )
 
 
+def _no_check(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--no-check",
+        action="store_true",
+        help="sign without checking the stage and your eligibility first (the process judges)",
+    )
+
+
 def _proposal(p: argparse.ArgumentParser) -> None:
     p.add_argument("--proposal", required=True, help="proposal id (hex, or 8+ digit prefix)")
 
@@ -86,6 +94,7 @@ def _setup() -> list[tuple[str, str, Builder, Callable[[argparse.ArgumentParser]
         )
         g.add_argument("--amendment", help="a friendly amendment voted on in its round")
         _choice(p)
+        _no_check(p)
 
     def grievance(p: argparse.ArgumentParser) -> None:
         _proposal(p)
@@ -128,6 +137,7 @@ def _setup() -> list[tuple[str, str, Builder, Callable[[argparse.ArgumentParser]
             help="the proposal or motion whose open stage closes",
         )
         p.add_argument("--stage", choices=sorted(act.STAGES), help="the open stage, to be explicit")
+        _no_check(p)
 
     def admit(p: argparse.ArgumentParser) -> None:
         p.add_argument("--key", required=True, help="the newcomer's key (ck1…)")
@@ -243,7 +253,7 @@ def _act(args: argparse.Namespace) -> int:
     a = fold(client, body)
     now = int(time.time())
     ctx = act.Ctx(a, key, my_identity(a, key), args, now, seed, _remote_proposal)
-    payload = builder(ctx)
+    payload = act.unchecked(ctx) if getattr(args, "no_check", False) else builder(ctx)
     env, result = client.sign_and_submit(seed, body, payload, time=now)
     process = result.get("process")
     if process is None and result["status"] in ("accepted", "duplicate"):

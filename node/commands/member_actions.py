@@ -160,6 +160,20 @@ def vote(ctx: Ctx) -> kinds.Payload:
     return kinds.Vote(s.id, choice)
 
 
+def unchecked(ctx: Ctx) -> kinds.Payload:
+    """``--no-check``: the vote or close as asked, without the eligibility
+    checks (ids are still resolved), so the process's own answer shows."""
+    args, a = ctx.args, ctx.a
+    if args.member_command == "vote":
+        if args.amendment:
+            pool = [am for s in a.subjects.values() for am in s.amendments]
+            aid = resolve_id(args.amendment, pool, "--amendment", "amendment")
+            return kinds.AmendmentVote(aid, CHOICES[args.choice])
+        return kinds.Vote(_subject(ctx, args.subject, "--subject").id, CHOICES[args.choice])
+    s = _subject(ctx, args.subject, "--proposal")
+    return kinds.Close(s.id, int(STAGES[args.stage]) if args.stage else int(s.stage))
+
+
 def _amendment_vote(ctx: Ctx, choice: kinds.Choice) -> kinds.Payload:
     a = ctx.a
     owners = {am: s for s in a.subjects.values() for am in s.amendments}
