@@ -279,10 +279,24 @@ def test_constitution_and_presenting_a_resolution(node: Node) -> None:
         (("vote", "--proposal", "00"), "--choice"),
         (("close", "--proposal", "00", "--stage", "later"), "--stage"),
         (("admit", "--key", "ck1nope"), "--key"),
-        (("mandate", "--resolution", "0" * 64, "--delegate", "Ana", "--scope", "x",
-          "--expires", "soon"), "--resolution"),  # fmt: skip
-        (("elect", "--proposal", "0" * 64, "--category", "x", "--candidate", "Nobody"),
-         "--proposal"),  # fmt: skip
+        (
+            (
+                "mandate",
+                "--resolution",
+                "0" * 64,
+                "--delegate",
+                "Ana",
+                "--scope",
+                "x",
+                "--expires",
+                "soon",
+            ),
+            "--resolution",
+        ),
+        (
+            ("elect", "--proposal", "0" * 64, "--category", "x", "--candidate", "Nobody"),
+            "--proposal",
+        ),
         (("remove", "--member", "Nobody"), "--member: nobody in this body is named"),
         (("constitution", "--param", "quorum"), "Collective"),
     ],

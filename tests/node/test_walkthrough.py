@@ -65,7 +65,10 @@ def test_readme_walkthrough(tmp_path: Path) -> None:
         (p,) = client.get(f"/v0/bodies/{b}/proposals")["proposals"]
         view = client.get(f"/v0/bodies/{b}/proposals/{p['id']}")
         assert view["stage"] == "carried"
-        assert view["text"] == "We plant a garden on the empty lot. Everyone may pick. No tools on Sundays."
+        assert (
+            view["text"]
+            == "We plant a garden on the empty lot. Everyone may pick. No tools on Sundays."
+        )
         assert [a["status"] for a in view["amendments"]] == ["adopted"]
         (m,) = client.get(f"/v0/bodies/{b}/mandates")["mandates"]
         assert m["status"] == "active" and m["resolution"] == p["id"]
