@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from typing import Any
 
 from crdt.log import Log
 from node.client import NodeClient
@@ -102,13 +101,6 @@ def resolve_id(text: str, candidates: Iterable[bytes], flag: str, what: str) -> 
 def name_of(a: Assembly, identity: bytes) -> str | None:
     rec = a.names.of(identity)
     return rec.name if rec is not None else None
-
-
-def person(a: Assembly, identity: bytes) -> dict[str, Any]:
-    """``{identity, key, name}`` of an identity (key: its current key)."""
-    roster = a.roster()
-    key = roster.key_of(identity) if identity in roster else identity
-    return {"identity": identity.hex(), "key": key_to_text(key), "name": name_of(a, identity)}
 
 
 def who(a: Assembly, identity: bytes) -> str:

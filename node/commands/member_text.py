@@ -86,18 +86,3 @@ def ops_for_edit(doc: TextDocument, new: str) -> tuple[tuple[Any, ...], ...]:
 def _names_own(op: tuple[Any, ...]) -> bool:
     positions = [op[1], op[2]] if op[0] == 0 else [op[1]]
     return any(p is not None and p[0] == _PLACEHOLDER for p in positions)
-
-
-def changes(doc_text_before: str, doc_text_after: str) -> list[list[str]]:
-    """``[["keep"|"insert"|"delete", text], …]`` between two texts."""
-    out: list[list[str]] = []
-    m = difflib.SequenceMatcher(None, doc_text_before, doc_text_after, autojunk=False)
-    for tag, i1, i2, j1, j2 in m.get_opcodes():
-        if tag == "equal":
-            out.append(["keep", doc_text_before[i1:i2]])
-            continue
-        if i2 > i1:
-            out.append(["delete", doc_text_before[i1:i2]])
-        if j2 > j1:
-            out.append(["insert", doc_text_after[j1:j2]])
-    return out

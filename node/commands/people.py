@@ -1,20 +1,20 @@
 """``caracol people``: the body's members with their display names, current
 keys and where each name comes from (their own NAME, the founding, an
-admission); ``--all`` adds people named but no longer members."""
+admission); ``--all`` adds people named but no longer members. Reads
+``GET /v0/bodies/{body}/people``."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
-from typing import Any
 
 from node.client import NodeClient
 from node.errors import NodeError
 from protocol.errors import ProtocolError
 from protocol.keys import key_to_text
 
-from .member_state import body_id, fold, node_url
+from .member_state import body_id, node_url
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -27,25 +27,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     try:
         client = NodeClient(node_url(args.node))
-        a = fold(client, body_id(client, args.body))
+        body = body_id(client, args.body).hex()
+        people = client.get(f"/v0/bodies/{body}/people")["people"]
     except (NodeError, ProtocolError, ValueError) as exc:
         print(f"caracol people: {exc}", file=sys.stderr)
         return 1
-    roster = a.roster()
-    names = a.names.all()
-    people: list[dict[str, Any]] = []
-    for identity in sorted(set(roster) | (set(names) if args.all else set())):
-        rec = names.get(identity)
-        key = roster.key_of(identity) if identity in roster else identity
-        people.append(
-            {
-                "identity": identity.hex(),
-                "key": key_to_text(key),
-                "name": rec.name if rec else None,
-                "name_source": rec.source if rec else None,
-                "member": identity in roster,
-            }
-        )
+    people = [p for p in people if args.all or p["member"]]
     if args.json:
         print(json.dumps({"people": people}, indent=1))
         return 0
@@ -53,5 +40,6 @@ def run(args: argparse.Namespace) -> int:
     for p in people:
         src = f"({p['name_source']})" if p["name_source"] else "(unnamed)"
         left = "" if p["member"] else "  not a member"
-        print(f"{(p['name'] or '—').ljust(width)}  {p['key']}  {src}{left}")
+        key = key_to_text(bytes.fromhex(p["key"]))
+        print(f"{(p['name'] or '—').ljust(width)}  {key}  {src}{left}")
     return 0
