@@ -14,6 +14,7 @@ the node's only body.
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import os
 import sys
@@ -22,6 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from crdt.errors import CrdtError
 from node import keyfile
 from node.client import NodeClient
 from node.commands import member_actions as act
@@ -30,7 +32,7 @@ from node.commands.member_state import body_id, fold, my_identity, node_url
 from node.errors import NodeError
 from protocol import kinds
 from protocol.envelope import Envelope
-from protocol.errors import ProtocolError
+from protocol.errors import KeystoreError, ProtocolError
 from protocol.keys import key_to_text, public_key
 
 Builder = Callable[[act.Ctx], kinds.Payload]
@@ -236,7 +238,7 @@ def run(args: argparse.Namespace) -> int:
             print(key_to_text(public_key(seed)))
             return 0
         return _act(args)
-    except (NodeError, ProtocolError, ValueError) as exc:
+    except (NodeError, ProtocolError, CrdtError, ValueError) as exc:
         print(f"caracol member {args.member_command}: {exc}", file=sys.stderr)
         return 1
 
@@ -248,7 +250,7 @@ def _act(args: argparse.Namespace) -> int:
     secret = passphrase()
     seed = keyfile.read(args.keystore, secret)
     if args.member_command == "rotate":
-        args.new_seed = keyfile.read(args.new_keystore, secret)
+        args.new_seed = _new_seed(args.new_keystore, secret)
     key = public_key(seed)
     a = fold(client, body)
     now = int(time.time())
@@ -259,6 +261,20 @@ def _act(args: argparse.Namespace) -> int:
     if process is None and result["status"] in ("accepted", "duplicate"):
         process = _process_of(fold(client, body), env)
     return _report(args, env, result, process)
+
+
+def _new_seed(path: Path, secret: str) -> bytes:
+    """The new keystore's seed: its passphrase is ``$CARACOL_NEW_PASSPHRASE``,
+    else the old one's if it opens it, else asked for."""
+    given = os.environ.get("CARACOL_NEW_PASSPHRASE")
+    if given is not None:
+        return keyfile.read(path, given)
+    try:
+        return keyfile.read(path, secret)
+    except KeystoreError:
+        if not sys.stdin.isatty():
+            raise
+    return keyfile.read(path, getpass.getpass("passphrase of the new keystore: "))
 
 
 def _process_of(a: Any, env: Envelope) -> dict[str, Any]:

@@ -24,7 +24,7 @@ import pytest
 from node import keyfile
 from node.client import NodeClient
 from protocol import envelope, kinds
-from protocol.keys import key_to_text, public_key
+from protocol.keys import key_from_text, key_to_text
 from protocol.rules import ProcessRules, to_params
 from tests.node.test_cli import ENV, free_port, start, stop, wait_up
 
@@ -246,13 +246,25 @@ def test_mandate_and_recall(node: Node) -> None:
     assert m["status"] == "recalled"
 
 
-def _found(node: Node, kind: kinds.BodyKind, name: str, parent: bytes | None) -> str:
+def _found(
+    node: Node,
+    kind: kinds.BodyKind,
+    name: str,
+    parent: bytes | None,
+    *,
+    founders: tuple[str, ...] = ("ana",),
+    quick: bool = True,
+) -> str:
+    """A body founded by Ana (signing) and ``founders``; ``quick``: zero
+    deadlines and one co-signer, else the default rules."""
     seed = keyfile.read(node.cwd / "ana.key", PASS)
-    rules = ProcessRules(
-        cosign_quorum=ProcessRules().cosign_quorum / 50,
-        deadline=dict.fromkeys(ProcessRules().deadline, 0),
-    )
-    g = kinds.Genesis(kind, name, parent, (public_key(seed),), to_params(rules), os.urandom(4))
+    rules = ProcessRules()
+    if quick:
+        rules = ProcessRules(
+            cosign_quorum=rules.cosign_quorum / 50, deadline=dict.fromkeys(rules.deadline, 0)
+        )
+    keys = tuple(sorted(key_from_text(node.keys[f]) for f in founders))
+    g = kinds.Genesis(kind, name, parent, keys, to_params(rules), os.urandom(4))
     return NodeClient(node.url).found(envelope.sign(seed, None, g, seq=1, time=int(time.time())))
 
 
@@ -274,6 +286,20 @@ def test_constitution_and_presenting_a_resolution(node: Node) -> None:
     line = node.refused("ana", "present", "--body", com, "--from-node", node.url,
                         "--higher", com, "--resolution", r)  # fmt: skip
     assert "--higher" in line
+
+
+def test_close_before_the_deadline_only_by_the_facilitator(node: Node) -> None:
+    body = _found(
+        node, kinds.BodyKind.COMMUNITY, "Slow", None, founders=("ana", "bea"), quick=False
+    )
+    p = node.act("ana", "propose", "--title", "Wait", "--text", "A week.", body=body)
+    r = node.run("member", "close", "--keystore", "ana.key", "--proposal", p, "--body", body)
+    assert r.returncode == 1 and len(r.stderr.strip().splitlines()) == 1
+    assert "facilitates and closes this stage" in r.stderr and "deadline" in r.stderr
+    (row,) = node.json("proposals", "--member", node.keys["bea"], body=body)["proposals"]
+    assert row["facilitator"]["key"] == key_from_text(node.keys["bea"]).hex()
+    assert "close" in row["actions"]
+    node.act("bea", "close", "--proposal", p, "--stage", "discussion", body=body)
 
 
 @pytest.mark.parametrize(
