@@ -7,7 +7,9 @@ with its adopted amendments applied, tombstones included), the edit is a
 ``TextDocument.local_delete`` / ``local_insert`` operations. Differences are
 applied from the end of the text backwards, so every operation names only
 characters that already exist (no operation may name its own message's
-characters: its id is not known before signing).
+characters: its id is not known before signing, and the receiver's causal
+check rejects such ops). An inserted passage is one operation, so it holds
+at most ``MAX_RUN_BYTES``.
 """
 
 from __future__ import annotations
@@ -39,20 +41,6 @@ def document(a: Assembly, sid: bytes) -> TextDocument:
     return doc
 
 
-def _chunks(text: str) -> list[str]:
-    """Pieces of at most MAX_RUN_BYTES bytes of UTF-8, split between characters."""
-    out: list[str] = []
-    cur = ""
-    for ch in text:
-        if len((cur + ch).encode()) > MAX_RUN_BYTES:
-            out.append(cur)
-            cur = ""
-        cur += ch
-    if cur:
-        out.append(cur)
-    return out
-
-
 def ops_for_edit(doc: TextDocument, new: str) -> tuple[tuple[Any, ...], ...]:
     """The operations that make ``doc``'s visible text equal ``new``."""
     old = doc.text()
@@ -67,13 +55,15 @@ def ops_for_edit(doc: TextDocument, new: str) -> tuple[tuple[Any, ...], ...]:
         if i2 > i1:
             ops.extend(doc.local_delete(i1, i2 - i1))
         if j2 > j1:
-            at = i1
-            for piece in _chunks(new[j1:j2]):
-                ops.append(doc.local_insert(at, piece, _PLACEHOLDER, offset))
-                offset += len(piece)
-                at += len(piece)
-    if any(_names_own(op) for op in ops):
-        raise Refusal("--text-file: this edit cannot be expressed; split it into smaller edits")
+            piece = new[j1:j2]
+            if len(piece.encode()) > MAX_RUN_BYTES:
+                raise Refusal(
+                    f"--text-file: one inserted passage has {len(piece.encode())} bytes, at most "
+                    f"{MAX_RUN_BYTES} fit one amendment operation; propose it in parts"
+                )
+            ops.append(doc.local_insert(i1, piece, _PLACEHOLDER, offset))
+            offset += len(piece)
+    assert not any(_names_own(op) for op in ops), "an op names the amendment's own text"
     if len(ops) > MAX_TEXT_OPS:
         raise Refusal(
             f"--text-file: the edit needs {len(ops)} text operations, at most "
