@@ -28,7 +28,7 @@ from node import keyfile
 from node.client import NodeClient
 from node.commands import member_actions as act
 from node.commands.key import passphrase
-from node.commands.member_state import body_id, fold, my_identity, node_url
+from node.commands.member_state import body_id, fold, my_identity, node_url, resolve_id
 from node.errors import NodeError
 from protocol import kinds
 from protocol.envelope import Envelope
@@ -222,8 +222,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _remote_proposal(url: str, body: str, resolution: str) -> dict[str, Any]:
     client = NodeClient(url)
     listed = client.get(f"/v0/bodies/{body}/proposals")["proposals"]
-    from node.commands.member_state import resolve_id
-
     rid = resolve_id(
         resolution, [bytes.fromhex(p["id"]) for p in listed], "--resolution", "resolution"
     )

@@ -225,6 +225,27 @@ def test_grievance_round_actions(node: Node, tmp_path: Path) -> None:
     assert "not taken in stage minor_check" in line
 
 
+def test_deal_breaker_round_and_final_vote(node: Node) -> None:
+    p = node.act("bea", "propose", "--title", "Close the street", "--text", "On Sundays.")
+    node.act("ana", "close", "--proposal", p)
+    for m, choice in (("ana", "for"), ("bea", "for"), ("cruz", "against")):
+        node.act(m, "vote", "--proposal", p, "--choice", choice)
+    node.act("ana", "close", "--proposal", p, "--stage", "temperature")
+    g = node.act("cruz", "grievance", "--proposal", p, "--category", "access", "--deal-breaker")
+    node.act("ana", "close", "--proposal", p, "--stage", "concerns")
+    assert subjects(node)[p]["stage"] == "major_round"
+    node.act("bea", "agree", "--grievance", g[:8], "--disagree")
+    node.act("ana", "close", "--proposal", p, "--stage", "major_round")
+    for m, choice in (("ana", "for"), ("bea", "for"), ("cruz", "against")):
+        node.act(m, "vote", "--proposal", p, "--choice", choice)
+    node.act("ana", "close", "--proposal", p, "--stage", "final_vote")  # 2 of 3: passes
+    node.act("cruz", "vote", "--proposal", p, "--choice", "against")  # contention
+    node.act("ana", "close", "--proposal", p, "--stage", "planning")
+    d = node.json("show", p)
+    assert d["stage"] == "carried" and d["verdict"]["outcome"] == "passed"
+    assert [t["stage"] for t in d["tallies"]] == ["temperature", "final_vote", "planning"]
+
+
 def test_mandate_and_recall(node: Node) -> None:
     p = node.carry("Fix the roof", voters=("ana", "bea", "cruz"))
     d = node.act("ana", "mandate", "--resolution", p, "--delegate", "Bea", "--scope",
