@@ -104,7 +104,9 @@ def cases() -> list[dict[str, Any]]:
     flipped[-1] ^= 1
     fails("one bit of the check flipped", bytes(flipped), PIN, "damaged_card")
     fails("truncated by one byte", card[:-1], PIN, "damaged_card")
-    fails("not a card (a keystore's magic)", _reseal(card, 0, "caracol-keystore"), PIN, "damaged_card")
+    fails(
+        "not a card (a keystore's magic)", _reseal(card, 0, "caracol-keystore"), PIN, "damaged_card"
+    )
     fails("version 1 (check recomputed)", _reseal(card, 1, 1), PIN, "damaged_card")
     fails(
         "public key swapped for another (check recomputed)",
@@ -112,7 +114,9 @@ def cases() -> list[dict[str, Any]]:
         PIN,
         "damaged_card",
     )
-    fails("memlimit of 4 GiB (check recomputed)", _reseal(card, 5, (1, 4 << 30)), PIN, "damaged_card")
+    fails(
+        "memlimit of 4 GiB (check recomputed)", _reseal(card, 5, (1, 4 << 30)), PIN, "damaged_card"
+    )
     fails(
         "box altered and check recomputed: indistinguishable from a wrong PIN",
         _reseal(card, 8, bytes(48)),

@@ -47,7 +47,13 @@ def test_card_case(case: dict[str, Any]) -> None:
 
 def _card(pin: str = "48151623") -> bytes:
     return keycard.seal(
-        bytes(range(32)), pin, body=b"\x07" * 32, name="Bea", salt=b"s" * 16, nonce=b"n" * 24, **FAST
+        bytes(range(32)),
+        pin,
+        body=b"\x07" * 32,
+        name="Bea",
+        salt=b"s" * 16,
+        nonce=b"n" * 24,
+        **FAST,
     )
 
 
@@ -66,8 +72,9 @@ def test_a_short_pin_is_refused_when_printing() -> None:
     with pytest.raises(keycard.CardError, match="at least 8 characters"):
         _card("123456")
     with pytest.raises(keycard.CardError, match="name"):
-        keycard.seal(bytes(32), "12345678", body=bytes(32), name="", salt=bytes(16),
-                     nonce=bytes(24), **FAST)
+        keycard.seal(
+            bytes(32), "12345678", body=bytes(32), name="", salt=bytes(16), nonce=bytes(24), **FAST
+        )
 
 
 @settings(max_examples=60, deadline=None)
