@@ -28,9 +28,9 @@ import segno
 from node import keyfile
 from node.client import NodeClient
 from node.commands.key import passphrase
-from node.commands.member import CHOICES, payload_of
+from node.commands.member_actions import CHOICES
 from node.errors import NodeError
-from protocol import keycard
+from protocol import keycard, kinds
 from protocol.errors import ProtocolError
 from protocol.keys import key_to_text
 
@@ -153,6 +153,32 @@ def scan_card(path: Path) -> bytes:
     raise keycard.DamagedCard(
         f"no QR code found in {path}: photograph the card again, flat and lit"
     )
+
+
+def _id(text: str, flag: str) -> bytes:
+    try:
+        raw = bytes.fromhex(text)
+    except ValueError:
+        raw = b""
+    if len(raw) != 32:
+        raise NodeError(f"{flag}: expected a 64-hex-digit message id, got {text!r}")
+    return raw
+
+
+def payload_of(args: argparse.Namespace) -> kinds.Payload:
+    """The one message a card signs, from the command line (a card holds no state)."""
+    c = args.member_command
+    if c == "vote":
+        return kinds.Vote(_id(args.subject, "--subject"), CHOICES[args.choice])
+    if c == "grievance":
+        proposal = _id(args.proposal, "--proposal")
+        return kinds.Grievance(proposal, args.category, args.deal_breaker, args.text)
+    if c == "comment":
+        stance = kinds.Stance[args.stance.upper()]
+        return kinds.Comment(_id(args.proposal, "--proposal"), None, stance, args.text)
+    if c == "recall":
+        return kinds.RecallVote(_id(args.mandate, "--mandate"), CHOICES[args.choice])
+    raise NodeError(f"caracol card sign: unknown message {c!r}")
 
 
 def sign(args: argparse.Namespace) -> int:

@@ -64,10 +64,10 @@ def test_a_printed_card_signs_a_vote_the_node_counts(tmp_path: Path) -> None:
                 assert time.monotonic() < deadline, "node did not come up"
                 time.sleep(0.1)
         member = ("--keystore", "ana.key", "--node", url, "--body", body)
-        r = caracol("member", "propose", *member, "--title", "Fix the well", "--text",
-                    "Replace the pump.", cwd=tmp_path)  # fmt: skip
+        r = caracol("member", "propose", *member, "--json", "--title", "Fix the well",
+                    "--text", "Replace the pump.", cwd=tmp_path)  # fmt: skip
         proposal = json.loads(r.stdout)["id"]
-        r = caracol("member", "close", *member, "--subject", proposal, "--stage", "1",
+        r = caracol("member", "close", *member, "--proposal", proposal, "--stage", "discussion",
                     cwd=tmp_path)  # fmt: skip
         assert r.returncode == 0, r.stderr
 
