@@ -13,6 +13,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 # name -> (module, one-line help, owning issue if not yet built)
 COMMANDS: dict[str, tuple[str, str, int]] = {
@@ -23,20 +24,29 @@ COMMANDS: dict[str, tuple[str, str, int]] = {
     "verify": ("node.commands.verify", "re-derive every verdict in an exported log", 4),
     "init": ("node.commands.init", "create a node: key, config, a new or joined body", 5),
     "run": ("node.commands.run", "serve the node", 5),
-    "member": ("node.commands.member", "member keys; sign and submit messages to a node", 5),
+    "member": ("node.commands.member", "member keys; every process action, signed", 5),
+    "proposals": ("node.commands.proposals", "proposals, motions: stage, tally, your actions", 11),
+    "show": ("node.commands.show", "a proposal: text, amendments, threads, minutes", 11),
+    "people": ("node.commands.people", "the body's members and their names", 11),
     "peer": ("node.commands.peer", "add, list and remove peers", 5),
     "status": ("node.commands.status", "show the node's state", 5),
     "export": ("node.commands.export", "export a signed log bundle", 5),
     "import": ("node.commands.import_", "import a signed log bundle", 5),
     "delegate": ("node.commands.delegate", "mandates and verdict relaying for delegates", 5),
+    "card": ("node.commands.card", "print members' key cards; sign one message from a card", 14),
     "mesh": ("mesh.commands", "bridge to radios; airtime budget, queue and links", 6),
 }
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors in one line naming the flag (``caracol member vote: …``)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> tuple[argparse.ArgumentParser, dict[str, object]]:
-    parser = argparse.ArgumentParser(
-        prog="caracol", description="Caracol: federated peer-to-peer assemblies."
-    )
+    parser = _Parser(prog="caracol", description="Caracol: federated peer-to-peer assemblies.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     modules: dict[str, object] = {}
     wanted = sys.argv[1] if len(sys.argv) > 1 else None

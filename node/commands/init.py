@@ -19,6 +19,9 @@ from node.store import Store
 from protocol import envelope, kinds
 from protocol.errors import ProtocolError
 from protocol.keys import key_from_text, key_to_text, public_key
+from protocol.rules import from_params
+
+from .member_actions import parse_params
 
 KINDS = {k.name.lower(): k for k in kinds.BodyKind}
 
@@ -41,8 +44,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     found.add_argument(
         "--founder-keystore", type=Path, help="keystore of the founding member (signs the genesis)"
     )
+    found.add_argument("--founder-name", default="", help="the founding member's display name")
+    found.add_argument(
+        "--founder",
+        action="append",
+        default=[],
+        metavar="NAME=KEY",
+        help="another founder by name and key (ck1…); repeatable",
+    )
     found.add_argument(
         "--founders", default="", help="other founders' keys (ck1…), comma separated"
+    )
+    found.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a constitution parameter (protocol/rules.py PARAMETERS), e.g. deadline=0; "
+        "deadline or min_duration alone sets every stage's",
     )
     found.add_argument(
         "--parent", help="parent body id (hex), e.g. the Municipality of a Community"
@@ -60,6 +79,19 @@ def run(args: argparse.Namespace) -> int:
     except (NodeError, ProtocolError, ValueError) as exc:
         print(f"caracol init: {exc}", file=sys.stderr)
         return 1
+
+
+def _named_founders(args: argparse.Namespace) -> list[tuple[str, bytes]]:
+    out = []
+    for spec in args.founder:
+        display, sep, key = spec.rpartition("=")
+        if not sep or not display.strip():
+            raise NodeError(f"--founder {spec!r}: expected NAME=KEY (KEY is ck1…)")
+        try:
+            out.append((display.strip(), key_from_text(key.strip())))
+        except ProtocolError as exc:
+            raise NodeError(f"--founder {spec!r}: {exc}") from None
+    return out
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -81,20 +113,39 @@ def _run(args: argparse.Namespace) -> int:
         if not args.founder_keystore:
             raise NodeError("--found needs --founder-keystore (the genesis is signed by a member)")
         seed = keyfile.read(args.founder_keystore, passphrase())
-        founders = {public_key(seed)} | {
-            key_from_text(k) for k in args.founders.split(",") if k.strip()
-        }
+        named = _named_founders(args)
+        founders = (
+            {public_key(seed)}
+            | {k for _, k in named}
+            | {key_from_text(k) for k in args.founders.split(",") if k.strip()}
+        )
+        params = parse_params(args.param, "--param") if args.param else ()
         payload = kinds.Genesis(
             KINDS[args.kind],
             args.found,
             bytes.fromhex(args.parent) if args.parent else None,
             tuple(sorted(founders)),
-            (),
+            params,
             b"",
         )
-        genesis = envelope.sign(seed, None, payload, seq=1, time=int(time.time()))
+        from_params(params)
+        now = int(time.time())
+        genesis = envelope.sign(seed, None, payload, seq=1, time=now)
+        names = [(public_key(seed), args.founder_name)] if args.founder_name else []
+        names += [(k, n) for n, k in named]
+        intro, parent = [], genesis.id
+        for seq, (key, display) in enumerate(names, start=2):
+            env = envelope.sign(
+                seed, genesis.body, kinds.Name(key, display), parents=[parent], seq=seq, time=now
+            )
+            intro.append(env.raw)
+            parent = env.id
         with Store(data_dir / "caracol.sqlite3") as store:
-            Ingest(store).found(genesis.raw, origin="init")
+            ingest = Ingest(store)
+            ingest.found(genesis.raw, origin="init")
+            for o in ingest.submit(genesis.body, intro, origin="init"):
+                if o.status.value != "accepted":
+                    raise NodeError(f"a founder's name was refused: {o.reason}")
         bodies = (genesis.body.hex(),)
         print(f"founded {args.kind} {args.found!r}: body {genesis.body.hex()}")
     elif args.join:

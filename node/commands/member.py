@@ -1,115 +1,231 @@
-"""``caracol member``: a member's own key, and signing messages with it.
+"""``caracol member``: a member's own key, and every process action signed with it.
 
 The member's secret stays in their keystore on this machine; the node only
-receives the finished, signed envelope and cannot forge anything.
+receives the finished, signed envelope and cannot forge anything. Each
+action folds the body's log locally and refuses, with one line, what the
+process would ignore (``member_actions``); after submitting it says what the
+node did (stored, or rejected and why) and what the process did (taken, or
+ignored and why), and exits 1 unless the message was stored and taken.
+
+``--node`` defaults to ``$CARACOL_NODE``; ``--body`` to ``$CARACOL_BODY``, or
+the node's only body.
 """
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+from crdt.errors import CrdtError
 from node import keyfile
 from node.client import NodeClient
+from node.commands import member_actions as act
 from node.commands.key import passphrase
+from node.commands.member_state import body_id, fold, my_identity, node_url, resolve_id
 from node.errors import NodeError
 from protocol import kinds
-from protocol.errors import ProtocolError
+from protocol.envelope import Envelope
+from protocol.errors import KeystoreError, ProtocolError
 from protocol.keys import key_to_text, public_key
 
-CHOICES = {
-    "for": kinds.Choice.FOR,
-    "against": kinds.Choice.AGAINST,
-    "abstain": kinds.Choice.ABSTAIN,
-}
+Builder = Callable[[act.Ctx], kinds.Payload]
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--keystore", type=Path, required=True, help="your member keystore")
+    p.add_argument("--node", help="the node's URL (default $CARACOL_NODE)")
+    p.add_argument("--body", help="body id, hex (default $CARACOL_BODY or the node's only body)")
+    p.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    p.add_argument("-q", "--quiet", action="store_true", help="print only the message id")
+
+
+def _choice(p: argparse.ArgumentParser, default: str | None = None) -> None:
+    p.add_argument(
+        "--choice", choices=sorted(act.CHOICES), required=default is None, default=default
+    )
+
+
+def _no_check(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--no-check",
+        action="store_true",
+        help="sign without checking the stage and your eligibility first (the process judges)",
+    )
+
+
+def _proposal(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--proposal", required=True, help="proposal id (hex, or 8+ digit prefix)")
+
+
+def _setup() -> list[tuple[str, str, Builder, Callable[[argparse.ArgumentParser], None]]]:
+    def propose(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--title", required=True)
+        g = p.add_mutually_exclusive_group(required=True)
+        g.add_argument("--text")
+        g.add_argument("--text-file", type=Path, help="the proposal's text from a file")
+        p.add_argument("--scope", default="")
+
+    def present(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--from-node", required=True, help="URL of a node holding the higher body")
+        p.add_argument("--higher", required=True, help="the higher body's id (this body's parent)")
+        p.add_argument("--resolution", required=True, help="the carried resolution's id")
+        p.add_argument("--scope", default="")
+
+    def comment(p: argparse.ArgumentParser) -> None:
+        _proposal(p)
+        p.add_argument("--text", required=True)
+        p.add_argument("--reply-to", help="the comment this one answers (id or prefix)")
+        p.add_argument("--stance", choices=["neutral", "support", "oppose"], default="neutral")
+
+    def vote(p: argparse.ArgumentParser) -> None:
+        g = p.add_mutually_exclusive_group(required=True)
+        g.add_argument(
+            "--subject",
+            "--proposal",
+            "--motion",
+            "--mandate",
+            dest="subject",
+            help="the proposal (its open stage), admission, removal or mandate voted on",
+        )
+        g.add_argument("--amendment", help="a friendly amendment voted on in its round")
+        _choice(p)
+        _no_check(p)
+
+    def grievance(p: argparse.ArgumentParser) -> None:
+        _proposal(p)
+        p.add_argument("--category", required=True, help="new or existing category")
+        p.add_argument("--deal-breaker", action="store_true")
+        p.add_argument("--text", default="")
+
+    def agree(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--grievance", required=True, help="grievance id (or prefix)")
+        g = p.add_mutually_exclusive_group()
+        g.add_argument("--agree", dest="agree", action="store_true", default=True)
+        g.add_argument("--disagree", dest="agree", action="store_false")
+
+    def elect(p: argparse.ArgumentParser) -> None:
+        _proposal(p)
+        p.add_argument("--category", required=True)
+        p.add_argument("--candidate", required=True, help="a holder's name or ck1 key")
+
+    def plea(p: argparse.ArgumentParser) -> None:
+        _proposal(p)
+        p.add_argument("--category", required=True)
+        p.add_argument("--text", required=True)
+
+    def amend(p: argparse.ArgumentParser) -> None:
+        _proposal(p)
+        p.add_argument("--category", required=True, help="the grievance category it answers")
+        p.add_argument(
+            "--text-file", type=Path, required=True, help="the proposal's text, as you edited it"
+        )
+        p.add_argument("--rationale", default="")
+
+    def close(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--proposal",
+            "--subject",
+            "--motion",
+            "--mandate",
+            dest="subject",
+            required=True,
+            help="the proposal or motion whose open stage closes",
+        )
+        p.add_argument("--stage", choices=sorted(act.STAGES), help="the open stage, to be explicit")
+        _no_check(p)
+
+    def admit(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--key", required=True, help="the newcomer's key (ck1…)")
+        p.add_argument("--name", default="", help="the newcomer's name (an introduction)")
+        p.add_argument("--note", default="")
+
+    def leave(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--reason", default="")
+
+    def remove(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--member", required=True, help="name or ck1 key of the member")
+        p.add_argument("--reason", default="")
+
+    def mandate(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--resolution", required=True, help="the carried proposal")
+        p.add_argument("--delegate", required=True, help="a member's name or ck1 key")
+        p.add_argument("--scope", required=True, help="what the delegate may do")
+        p.add_argument("--expires", required=True, help="a date (2027-06-30) or +DAYSd")
+
+    def recall(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--mandate", required=True)
+        _choice(p, "for")
+
+    def rotate(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--new-keystore", type=Path, required=True, help="keystore of the new key")
+
+    def constitution(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--param",
+            action="append",
+            required=True,
+            metavar="NAME=VALUE",
+            help="a parameter of protocol/rules.py PARAMETERS, e.g. quorum=1/2 (repeatable)",
+        )
+        p.add_argument("--rationale", default="")
+
+    def name(p: argparse.ArgumentParser) -> None:
+        p.add_argument("display_name", metavar="NAME", help="your display name")
+
+    return [
+        ("propose", "post a proposal", act.propose, propose),
+        ("present", "present a higher body's resolution to this body", act.present, present),
+        ("comment", "comment on a proposal (or reply to a comment)", act.comment, comment),
+        (
+            "vote",
+            "vote on a proposal's open stage, a motion, a mandate or an amendment",
+            act.vote,
+            vote,
+        ),
+        ("grievance", "file a concern under a category", act.grievance, grievance),
+        ("agree", "record agreement (or not) with a grievance", act.agree, agree),
+        ("elect", "elect a category's delegate", act.elect, elect),
+        ("plea", "a category delegate's plea", act.plea, plea),
+        ("amend", "propose a friendly amendment from an edited text file", act.amendment, amend),
+        ("close", "close (or co-sign the close of) the open stage", act.close, close),
+        ("admit", "move to admit a new member", act.admit, admit),
+        ("leave", "leave the body", act.leave, leave),
+        ("remove", "move to remove a member", act.remove, remove),
+        ("mandate", "nominate an implementation delegate", act.mandate, mandate),
+        ("recall", "vote to recall a delegate's mandate", act.recall, recall),
+        ("rotate", "move your membership to a new key", act.rotate, rotate),
+        ("constitution", "propose a constitution amendment", act.constitution, constitution),
+        ("name", "set your display name", act.name, name),
+    ]
+
+
+ACTIONS = {n: (b, f) for n, _, b, f in _setup()}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="member_command", required=True, metavar="ACTION")
     new = sub.add_parser("new", help="create a member key in an encrypted keystore")
     new.add_argument("--keystore", type=Path, required=True)
+    for name, help_text, _, flags in _setup():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        _common(p)
+        flags(p)
 
-    def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--keystore", type=Path, required=True)
-        p.add_argument("--node", required=True, help="the node's URL")
-        p.add_argument("--body", required=True, help="body id (hex)")
 
-    p = sub.add_parser("propose", help="post a proposal")
-    common(p)
-    p.add_argument("--title", required=True)
-    p.add_argument("--text", required=True)
-    p.add_argument("--scope", default="")
-    p = sub.add_parser("comment", help="comment on a proposal")
-    common(p)
-    p.add_argument("--proposal", required=True)
-    p.add_argument("--text", required=True)
-    p.add_argument("--stance", choices=["neutral", "support", "oppose"], default="neutral")
-    p = sub.add_parser(
-        "vote", help="vote on a proposal's current stage (or an admission, a mandate)"
+def _remote_proposal(url: str, body: str, resolution: str) -> dict[str, Any]:
+    client = NodeClient(url)
+    listed = client.get(f"/v0/bodies/{body}/proposals")["proposals"]
+    rid = resolve_id(
+        resolution, [bytes.fromhex(p["id"]) for p in listed], "--resolution", "resolution"
     )
-    common(p)
-    p.add_argument("--subject", required=True)
-    p.add_argument("--choice", choices=sorted(CHOICES), required=True)
-    p = sub.add_parser("grievance", help="file a concern under a category")
-    common(p)
-    p.add_argument("--proposal", required=True)
-    p.add_argument("--category", required=True)
-    p.add_argument("--deal-breaker", action="store_true")
-    p.add_argument("--text", default="")
-    p = sub.add_parser("amend", help="propose a friendly amendment: insert text at a position")
-    common(p)
-    p.add_argument("--proposal", required=True)
-    p.add_argument("--category", required=True)
-    p.add_argument("--rationale", default="")
-    p.add_argument("--ops", required=True, help="the text operations as JSON (see spec/kinds.md)")
-    p = sub.add_parser("recall", help="vote to recall a delegate's mandate")
-    common(p)
-    p.add_argument("--mandate", required=True)
-    p.add_argument("--choice", choices=sorted(CHOICES), default="for")
-    p = sub.add_parser(
-        "close", help="close the current stage (facilitator, or co-sign after the deadline)"
-    )
-    common(p)
-    p.add_argument("--subject", required=True)
-    p.add_argument("--stage", type=int, required=True)
-
-
-def _pos(p: list[object] | None) -> tuple[bytes, int] | None:
-    return None if p is None else (bytes.fromhex(str(p[0])), int(str(p[1])))
-
-
-def _ops(text: str) -> tuple[tuple[object, ...], ...]:
-    out: list[tuple[object, ...]] = []
-    for op in json.loads(text):
-        if op[0] == 0:
-            out.append((0, _pos(op[1]), _pos(op[2]), op[3]))
-        else:
-            out.append((1, _pos(op[1]), op[2]))
-    return tuple(out)
-
-
-def payload_of(args: argparse.Namespace) -> kinds.Payload:
-    h = bytes.fromhex
-    c = args.member_command
-    if c == "propose":
-        return kinds.Proposal(args.title, args.text, args.scope, None, None)
-    if c == "comment":
-        return kinds.Comment(h(args.proposal), None, kinds.Stance[args.stance.upper()], args.text)
-    if c == "vote":
-        return kinds.Vote(h(args.subject), CHOICES[args.choice])
-    if c == "grievance":
-        return kinds.Grievance(h(args.proposal), args.category, args.deal_breaker, args.text)
-    if c == "amend":
-        return kinds.Amendment(h(args.proposal), args.category, args.rationale, _ops(args.ops))
-    if c == "recall":
-        return kinds.RecallVote(h(args.mandate), CHOICES[args.choice])
-    if c == "close":
-        return kinds.Close(h(args.subject), args.stage)
-    raise NodeError(f"unknown action {c}")
+    return dict(client.get(f"/v0/bodies/{body}/proposals/{rid.hex()}"))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -119,13 +235,71 @@ def run(args: argparse.Namespace) -> int:
             keyfile.write(args.keystore, seed, passphrase(confirm=True))
             print(key_to_text(public_key(seed)))
             return 0
-        payload = payload_of(args)
-        seed = keyfile.read(args.keystore, passphrase())
-        env, result = NodeClient(args.node).sign_and_submit(
-            seed, bytes.fromhex(args.body), payload, time=int(time.time())
-        )
-    except (NodeError, ProtocolError, ValueError) as exc:
-        print(f"caracol member: {exc}", file=sys.stderr)
+        return _act(args)
+    except (NodeError, ProtocolError, CrdtError, ValueError) as exc:
+        print(f"caracol member {args.member_command}: {exc}", file=sys.stderr)
         return 1
-    print(json.dumps({"id": env.id.hex(), **result}))
-    return 0 if result["status"] in ("accepted", "pending", "duplicate") else 1
+
+
+def _act(args: argparse.Namespace) -> int:
+    builder, _ = ACTIONS[args.member_command]
+    client = NodeClient(node_url(args.node))
+    body = body_id(client, args.body)
+    secret = passphrase()
+    seed = keyfile.read(args.keystore, secret)
+    if args.member_command == "rotate":
+        args.new_seed = _new_seed(args.new_keystore, secret)
+    key = public_key(seed)
+    a = fold(client, body)
+    now = int(time.time())
+    ctx = act.Ctx(a, key, my_identity(a, key), args, now, seed, _remote_proposal)
+    payload = act.unchecked(ctx) if getattr(args, "no_check", False) else builder(ctx)
+    env, result = client.sign_and_submit(seed, body, payload, time=now)
+    process = result.get("process")
+    if process is None and result["status"] in ("accepted", "duplicate"):
+        process = _process_of(fold(client, body), env)
+    return _report(args, env, result, process)
+
+
+def _new_seed(path: Path, secret: str) -> bytes:
+    """The new keystore's seed: its passphrase is ``$CARACOL_NEW_PASSPHRASE``,
+    else the old one's if it opens it, else asked for."""
+    given = os.environ.get("CARACOL_NEW_PASSPHRASE")
+    if given is not None:
+        return keyfile.read(path, given)
+    try:
+        return keyfile.read(path, secret)
+    except KeystoreError:
+        if not sys.stdin.isatty():
+            raise
+    return keyfile.read(path, getpass.getpass("passphrase of the new keystore: "))
+
+
+def _process_of(a: Any, env: Envelope) -> dict[str, Any]:
+    ignored = a.ignored_by_id.get(env.id)
+    if ignored is None:
+        return {"taken": True}
+    subject = ignored.subject.hex() if ignored.subject else None
+    return {"taken": False, "reason": ignored.reason, "subject": subject}
+
+
+def _report(
+    args: argparse.Namespace, env: Envelope, result: dict[str, Any], process: dict[str, Any] | None
+) -> int:
+    ok = result["status"] in ("accepted", "duplicate") and bool(process and process["taken"])
+    kind = kinds.Kind(env.kind).name.lower().replace("_", " ")
+    if args.json:
+        print(json.dumps({"id": env.id.hex(), "kind": kind, **result, "process": process}))
+    elif args.quiet and ok:
+        print(env.id.hex())
+    else:
+        node = result["status"]
+        if node == "rejected":
+            node += f" ({result.get('code')}: {result.get('reason')})"
+        elif node == "pending":
+            node += " (the node lacks some of its parents)"
+        line = f"{kind} {env.id.hex()}: {'stored' if node in ('accepted', 'duplicate') else node}"
+        if process is not None:
+            line += ", taken" if process["taken"] else f", IGNORED: {process['reason']}"
+        print(line, file=sys.stdout if ok else sys.stderr)
+    return 0 if ok else 1

@@ -73,9 +73,7 @@ def _start_error(exc: OSError, config: Config, config_path: Path) -> NodeError:
             f"port {port} on {host} is in use (another caracol run?); stop it or set "
             f"listen_port in {config_path}"
         )
-    if exc.errno in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT) or isinstance(
-        exc, socket.gaierror
-    ):
+    if exc.errno in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT) or isinstance(exc, socket.gaierror):
         return NodeError(
             f"cannot listen on {host!r}: not an address of this machine; set listen_host "
             f"in {config_path} (0.0.0.0 for the LAN, 127.0.0.1 for this machine only)"

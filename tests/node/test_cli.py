@@ -117,6 +117,7 @@ def test_operator_and_member_workflow(tmp_path: Path) -> None:
             "Fix the well",
             "--text",
             "Replace the pump.",
+            "--json",
             cwd=tmp_path,
         )
         assert r.returncode == 0, r.stderr
@@ -167,20 +168,21 @@ def test_operator_and_member_workflow(tmp_path: Path) -> None:
         assert NodeClient(url_b).bodies()[0]["heads"] == [proposal["id"]]
         r = caracol("status", "--node", url_b, cwd=tmp_path)
         assert "Barrio Norte" in r.stdout
-        # a member votes through node b; it reaches node a
+        # a member comments through node b; it reaches node a
         r = caracol(
             "member",
-            "vote",
+            "comment",
             "--keystore",
             "ana.key",
             "--node",
             url_b,
             "--body",
             body,
-            "--subject",
+            "--proposal",
             proposal["id"],
-            "--choice",
-            "for",
+            "--text",
+            "Which pump?",
+            "--json",
             cwd=tmp_path,
         )
         assert r.returncode == 0, r.stderr

@@ -1,0 +1,397 @@
+"""Every process action of ``caracol member``: its flags, the checks it runs
+on the folded state before signing, and the payload it signs.
+
+Each action is a ``build`` function taking a ``Ctx`` (the member's key and
+identity, the folded assembly, the parsed flags, the time) and returning
+the payload, or raising ``Refusal`` with one line naming what is wrong. The
+checks mirror the fold's (``protocol.assembly``, ``protocol.rounds``), so a
+message the process would ignore is not signed at all. spec/api.md, "Every
+action", lists them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from protocol import kinds
+from protocol.assembly import Assembly, Subject, SubjectKind
+from protocol.errors import ProtocolError
+from protocol.keys import key_to_text, public_key, sign_raw
+from protocol.kinds import Kind
+from protocol.roster import ROTATE_DOMAIN
+from protocol.rules import PARAMETERS, amend
+from protocol.stages import ACCEPTS, DURATION, FINAL, ROUNDS, VOTING, Stage
+
+from .member_state import Refusal, resolve_id, resolve_person, who
+from .member_text import document, ops_for_edit
+
+CHOICES = {
+    "for": kinds.Choice.FOR,
+    "against": kinds.Choice.AGAINST,
+    "abstain": kinds.Choice.ABSTAIN,
+}
+STAGES = {s.name.lower(): s for s in Stage}
+
+
+@dataclass
+class Ctx:
+    a: Assembly
+    key: bytes
+    identity: bytes
+    args: argparse.Namespace
+    now: int
+    seed: bytes
+    fetch_remote: Callable[[str, str, str], dict[str, Any]] | None = None
+
+
+def _subject(ctx: Ctx, text: str, flag: str, kinds_: set[SubjectKind] | None = None) -> Subject:
+    a = ctx.a
+    pool = [s.id for s in a.subjects.values() if kinds_ is None or s.kind in kinds_]
+    what = "proposal" if kinds_ == {SubjectKind.PROPOSAL} else "subject"
+    return a.subject(resolve_id(text, pool, flag, what))
+
+
+def _takes(s: Subject, kind: Kind) -> Stage:
+    """The subject's open stage, if it takes ``kind``; else a refusal naming it."""
+    stage = s.stage
+    if kind in ACCEPTS[stage] or (kind == Kind.VOTE and stage in VOTING):
+        return stage
+    takers = [n for n, st in STAGES.items() if kind in ACCEPTS[st]]
+    if kind == Kind.VOTE:
+        takers = [st.name.lower() for st in VOTING]
+    raise Refusal(
+        f"{Kind(kind).name.lower()} is not taken in stage {stage.name.lower()} "
+        f"(taken in: {', '.join(takers) or 'none'})"
+    )
+
+
+def _electorate(ctx: Ctx, s: Subject) -> None:
+    if ctx.identity not in s.electorate:
+        raise Refusal("you are not in this subject's electorate (you joined after it opened)")
+
+
+def _holders(s: Subject, category: str, deal_breaker: bool) -> frozenset[bytes]:
+    return frozenset(
+        g.identity
+        for g in s.grievances.values()
+        if g.counted and g.category == category and g.deal_breaker == deal_breaker
+    )
+
+
+def _round(ctx: Ctx, s: Subject, kind: Kind) -> bool:
+    stage = _takes(s, kind)
+    if stage not in ROUNDS:
+        raise Refusal(f"no grievance round is open (stage {stage.name.lower()})")
+    return ROUNDS[stage]
+
+
+def _category_holder(ctx: Ctx, s: Subject, category: str, deal_breaker: bool) -> None:
+    holders = _holders(s, category, deal_breaker)
+    if not holders:
+        cats = sorted(
+            {
+                g.category
+                for g in s.grievances.values()
+                if g.counted and g.deal_breaker == deal_breaker
+            }
+        )
+        raise Refusal(
+            f"--category: no category {category!r} in this round (categories: "
+            f"{', '.join(cats) or 'none'})"
+        )
+    if ctx.identity not in holders:
+        raise Refusal(f"you hold no grievance in category {category!r}")
+
+
+# --- the actions ------------------------------------------------------------
+
+
+def propose(ctx: Ctx) -> kinds.Payload:
+    text = ctx.args.text
+    if ctx.args.text_file is not None:
+        text = _read(ctx.args.text_file, "--text-file")
+    return kinds.Proposal(ctx.args.title, text or "", ctx.args.scope, None, None)
+
+
+def present(ctx: Ctx) -> kinds.Payload:
+    a, args = ctx.a, ctx.args
+    higher = _hex32(args.higher, "--higher")
+    if a.parent != higher:
+        raise Refusal(
+            f"--higher: this body's parent is "
+            f"{a.parent.hex()[:16] + '…' if a.parent else 'none'}, not {higher.hex()[:16]}…"
+        )
+    assert ctx.fetch_remote is not None
+    view = ctx.fetch_remote(args.from_node, higher.hex(), args.resolution)
+    rid = bytes.fromhex(str(view["id"]))
+    if view.get("stage") != "carried":
+        raise Refusal(f"--resolution: that proposal is {view.get('stage')}, not carried")
+    return kinds.Proposal(str(view["title"])[:120], str(view["text"]), args.scope, higher, rid)
+
+
+def comment(ctx: Ctx) -> kinds.Payload:
+    s = _subject(ctx, ctx.args.proposal, "--proposal", {SubjectKind.PROPOSAL})
+    _takes(s, Kind.COMMENT)
+    reply = None
+    if ctx.args.reply_to:
+        reply = resolve_id(ctx.args.reply_to, [c[1] for c in s.comments], "--reply-to", "comment")
+    stance = kinds.Stance[ctx.args.stance.upper()]
+    return kinds.Comment(s.id, reply, stance, ctx.args.text)
+
+
+def vote(ctx: Ctx) -> kinds.Payload:
+    args = ctx.args
+    choice = CHOICES[args.choice]
+    if args.amendment:
+        return _amendment_vote(ctx, choice)
+    if not args.subject:
+        raise Refusal("--subject: name the proposal, motion or mandate to vote on (or --amendment)")
+    s = _subject(ctx, args.subject, "--subject")
+    stage = _takes(s, Kind.VOTE)
+    if stage not in VOTING:
+        raise Refusal(f"no vote is open in stage {stage.name.lower()}")
+    _electorate(ctx, s)
+    return kinds.Vote(s.id, choice)
+
+
+def unchecked(ctx: Ctx) -> kinds.Payload:
+    """``--no-check``: the vote or close as asked, without the eligibility
+    checks (ids are still resolved), so the process's own answer shows."""
+    args, a = ctx.args, ctx.a
+    if args.member_command == "vote":
+        if args.amendment:
+            pool = [am for s in a.subjects.values() for am in s.amendments]
+            aid = resolve_id(args.amendment, pool, "--amendment", "amendment")
+            return kinds.AmendmentVote(aid, CHOICES[args.choice])
+        return kinds.Vote(_subject(ctx, args.subject, "--subject").id, CHOICES[args.choice])
+    s = _subject(ctx, args.subject, "--proposal")
+    return kinds.Close(s.id, int(STAGES[args.stage]) if args.stage else int(s.stage))
+
+
+def _amendment_vote(ctx: Ctx, choice: kinds.Choice) -> kinds.Payload:
+    a = ctx.a
+    owners = {am: s for s in a.subjects.values() for am in s.amendments}
+    aid = resolve_id(ctx.args.amendment, owners, "--amendment", "amendment")
+    s = owners[aid]
+    _round(ctx, s, Kind.AMENDMENT_VOTE)
+    rec = s.amendments[aid]
+    if rec.stage != s.stage:
+        raise Refusal(f"the amendment belongs to the {rec.stage.name.lower()}, now closed")
+    if rec.status != "open":
+        raise Refusal(f"the amendment is {rec.status}; its vote is over")
+    _electorate(ctx, s)
+    return kinds.AmendmentVote(aid, choice)
+
+
+def grievance(ctx: Ctx) -> kinds.Payload:
+    s = _subject(ctx, ctx.args.proposal, "--proposal", {SubjectKind.PROPOSAL})
+    _takes(s, Kind.GRIEVANCE)
+    if ctx.identity not in s.against:
+        raise Refusal("only members whose counted temperature vote was against file grievances")
+    return kinds.Grievance(s.id, ctx.args.category, ctx.args.deal_breaker, ctx.args.text)
+
+
+def agree(ctx: Ctx) -> kinds.Payload:
+    a = ctx.a
+    owners = {g: s for s in a.subjects.values() for g in s.grievances}
+    gid = resolve_id(ctx.args.grievance, owners, "--grievance", "grievance")
+    s = owners[gid]
+    deal_breaker = _round(ctx, s, Kind.AGREEMENT)
+    g = s.grievances[gid]
+    if not g.counted or g.deal_breaker != deal_breaker:
+        raise Refusal("--grievance: that grievance is not treated in the open round")
+    _electorate(ctx, s)
+    return kinds.Agreement(gid, ctx.args.agree)
+
+
+def elect(ctx: Ctx) -> kinds.Payload:
+    s = _subject(ctx, ctx.args.proposal, "--proposal", {SubjectKind.PROPOSAL})
+    deal_breaker = _round(ctx, s, Kind.DELEGATE_ELECT)
+    _category_holder(ctx, s, ctx.args.category, deal_breaker)
+    candidate = resolve_person(ctx.a, ctx.args.candidate, "--candidate")
+    ident = s.electorate.identity_of(candidate)
+    if ident not in _holders(s, ctx.args.category, deal_breaker):
+        raise Refusal(f"--candidate: {ctx.args.candidate} holds no grievance in this category")
+    return kinds.DelegateElect(s.id, ctx.args.category, candidate)
+
+
+def plea(ctx: Ctx) -> kinds.Payload:
+    s = _subject(ctx, ctx.args.proposal, "--proposal", {SubjectKind.PROPOSAL})
+    deal_breaker = _round(ctx, s, Kind.PLEA)
+    if not _holders(s, ctx.args.category, deal_breaker):
+        raise Refusal(f"--category: no category {ctx.args.category!r} in this round")
+    return kinds.Plea(s.id, ctx.args.category, ctx.args.text)
+
+
+def amendment(ctx: Ctx) -> kinds.Payload:
+    s = _subject(ctx, ctx.args.proposal, "--proposal", {SubjectKind.PROPOSAL})
+    deal_breaker = _round(ctx, s, Kind.AMENDMENT)
+    _category_holder(ctx, s, ctx.args.category, deal_breaker)
+    edited = _read(ctx.args.text_file, "--text-file")
+    ops = ops_for_edit(document(ctx.a, s.id), edited)
+    return kinds.Amendment(s.id, ctx.args.category, ctx.args.rationale, ops)
+
+
+def close(ctx: Ctx) -> kinds.Payload:
+    s = _subject(ctx, ctx.args.subject, "--proposal")
+    stage = s.stage
+    if stage in FINAL:
+        raise Refusal(f"nothing to close: the {s.kind.name.lower()} is {stage.name.lower()}")
+    if ctx.args.stage and STAGES[ctx.args.stage] != stage:
+        raise Refusal(f"--stage: the open stage is {stage.name.lower()}, not {ctx.args.stage}")
+    duration = DURATION[stage]
+    if ctx.identity == s.facilitator:
+        ready = s.opened_time + s.rules.min_duration[duration]
+        if ctx.now < ready:
+            raise Refusal(f"the {stage.name.lower()} stage runs until at least {_utc(ready)}")
+        return kinds.Close(s.id, int(stage))
+    if ctx.identity not in s.electorate:
+        raise Refusal("you are not in this subject's electorate, so you cannot co-sign its close")
+    deadline = s.opened_time + s.rules.deadline[duration]
+    if ctx.now < deadline:
+        raise Refusal(
+            f"{who(ctx.a, s.facilitator)} facilitates and closes this stage; others co-sign "
+            f"a close after its deadline, {_utc(deadline)}"
+        )
+    return kinds.Close(s.id, int(stage))
+
+
+def admit(ctx: Ctx) -> kinds.Payload:
+    key = resolve_person(ctx.a, ctx.args.key, "--key")
+    if ctx.a.roster().identity_of(key) is not None:
+        raise Refusal(f"--key: {key_to_text(key)[:14]}… is already a member")
+    if ctx.a.membership.known_key(key) and ctx.a.membership.identity_of(key) != key:
+        raise Refusal("--key: that key was rotated away and cannot rejoin")
+    return kinds.Admit(key, ctx.args.name, ctx.args.note)
+
+
+def leave(ctx: Ctx) -> kinds.Payload:
+    return kinds.Leave(ctx.key, ctx.args.reason)
+
+
+def remove(ctx: Ctx) -> kinds.Payload:
+    key = resolve_person(ctx.a, ctx.args.member, "--member")
+    if ctx.a.roster().identity_of(key) is None:
+        raise Refusal(f"--member: {ctx.args.member} is not a member")
+    if key == ctx.key:
+        raise Refusal("--member: to leave yourself, use caracol member leave")
+    return kinds.Leave(key, ctx.args.reason)
+
+
+def mandate(ctx: Ctx) -> kinds.Payload:
+    s = _subject(ctx, ctx.args.resolution, "--resolution", {SubjectKind.PROPOSAL})
+    if s.stage != Stage.CARRIED:
+        raise Refusal(
+            f"--resolution: mandates follow a carried resolution; it is {s.stage.name.lower()}"
+        )
+    delegate = resolve_person(ctx.a, ctx.args.delegate, "--delegate")
+    if ctx.a.roster().identity_of(delegate) is None:
+        raise Refusal(f"--delegate: {ctx.args.delegate} is not a member")
+    return kinds.Mandate(s.id, delegate, ctx.args.scope, _when(ctx.args.expires, ctx.now))
+
+
+def recall(ctx: Ctx) -> kinds.Payload:
+    s = _subject(ctx, ctx.args.mandate, "--mandate", {SubjectKind.MANDATE})
+    if s.stage != Stage.ADOPTED:
+        raise Refusal(f"--mandate: the mandate is not in force ({s.stage.name.lower()})")
+    if s.recalled_by is not None:
+        raise Refusal("--mandate: the mandate is recalled already")
+    _electorate(ctx, s)
+    return kinds.RecallVote(s.id, CHOICES[ctx.args.choice])
+
+
+def rotate(ctx: Ctx) -> kinds.Payload:
+    new_seed: bytes = ctx.args.new_seed
+    new_key = public_key(new_seed)
+    if ctx.a.membership.known_key(new_key):
+        raise Refusal("--new-keystore: that key is already in use in this body")
+    proof = sign_raw(new_seed, ROTATE_DOMAIN + ctx.a.body_id + ctx.key)
+    return kinds.RotateKey(new_key, proof)
+
+
+def constitution(ctx: Ctx) -> kinds.Payload:
+    a = ctx.a
+    if a.body_kind != kinds.BodyKind.COLLECTIVE:
+        raise Refusal("the constitution is amended at the Collective level only")
+    params = parse_params(ctx.args.param, "--param")
+    version, rules = a.rules_now()
+    try:
+        amend(rules, params)
+    except ProtocolError as exc:
+        raise Refusal(f"--param: {exc}") from None
+    return kinds.ConstitutionAmendment(version + 1, params, ctx.args.rationale)
+
+
+def name(ctx: Ctx) -> kinds.Payload:
+    return kinds.Name(ctx.key, ctx.args.display_name)
+
+
+# --- flag parsing helpers --------------------------------------------------
+
+BY_NAME = {rule: number for number, (rule, _, _, _) in PARAMETERS.items()}
+
+
+def parse_params(specs: list[str], flag: str) -> tuple[tuple[int, int, int], ...]:
+    """``name=value`` pairs (``quorum=1/2``, ``deadline.vote=3600``; ``deadline``
+    or ``min_duration`` alone sets all five durations) as parameter triples."""
+    out: dict[int, tuple[int, int, int]] = {}
+    for spec in specs:
+        rule, sep, value = spec.partition("=")
+        rule = rule.strip()
+        if not sep:
+            raise Refusal(f"{flag} {spec!r}: expected name=value")
+        numbers = [n for r, n in BY_NAME.items() if r == rule or r.startswith(rule + ".")]
+        if not numbers:
+            raise Refusal(f"{flag} {spec!r}: unknown parameter (known: {', '.join(BY_NAME)})")
+        try:
+            v = Fraction(value.strip())
+        except (ValueError, ZeroDivisionError):
+            raise Refusal(f"{flag} {spec!r}: {value!r} is not a number or fraction") from None
+        for n in numbers:
+            out[n] = (n, v.numerator, v.denominator)
+    if not out:
+        raise Refusal(f"{flag}: give at least one name=value")
+    return tuple(out[n] for n in sorted(out))
+
+
+def _hex32(text: str, flag: str) -> bytes:
+    try:
+        raw = bytes.fromhex(text)
+    except ValueError:
+        raise Refusal(f"{flag}: {text!r} is not hex") from None
+    if len(raw) != 32:
+        raise Refusal(f"{flag}: give the full 64-hex-digit id")
+    return raw
+
+
+def _read(path: Path, flag: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise Refusal(f"{flag}: cannot read {path}: {exc}") from None
+
+
+def _when(text: str, now: int) -> int:
+    """``--expires``: a date (2027-06-30), a time in seconds, or +DAYSd."""
+    t = text.strip()
+    try:
+        if t.startswith("+") and t.endswith("d"):
+            return now + int(t[1:-1]) * 86_400
+        if t.isdigit():
+            return int(t)
+        d = dt.datetime.fromisoformat(t)
+    except ValueError:
+        raise Refusal(f"--expires: {text!r} is not a date, +DAYSd or seconds") from None
+    if d.tzinfo is None:
+        d = d.replace(tzinfo=dt.UTC)
+    return int(d.timestamp())
+
+
+def _utc(t: int) -> str:
+    return dt.datetime.fromtimestamp(t, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
