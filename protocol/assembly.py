@@ -99,6 +99,7 @@ from .rotation import facilitator
 from .rounds import GrievanceRounds
 from .rules import Count, ProcessRules, amend, federal_in, from_params
 from .stages import ACCEPTS, DURATION, FINAL, ROUNDS, VOTING, Event, Stage, next_stage
+from .terms import term_refusal
 
 __all__ = [
     "DELIBERATED",
@@ -573,11 +574,31 @@ class Assembly(GrievanceRounds):
                 env, f"mandates follow a carried resolution (stage {stage.name})", p.resolution
             )
             return
-        roster = self.membership.at(self.log.causal_past(env.id))
-        if roster.identity_of(p.delegate) is None:
+        past = self.log.causal_past(env.id)
+        roster = self.membership.at(past)
+        delegate = roster.identity_of(p.delegate)
+        if delegate is None:
             self._ignore(env, "the delegate is not a member", p.resolution)
             return
+        why = self.term_refusal(p, env.time, delegate, past)
+        if why is not None:
+            self._ignore(env, why, p.resolution)
+            return
         self._new_subject(env, SubjectKind.MANDATE, identity, Stage.MOTION)
+
+    def term_refusal(
+        self, p: Mandate, time: int, delegate: bytes, past: Container[bytes] | None = None
+    ) -> str | None:
+        """Why nominating ``p`` at ``time`` breaks a term limit in the cut
+        ``past`` (the whole log when None), or None (``protocol.terms``)."""
+        cut: Container[bytes] = set(self.log.ids()) if past is None else past
+        held = []
+        for sid, s in self.subjects.items():
+            if s.kind == SubjectKind.MANDATE and sid in cut and s.stage == Stage.ADOPTED:
+                r = s.recalled_by
+                held.append((s.payload, self.log.get(r).time if r and r in cut else None))
+        rules = self._rules_at(cut)[1]
+        return term_refusal(p, time, delegate, rules, held, self.membership.identity_of)
 
     def _staged(
         self, env: Envelope, sid: bytes, kind: SubjectKind | None = None

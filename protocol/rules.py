@@ -102,6 +102,15 @@ class ProcessRules:
     hand_count_witnesses: int = 2
     """Witnesses (besides the facilitator) who co-sign a hand count; as many
     contests leave a recount out."""
+    mandate_max_term: int = 90 * DAY
+    """The longest a mandate may run, nomination to expiry (seeds 001, 004:
+    temporary delegates, term limits): one season of work; a longer task is
+    renewed by a new election, after the cooling-off."""
+    mandate_cooling_off: int = 30 * DAY
+    """After a delegate's mandate for a resolution ends (expired or
+    recalled), the time before the same member may be nominated for that
+    resolution again (seed 001: "mandatory sabbaticals"; 002: rotate
+    delegates): another member takes the next term."""
     min_duration: dict[str, int] = field(default_factory=_minimums)
     deadline: dict[str, int] = field(default_factory=lambda: _durations(7 * DAY))
 
@@ -138,6 +147,8 @@ PARAMETERS: dict[int, tuple[str, str, Fraction, Fraction]] = {
     8: ("cosign_quorum", "share", Fraction(1, 100), Fraction(1)),
     9: ("size_cap", "count", Fraction(1), Fraction(100_000)),
     10: ("min_constituent_size", "count", Fraction(1), Fraction(100_000)),
+    11: ("mandate_max_term", "seconds", Fraction(DAY), Fraction(365 * DAY)),
+    12: ("mandate_cooling_off", "seconds", Fraction(0), Fraction(365 * DAY)),
     40: ("hand_count_witnesses", "count", Fraction(1), Fraction(16)),
     **{
         16 + i: (f"min_duration.{n}", "seconds", Fraction(0), Fraction(365 * DAY))

@@ -292,9 +292,14 @@ def mandate(ctx: Ctx) -> kinds.Payload:
             f"--resolution: mandates follow a carried resolution; it is {s.stage.name.lower()}"
         )
     delegate = resolve_person(ctx.a, ctx.args.delegate, "--delegate")
-    if ctx.a.roster().identity_of(delegate) is None:
+    identity = ctx.a.roster().identity_of(delegate)
+    if identity is None:
         raise Refusal(f"--delegate: {ctx.args.delegate} is not a member")
-    return kinds.Mandate(s.id, delegate, ctx.args.scope, _when(ctx.args.expires, ctx.now))
+    m = kinds.Mandate(s.id, delegate, ctx.args.scope, _when(ctx.args.expires, ctx.now))
+    why = ctx.a.term_refusal(m, ctx.now, identity)
+    if why is not None:
+        raise Refusal(f"--expires/--delegate: {why}")
+    return m
 
 
 def recall(ctx: Ctx) -> kinds.Payload:

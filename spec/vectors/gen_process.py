@@ -209,6 +209,23 @@ def recall(sc: Scenario) -> None:
         sc.recall(n, m)
 
 
+def term_limits(sc: Scenario) -> None:
+    """A 91-day mandate and a renewal during the term are ignored; another
+    member at once; the same one after the 30-day cooling-off."""
+    p = sc.to_first_check("ana")
+    sc.votes(p, yes=FIVE)
+    sc.close(p)
+    sc.close(p)
+    sc.mandate("ana", p, "bea", sc.now + 91 * DAY)
+    m = sc.mandate("ana", p, "bea", sc.now + 10 * DAY)
+    sc.votes(m, yes=FIVE[:3])
+    sc.close(m)
+    sc.mandate("ana", p, "bea", sc.now + 10 * DAY)
+    sc.mandate("ana", p, "cruz", sc.now + 10 * DAY)
+    sc.advance(10 * DAY + 30 * DAY)
+    sc.mandate("ana", p, "bea", sc.now + 10 * DAY)
+
+
 def vanished_facilitator(sc: Scenario) -> None:
     p = sc.propose("ana")
     fac = sc.facilitator(p)
@@ -349,6 +366,14 @@ CASES: list[tuple[str, str, tuple[str, ...], ProcessRules, Callable[[Scenario], 
         discussion_minimum,
     ),
     ("recall", "mandate elected, then recalled by 3 of 5", FIVE, ProcessRules(), recall),
+    (
+        "term-limits",
+        "a 91-day mandate and a renewal in term ignored; another member at once; "
+        "the same after the cooling-off",
+        FIVE,
+        ProcessRules(),
+        term_limits,
+    ),
     (
         "vanished-facilitator",
         "a quorum co-signs the close after the deadline",
