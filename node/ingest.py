@@ -169,6 +169,11 @@ class Ingest:
         for raw in raws:
             try:
                 env = envelope.open_untrusted(raw, body_id)
+                if env.kind == Kind.GENESIS and env.id == body_id:
+                    # the body's own genesis, held already (a bulletin or a
+                    # sneakernet bundle of this body starts with it)
+                    outcomes.append(Outcome(Status.DUPLICATE, env.id))
+                    continue
                 if env.kind == Kind.GENESIS:
                     raise _Reject(
                         "genesis", "a genesis message founds a new body; found it instead"

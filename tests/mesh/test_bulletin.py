@@ -118,3 +118,18 @@ def test_bulletin_and_scan_commands(tmp_path: Path, capsys: pytest.CaptureFixtur
         == 0
     )
     assert "0 rejected" in capsys.readouterr().out
+    # the node's own bulletin scanned back into it: nothing new, nothing rejected
+    assert (
+        main(
+            [
+                "mesh",
+                "scan",
+                str(tmp_path / "out" / "board.png"),
+                "--config",
+                str(tmp_path / "src.toml"),
+            ]
+        )
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert " 0 new, 0 rejected" in out and "genesis" not in out
