@@ -2,6 +2,8 @@
 
     python -m interop.runner --harness "caracol interop"
     python -m interop.runner --harness "node my-impl/harness.js" --vectors spec/vectors
+    python -m interop.runner --js            # the JS core: node interop/js/harness.mjs
+    python -m interop.runner --js --noble    # the same, on its @noble fallback
 
 Starts the harness as a subprocess, sends every case of every vector file
 it knows (messages.json: decode/id/encode; ed25519.json: verify), compares
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import shlex
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -21,6 +24,13 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_VECTORS = Path(__file__).resolve().parent.parent / "spec" / "vectors"
+JS_HARNESS = Path(__file__).resolve().parent / "js" / "harness.mjs"
+
+
+def js_harness_command(*, noble: bool = False) -> list[str]:
+    """The command that starts the JS core's harness under Node.js."""
+    node = shutil.which("node") or "/usr/bin/node"
+    return [node, str(JS_HARNESS), *(["--noble"] if noble else [])]
 
 
 @dataclass
@@ -148,8 +158,15 @@ def main(argv: list[str] | None = None) -> int:
         "--harness", default=f"{sys.executable} -m interop", help="command to start"
     )
     parser.add_argument("--vectors", type=Path, default=DEFAULT_VECTORS)
+    parser.add_argument(
+        "--js", action="store_true", help="run the JS core's harness (node interop/js/harness.mjs)"
+    )
+    parser.add_argument(
+        "--noble", action="store_true", help="with --js: force the @noble fallback (no WebCrypto)"
+    )
     args = parser.parse_args(argv)
-    with Harness(args.harness) as h:
+    command: str | list[str] = js_harness_command(noble=args.noble) if args.js else args.harness
+    with Harness(command) as h:
         hello = h.ask({"op": "hello"})
         print(f"harness: {hello.get('implementation')} {hello.get('version')}")
         report = run_vectors(h, args.vectors)

@@ -1,0 +1,114 @@
+// The harness operations (spec/harness.md), on the JS core.
+import * as core from "./core/index.js";
+
+export const IMPLEMENTATION = "caracol-js";
+export const VERSION = "0.1.0";
+
+function hexField(request, name, { size = null, optional = false } = {}) {
+  const v = request[name];
+  if ((v === null || v === undefined) && optional) return null;
+  if (typeof v !== "string") throw new Error(`${name} must be a hex string`);
+  const raw = core.unhex(v);
+  if (size !== null && raw.length !== size) throw new Error(`${name} must be ${size} bytes`);
+  return raw;
+}
+
+function failure(e) {
+  if (e instanceof core.CoreError) {
+    return { ok: false, error: e.code, reason: e.reason, field: e.field, offset: e.offset };
+  }
+  throw e;
+}
+
+export const handlers = {
+  async hello(_, { noble }) {
+    return {
+      ok: true,
+      implementation: IMPLEMENTATION,
+      version: VERSION,
+      protocol: 0,
+      ops: OPS,
+      backend: noble || core.usingNoble() ? "noble" : "webcrypto",
+    };
+  },
+
+  async decode(request) {
+    const message = hexField(request, "message");
+    const body = hexField(request, "body", { size: 32, optional: true });
+    const verify = request.verify ?? true;
+    try {
+      const env = await core.decodeEnvelope(message, body);
+      if (verify) await core.verifyEnvelope(env);
+      return { ok: true, message_id: core.hex(env.id), fields: core.fieldsOf(env) };
+    } catch (e) {
+      return failure(e);
+    }
+  },
+
+  async verify(request) {
+    const pk = hexField(request, "pk");
+    const msg = hexField(request, "msg");
+    const sig = hexField(request, "sig");
+    return { ok: true, valid: await core.verify(pk, msg, sig) };
+  },
+
+  async id(request) {
+    return { ok: true, message_id: core.hex(await core.sha256(hexField(request, "message"))) };
+  },
+
+  async encode(request) {
+    const seed = hexField(request, "seed", { size: 32 });
+    const body = hexField(request, "body", { size: 32, optional: true });
+    const f = request.fields;
+    if (f === null || typeof f !== "object") throw new Error("fields must be an object");
+    const kind = typeof f.kind === "number" ? f.kind : core.KIND[String(f.kind).toLowerCase()];
+    if (kind === undefined) throw new Error(`unknown kind ${f.kind}`);
+    try {
+      const { raw, id } = await core.signEnvelope(seed, kind === core.KIND.genesis ? null : body, kind, core.wireFromPlain(f.payload), {
+        parents: (f.parents ?? []).map(core.unhex),
+        seq: f.seq,
+        time: f.time,
+      });
+      return { ok: true, message: core.hex(raw), message_id: core.hex(id) };
+    } catch (e) {
+      if (e instanceof core.CoreError && e.code === "local_error") {
+        return { ok: false, error: e.code, reason: e.reason, field: e.field };
+      }
+      return failure(e);
+    }
+  },
+
+  // --- beyond harness.md's core ops (the runner drives these too) ---
+
+  async canonical_decode(request) {
+    try {
+      const value = core.decode(hexField(request, "data"));
+      return { ok: true, value: core.plain(value), reencoded: core.hex(core.encode(value)) };
+    } catch (e) {
+      return failure(e);
+    }
+  },
+
+  async key_from_text(request) {
+    try {
+      return { ok: true, key: core.hex(core.keyFromText(String(request.text))) };
+    } catch (e) {
+      return failure(e);
+    }
+  },
+
+  async key_to_text(request) {
+    return { ok: true, text: core.keyToText(hexField(request, "key", { size: 32 })) };
+  },
+
+  async public_key(request) {
+    return { ok: true, public_key: core.hex(await core.publicKey(hexField(request, "seed", { size: 32 }))) };
+  },
+
+  async sign(request) {
+    const seed = hexField(request, "seed", { size: 32 });
+    return { ok: true, sig: core.hex(await core.sign(seed, hexField(request, "msg"))) };
+  },
+};
+
+export const OPS = Object.keys(handlers);
