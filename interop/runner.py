@@ -128,6 +128,64 @@ def check_ed25519_case(h: Harness, case: dict[str, Any]) -> list[str]:
     return []
 
 
+def check_key_text_case(h: Harness, case: dict[str, Any]) -> list[str]:
+    where = f"keys.json key_text tcId {case['tcId']} ({case['comment']})"
+    answer = h.ask({"op": "key_from_text", "text": case["text"]})
+    if case["result"] == "valid":
+        if not answer.get("ok"):
+            return [f"{where}: expected valid, got {answer.get('error')}: {answer.get('reason')}"]
+        problems = []
+        if answer.get("key") != case["key"]:
+            problems.append(f"{where}: key {answer.get('key')} != {case['key']}")
+        back = h.ask({"op": "key_to_text", "key": case["key"]})
+        stripped = case["text"].strip()
+        canonical = stripped[:3] + stripped[3:].lower()
+        if back.get("text") != canonical:
+            problems.append(f"{where}: key_to_text gave {back.get('text')}, not {canonical}")
+        return problems
+    if answer.get("ok"):
+        return [f"{where}: expected {case.get('error')}, but it was accepted"]
+    if answer.get("error") != case.get("error", "bad_key_text"):
+        return [f"{where}: expected error {case.get('error')}, got {answer.get('error')}"]
+    if "offset" in case and answer.get("offset") != case["offset"]:
+        return [f"{where}: expected offset {case['offset']}, got {answer.get('offset')}"]
+    return []
+
+
+def check_text_case(h: Harness, case: dict[str, Any]) -> list[str]:
+    """Every listed order of a text.json case gives its text and state hash."""
+    where = f"text.json tcId {case['tcId']} ({case['comment']})"
+    problems = []
+    for order in case.get("orders", [list(range(len(case["messages"])))]):
+        msgs = [case["messages"][i] for i in order]
+        answer = h.ask(
+            {
+                "op": "text_replay",
+                "root": case["root"],
+                "initial": case["initial"],
+                "messages": msgs,
+            }
+        )
+        if not answer.get("ok"):
+            problems.append(
+                f"{where}: order {order}: {answer.get('error')}: {answer.get('reason')}"
+            )
+            continue
+        if answer.get("text") != case["text"]:
+            problems.append(f"{where}: order {order} gave {answer.get('text')!r}")
+        if "state_sha256" in case and answer.get("state_sha256") != case["state_sha256"]:
+            problems.append(f"{where}: order {order}: state hash differs")
+    return problems
+
+
+# Vector files driven only when the harness lists the op in its hello answer
+# (file, the section holding the cases, the op, the checker).
+OPTIONAL_CHECKERS = (
+    ("keys.json", "key_text", "key_from_text", check_key_text_case),
+    ("text.json", "tests", "text_replay", check_text_case),
+)
+
+
 CHECKERS = {
     "messages.json": check_message_case,
     "ed25519.json": check_ed25519_case,
@@ -135,8 +193,22 @@ CHECKERS = {
 }
 
 
-def run_vectors(h: Harness, vectors: Path = DEFAULT_VECTORS) -> Report:
+def run_vectors(
+    h: Harness, vectors: Path = DEFAULT_VECTORS, ops: tuple[str, ...] | list[str] = ()
+) -> Report:
+    """Every vector file the runner knows; the OPTIONAL_CHECKERS ones only
+    when ``ops`` (the harness's hello) lists their op."""
     report = Report()
+    for name, section, op, optional in OPTIONAL_CHECKERS:
+        path = vectors / name
+        if op not in ops or not path.exists():
+            continue
+        for case in json.loads(path.read_text())[section]:
+            problems = optional(h, case)
+            if problems:
+                report.failures += problems
+            else:
+                report.passed += 1
     for name, checker in CHECKERS.items():
         path = vectors / name
         if not path.exists():
@@ -169,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
     with Harness(command) as h:
         hello = h.ask({"op": "hello"})
         print(f"harness: {hello.get('implementation')} {hello.get('version')}")
-        report = run_vectors(h, args.vectors)
+        report = run_vectors(h, args.vectors, hello.get("ops") or ())
     for f in report.failures:
         print("FAIL", f)
     print(f"{report.passed} passed, {len(report.failures)} failed")

@@ -111,4 +111,40 @@ export const handlers = {
   },
 };
 
+// Text ops in JSON: positions as [hex, offset].
+function opFromJson(op) {
+  const pos = (p) => (p === null ? null : [core.unhex(p[0]), p[1]]);
+  if (!Array.isArray(op)) throw new Error("a text op is an array");
+  return op[0] === 0 ? [0, pos(op[1]), pos(op[2]), op[3]] : [1, pos(op[1]), op[2]];
+}
+
+function opToJson(op) {
+  const pos = (p) => (p === null ? null : [core.hex(p[0]), p[1]]);
+  return op[0] === 0 ? [0, pos(op[1]), pos(op[2]), op[3]] : [1, pos(op[1]), op[2]];
+}
+
+Object.assign(handlers, {
+  // Apply messages' text ops in the given order to a fresh document.
+  async text_replay(request) {
+    const doc = new core.TextDocument(core.unhex(request.root), request.initial ?? "");
+    try {
+      for (const m of request.messages ?? []) doc.apply(core.unhex(m.id), m.ops.map(opFromJson));
+    } catch (e) {
+      return failure(e);
+    }
+    return {
+      ok: true,
+      text: doc.text(),
+      state_sha256: core.hex(await doc.stateHash()),
+      runs: doc.spans(),
+    };
+  },
+
+  // The ops that turn served runs into new_text (core.editToOps).
+  async edit_to_ops(request) {
+    const ops = core.editToOps(request.runs, String(request.new_text), { maxOps: request.max_ops ?? 64 });
+    return { ok: true, ops: ops.map(opToJson) };
+  },
+});
+
 export const OPS = Object.keys(handlers);

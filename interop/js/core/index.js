@@ -10,9 +10,10 @@ import { decodeEnvelope, verifyEnvelope, signEnvelope, messageId, rotationProof 
 import { publicKey as pub, sign as signRaw, verify as verifyRaw } from "./ed25519.js";
 import { sha256 as hash } from "./hash.js";
 import { keyToText, keyFromText } from "./keys.js";
+import { editToOps, TextDocument, diffHunks } from "./text.js";
 
 export { CoreError, KIND, KIND_NAME, CHOICE, STANCE, STAGE, BODY_KIND, OUTCOME, payloads, textOps, checkPayload };
-export { keyToText, keyFromText, messageId };
+export { keyToText, keyFromText, messageId, editToOps, TextDocument, diffHunks };
 export { decodeEnvelope, verifyEnvelope, signEnvelope };
 export { canonicalDecode as decode };
 

@@ -1,0 +1,236 @@
+"""The JavaScript core (interop/js/core) against the Python reference.
+
+All cases go through one long-lived Node.js harness process (the ``js``
+fixture), so the whole file costs a few seconds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import nacl.bindings
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from crdt.text import TextDocument
+from crdt.text_guard import check_ops
+from interop.runner import Harness, run_vectors
+from protocol import canonical
+from protocol.errors import ProtocolError
+
+FAST = settings(
+    max_examples=50,
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+
+
+def test_js_harness_passes_every_vector(js: Harness) -> None:
+    hello = js.ask({"op": "hello"})
+    assert hello["implementation"] == "caracol-js"
+    report = run_vectors(js, ops=hello["ops"])
+    assert report.failures == []
+    # messages + ed25519 + ed25519_rules + keys.json key texts + text.json
+    assert report.passed >= 152
+
+
+def test_bad_requests_get_bad_request(js: Harness) -> None:
+    assert js.ask({"op": "no_such_op"})["error"] == "bad_request"
+    assert js.ask({"op": "decode", "message": "zz"})["error"] == "bad_request"
+    assert js.ask({"op": "hello"})["ok"] is True  # still alive
+
+
+# --- signatures -------------------------------------------------------------------
+
+
+@FAST
+@given(seed=st.binary(min_size=32, max_size=32), msg=st.binary(max_size=300))
+def test_js_signatures_equal_pynacl(js: Harness, seed: bytes, msg: bytes) -> None:
+    public, secret = nacl.bindings.crypto_sign_seed_keypair(seed)
+    expected = nacl.bindings.crypto_sign(msg, secret)[:64]
+    answer = js.ask({"op": "sign", "seed": seed.hex(), "msg": msg.hex()})
+    assert answer["sig"] == expected.hex()
+    assert js.ask({"op": "public_key", "seed": seed.hex()})["public_key"] == public.hex()
+    assert js.ask({"op": "verify", "pk": public.hex(), "msg": msg.hex(), "sig": expected.hex()})[
+        "valid"
+    ]
+
+
+# --- canonical decoding -------------------------------------------------------------
+
+values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**63), max_value=2**64 - 1)
+    | st.text(max_size=40)
+    | st.binary(max_size=300),
+    lambda inner: (
+        st.lists(inner, max_size=18).map(tuple)
+        | st.dictionaries(st.integers(-40, 300) | st.text(max_size=4), inner, max_size=5)
+    ),
+    max_leaves=30,
+)
+
+
+def _python_decode(data: bytes) -> tuple[str | None, int | None, bytes | None]:
+    try:
+        value = canonical.decode(data)
+    except ProtocolError as e:
+        return e.code, e.offset, None
+    return None, None, canonical.encode(value)
+
+
+@FAST
+@given(
+    value=values, cut=st.integers(0, 2**16), flip=st.integers(0, 2**16), byte=st.integers(0, 255)
+)
+def test_js_canonical_decode_agrees_with_python(
+    js: Harness, value: Any, cut: int, flip: int, byte: int
+) -> None:
+    """Same value, same error code and offset as the reference, on canonical
+    bytes, truncated bytes and bytes with one byte changed."""
+    good = canonical.encode(value)
+    mutated = bytearray(good)
+    mutated[flip % len(mutated)] = byte
+    for data in (good, good[: cut % (len(good) + 1)], bytes(mutated), good + b"\x00"):
+        code, offset, reencoded = _python_decode(data)
+        answer = js.ask({"op": "canonical_decode", "data": data.hex()})
+        if code is None:
+            assert answer["ok"], (data.hex(), answer)
+            assert answer["reencoded"] == data.hex() == (reencoded or b"").hex()
+        else:
+            assert (answer.get("error"), answer.get("offset")) == (code, offset), data.hex()
+
+
+# --- editToOps against the reference CRDT ----------------------------------------------
+
+
+def _mid(label: str) -> bytes:
+    return hashlib.sha256(label.encode()).digest()
+
+
+ALPHABET = "ab cñ€😀\n"
+texts = st.text(alphabet=ALPHABET, max_size=30)
+
+
+@st.composite
+def histories(draw: st.DrawFn) -> tuple[TextDocument, set[bytes], str]:
+    """A document after a few random local edits by several messages (so it
+    has tombstones and runs of several messages), and a new text to reach."""
+    root = _mid("root")
+    doc = TextDocument(root, draw(texts))
+    past: set[bytes] = set()
+    for n in range(draw(st.integers(0, 5))):
+        m = _mid(f"edit {n} {draw(st.integers(0, 9))}")
+        if m in past:
+            continue
+        ops: list[Any] = []
+        if len(doc) and draw(st.booleans()):
+            i = draw(st.integers(0, len(doc) - 1))
+            k = draw(st.integers(1, len(doc) - i))
+            ops += doc.local_delete(i, k)
+        else:
+            ins = draw(st.text(alphabet=ALPHABET, min_size=1, max_size=8))
+            ops.append(doc.prepare_insert(draw(st.integers(0, len(doc))), ins).op)
+            doc.apply(m, ops)
+        past.add(m)
+    old = doc.text()
+    new = draw(
+        st.one_of(
+            texts,
+            st.builds(
+                lambda i, j, s: old[: min(i, j)] + s + old[max(i, j) :],
+                st.integers(0, len(old)),
+                st.integers(0, len(old)),
+                texts,
+            ),
+        )
+    )
+    return doc, past, new
+
+
+def _ops_from_json(ops: list[Any]) -> list[tuple[Any, ...]]:
+    def pos(p: Any) -> tuple[bytes, int] | None:
+        return None if p is None else (bytes.fromhex(p[0]), p[1])
+
+    return [(0, pos(o[1]), pos(o[2]), o[3]) if o[0] == 0 else (1, pos(o[1]), o[2]) for o in ops]
+
+
+def _runs(doc: TextDocument) -> list[list[Any]]:
+    """The document as the node serves it (node/view_model.py ``document``)."""
+    return [[m.hex(), off, t, deleted] for m, off, t, deleted in doc.spans()]
+
+
+@FAST
+@given(history=histories())
+def test_edit_to_ops_is_accepted_and_gives_the_new_text(
+    js: Harness, history: tuple[TextDocument, set[bytes], str]
+) -> None:
+    doc, past, new = history
+    answer = js.ask({"op": "edit_to_ops", "runs": _runs(doc), "new_text": new})
+    assert answer["ok"], answer
+    ops = _ops_from_json(answer["ops"])
+    if new == doc.text():
+        assert ops == []
+        return
+    message = _mid("the edit")
+    check_ops(doc, message, ops, past)
+    doc.apply(message, ops)
+    assert doc.text() == new
+
+
+def test_edit_to_ops_splits_big_edits_into_messages(js: Harness) -> None:
+    """More than one message's worth (64 ops, 4096-byte inserts): each call
+    gives at most 64 ops; calling again on the new document finishes it."""
+    root = _mid("big")
+    old = "".join(f"{i % 10}x" for i in range(200))
+    doc = TextDocument(root, old)
+    # 200 separate one-character deletes and a 4500-byte insert (two pieces)
+    new = "".join(f"{i % 10}" for i in range(200)) + "€" * 1500
+    past: set[bytes] = set()
+    for n in range(10):
+        answer = js.ask({"op": "edit_to_ops", "runs": _runs(doc), "new_text": new})
+        ops = _ops_from_json(answer["ops"])
+        if not ops:
+            break
+        assert len(ops) <= 64
+        m = _mid(f"big {n}")
+        check_ops(doc, m, ops, past)
+        doc.apply(m, ops)
+        past.add(m)
+    assert doc.text() == new
+    assert n >= 4  # 200 one-character deletes need four messages at least
+
+
+def test_js_text_document_matches_python_state(js: Harness) -> None:
+    """The JS TextDocument's state hash equals the reference's after the
+    same concurrent history (text.json covers more, via the runner)."""
+    root = _mid("state")
+    a = TextDocument(root, "hello world")
+    ops1 = [a.prepare_insert(5, ", dear").op]
+    ops2 = a.local_delete(0, 5)
+    b = TextDocument(root, "hello world")
+    for m, ops in ((_mid("1"), ops1), (_mid("2"), ops2)):
+        b.apply(m, ops)
+    answer = js.ask(
+        {
+            "op": "text_replay",
+            "root": root.hex(),
+            "initial": "hello world",
+            "messages": [
+                {"id": _mid("1").hex(), "ops": _json_ops(ops1)},
+                {"id": _mid("2").hex(), "ops": _json_ops(ops2)},
+            ],
+        }
+    )
+    assert answer["text"] == b.text() == ", dear world"
+    assert answer["state_sha256"] == b.state_hash().hex()
+
+
+def _json_ops(ops: list[tuple[Any, ...]]) -> list[Any]:
+    def pos(p: Any) -> Any:
+        return None if p is None else [p[0].hex(), p[1]]
+
+    return [[0, pos(o[1]), pos(o[2]), o[3]] if o[0] == 0 else [1, pos(o[1]), o[2]] for o in ops]
