@@ -178,11 +178,28 @@ def check_text_case(h: Harness, case: dict[str, Any]) -> list[str]:
     return problems
 
 
+def check_keystore_case(h: Harness, case: dict[str, Any]) -> list[str]:
+    where = f"keys.json keystore tcId {case['tcId']} ({case['comment']})"
+    answer = h.ask({"op": "keystore_open", "file": case["file"], "passphrase": case["passphrase"]})
+    if case["result"] == "valid":
+        if not answer.get("ok"):
+            return [f"{where}: expected valid, got {answer.get('error')}: {answer.get('reason')}"]
+        if (answer.get("seed"), answer.get("public_key")) != (case["seed"], case["public_key"]):
+            return [f"{where}: opened to another seed or key"]
+        return []
+    if answer.get("ok"):
+        return [f"{where}: expected {case['error']}, but it opened"]
+    if (answer.get("error"), answer.get("reason")) != (case["error"], case["reason"]):
+        return [f"{where}: expected {case['error']} ({case['reason']}), got {answer}"]
+    return []
+
+
 # Vector files driven only when the harness lists the op in its hello answer
 # (file, the section holding the cases, the op, the checker).
 OPTIONAL_CHECKERS = (
     ("keys.json", "key_text", "key_from_text", check_key_text_case),
     ("text.json", "tests", "text_replay", check_text_case),
+    ("keys.json", "keystore", "keystore_open", check_keystore_case),
 )
 
 

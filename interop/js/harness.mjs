@@ -3,14 +3,21 @@
 // stdin, one answer per line on stdout, in order. Never exits on bad input.
 //
 //   node interop/js/harness.mjs           WebCrypto (crypto.subtle)
-//   node interop/js/harness.mjs --noble   the @noble fallback of plain-HTTP pages
+//   node interop/js/harness.mjs --noble   the @noble fallback of plain-HTTP pages:
+//                                          crypto.subtle is removed, as a browser
+//                                          leaves it out of an insecure context
 
 import { createInterface } from "node:readline";
-import * as core from "./core/index.js";
-import { handlers, OPS } from "./ops.mjs";
 
 const noble = process.argv.includes("--noble");
-await core.init(null, { noble });
+if (noble) {
+  const { getRandomValues } = globalThis.crypto;
+  const bare = { getRandomValues: (a) => getRandomValues.call(globalThis.crypto, a) };
+  Object.defineProperty(globalThis, "crypto", { value: bare, configurable: true, writable: true });
+}
+const core = await import("./core/index.js");
+const { handlers, OPS } = await import("./ops.mjs");
+await core.init();
 
 class BadRequest extends Error {}
 

@@ -147,4 +147,31 @@ Object.assign(handlers, {
   },
 });
 
+Object.assign(handlers, {
+  // spec/keys.md keystore, byte-compatible with protocol/keystore.py
+  async keystore_seal(request) {
+    const seed = hexField(request, "seed", { size: 32 });
+    try {
+      const file = await core.sealKeystore(seed, String(request.passphrase ?? ""), {
+        opslimit: request.opslimit ?? 3,
+        memlimit: request.memlimit ?? 64 * 1024 * 1024,
+        salt: hexField(request, "salt", { size: 16, optional: true }),
+        nonce: hexField(request, "nonce", { size: 24, optional: true }),
+      });
+      return { ok: true, file: core.hex(file) };
+    } catch (e) {
+      return failure(e);
+    }
+  },
+
+  async keystore_open(request) {
+    try {
+      const seed = await core.unsealKeystore(hexField(request, "file"), String(request.passphrase ?? ""));
+      return { ok: true, seed: core.hex(seed), public_key: core.hex(await core.publicKey(seed)) };
+    } catch (e) {
+      return failure(e);
+    }
+  },
+});
+
 export const OPS = Object.keys(handlers);

@@ -10,14 +10,15 @@ import hashlib
 from typing import Any
 
 import nacl.bindings
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crdt.text import TextDocument
 from crdt.text_guard import check_ops
 from interop.runner import Harness, run_vectors
-from protocol import canonical
-from protocol.errors import ProtocolError
+from protocol import canonical, keystore
+from protocol.errors import KeystoreError, ProtocolError
 
 FAST = settings(
     max_examples=50,
@@ -32,8 +33,8 @@ def test_js_harness_passes_every_vector(js: Harness) -> None:
     assert hello["implementation"] == "caracol-js"
     report = run_vectors(js, ops=hello["ops"])
     assert report.failures == []
-    # messages + ed25519 + ed25519_rules + keys.json key texts + text.json
-    assert report.passed >= 152
+    # messages + ed25519 + ed25519_rules + keys.json (texts, keystores) + text.json
+    assert report.passed >= 157
 
 
 def test_bad_requests_get_bad_request(js: Harness) -> None:
@@ -234,3 +235,88 @@ def _json_ops(ops: list[tuple[Any, ...]]) -> list[Any]:
         return None if p is None else [p[0].hex(), p[1]]
 
     return [[0, pos(o[1]), pos(o[2]), o[3]] if o[0] == 0 else [1, pos(o[1]), o[2]] for o in ops]
+
+
+# --- the keystore, both ways ----------------------------------------------------------
+
+LIMITS = {"opslimit": 2, "memlimit": 1024 * 1024}  # real Argon2id, cheap enough for tests
+
+
+def test_python_keystore_opens_in_js(js: Harness) -> None:
+    seed = _mid("python seed")
+    file = keystore.seal(
+        seed, "contraseña ñandú", salt=bytes(range(16)), nonce=bytes(range(24)), **LIMITS
+    )
+    answer = js.ask({"op": "keystore_open", "file": file.hex(), "passphrase": "contraseña ñandú"})
+    assert answer["ok"], answer
+    assert answer["seed"] == seed.hex()
+    wrong = js.ask({"op": "keystore_open", "file": file.hex(), "passphrase": "contrasena nandu"})
+    assert (wrong["ok"], wrong["error"]) == (False, "keystore")
+    assert wrong["reason"] == "wrong passphrase, or the keystore file is damaged"
+
+
+def test_js_keystore_opens_in_python(js: Harness) -> None:
+    seed = _mid("js seed")
+    answer = js.ask(
+        {"op": "keystore_seal", "seed": seed.hex(), "passphrase": "correct horse", **LIMITS}
+    )
+    assert answer["ok"], answer
+    file = bytes.fromhex(answer["file"])
+    assert keystore.unseal(file, "correct horse") == seed
+    assert keystore.info(file).public_key == nacl.bindings.crypto_sign_seed_keypair(seed)[0]
+    with pytest.raises(KeystoreError, match="wrong passphrase"):
+        keystore.unseal(file, "correct horse!")
+    # the same salt and nonce give the same bytes in both implementations
+    salt, nonce = bytes(16), bytes(24)
+    again = js.ask(
+        {
+            "op": "keystore_seal",
+            "seed": seed.hex(),
+            "passphrase": "correct horse",
+            "salt": salt.hex(),
+            "nonce": nonce.hex(),
+            **LIMITS,
+        }
+    )
+    assert (
+        again["file"]
+        == keystore.seal(seed, "correct horse", salt=salt, nonce=nonce, **LIMITS).hex()
+    )
+
+
+def test_js_keystore_refuses_hostile_limits(js: Harness) -> None:
+    seed = _mid("hostile")
+    file = canonical.decode(keystore.seal(seed, "pw", salt=bytes(16), nonce=bytes(24), **LIMITS))
+    hostile = canonical.encode((*file[:3], (1, 2**31), *file[4:]))
+    answer = js.ask({"op": "keystore_open", "file": hostile.hex(), "passphrase": "pw"})
+    assert answer["error"] == "keystore"
+    assert "out of range" in answer["reason"]
+
+
+# --- the @noble fallback (no crypto.subtle: a page over plain HTTP) -------------------------
+
+
+def test_noble_fallback_passes_every_vector(js_noble: Harness) -> None:
+    hello = js_noble.ask({"op": "hello"})
+    assert hello["backend"] == "noble"
+    report = run_vectors(js_noble, ops=hello["ops"])
+    assert report.failures == []
+    assert report.passed >= 157
+
+
+@FAST
+@given(seed=st.binary(min_size=32, max_size=32), msg=st.binary(max_size=300))
+def test_noble_signatures_equal_pynacl(js_noble: Harness, seed: bytes, msg: bytes) -> None:
+    public, secret = nacl.bindings.crypto_sign_seed_keypair(seed)
+    expected = nacl.bindings.crypto_sign(msg, secret)[:64]
+    assert (
+        js_noble.ask({"op": "sign", "seed": seed.hex(), "msg": msg.hex()})["sig"] == expected.hex()
+    )
+    answer = js_noble.ask(
+        {"op": "verify", "pk": public.hex(), "msg": msg.hex(), "sig": expected.hex()}
+    )
+    assert answer["valid"] is True
+    forged = js_noble.ask(
+        {"op": "verify", "pk": public.hex(), "msg": (msg + b"!").hex(), "sig": expected.hex()}
+    )
+    assert forged["valid"] is False

@@ -122,19 +122,17 @@ function bytesEqual(a, b) {
   return d === 0;
 }
 
-async function nobleEquation(pk, message, sig) {
+// Rule 6 under noble: R' = [S]B - [k]A, encoded, equal to R as bytes
+// (noble's own verify is cofactored, which the spec forbids).
+function nobleEquation(pk, message, sig) {
   const { ed25519, sha512 } = deps();
-  const Point = ed25519.ExtendedPoint ?? ed25519.Point;
+  const Point = ed25519.Point ?? ed25519.ExtendedPoint;
   const R = sig.subarray(0, 32);
   const S = le(sig.subarray(32));
-  const h = sha512(concat(R, pk, message));
-  const k = le(h) % L;
-  const A = Point.fromHex(pk);
-  const sB = S === 0n ? Point.ZERO : Point.BASE.multiply(S);
-  const kA = k === 0n ? Point.ZERO : A.multiplyUnsafe(k);
-  const expected = sB.subtract(kA);
-  const enc = expected.toRawBytes ? expected.toRawBytes() : expected.toBytes();
-  return bytesEqual(enc, R);
+  const k = le(sha512(concat(R, pk, message))) % L;
+  const A = Point.fromBytes ? Point.fromBytes(pk) : Point.fromHex(pk);
+  const expected = Point.BASE.multiply(S, false).subtract(A.multiply(k, false));
+  return bytesEqual(expected.toBytes ? expected.toBytes() : expected.toRawBytes(), R);
 }
 
 export function concat(...parts) {
@@ -152,7 +150,7 @@ export function concat(...parts) {
 export async function verify(pk, message, sig) {
   if (!passesStrictChecks(pk, sig)) return false;
   try {
-    if (useNoble()) return await nobleEquation(pk, message, sig);
+    if (useNoble()) return nobleEquation(pk, message, sig);
     const key = await subtle().importKey("raw", pk, { name: "Ed25519" }, false, ["verify"]);
     return await subtle().verify({ name: "Ed25519" }, key, sig, message);
   } catch {

@@ -11,9 +11,11 @@ import { publicKey as pub, sign as signRaw, verify as verifyRaw } from "./ed2551
 import { sha256 as hash } from "./hash.js";
 import { keyToText, keyFromText } from "./keys.js";
 import { editToOps, TextDocument, diffHunks } from "./text.js";
+import { sealKeystore, unsealKeystore, keystoreInfo } from "./keystore.js";
 
 export { CoreError, KIND, KIND_NAME, CHOICE, STANCE, STAGE, BODY_KIND, OUTCOME, payloads, textOps, checkPayload };
 export { keyToText, keyFromText, messageId, editToOps, TextDocument, diffHunks };
+export { sealKeystore, unsealKeystore, keystoreInfo };
 export { decodeEnvelope, verifyEnvelope, signEnvelope };
 export { canonicalDecode as decode };
 
@@ -27,10 +29,10 @@ async function loadDefaults() {
   const spec = inNode
     ? {
         hashwasm: "hash-wasm",
-        salsa: "@noble/ciphers/salsa",
+        salsa: "@noble/ciphers/salsa.js",
         ed: "@noble/ed25519",
-        sha256: "@noble/hashes/sha2",
-        sha512: "@noble/hashes/sha2",
+        sha256: "@noble/hashes/sha2.js",
+        sha512: "@noble/hashes/sha2.js",
       }
     : VENDOR_PATHS;
   const out = {};
@@ -58,21 +60,18 @@ async function loadDefaults() {
 // Browser paths under /vendor/ (node_modules served there by the page's server).
 export const VENDOR_PATHS = Object.freeze({
   hashwasm: "hash-wasm/dist/index.esm.js",
-  salsa: "@noble/ciphers/esm/salsa.js",
+  salsa: "@noble/ciphers/salsa.js",
   ed: "@noble/ed25519/index.js",
-  sha256: "@noble/hashes/esm/sha2.js",
-  sha512: "@noble/hashes/esm/sha2.js",
+  sha256: "@noble/hashes/sha2.js",
+  sha512: "@noble/hashes/sha2.js",
 });
 
-/** Wire the noble libraries into @noble/ed25519 (it needs a sync sha512 for sync calls). */
+/** @noble/ed25519's synchronous API needs a SHA-512: give it the injected one. */
 function wireNoble(d) {
-  if (d.ed25519 && d.sha512) {
-    try {
-      const etc = d.ed25519.etc;
-      if (etc && !etc.sha512Sync) etc.sha512Sync = (...m) => d.sha512(etc.concatBytes(...m));
-    } catch {
-      /* frozen module namespace in some builds: async API still works */
-    }
+  if (!d.ed25519 || !d.sha512) return;
+  if (d.ed25519.hashes && !d.ed25519.hashes.sha512) d.ed25519.hashes.sha512 = d.sha512; // v3
+  else if (d.ed25519.etc && !d.ed25519.etc.sha512Sync) {
+    d.ed25519.etc.sha512Sync = (...m) => d.sha512(d.ed25519.etc.concatBytes(...m)); // v2
   }
 }
 
