@@ -24,6 +24,7 @@ from protocol.envelope import Envelope
 from protocol.federation import Federation
 from protocol.keys import public_key
 from protocol.rotation import facilitator
+from protocol.rules import MIN_DISCUSSION, ProcessRules
 from protocol.verdict import FullProof, attest, community_verdict, make_full_proof
 
 T0 = 1_790_000_000
@@ -73,13 +74,14 @@ def community(
         [genesis.id],
         T0 + 1,
     )
-    chair = facilitator(p.id, keys, keys[0])
-    close = post(chair, kinds.Close(p.id, 1), [p.id], T0 + 2)
+    chair = facilitator(body, keys, keys[0], {})
+    opened = T0 + 1 + MIN_DISCUSSION  # the discussion lasts its minimum
+    close = post(chair, kinds.Close(p.id, 1), [p.id], opened)
     last = close.id
     for i, k in enumerate(keys):
-        last = post(k, kinds.Vote(p.id, kinds.Choice.FOR), [last], T0 + 3 + i).id
-    close = post(chair, kinds.Close(p.id, 2), [last], T0 + 10_000)
-    post(chair, kinds.Close(p.id, 8), [close.id], T0 + 20_000)
+        last = post(k, kinds.Vote(p.id, kinds.Choice.FOR), [last], opened + 1 + i).id
+    close = post(chair, kinds.Close(p.id, 2), [last], opened + 10_000)
+    post(chair, kinds.Close(p.id, 8), [close.id], opened + 20_000)
     return log, seeds
 
 
@@ -124,7 +126,13 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         if len(proofs) >= 200 or c == args.communities - 1:
             t = time.perf_counter()
             if fed is None:
-                fed = Federation(genesis.body, resolution, frozenset(), attestation_k=5)
+                fed = Federation(
+                    genesis.body,
+                    resolution,
+                    frozenset(),
+                    rules=ProcessRules(min_constituent_size=1),  # any bench size counts
+                    attestation_k=5,
+                )
             fed.members = frozenset(members)
             for w in proofs:
                 fed.receive_proof(FullProof.decode_untrusted(w))

@@ -17,6 +17,7 @@ import trio
 from protocol.envelope import Envelope
 from protocol.federation import Federation, Standing
 from protocol.kinds import BodyKind, Proposal
+from protocol.rules import ProcessRules
 from protocol.testing import Scenario
 from protocol.verdict import Attestation, FullProof, attest, community_verdict, make_full_proof
 
@@ -64,7 +65,11 @@ async def run(
         for c, p in names.items()
     }
     fed = Federation(
-        muni.body, resolution, frozenset(sc.body for sc in communities.values()), attestation_k=5
+        muni.body,
+        resolution,
+        frozenset(sc.body for sc in communities.values()),
+        rules=ProcessRules(min_constituent_size=5),  # five-member Communities count here
+        attestation_k=5,
     )
     for sc in communities.values():  # member Communities' geneses are known upstream
         fed.learn_genesis(sc.messages[0])

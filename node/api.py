@@ -27,6 +27,7 @@ from protocol.envelope import Envelope, fields_of
 from protocol.errors import ProtocolError
 from protocol.verdict import FullProof, verify_full_proof
 
+from .constituency import refusal
 from .ingest import Ingest, Outcome, Status, UnknownBody
 from .views import ProcessViews
 
@@ -184,14 +185,27 @@ class MemberApi:
                 404, "unknown_body", "this node does not hold the higher body", field="higher"
             )
 
-        def store() -> None:
+        def store() -> str | None:
+            # kept either way: a refused proof stays as evidence of who tried
             if proof.community not in self.ingest.bodies:
                 self.ingest.found(proof.messages[0], origin="delegate relay")
             self.ingest.submit(proof.community, list(proof.messages[1:]), origin="delegate relay")
+            return refusal(self.ingest, self.ingest.body(higher), proof, verdict)
 
-        await self.run_store(store)
+        refused = await self.run_store(store)
         if self.on_new_body is not None:
             self.on_new_body(proof.community)
+        if refused is not None:
+            return web.json_response(
+                {
+                    "error": "not_a_constituent",
+                    "reason": f"the verdict does not count: {refused}",
+                    "community": proof.community.hex(),
+                    "outcome": verdict.outcome.name.lower(),
+                    "kept": True,
+                },
+                status=403,
+            )
         return web.json_response(
             {"community": proof.community.hex(), "outcome": verdict.outcome.name.lower()},
             status=201,

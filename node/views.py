@@ -21,9 +21,9 @@ from protocol.assembly import Assembly, SubjectKind
 from protocol.errors import ProtocolError
 from protocol.federation import Federation
 from protocol.keys import key_from_text
-from protocol.kinds import Genesis
-from protocol.verdict import community_verdict, make_full_proof
+from protocol.verdict import community_verdict, make_full_proof, text_hash
 
+from .constituency import applicants, constituency_of
 from .ingest import Ingest
 from .view_model import Viewer, plain
 
@@ -124,9 +124,10 @@ class ProcessViews:
         return fold
 
     async def federation(self, request: web.Request) -> web.Response:
-        """A higher body's resolution, combined from the verdicts of the
-        member bodies this node holds (replicated by gossip, or imported from
-        relayed proofs): each is re-derived from that body's own log."""
+        """A higher body's resolution, combined from the verdicts of its
+        admitted constituents this node holds (replicated by gossip, or
+        imported from relayed proofs), each re-derived from that body's own
+        log; bodies that only named it as parent are listed as refused."""
         higher = self._body(request)
         try:
             resolution = bytes.fromhex(request.match_info["resolution"])
@@ -134,35 +135,50 @@ class ProcessViews:
             return web.json_response(
                 {"error": "bad_request", "reason": "resolution is not hex"}, status=400
             )
-        children = [
-            b
-            for b in self.ingest.bodies.values()
-            if isinstance((g := b.log.get(b.id).payload), Genesis) and g.parent == higher.id
-        ]
-        fed = Federation(higher.id, resolution, frozenset(b.id for b in children))
-        verdicts = []
-        for child in children:
-            v = community_verdict(self.fold_body(child), higher.id, resolution)
-            if v is not None:
-                fed.proven[child.id] = v
-            verdicts.append(
-                {
+
+        def build() -> dict[str, Any]:
+            cons = constituency_of(self.ingest, higher)
+            members = cons.members()
+            folded = higher.fold()
+            s = folded.subjects.get(resolution)
+            # verdicts count FOR only on the resolution's own text
+            text = (
+                text_hash(folded.text(resolution))
+                if s is not None and s.kind == SubjectKind.PROPOSAL
+                else None
+            )
+            fed = Federation(
+                higher.id, resolution, members, rules=folded.rules, why_not=cons.why_not, text=text
+            )
+            verdicts, refused = [], []
+            for child in applicants(self.ingest, higher.id):
+                v = community_verdict(child.fold(), higher.id, resolution)
+                entry = {
                     "body": child.id.hex(),
-                    "name": child.log.get(child.id).payload.name,  # type: ignore[attr-defined]
+                    "name": child.log.get(child.id).payload.name,
                     "verdict": None if v is None else plain(v),
                 }
-            )
-        combined = fed.combine()
-        return web.json_response(
-            {
+                why = cons.why_not(child.id)
+                if why is None and v is not None:
+                    why = fed.take(v, child.log.get(child.id).payload.body_kind)
+                if why is not None:
+                    refused.append({**entry, "reason": why})
+                    continue
+                verdicts.append(entry)
+            combined = fed.combine()
+            return {
                 "resolution": resolution.hex(),
                 "standing": combined.standing.value,
                 "count": plain(combined.count),
                 "decided": combined.decided,
                 "members": combined.members,
+                "constituents": sorted(m.hex() for m in members),
                 "communities": verdicts,
+                "refused": refused,
+                "amendments": [{"body": c.hex(), "text": t.hex()} for c, t in combined.amendments],
             }
-        )
+
+        return web.json_response(await self.run_store(build))
 
     async def proof(self, request: web.Request) -> web.Response:
         """The full proof of this body's verdict on a higher body's resolution

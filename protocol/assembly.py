@@ -460,7 +460,9 @@ class Assembly(GrievanceRounds):
             author=identity,
             time=env.time,
             electorate=electorate,
-            facilitator=facilitator(env.id, electorate.identities(), identity),
+            facilitator=facilitator(
+                self.body_id, electorate.identities(), identity, self._served(past)
+            ),
             stage=stage,
             payload=env.payload,
             opened_by=env.id,
@@ -468,6 +470,14 @@ class Assembly(GrievanceRounds):
         )
         self.subjects[env.id] = s
         return s
+
+    def _served(self, past: Container[bytes]) -> dict[bytes, int]:
+        """How many subjects in a cut each identity facilitated (rotation)."""
+        served: dict[bytes, int] = {}
+        for sid, s in self.subjects.items():
+            if sid in past:
+                served[s.facilitator] = served.get(s.facilitator, 0) + 1
+        return served
 
     def _rules_at(self, cut: Container[bytes]) -> tuple[int, ProcessRules]:
         """The constitution version and rules in force in a cut: the last

@@ -31,9 +31,9 @@ from .rules import PARAMETERS, ProcessRules, amend, charter_violations, to_param
 
 Params = tuple[tuple[int, int, int], ...]
 
-MAX_ATTESTATION_K = 8
-"""An attestation is about 195 + 101·k bytes (largest counts): k <= 8 keeps
-it within 1 KB for a radio link (spec/federation.md)."""
+MAX_ATTESTATION_K = 7
+"""An attestation is about 229 + 101·k bytes (largest counts, with the
+text hash): k <= 7 keeps it within 1 KB for a radio link (spec/federation.md)."""
 
 COMBINING_RULES = ("one-community-one-vote",)
 """Known rules for combining member verdicts (spec/federation.md,

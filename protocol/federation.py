@@ -17,11 +17,12 @@ signers.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 
-from .envelope import Envelope
-from .kinds import Genesis, Outcome
+from .envelope import Envelope, decode_untrusted
+from .kinds import BodyKind, Genesis, Outcome
 from .rules import Count, ProcessRules
 from .verdict import (
     Attestation,
@@ -51,6 +52,21 @@ class FederationVerdict:
     members: int
     provisional: bool
     """True while some counted verdict rests only on an attestation."""
+    workplaces: Count | None = None
+    """The Workplace Councils' chamber, when the body has any counting."""
+    amendments: tuple[tuple[bytes, bytes], ...] = ()
+    """(constituent, text hash) of each verdict that passed an amended text:
+    counted against the original, reported as an amendment proposal."""
+
+
+@dataclass(frozen=True, slots=True)
+class RefusedProof:
+    """Evidence: a verdict proof from a body that does not count here, with
+    the reason; the proof itself is kept so anyone can check it."""
+
+    community: bytes
+    reason: str
+    proof: FullProof
 
 
 @dataclass
@@ -69,6 +85,36 @@ class Federation:
     rosters: dict[bytes, frozenset[bytes]] = field(default_factory=dict)
     """Member keys of each Community, from its genesis (``learn_genesis``)
     or its latest verified full proof: attestations are checked against it."""
+    why_not: Callable[[bytes], str | None] | None = None
+    """Why a body is not a member (``Constituency.why_not``), for the reason
+    a refused proof is recorded with."""
+    refused: list[RefusedProof] = field(default_factory=list)
+    kinds: dict[bytes, BodyKind] = field(default_factory=dict)
+    """Body kind of each member (from its genesis or proof); a member of
+    unknown kind sits with the Communities."""
+    text: bytes | None = None
+    """``text_hash`` of the resolution's text: a PASSED verdict on another
+    text (a Community's amended text) is not FOR the resolution but an
+    amendment proposal (``amendments``). None: not checked."""
+    undersized: dict[bytes, int] = field(default_factory=dict)
+    """Base bodies whose verdict showed fewer members than the higher body's
+    ``min_constituent_size``: they do not count, not even toward N."""
+
+    def take(self, verdict: CommunityVerdict, kind: BodyKind = BodyKind.COMMUNITY) -> str | None:
+        """Count a verified verdict of a Community or Workplace Council, or
+        say why it does not count (equal power: spec/federation.md)."""
+        self.kinds[verdict.community] = kind
+        floor = self.rules.constituent_floor()
+        if kind in BASE_KINDS and verdict.electorate < floor:
+            self.undersized[verdict.community] = verdict.electorate
+            self.proven.pop(verdict.community, None)
+            return (
+                f"too small to count: {verdict.electorate} members, the constitution "
+                f"requires {floor} (min_constituent_size)"
+            )
+        self.undersized.pop(verdict.community, None)
+        self.proven[verdict.community] = verdict
+        return None
 
     def learn_genesis(self, genesis: Envelope) -> None:
         """Take a member Community's founders as its roster until a full
@@ -80,11 +126,16 @@ class Federation:
             and genesis.body not in self.rosters
         ):
             self.rosters[genesis.body] = frozenset(g.founders)
+        if isinstance(g, Genesis) and genesis.body in self.members:
+            self.kinds.setdefault(genesis.body, g.body_kind)
 
     def receive_proof(self, proof: FullProof) -> CommunityVerdict:
         if proof.community not in self.members:
-            self.rejected.append((proof.community, "not a member community of this body"))
-            raise ProofError("the proof is from a body that is not a member community")
+            why = self.why_not(proof.community) if self.why_not is not None else None
+            reason = why or "not a member of this body (never admitted as a constituent)"
+            self.rejected.append((proof.community, reason))
+            self.refused.append(RefusedProof(proof.community, reason, proof))
+            raise ProofError(f"the proof does not count: {reason}")
         try:
             # each Community decides under its own rules (its genesis and the
             # Collective's amendments), not the higher body's
@@ -101,7 +152,11 @@ class Federation:
             refuted = confront(att, verdict)
             if refuted is not None:
                 self.evidence.append(refuted)
-        self.proven[proof.community] = verdict
+        small = self.take(verdict, _kind_of(proof))
+        if small is not None:
+            self.rejected.append((proof.community, small))
+            self.refused.append(RefusedProof(proof.community, small, proof))
+            raise ProofError(f"the proof does not count: {small}")
         return verdict
 
     def receive_attestation(self, att: Attestation) -> CommunityVerdict:
@@ -118,6 +173,14 @@ class Federation:
                 if refuted is not None:
                     self.evidence.append(refuted)
                 return v
+            floor = self.rules.constituent_floor()
+            if self.kinds.get(v.community, BodyKind.COMMUNITY) in BASE_KINDS and (
+                v.electorate < floor
+            ):
+                raise ProofError(
+                    f"too small to count: {v.electorate} members, the constitution "
+                    f"requires {floor} (min_constituent_size)"
+                )
             roster = self.rosters.get(v.community)
             if roster is None:
                 raise ProofError(
@@ -133,36 +196,80 @@ class Federation:
         return v
 
     def verdicts(self) -> dict[bytes, CommunityVerdict]:
-        out = {c: a.verdict for c, a in self.attested.items()}
+        out = {c: a.verdict for c, a in self.attested.items() if c not in self.undersized}
         out.update(self.proven)
         return out
 
+    def amendments(self) -> dict[bytes, bytes]:
+        """Constituents that passed another text than the resolution's:
+        constituent -> hash of the text it passed (spec/federation.md)."""
+        if self.text is None:
+            return {}
+        return {
+            c: v.text
+            for c, v in self.verdicts().items()
+            if c in self.counting() and v.outcome == Outcome.PASSED and v.text != self.text
+        }
+
+    def counting(self) -> frozenset[bytes]:
+        """The members that count: all but those shown to be undersized."""
+        return self.members - set(self.undersized)
+
     def combine(self) -> FederationVerdict:
+        """Communities (and higher bodies) in one chamber, Workplace Councils
+        in another; with workplaces, both must pass (spec/federation.md)."""
         verdicts = self.verdicts()
-        votes_for = sum(1 for v in verdicts.values() if v.outcome == Outcome.PASSED)
-        votes_against = len(verdicts) - votes_for
-        count = Count(votes_for, votes_against, 0, len(self.members))
-        undecided = len(self.members) - len(verdicts)
-        if count.passes(self.rules.temperature_threshold, self.rules.quorum):
-            # Would the undecided Communities, all against, still leave it passing?
-            worst = Count(votes_for, votes_against + undecided, 0, len(self.members))
-            standing = (
-                Standing.PASSED
-                if worst.share_met(self.rules.temperature_threshold) or not undecided
-                else Standing.PENDING
-            )
-        elif undecided and Count(votes_for + undecided, votes_against, 0, len(self.members)).passes(
-            self.rules.temperature_threshold, self.rules.quorum
-        ):
-            standing = Standing.PENDING
-        else:
-            standing = Standing.FAILED
+        counting = self.counting()
+        workplaces = {m for m in counting if self.kinds.get(m) == BodyKind.WORKPLACE}
+        standing, count = self._chamber(counting - workplaces, verdicts)
+        work: Count | None = None
+        if workplaces:
+            work_standing, work = self._chamber(frozenset(workplaces), verdicts)
+            if Standing.FAILED in (standing, work_standing):
+                standing = Standing.FAILED
+            elif Standing.PENDING in (standing, work_standing):
+                standing = Standing.PENDING
         return FederationVerdict(
             self.body,
             self.resolution,
             standing,
             count,
-            len(verdicts),
-            len(self.members),
+            sum(1 for c in verdicts if c in counting),
+            len(counting),
             provisional=bool(self.attested),
+            workplaces=work,
+            amendments=tuple(sorted(self.amendments().items())),
         )
+
+    def _chamber(
+        self, members: frozenset[bytes] | set[bytes], verdicts: dict[bytes, CommunityVerdict]
+    ) -> tuple[Standing, Count]:
+        decided = [v for c, v in verdicts.items() if c in members]
+        votes_for = sum(1 for v in decided if self._for(v))
+        votes_against = len(decided) - votes_for
+        n = len(members)
+        count = Count(votes_for, votes_against, 0, n)
+        undecided = n - len(decided)
+        t, q = self.rules.temperature_threshold, self.rules.quorum
+        if count.passes(t, q):
+            # Would the undecided members, all against, still leave it passing?
+            worst = Count(votes_for, votes_against + undecided, 0, n)
+            standing = Standing.PASSED if worst.share_met(t) or not undecided else Standing.PENDING
+        elif undecided and Count(votes_for + undecided, votes_against, 0, n).passes(t, q):
+            standing = Standing.PENDING
+        else:
+            standing = Standing.FAILED
+        return standing, count
+
+    def _for(self, v: CommunityVerdict) -> bool:
+        """PASSED on the resolution's own text (when it is known)."""
+        return v.outcome == Outcome.PASSED and (self.text is None or v.text == self.text)
+
+
+BASE_KINDS = frozenset({BodyKind.COMMUNITY, BodyKind.WORKPLACE})
+"""Bodies whose members are people: the minimum size applies to them."""
+
+
+def _kind_of(proof: FullProof) -> BodyKind:
+    g = decode_untrusted(proof.messages[0], None).payload
+    return g.body_kind if isinstance(g, Genesis) else BodyKind.COMMUNITY

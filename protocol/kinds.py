@@ -72,6 +72,8 @@ class Kind(IntEnum):
     CONSTITUTION_AMENDMENT = 18
     TEXT_EDIT = 19
     NAME = 20
+    FOUNDING = 21
+    CONSTITUENT_ADMIT = 22
     HAND_COUNT = 40
     HAND_COUNT_CONTEST = 41
 
@@ -415,6 +417,31 @@ class Name(Payload):
     SCHEMA = (("member", KEY), ("name", Text(64, min_bytes=1)))
 
 
+MAX_CONSTITUENTS = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Founding(Payload):
+    """Names a higher body's founding constituents (spec/federation.md,
+    "Constituents"): signed by the genesis author with the genesis as its
+    only parent; the first in replay order counts."""
+
+    KIND = Kind.FOUNDING
+    constituents: tuple[bytes, ...]
+    SCHEMA = (("constituents", List(ID, minimum=1, maximum=MAX_CONSTITUENTS, ascending=True)),)
+
+
+@dataclass(frozen=True, slots=True)
+class ConstituentAdmit(Payload):
+    """A higher body's resolution to admit a body as its constituent,
+    presented to its constituents and combined from their verdicts."""
+
+    KIND = Kind.CONSTITUENT_ADMIT
+    constituent: bytes
+    note: str
+    SCHEMA = (("constituent", ID), ("note", Text(280)))
+
+
 MAX_PRESENT = 400
 MAX_WITNESSES = 16
 MAX_HANDS = 100_000
@@ -502,6 +529,8 @@ PAYLOADS: dict[int, type[Payload]] = {
         ConstitutionAmendment,
         TextEdit,
         Name,
+        Founding,
+        ConstituentAdmit,
         HandCount,
         HandCountContest,
     )

@@ -11,8 +11,9 @@ exactly that: the Municipality's signed presenting PROPOSAL and the proofs
 of its members (full proofs of Communities, or further ``LevelProof``s of
 lower bodies). A verifier re-derives every level from signed votes; nothing
 is taken on trust except the *structure* of the federation — which bodies
-are members of which — that every node knows from the GENESIS messages of
-its member bodies and passes in as ``structure``.
+are constituents of which — that every node derives from each higher
+body's constituency (``protocol.constituents``) and passes in as
+``structure``.
 
 Sans-IO: values in, verdicts and ``ProofError`` out.
 """
@@ -27,7 +28,7 @@ from .errors import ProtocolError
 from .federation import Federation, FederationVerdict, Standing
 from .kinds import Kind, Outcome, Proposal
 from .rules import ProcessRules
-from .verdict import PROOF_VERSION, CommunityVerdict, FullProof, ProofError
+from .verdict import PROOF_VERSION, CommunityVerdict, FullProof, ProofError, text_hash
 
 MAX_DEPTH = 4  # Community < Municipality < Region < Collective
 MAX_LEVEL_PROOF_BYTES = 512 * 1024 * 1024
@@ -104,6 +105,7 @@ def federate(
     rules: ProcessRules | None = None,
     *,
     depth: int = 0,
+    text: bytes | None = None,
 ) -> Federation:
     """``body``'s view of ``resolution`` after verifying every part.
 
@@ -114,7 +116,7 @@ def federate(
     if body not in structure:
         raise ProofError(f"body {body.hex()[:16]}… is not in the known federation structure")
     rules = rules or ProcessRules()
-    fed = Federation(body, resolution, structure[body], rules=rules)
+    fed = Federation(body, resolution, structure[body], rules=rules, text=text)
     for i, part in enumerate(parts):
         member = _part_body(part)
         where = f"part {i} (body {member.hex()[:16]}…)"
@@ -165,7 +167,8 @@ def verify_level_proof(
         raise ProofError("the presenting message is not a PROPOSAL")
     if p.origin_body != higher_body or p.origin_proposal != resolution:
         raise ProofError("the presenting proposal names another resolution")
-    fed = federate(proof.body, env.id, proof.parts, structure, rules, depth=depth)
+    decided = text_hash(p.text)  # the members decide the text this body presented
+    fed = federate(proof.body, env.id, proof.parts, structure, rules, depth=depth, text=decided)
     result = fed.combine()
     if result.standing == Standing.PENDING:
         raise ProofError(
@@ -183,6 +186,7 @@ def verify_level_proof(
         result.count.votes_against,
         0,
         result.members,
+        decided,
     )
 
 
@@ -192,6 +196,9 @@ def combine_levels(
     parts: tuple[FullProof | LevelProof, ...],
     structure: Mapping[bytes, frozenset[bytes]],
     rules: ProcessRules | None = None,
+    *,
+    text: bytes | None = None,
 ) -> FederationVerdict:
-    """The top body's verdict on its own resolution from its members' proofs."""
-    return federate(body, resolution, parts, structure, rules).combine()
+    """The top body's verdict on its own resolution (of text hash ``text``)
+    from its members' proofs."""
+    return federate(body, resolution, parts, structure, rules, text=text).combine()

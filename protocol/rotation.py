@@ -1,36 +1,51 @@
 """Facilitation rotates: who closes the stages of a proposal or motion.
 
-The facilitator of a subject is a pure function of the subject's id and the
-electorate at the subject's causal cut (the roster every voter is checked
-against), so anyone holding the log can recompute and verify it:
+Seed 002 asks for rotation, not a lottery: nobody facilitates twice before
+everyone eligible has once. The facilitator of a subject is a pure function
+of the subject's causal past, so anyone holding the log recomputes it:
 
-    candidates = electorate identities, sorted as bytes, without the author
-                 (unless the author is the only member)
-    h          = SHA-256("caracol/0 facilitator" 0x00 || subject id)
-    facilitator = candidates[int.from_bytes(h, "big") mod len(candidates)]
+    served(i)   = subjects in past(subject) that identity i facilitated
+    candidates  = electorate identities without the subject's author
+                  (unless the author is the only member)
+    order(i)    = SHA-256("caracol/0 rotation" 0x00 || body id || i)
+    facilitator = the candidate with the least served(i), ties by the
+                  least order(i) (as bytes)
 
-The proposer never facilitates their own proposal. An author can re-sign a
-proposal (another time, other parents) to draw another facilitator; that
-costs little but is visible in the log, and a vanished or partial
-facilitator cannot block anything: after the stage's deadline a quorum of
-members closes the stage without them (spec/process.md).
+The subject's own id plays no part, so re-signing a proposal (another time,
+another salt) cannot redraw its facilitator; the order is fixed per body
+and per member, so no one chooses their place in it. Along any causal chain
+of subjects every eligible member facilitates once before anyone twice;
+subjects opened concurrently (neither in the other's past) may draw the
+same member, which the next subject evens out. A vanished facilitator still
+cannot block anything: after the deadline a quorum of members closes the
+stage without them (spec/process.md §5).
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from .errors import LocalProtocolError
 
-DOMAIN = b"caracol/0 facilitator\x00"
+DOMAIN = b"caracol/0 rotation\x00"
 
 
-def facilitator(subject: bytes, electorate: Iterable[bytes], author: bytes) -> bytes:
-    """The identity that facilitates ``subject`` (see the module docstring)."""
+def rotation_order(body: bytes, identity: bytes) -> bytes:
+    """A member's fixed place in the body's rotation (ties only)."""
+    return hashlib.sha256(DOMAIN + body + identity).digest()
+
+
+def facilitator(
+    body: bytes,
+    electorate: Iterable[bytes],
+    author: bytes,
+    served: Mapping[bytes, int],
+) -> bytes:
+    """The identity that facilitates a new subject (see the module docstring);
+    ``served`` counts the facilitations in the subject's causal past."""
     members = sorted(set(electorate))
     if not members:
         raise LocalProtocolError("an empty electorate has no facilitator", field="electorate")
     candidates = [m for m in members if m != author] or members
-    h = int.from_bytes(hashlib.sha256(DOMAIN + subject).digest(), "big")
-    return candidates[h % len(candidates)]
+    return min(candidates, key=lambda m: (served.get(m, 0), rotation_order(body, m)))

@@ -39,6 +39,19 @@ def _durations(value: int) -> dict[str, int]:
     return {name: value for name in ("discussion", "vote", "concerns", "round", "planning")}
 
 
+MIN_DISCUSSION = 2 * DAY
+"""Default minimum duration of the discussion stage (spec/process.md §7.1):
+seed 004 puts a discussion period between presenting a resolution and the
+first vote; two days give every member a working day and an evening to read
+the text and answer, well inside the week-long deadline."""
+
+
+def _minimums() -> dict[str, int]:
+    out = _durations(0)
+    out["discussion"] = MIN_DISCUSSION
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class Count:
     """Counted votes of one stage (or motion) against its electorate."""
@@ -79,16 +92,28 @@ class ProcessRules:
     """Share of the electorate whose co-signed CLOSEs close a stage after its
     deadline without the facilitator."""
     size_cap: int = 150
+    min_constituent_size: int = 50
+    """A Community or Workplace Council counts in a higher body's combination
+    only while its electorate has at least this many members (seed 004:
+    Communities of a consistent size, each given equal power). 50 is
+    Dunbar's "band" layer below the 150 cap: no counted constituent carries
+    more than three times the people of another. Read from the *higher*
+    body's rules (spec/federation.md, "Equal power")."""
     hand_count_witnesses: int = 2
     """Witnesses (besides the facilitator) who co-sign a hand count; as many
     contests leave a recount out."""
-    min_duration: dict[str, int] = field(default_factory=lambda: _durations(0))
+    min_duration: dict[str, int] = field(default_factory=_minimums)
     deadline: dict[str, int] = field(default_factory=lambda: _durations(7 * DAY))
 
     def threshold(self, name: str) -> Fraction:
         value = getattr(self, name)
         assert isinstance(value, Fraction), name
         return value
+
+    def constituent_floor(self) -> int:
+        """The members a constituent needs to count: the minimum size, never
+        above the size cap (so a full constituent always counts)."""
+        return min(self.min_constituent_size, self.size_cap)
 
     def needed(self, share: Fraction, electorate: int) -> int:
         """The smallest count c with c >= share * electorate (at least 1)."""
@@ -112,6 +137,7 @@ PARAMETERS: dict[int, tuple[str, str, Fraction, Fraction]] = {
     7: ("quorum", "share", Fraction(0), Fraction(1)),
     8: ("cosign_quorum", "share", Fraction(1, 100), Fraction(1)),
     9: ("size_cap", "count", Fraction(1), Fraction(100_000)),
+    10: ("min_constituent_size", "count", Fraction(1), Fraction(100_000)),
     40: ("hand_count_witnesses", "count", Fraction(1), Fraction(16)),
     **{
         16 + i: (f"min_duration.{n}", "seconds", Fraction(0), Fraction(365 * DAY))

@@ -21,6 +21,7 @@ from crdt.log import Log
 
 from .assembly import Assembly, RulesAmender
 from .envelope import Envelope, sign
+from .errors import LocalProtocolError
 from .keys import public_key, sign_raw
 from .kinds import (
     Admit,
@@ -48,7 +49,8 @@ from .kinds import (
 )
 from .roster import ROTATE_DOMAIN
 from .rules import ProcessRules, to_params
-from .stages import Stage
+from .stages import DURATION, Stage
+from .verdict import FullProof, community_verdict, make_full_proof
 
 T0 = 1_790_000_000
 
@@ -193,12 +195,26 @@ class Scenario:
         return self._live.roster().members.get(identity, identity)
 
     def close(
-        self, subject: bytes, stage: Stage | None = None, *, by: str | None = None, **kw: Any
+        self,
+        subject: bytes,
+        stage: Stage | None = None,
+        *,
+        by: str | None = None,
+        wait: bool = True,
+        **kw: Any,
     ) -> bytes:
-        """The facilitator (or ``by``) closes the subject's open stage."""
+        """The facilitator (or ``by``) closes the subject's open stage.
+
+        A facilitator closing the open stage first waits out its minimum
+        duration (the kit's clock jumps ahead), unless ``wait=False`` or an
+        explicit ``time=`` is given."""
         a = self._live
         s = a.subject(subject)
         closer = by or self.name_of(a.roster().members.get(s.facilitator, s.facilitator))
+        waits = wait and "time" not in kw and (stage is None or stage == s.stage)
+        if waits and s.stage in DURATION and closer == self.facilitator(subject):
+            ready = s.opened_time + s.rules.min_duration[DURATION[s.stage]]
+            self.now = max(self.now, ready - 1)  # post() adds one second
         return self.post(closer, Close(subject, int(stage or s.stage)), **kw).id
 
     def grievance(
@@ -261,6 +277,36 @@ class Scenario:
 
     def recall(self, name: str, mandate: bytes, choice: Choice = Choice.FOR, **kw: Any) -> bytes:
         return self.post(name, RecallVote(mandate, choice), **kw).id
+
+    def decide(
+        self,
+        higher: bytes,
+        resolution: bytes,
+        *,
+        yes: Sequence[str],
+        no: Sequence[str] = (),
+        title: str = "A higher body's resolution",
+        text: str = "As presented.",
+    ) -> bytes:
+        """Present a higher body's resolution (a PROPOSAL naming it) and run
+        it to its verdict, ``yes`` FOR and ``no`` AGAINST at every vote and
+        no grievances; the presenting proposal's id."""
+        p = self.post(yes[0] if yes else no[0], Proposal(title, text, "", higher, resolution)).id
+        for _ in range(10):
+            a = self._live
+            if a.verdict(p) is not None:
+                break
+            if a.stage(p) in (Stage.TEMPERATURE, Stage.MINOR_CHECK, Stage.FINAL_VOTE):
+                self.votes(p, yes=yes, no=no)
+            self.close(p)
+        return p
+
+    def proof(self, higher: bytes, resolution: bytes) -> FullProof:
+        """The full proof of this body's verdict on a higher resolution."""
+        v = community_verdict(self._fresh(), higher, resolution)
+        if v is None:
+            raise LocalProtocolError("no verdict on that resolution yet", field="resolution")
+        return make_full_proof(self.log, v)
 
     def hand_count(
         self,

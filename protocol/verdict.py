@@ -25,6 +25,7 @@ Sans-IO: bytes in, verdicts and errors out.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,6 +66,10 @@ class CommunityVerdict:
     votes_against: int
     abstentions: int
     electorate: int
+    text: bytes = bytes(32)
+    """``text_hash`` of the exact text decided (the presenting proposal's
+    text after the Community's adopted amendments): the higher body counts
+    FOR only verdicts on its resolution's own text."""
 
     def statement(self) -> tuple[Any, ...]:
         return (
@@ -78,6 +83,7 @@ class CommunityVerdict:
             self.votes_against,
             self.abstentions,
             self.electorate,
+            self.text,
         )
 
     def statement_bytes(self) -> bytes:
@@ -85,14 +91,17 @@ class CommunityVerdict:
 
     @classmethod
     def from_statement(cls, value: Any) -> CommunityVerdict:
-        if type(value) is not tuple or len(value) != 10:
-            raise ProofError("a verdict statement is an array of 10 fields")
+        if type(value) is not tuple or len(value) != 11:
+            raise ProofError("a verdict statement is an array of 11 fields")
         ids = value[:5]
         if not all(type(x) is bytes and len(x) == 32 for x in ids):
             raise ProofError("a verdict statement starts with five 32-byte ids")
-        nums = value[5:]
+        nums = value[5:10]
         if not all(type(x) is int and 0 <= x < 2**32 for x in nums):
-            raise ProofError("a verdict statement ends with five counts")
+            raise ProofError("a verdict statement has five counts after its ids")
+        text = value[10]
+        if type(text) is not bytes or len(text) != 32:
+            raise ProofError("a verdict statement ends with the 32-byte hash of the text decided")
         try:
             outcome = Outcome(nums[0])
         except ValueError:
@@ -110,7 +119,16 @@ class CommunityVerdict:
             votes_against,
             abstentions,
             electorate,
+            text,
         )
+
+
+TEXT_DOMAIN = b"caracol/0 text\x00"
+
+
+def text_hash(text: str) -> bytes:
+    """SHA-256("caracol/0 text" 0x00 || UTF-8 text): names a text decided."""
+    return hashlib.sha256(TEXT_DOMAIN + text.encode()).digest()
 
 
 def presented(assembly: Assembly, higher_body: bytes, resolution: bytes) -> bytes | None:
@@ -148,6 +166,7 @@ def community_verdict(
         v.count.votes_against,
         v.count.abstentions,
         v.electorate,
+        text_hash(assembly.text(sid) or ""),
     )
 
 
@@ -184,6 +203,30 @@ def make_full_proof(log: Log, verdict: CommunityVerdict) -> FullProof:
     """The causal cut of the deciding close, in replay order."""
     cut = log.causal_past(verdict.close) | {verdict.close}
     return FullProof(log.body, tuple(log.get(m).raw for m in log.order() if m in cut))
+
+
+def decided_resolution(proof: FullProof) -> tuple[bytes, bytes]:
+    """``(higher_body, resolution)`` the proof's deciding close is about:
+    the last message is the close; its subject is the presenting PROPOSAL."""
+    if not proof.messages:
+        raise ProofError("an empty proof")
+    try:
+        close = envelope.open_untrusted(proof.messages[-1], proof.community)
+    except ProtocolError as exc:
+        raise ProofError(f"the last message is invalid: {exc.code}: {exc}") from None
+    if close.kind != Kind.CLOSE:
+        raise ProofError("the last message of a proof is the deciding CLOSE")
+    subject = close.payload.subject  # type: ignore[attr-defined]
+    for raw in proof.messages[1:-1]:
+        if envelope.message_id(raw) == subject:
+            try:
+                p = envelope.open_untrusted(raw, proof.community).payload
+            except ProtocolError as exc:
+                raise ProofError(f"the presenting proposal is invalid: {exc}") from None
+            if isinstance(p, Proposal) and p.origin_body is not None and p.origin_proposal:
+                return p.origin_body, p.origin_proposal
+            break
+    raise ProofError("the deciding close is not about a proposal presenting a resolution")
 
 
 def verify_full_proof(

@@ -30,7 +30,8 @@ import aiohttp
 from node.config import Config, Peer
 from node.runtime import NodeRuntime
 from protocol.keys import key_to_text
-from protocol.kinds import BodyKind, Choice, Proposal
+from protocol.kinds import BodyKind, Choice, Founding, Proposal
+from protocol.rules import ProcessRules
 from protocol.stages import Stage
 from protocol.testing import Scenario
 
@@ -130,8 +131,13 @@ def grievance_round(sc: Scenario, p: bytes) -> None:
 
     op = TextDocument(p, TEXT).prepare_insert(len(TEXT), AMENDED).op
     am = sc.amend(m[9], p, "cost", [op], rationale="share pumps")
-    for n in m[:7]:
+    # most members keep the Municipality's text: a Community that adopted an
+    # amendment would decide another text, which does not count FOR the
+    # resolution (spec/federation.md, "The Community Verdict")
+    for n in m[:4]:
         sc.amendment_vote(n, am, Choice.FOR)
+    for n in m[4:]:
+        sc.amendment_vote(n, am, Choice.AGAINST)
     sc.close(p)
     sc.votes(p, yes=list(m))
     sc.close(p)
@@ -141,13 +147,21 @@ def grievance_round(sc: Scenario, p: bytes) -> None:
 async def scenario(demo: Demo, out: list[str]) -> dict[str, Any]:
     say = out.append
     delegates = ("norte", "sur", "rio")
-    muni = Scenario(delegates, body_kind=BodyKind.MUNICIPALITY, name="Municipality of Valle")
+    # five-member Communities count here (the default minimum is 50: equal power)
+    small = ProcessRules(min_constituent_size=5)
+    muni = Scenario(
+        delegates, body_kind=BodyKind.MUNICIPALITY, name="Municipality of Valle", rules=small
+    )
     resolution = muni.propose("norte", "Rain cisterns", TEXT)
     communities = {
         "norte": Scenario(("norte", *_names("n", 9)), name="Barrio Norte", parent=muni.body),
         "sur": Scenario(("sur", *_names("s", 4)), name="Barrio Sur", parent=muni.body),
         "rio": Scenario(("rio", *_names("r", 4)), name="Orilla del Rio", parent=muni.body),
     }
+    # the Municipality names its founding Communities: naming a parent in a
+    # genesis is only a request (spec/federation.md, "Constituents")
+    founding = Founding(tuple(sorted(sc.body for sc in communities.values())))
+    muni.post("norte", founding, parents=(muni.body,))
     all_bodies = (muni.body.hex(), *(sc.body.hex() for sc in communities.values()))
     hub = await demo.start_node("valle", all_bodies)
     await hub.found_body(muni.messages[0].raw)
@@ -180,7 +194,10 @@ async def scenario(demo: Demo, out: list[str]) -> dict[str, Any]:
             v = a.verdict(p)
             assert v is not None and a.stage(p) == Stage.CARRIED, a.stage(p)
             detail = (
-                f" after a grievance round; amended text: {a.text(p)!r}" if name == "norte" else ""
+                f" after a grievance round; amendment {AMENDED.strip()!r} rejected, "
+                f"text as presented: {a.text(p)!r}"
+                if name == "norte"
+                else ""
             )
             say(
                 f"  {name}: {v.outcome.name.lower()} ({v.count.votes_for} for, "

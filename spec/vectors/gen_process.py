@@ -30,6 +30,9 @@ from protocol.testing import Scenario
 OUT = Path(__file__).resolve().parent / "process.json"
 TEN = tuple(f"m{i}" for i in range(10))
 FIVE = ("ana", "bea", "cruz", "dev", "eli")
+NO_MINIMUM = {k: 0 for k in ProcessRules().min_duration}
+"""Short deadlines need no minimum durations (a deadline is at least its
+minimum: the charter)."""
 
 
 def rules_json(r: ProcessRules) -> dict[str, Any]:
@@ -176,6 +179,24 @@ def tabled(sc: Scenario) -> None:
     sc.close(p)
 
 
+def planning_all_abstain(sc: Scenario) -> None:
+    """Every member abstains in planning: FOR + AGAINST = 0 is support below
+    the contention threshold, so the last abstention tables it (§7.7)."""
+    p = sc.to_first_check("ana")
+    sc.votes(p, yes=FIVE)
+    sc.close(p)
+    sc.votes(p, abstain=FIVE)
+
+
+def discussion_minimum(sc: Scenario) -> None:
+    """The default discussion minimum (2 days): a facilitator's close one
+    second early is ignored, the close at exactly two days counts (§7.1)."""
+    p = sc.propose("ana")
+    opened = sc.now
+    sc.close(p, time=opened + 2 * DAY - 1)
+    sc.close(p, time=opened + 2 * DAY)
+
+
 def recall(sc: Scenario) -> None:
     p = sc.to_first_check("ana")
     sc.votes(p, yes=FIVE)
@@ -296,12 +317,26 @@ CASES: list[tuple[str, str, tuple[str, ...], ProcessRules, Callable[[Scenario], 
     ),
     ("fails", "final vote 6/4 < 2/3", TEN, ProcessRules(), fails),
     ("tabled", "support falls to 4/6 in planning", TEN, ProcessRules(), tabled),
+    (
+        "planning-all-abstain",
+        "every member abstains in planning: FOR + AGAINST = 0 tables it",
+        FIVE,
+        ProcessRules(),
+        planning_all_abstain,
+    ),
+    (
+        "discussion-minimum",
+        "the default 2-day discussion: one second early is ignored, 2 days closes",
+        FIVE,
+        ProcessRules(),
+        discussion_minimum,
+    ),
     ("recall", "mandate elected, then recalled by 3 of 5", FIVE, ProcessRules(), recall),
     (
         "vanished-facilitator",
         "a quorum co-signs the close after the deadline",
         FIVE,
-        ProcessRules(deadline={k: DAY for k in ProcessRules().deadline}),
+        ProcessRules(min_duration=NO_MINIMUM, deadline={k: DAY for k in ProcessRules().deadline}),
         vanished_facilitator,
     ),
     (
@@ -323,7 +358,7 @@ CASES: list[tuple[str, str, tuple[str, ...], ProcessRules, Callable[[Scenario], 
         "concurrent-cosigners",
         "three concurrent co-signatures; the close that sees them closes",
         FIVE,
-        ProcessRules(deadline={k: 0 for k in ProcessRules().deadline}),
+        ProcessRules(min_duration=NO_MINIMUM, deadline={k: 0 for k in ProcessRules().deadline}),
         concurrent_cosigners,
     ),
 ]

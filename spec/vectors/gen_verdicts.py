@@ -23,11 +23,23 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from protocol.kinds import BodyKind, Proposal
+from protocol.constituents import Constituency, read_constituency, verdict_map
+from protocol.kinds import BodyKind, ConstituentAdmit, Founding, Proposal
+from protocol.rules import ProcessRules
 from protocol.stages import Stage
 from protocol.testing import Scenario
-from protocol.verdict import CommunityVerdict, FullProof, attest, community_verdict, make_full_proof
+from protocol.verdict import (
+    CommunityVerdict,
+    FullProof,
+    attest,
+    community_verdict,
+    decided_resolution,
+    make_full_proof,
+    rederive,
+)
 
+SMALL = ProcessRules(min_constituent_size=5)
+"""The Municipalities of the constituency cases let five-member Communities count."""
 OUT = Path(__file__).resolve().parent / "verdicts.json"
 NAMES = ("ana", "bea", "cruz", "dev", "eli")
 
@@ -63,6 +75,7 @@ def statement_json(v: CommunityVerdict) -> dict[str, Any]:
         "votes_against": v.votes_against,
         "abstentions": v.abstentions,
         "electorate": v.electorate,
+        "text": v.text.hex(),
     }
 
 
@@ -192,11 +205,104 @@ def cases() -> dict[str, list[dict[str, Any]]]:
     return {"proofs": proofs, "attestations": atts, "refutations": refutations}
 
 
+def constituency_json(c: Constituency, bodies: list[bytes]) -> dict[str, Any]:
+    """What a verifier must make of a higher body's log and its proofs."""
+    return {
+        "constituents": sorted(m.hex() for m in c.members()),
+        "admissions": [
+            {
+                "message": a.message.hex(),
+                "constituent": a.constituent.hex(),
+                "standing": a.result.standing.value,
+            }
+            for a in c.admissions
+        ],
+        "ignored": sorted([m.hex(), why] for m, why in c.ignored),
+        "why_not": {b.hex(): c.why_not(b) for b in bodies},
+    }
+
+
+def constituency_from(higher_log: Any, proofs: list[FullProof]) -> Constituency:
+    """The reference reading of a constituency vector (also used by its test)."""
+    vs = []
+    for proof in proofs:
+        higher, resolution = decided_resolution(proof)
+        vs.append(rederive(proof, higher_body=higher, resolution=resolution)[0])
+    return read_constituency(higher_log, verdict_map(vs))
+
+
+def constituencies() -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+
+    def five(tag: str, parent: bytes) -> Scenario:
+        return Scenario(tuple(f"{tag}{n}" for n in NAMES), name=f"Community {tag}", parent=parent)
+
+    def case(comment: str, muni: Scenario, proofs: list[FullProof], bodies: list[bytes]) -> None:
+        out.append(
+            {
+                "tcId": len(out) + 1,
+                "comment": comment,
+                "higher_messages": [m.raw.hex() for m in muni.messages],
+                "proofs": [p.encode().hex() for p in proofs],
+                "expect": constituency_json(constituency_from(muni.log, proofs), bodies),
+            }
+        )
+
+    def setting() -> tuple[Scenario, Scenario, Scenario, Scenario, bytes]:
+        muni = Scenario(
+            ("mun1", "mun2", "mun3"), body_kind=BodyKind.MUNICIPALITY, name="Valle", rules=SMALL
+        )
+        a, b, n = five("a", muni.body), five("b", muni.body), five("n", muni.body)
+        muni.post("mun1", Founding(tuple(sorted((a.body, b.body)))), parents=(muni.body,))
+        return muni, a, b, n, muni.post("mun2", ConstituentAdmit(n.body, "the valley")).id
+
+    def everyone(tag: str) -> tuple[str, ...]:
+        return tuple(f"{tag}{n}" for n in NAMES)
+
+    muni, a, b, n, admit = setting()
+    case("founded with a and b; n asks by its genesis only", muni, [], [a.body, n.body])
+    a.decide(muni.body, admit, yes=everyone("a"))
+    case(
+        "n's admission: 1 of 2 constituents decided: pending",
+        muni,
+        [a.proof(muni.body, admit)],
+        [n.body],
+    )
+    b.decide(muni.body, admit, yes=everyone("b"))
+    proofs = [a.proof(muni.body, admit), b.proof(muni.body, admit)]
+    case("both constituents pass n's admission: n is a constituent", muni, proofs, [n.body])
+    muni, a, b, n, admit = setting()
+    a.decide(muni.body, admit, yes=(), no=everyone("a"))
+    b.decide(muni.body, admit, yes=everyone("b"))
+    proofs = [a.proof(muni.body, admit), b.proof(muni.body, admit)]
+    case("one of two constituents rejects: 1/2 < 9/10, admission failed", muni, proofs, [n.body])
+    muni, a, b, n, admit = setting()
+    b.decide(muni.body, muni.body, yes=everyone("b"), title="Leave Valle")
+    case(
+        "b decides to leave: no longer a constituent",
+        muni,
+        [b.proof(muni.body, muni.body)],
+        [b.body],
+    )
+    muni = Scenario(("mun1", "mun2"), body_kind=BodyKind.MUNICIPALITY, name="Valle", rules=SMALL)
+    a = five("a", muni.body)
+    muni.post("mun2", Founding((a.body,)), parents=(muni.body,))
+    muni.post("zed", ConstituentAdmit(a.body, ""))
+    case(
+        "a FOUNDING not by the genesis author is ignored, so no admission can follow it",
+        muni,
+        [],
+        [a.body],
+    )
+    return out
+
+
 def render() -> str:
     doc = {
         "description": "Community Verdict proofs and attestations (spec/federation.md)",
         "generator": "spec/vectors/gen_verdicts.py",
         **cases(),
+        "constituencies": constituencies(),
     }
     return json.dumps(doc, indent=1, sort_keys=True) + "\n"
 

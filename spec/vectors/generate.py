@@ -146,6 +146,18 @@ def valid_messages() -> list[tuple[str, Envelope, bytes]]:
         kinds.Name(public_key(CRUZ), "Cruz Pérez"),
         [md.id],
     )
+    add(
+        "founding constituents of a higher body (ascending body ids)",
+        ANA,
+        kinds.Founding(tuple(sorted((hashlib.sha256(b"c1").digest(), p.id)))),
+        [b],
+    )
+    add(
+        "a higher body's resolution to admit a constituent",
+        BEA,
+        kinds.ConstituentAdmit(hashlib.sha256(b"c2").digest(), "the river valley"),
+        [md.id],
+    )
     present = tuple(sorted(public_key(x) for x in (ANA, BEA, CRUZ)))
     unsigned = kinds.HandCount(p.id, 2, 2, 1, 0, present, None, ())
     witnesses = tuple(

@@ -43,7 +43,8 @@ def test_a_printed_card_signs_a_vote_the_node_counts(tmp_path: Path) -> None:
     port = free_port()
     r = caracol(
         "init", "--config", "a.toml", "--name", "north", "--port", str(port),
-        "--found", "Barrio Norte", "--founder-keystore", "ana.key", cwd=tmp_path,
+        "--found", "Barrio Norte", "--founder-keystore", "ana.key",
+            "--param", "min_duration=0", cwd=tmp_path,
     )  # fmt: skip
     assert r.returncode == 0, r.stderr
     body = r.stdout.split("body ")[1].split()[0]

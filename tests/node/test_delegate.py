@@ -12,14 +12,17 @@ import pytest
 from node.cli import main
 from node.config import Config
 from node.runtime import NodeRuntime
-from protocol.kinds import BodyKind, Proposal
+from protocol.kinds import BodyKind, Founding, Proposal
+from protocol.rules import ProcessRules
 from protocol.testing import Scenario
 
 
 def decided_community() -> tuple[Scenario, Scenario, bytes]:
-    muni = Scenario(("d1", "d2"), body_kind=BodyKind.MUNICIPALITY, name="Valle")
+    three = ProcessRules(min_constituent_size=3)  # a three-member Community counts here
+    muni = Scenario(("d1", "d2"), body_kind=BodyKind.MUNICIPALITY, name="Valle", rules=three)
     resolution = muni.propose("d1", "Cisterns", "Keep one.")
     sc = Scenario(("ana", "bea", "cruz"), name="Norte", parent=muni.body)
+    muni.post("d1", Founding((sc.body,)), parents=(muni.body,))  # admitted at the founding
     p = sc.post("ana", Proposal("Cisterns", "Keep one.", "", muni.body, resolution)).id
     sc.close(p)
     sc.votes(p, yes=["ana", "bea", "cruz"])

@@ -78,8 +78,12 @@ async def _scenario(tmp: Path) -> None:
             assert summary["stage"] == "discussion" and summary["stage_number"] == 1
             assert summary["facilitator"]["key"] == sc.key(fac).hex()
             assert summary["author"]["key"] == sc.key("bea").hex()
-            assert summary["actions"] == ["comment", "close"]
+            # the discussion's 2-day minimum has not passed: no close yet
+            assert summary["actions"] == ["comment"]
             assert summary["deadline"] == summary["opened_time"] + 7 * 86400
+            later = f"{base}/proposals?member={sc.key(fac).hex()}&now={sc.now + 2 * 86400}"
+            (summary,) = (await _get(http, later))["proposals"]
+            assert summary["actions"] == ["comment", "close"]
             outsider = Scenario(["zoe"]).key("zoe").hex()
             (summary,) = (await _get(http, f"{base}/proposals?member={outsider}"))["proposals"]
             assert summary["actions"] == []

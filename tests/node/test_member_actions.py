@@ -4,7 +4,7 @@ action signs, what it refuses before signing (one line, exit 1), and what
 it reports after (taken, or ignored with the process's reason, exit 1).
 
 The body is founded with zero deadlines and one co-signer so any member
-closes a stage at once (``--param deadline=0 --param cosign_quorum=1/100``).
+closes a stage at once (``--param deadline=0 --param min_duration=0 --param cosign_quorum=1/100``).
 """
 
 from __future__ import annotations
@@ -98,7 +98,7 @@ def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
         "init", "--config", "n.toml", "--port", str(port), "--found", "Barrio Sur",
         "--founder-keystore", "ana.key", "--founder-name", "Ana",
         "--founder", f"Bea={n.keys['bea']}", "--founder", f"Cruz={n.keys['cruz']}",
-        "--param", "deadline=0", "--param", "cosign_quorum=1/100",
+        "--param", "deadline=0", "--param", "min_duration=0", "--param", "cosign_quorum=1/100",
     )  # fmt: skip
     n.body = out.split("body ")[1].split()[0]
     proc = start(cwd, "n.toml")
@@ -276,13 +276,17 @@ def _found(
     founders: tuple[str, ...] = ("ana",),
     quick: bool = True,
 ) -> str:
-    """A body founded by Ana (signing) and ``founders``; ``quick``: zero
-    deadlines and one co-signer, else the default rules."""
+    """A body founded by Ana (signing) and ``founders``, with no minimum
+    durations; ``quick``: zero deadlines and one co-signer too, else the
+    default deadlines and co-sign quorum."""
     seed = keyfile.read(node.cwd / "ana.key", PASS)
     rules = ProcessRules()
+    rules = ProcessRules(min_duration=dict.fromkeys(rules.min_duration, 0))
     if quick:
         rules = ProcessRules(
-            cosign_quorum=rules.cosign_quorum / 50, deadline=dict.fromkeys(rules.deadline, 0)
+            cosign_quorum=rules.cosign_quorum / 50,
+            deadline=dict.fromkeys(rules.deadline, 0),
+            min_duration=rules.min_duration,
         )
     keys = tuple(sorted(key_from_text(node.keys[f]) for f in founders))
     g = kinds.Genesis(kind, name, parent, keys, to_params(rules), os.urandom(4))

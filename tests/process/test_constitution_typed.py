@@ -90,5 +90,5 @@ def test_the_largest_attestation_k_allows_fits_a_kilobyte() -> None:
     big = 100_000  # the largest counts the size cap's bound allows
     a, b, c, d, e = (bytes([i]) * 32 for i in range(5))
     v = CommunityVerdict(a, b, c, d, e, Outcome.PASSED, big, big, big, big)
-    seeds = [bytes([0x10 + i]) * 32 for i in range(Constitution(attestation_k=8).attestation_k)]
+    seeds = [bytes([0x10 + i]) * 32 for i in range(MAX_ATTESTATION_K)]
     assert len(attest(v, seeds).encode()) <= 1024

@@ -10,6 +10,7 @@ import pytest
 
 from protocol.federation import Federation, Standing
 from protocol.kinds import BodyKind, Choice, Outcome, Proposal
+from protocol.rules import ProcessRules
 from protocol.stages import Stage
 from protocol.testing import Scenario
 from protocol.verdict import (
@@ -22,11 +23,16 @@ from protocol.verdict import (
     verify_full_proof,
 )
 
+SMALL = ProcessRules(min_constituent_size=5)
+"""Test Communities have five members: the higher body lets them count."""
+
 NAMES = ("ana", "bea", "cruz", "dev", "eli")
 
 
 def municipality() -> tuple[Scenario, bytes]:
-    muni = Scenario(("mun1", "mun2", "mun3"), body_kind=BodyKind.MUNICIPALITY, name="Valle")
+    muni = Scenario(
+        ("mun1", "mun2", "mun3"), body_kind=BodyKind.MUNICIPALITY, name="Valle", rules=SMALL
+    )
     resolution = muni.propose("mun1", "Shared water plan", "Every community keeps a cistern.")
     return muni, resolution
 

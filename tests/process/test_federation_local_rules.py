@@ -20,12 +20,17 @@ from protocol.stages import Stage
 from protocol.testing import Scenario
 from protocol.verdict import attest, community_verdict, make_full_proof, verify_full_proof
 
+SMALL = ProcessRules(min_constituent_size=5)
+"""Test Communities have five members: the higher body lets them count."""
+
 NAMES = ("ana", "bea", "cruz", "dev", "eli")
 LOCAL = ProcessRules(temperature_threshold=Fraction(1, 2))  # within bounds and the charter
 
 
 def setup() -> tuple[Scenario, bytes, Scenario]:
-    muni = Scenario(("mun1", "mun2", "mun3"), body_kind=BodyKind.MUNICIPALITY, name="Valle")
+    muni = Scenario(
+        ("mun1", "mun2", "mun3"), body_kind=BodyKind.MUNICIPALITY, name="Valle", rules=SMALL
+    )
     resolution = muni.propose("mun1", "Shared water plan", "Every community keeps a cistern.")
     sc = Scenario(NAMES, name="Community L", parent=muni.body, rules=LOCAL)
     p = sc.post("ana", Proposal("Shared water plan", "cisterns", "", muni.body, resolution)).id

@@ -12,9 +12,13 @@ from protocol import canonical
 from protocol.federation import Standing
 from protocol.kinds import BodyKind, Outcome, Proposal
 from protocol.nesting import LevelProof, combine_levels, verify_level_proof
+from protocol.rules import ProcessRules
 from protocol.stages import Stage
 from protocol.testing import Scenario
 from protocol.verdict import FullProof, ProofError, community_verdict, make_full_proof
+
+SMALL = ProcessRules(min_constituent_size=5)
+"""Test Communities have five members: the higher bodies let them count."""
 
 NAMES = ("ana", "bea", "cruz", "dev", "eli")
 
@@ -62,10 +66,10 @@ def region_of_two(yes_by_muni: tuple[tuple[int, ...], ...]):  # type: ignore[no-
 def test_municipality_verdicts_combine_into_the_region() -> None:
     region, resolution, structure, proofs = region_of_two(((5, 5, 5), (5, 5, 5)))
     v = verify_level_proof(
-        proofs[0], higher_body=region.body, resolution=resolution, structure=structure
+        proofs[0], higher_body=region.body, resolution=resolution, structure=structure, rules=SMALL
     )
     assert v.outcome == Outcome.PASSED and (v.votes_for, v.electorate) == (3, 3)
-    result = combine_levels(region.body, resolution, proofs, structure)
+    result = combine_levels(region.body, resolution, proofs, structure, SMALL)
     assert result.standing == Standing.PASSED and result.count.votes_for == 2
 
 
@@ -73,7 +77,10 @@ def test_level_proofs_travel_as_bytes() -> None:
     region, resolution, structure, proofs = region_of_two(((5, 5, 5), (5, 5, 5)))
     received = tuple(LevelProof.decode_untrusted(p.encode()) for p in proofs)
     assert received == proofs
-    assert combine_levels(region.body, resolution, received, structure).standing == Standing.PASSED
+    assert (
+        combine_levels(region.body, resolution, received, structure, SMALL).standing
+        == Standing.PASSED
+    )
     nested = LevelProof(region.body, b"", (proofs[0],))
     assert LevelProof.decode_untrusted(nested.encode()) == nested
     for bad in (
@@ -89,10 +96,10 @@ def test_one_failing_community_fails_its_municipality_and_so_the_region() -> Non
     # 2 of 3 Communities for is below the 9/10 temperature share
     region, resolution, structure, proofs = region_of_two(((5, 5, 5), (5, 5, 0)))
     v = verify_level_proof(
-        proofs[1], higher_body=region.body, resolution=resolution, structure=structure
+        proofs[1], higher_body=region.body, resolution=resolution, structure=structure, rules=SMALL
     )
     assert v.outcome == Outcome.FAILED and (v.votes_for, v.votes_against) == (2, 1)
-    result = combine_levels(region.body, resolution, proofs, structure)
+    result = combine_levels(region.body, resolution, proofs, structure, SMALL)
     assert result.standing == Standing.FAILED and result.count.votes_for == 1
 
 
@@ -102,7 +109,7 @@ def test_forged_or_misplaced_level_proofs_are_rejected_with_a_reason() -> None:
 
     def rejects(parts: tuple[FullProof | LevelProof, ...], reason: str) -> None:
         with pytest.raises(ProofError, match=reason):
-            combine_levels(region.body, resolution, parts, structure)
+            combine_levels(region.body, resolution, parts, structure, SMALL)
 
     # a Community of Municipality b smuggled into a
     rejects((dataclasses.replace(a, parts=(*a.parts[:2], b.parts[0])), b), "not a member")
@@ -118,7 +125,11 @@ def test_forged_or_misplaced_level_proofs_are_rejected_with_a_reason() -> None:
     rejects((dataclasses.replace(a, presenting=bytes(bad)),), "presenting proposal is invalid")
     # a proof presented under another resolution
     with pytest.raises(ProofError, match="another resolution"):
-        verify_level_proof(a, higher_body=region.body, resolution=bytes(32), structure=structure)
+        verify_level_proof(
+            a, higher_body=region.body, resolution=bytes(32), structure=structure, rules=SMALL
+        )
     # a body the verifier does not know
     with pytest.raises(ProofError, match="not a member"):
-        verify_level_proof(a, higher_body=bytes(32), resolution=resolution, structure=structure)
+        verify_level_proof(
+            a, higher_body=bytes(32), resolution=resolution, structure=structure, rules=SMALL
+        )

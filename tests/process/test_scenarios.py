@@ -263,17 +263,19 @@ def test_the_latest_vote_of_a_member_counts() -> None:
 def test_an_equivocating_voter_is_discarded_and_flagged() -> None:
     sc = Scenario()
     p = sc.to_first_check("ana")
-    sc.votes(p, yes=["ana", "bea", "cruz", "dev"])
+    # the equivocator is not the facilitator (whose close would reuse the seq)
+    cheat = next(n for n in ("eli", "dev", "cruz") if n != sc.facilitator(p))
+    sc.votes(p, yes=[n for n in ("ana", "bea", "cruz", "dev", "eli") if n != cheat])
     base = sc.heads()
-    seq = sc.seq.get("eli", 0) + 1
-    x = sc.vote("eli", p, Choice.FOR, parents=base, seq=seq)
-    y = sc.vote("eli", p, Choice.AGAINST, parents=base, seq=seq)
+    seq = sc.seq.get(cheat, 0) + 1
+    x = sc.vote(cheat, p, Choice.FOR, parents=base, seq=seq)
+    y = sc.vote(cheat, p, Choice.AGAINST, parents=base, seq=seq)
     sc.close(p)
     a = sc.assembly()
     t = a.tallies(p)[Stage.TEMPERATURE]
     assert (t.votes_for, t.votes_against) == (4, 0)
     (ev,) = a.evidence
-    assert ev.what == "equivocation" and ev.author == sc.key("eli")
+    assert ev.what == "equivocation" and ev.author == sc.key(cheat)
     assert set(ev.messages) == {x, y}
 
 
@@ -332,7 +334,8 @@ def test_concurrent_amendments_from_two_nodes_merge_in_the_text() -> None:
 
 
 def test_a_close_claiming_a_time_before_its_past_is_evidence() -> None:
-    sc = Scenario()
+    # no minimum discussion, so the close's claimed time alone is at stake
+    sc = Scenario(rules=ProcessRules(min_duration={k: 0 for k in ProcessRules().min_duration}))
     p = sc.propose("ana")
     sc.comment("bea", p, "my clock runs fast", time=sc.now + 1000)
     c = sc.close(p, time=sc.now + 1)  # after the proposal, before the comment it has seen
@@ -345,7 +348,7 @@ def test_a_facilitator_cannot_close_before_the_minimum_duration() -> None:
     rules = ProcessRules(min_duration={k: DAY for k in ProcessRules().min_duration})
     sc = Scenario(rules=rules)
     p = sc.propose("ana")
-    early = sc.close(p)
+    early = sc.close(p, wait=False)
     assert sc.assembly().stage(p) == Stage.DISCUSSION
     sc.advance(DAY)
     sc.close(p)

@@ -10,15 +10,21 @@ import pytest
 from protocol.federation import Federation
 from protocol.keys import public_key
 from protocol.kinds import BodyKind, Proposal
+from protocol.rules import ProcessRules
 from protocol.stages import Stage
 from protocol.testing import Scenario
 from protocol.verdict import ProofError, attest, community_verdict, verify_attestation
+
+SMALL = ProcessRules(min_constituent_size=5)
+"""Test Communities have five members: the higher body lets them count."""
 
 NAMES = ("ana", "bea", "cruz", "dev", "eli")
 
 
 def decided_community() -> tuple[Scenario, Scenario, bytes]:
-    muni = Scenario(("mun1", "mun2", "mun3"), body_kind=BodyKind.MUNICIPALITY, name="Valle")
+    muni = Scenario(
+        ("mun1", "mun2", "mun3"), body_kind=BodyKind.MUNICIPALITY, name="Valle", rules=SMALL
+    )
     resolution = muni.propose("mun1", "Shared water plan", "Every community keeps a cistern.")
     sc = Scenario(NAMES, name="Community 0", parent=muni.body)
     p = sc.post("ana", Proposal("Shared water plan", "cistern", "", muni.body, resolution)).id

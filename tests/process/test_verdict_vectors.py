@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from crdt.log import Log
+from protocol import envelope
 from protocol.verdict import (
     Attestation,
     FullProof,
@@ -84,6 +86,23 @@ def test_refutation_vector(case: dict[str, Any]) -> None:
     refuted = confront(att, proven)
     signers = [] if refuted is None else sorted(k.hex() for k in refuted.signers)
     assert signers == case["refuted_signers"]
+
+
+@pytest.mark.parametrize(
+    "case", DOC["constituencies"], ids=[str(c["tcId"]) for c in DOC["constituencies"]]
+)
+def test_constituency_vector(case: dict[str, Any]) -> None:
+    """A higher body's log and its constituents' proofs give exactly the
+    recorded constituents, admissions, ignored messages and reasons."""
+    envs = [envelope.open_untrusted(bytes.fromhex(m), None) for m in case["higher_messages"][:1]]
+    log = Log(envs[0].id)
+    log.add(envs[0])
+    for m in case["higher_messages"][1:]:
+        log.add(envelope.open_untrusted(bytes.fromhex(m), envs[0].id))
+    proofs = [FullProof.decode_untrusted(bytes.fromhex(p)) for p in case["proofs"]]
+    got = GEN.constituency_from(log, proofs)
+    bodies = [bytes.fromhex(b) for b in case["expect"]["why_not"]]
+    assert GEN.constituency_json(got, bodies) == case["expect"]
 
 
 def test_vectors_are_generated() -> None:
