@@ -174,4 +174,25 @@ Object.assign(handlers, {
   },
 });
 
+Object.assign(handlers, {
+  // Check a payload (JSON form, ints as numbers) against its kind's schema.
+  async check_payload(request) {
+    try {
+      core.checkPayload(request.kind, core.wireFromPlain(request.payload));
+      return { ok: true };
+    } catch (e) {
+      return failure(e);
+    }
+  },
+
+  // Every known kind's schema as [[field, type description], ...] (spec/kinds.md's tables).
+  async schemas() {
+    const out = {};
+    for (const [kind, schema] of Object.entries(core.SCHEMAS)) {
+      out[core.KIND_NAME[kind]] = [Number(kind), schema.map(([n, t]) => [n, t.describe()])];
+    }
+    return { ok: true, schemas: out };
+  },
+});
+
 export const OPS = Object.keys(handlers);

@@ -7,6 +7,8 @@ fixture), so the whole file costs a few seconds.
 from __future__ import annotations
 
 import hashlib
+import json
+from pathlib import Path
 from typing import Any
 
 import nacl.bindings
@@ -16,9 +18,11 @@ from hypothesis import strategies as st
 
 from crdt.text import TextDocument
 from crdt.text_guard import check_ops
+from interop.fields import wire_from_json
 from interop.runner import Harness, run_vectors
 from protocol import canonical, keystore
 from protocol.errors import KeystoreError, ProtocolError
+from protocol.kinds import PAYLOADS, Kind, payload_from_wire
 
 FAST = settings(
     max_examples=50,
@@ -35,6 +39,63 @@ def test_js_harness_passes_every_vector(js: Harness) -> None:
     assert report.failures == []
     # messages + ed25519 + ed25519_rules + keys.json (texts, keystores) + text.json
     assert report.passed >= 157
+
+
+def test_js_schemas_are_the_references(js: Harness) -> None:
+    """Every kind of protocol/kinds.py, with the same fields and types, in
+    kinds.js (so a kind added on main and not in JS fails here)."""
+    want = {
+        Kind(k).name.lower(): [k, [[n, t.describe()] for n, t in cls.SCHEMA]]
+        for k, cls in PAYLOADS.items()
+    }
+    assert js.ask({"op": "schemas"})["schemas"] == want
+
+
+VECTORS = Path(__file__).resolve().parents[2] / "spec" / "vectors"
+VALID_PAYLOADS = [
+    (Kind[c["fields"]["kind"].upper()], c["fields"]["payload"])
+    for c in json.loads((VECTORS / "messages.json").read_text())["tests"]
+    if c["result"] == "valid" and isinstance(c["fields"]["kind"], str)
+]
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**40), 2**41)
+    | st.text(max_size=5)
+    | st.text(min_size=60, max_size=300)
+    | st.binary(max_size=70).map(lambda b: {"bin": b.hex()}),
+    lambda inner: st.lists(inner, max_size=4),
+    max_leaves=8,
+)
+
+
+def _replace(value: Any, path: list[int], new: Any) -> Any:
+    if not path or not isinstance(value, list) or not value:
+        return new
+    i = path[0] % len(value)
+    return [_replace(v, path[1:], new) if j == i else v for j, v in enumerate(value)]
+
+
+@FAST
+@given(
+    which=st.integers(0, 10**6),
+    path=st.lists(st.integers(0, 10**6), min_size=1, max_size=4),
+    new=json_values,
+)
+def test_js_payload_checks_agree_with_python(
+    js: Harness, which: int, path: list[int], new: Any
+) -> None:
+    """A valid payload with one part replaced: the same verdict, code and
+    field (``payload.founders[3]``) from kinds.js as from protocol/kinds.py."""
+    kind, payload = VALID_PAYLOADS[which % len(VALID_PAYLOADS)]
+    mutated = _replace(payload, path, new)
+    try:
+        payload_from_wire(kind, wire_from_json(mutated))
+        want: tuple[Any, ...] = (True, None, None)
+    except ProtocolError as e:
+        want = (False, e.code, e.field)
+    answer = js.ask({"op": "check_payload", "kind": int(kind), "payload": mutated})
+    assert (answer["ok"], answer.get("error"), answer.get("field")) == want, mutated
 
 
 def test_bad_requests_get_bad_request(js: Harness) -> None:

@@ -181,7 +181,8 @@ export const KIND = Object.freeze({
   genesis: 1, admit: 2, leave: 3, rotate_key: 4, proposal: 5, comment: 6, vote: 7,
   grievance: 8, delegate_elect: 9, plea: 10, agreement: 11, amendment: 12,
   amendment_vote: 13, close: 14, verdict: 15, mandate: 16, recall_vote: 17,
-  constitution_amendment: 18, text_edit: 19, name: 20, hand_count: 40, hand_count_contest: 41,
+  constitution_amendment: 18, text_edit: 19, name: 20, founding: 21, constituent_admit: 22,
+  hand_count: 40, hand_count_contest: 41,
 });
 export const KIND_NAME = Object.freeze(Object.fromEntries(Object.entries(KIND).map(([k, n]) => [n, k])));
 export const BODY_KIND = Object.freeze({ workplace: 1, community: 2, municipality: 3, region: 4, collective: 5 });
@@ -258,6 +259,8 @@ export const SCHEMAS = Object.freeze({
   [KIND.constitution_amendment]: [["version", uint(U32, 1)], ["params", paramsOf(1)], ["rationale", text(2000)]],
   [KIND.text_edit]: [["document", ID], ["ops", TEXT_OPS]],
   [KIND.name]: [["member", KEY], ["name", text(64, 1)]],
+  [KIND.founding]: [["constituents", list(ID, { minimum: 1, maximum: 1000, ascending: true })]],
+  [KIND.constituent_admit]: [["constituent", ID], ["note", text(280)]],
   [KIND.hand_count]: [
     ["subject", ID],
     ["stage", uint(255)],
@@ -304,6 +307,7 @@ const SETS = {
   params: SCHEMAS[KIND.genesis][4][1],
   present: SCHEMAS[KIND.hand_count][5][1],
   witnesses: SCHEMAS[KIND.hand_count][7][1],
+  constituents: SCHEMAS[KIND.founding][0][1],
 };
 
 /** Text operations in their wire shape (spec/kinds.md, "Text operations"). */
@@ -344,6 +348,8 @@ export const payloads = Object.freeze({
     built(KIND.constitution_amendment, [version, SETS.params.sort(params), rationale]),
   text_edit: (document, ops) => built(KIND.text_edit, [document, ops]),
   name: (member, name) => built(KIND.name, [member, name]),
+  founding: (constituents) => built(KIND.founding, [SETS.constituents.sort(constituents)]),
+  constituent_admit: (constituent, note = "") => built(KIND.constituent_admit, [constituent, note]),
   hand_count: (subject, stage, votesFor, votesAgainst, abstentions, present, replaces, witnesses) =>
     built(KIND.hand_count, [
       subject, stage, votesFor, votesAgainst, abstentions,
