@@ -7,6 +7,8 @@
 //   ed25519                   @noble/ed25519 (the module namespace)
 //   sha256(bytes), sha512(bytes)   @noble/hashes (synchronous)
 
+import { localError } from "./errors.js";
+
 let injected = {};
 let forceNoble = false;
 
@@ -22,4 +24,16 @@ export function deps() {
 /** True when the @noble fallback signs and hashes (no crypto.subtle, or forced). */
 export function useNoble() {
   return forceNoble || !globalThis.crypto?.subtle;
+}
+
+/** The injected @noble libraries, or a clear local error when they are missing. */
+export function nobleDeps() {
+  const d = injected;
+  if (!d.ed25519 || !d.sha256 || !d.sha512) {
+    throw localError(
+      "crypto.subtle is missing (a page over plain HTTP is not a secure context) and " +
+        "@noble/ed25519 + @noble/hashes were not loaded: call init() (interop/js/README.md)",
+    );
+  }
+  return d;
 }

@@ -9,7 +9,7 @@
 // asked; rule 6 (cofactorless, R compared as bytes) is OpenSSL's own
 // equation under WebCrypto and is recomputed here under noble.
 
-import { deps, useNoble } from "./deps.js";
+import { nobleDeps as deps, useNoble } from "./deps.js";
 import { localError } from "./errors.js";
 
 const P = 2n ** 255n - 19n;
@@ -149,6 +149,7 @@ export function concat(...parts) {
 /** Verify under spec/signatures.md exactly; returns true/false, never throws on bad input. */
 export async function verify(pk, message, sig) {
   if (!passesStrictChecks(pk, sig)) return false;
+  if (useNoble()) deps(); // a missing library is the caller's error, not an invalid signature
   try {
     if (useNoble()) return nobleEquation(pk, message, sig);
     const key = await subtle().importKey("raw", pk, { name: "Ed25519" }, false, ["verify"]);
