@@ -153,17 +153,18 @@ def check_key_text_case(h: Harness, case: dict[str, Any]) -> list[str]:
 
 
 def check_text_case(h: Harness, case: dict[str, Any]) -> list[str]:
-    """Every listed order of a text.json case gives its text and state hash."""
+    """Every listed order of a text.json case gives its text and state hash,
+    every message with a ``past`` passing the causal check against it."""
     where = f"text.json tcId {case['tcId']} ({case['comment']})"
     problems = []
-    for order in case.get("orders", [list(range(len(case["messages"])))]):
-        msgs = [case["messages"][i] for i in order]
+    messages = [_with_past_ids(m, case["messages"]) for m in case["messages"]]
+    for order in case.get("orders", [list(range(len(messages)))]):
         answer = h.ask(
             {
                 "op": "text_replay",
                 "root": case["root"],
                 "initial": case["initial"],
-                "messages": msgs,
+                "messages": [messages[i] for i in order],
             }
         )
         if not answer.get("ok"):
@@ -176,6 +177,30 @@ def check_text_case(h: Harness, case: dict[str, Any]) -> list[str]:
         if "state_sha256" in case and answer.get("state_sha256") != case["state_sha256"]:
             problems.append(f"{where}: order {order}: state hash differs")
     return problems
+
+
+def _with_past_ids(message: dict[str, Any], among: list[dict[str, Any]]) -> dict[str, Any]:
+    """A vector message with its ``past`` (indices) as the ids the harness takes."""
+    if "past" not in message:
+        return {"id": message["id"], "ops": message["ops"]}
+    return {**message, "past": [among[i]["id"] for i in message["past"]]}
+
+
+def check_text_rejected_case(h: Harness, case: dict[str, Any]) -> list[str]:
+    """The causal check rejects the message with its code, changing nothing."""
+    where = f"text.json rejected tcId {case['tcId']} ({case['comment']})"
+    base = {"op": "text_replay", "root": case["root"], "initial": case["initial"]}
+    applied = [{"id": m["id"], "ops": m["ops"]} for m in case["applied"]]
+    before = h.ask({**base, "messages": applied})
+    message = _with_past_ids(case["message"], case["applied"])
+    answer = h.ask({**base, "messages": [*applied, message]})
+    if answer.get("ok"):
+        return [f"{where}: expected {case['error']}, but it was applied"]
+    if answer.get("error") != case["error"]:
+        return [f"{where}: expected {case['error']}, got {answer.get('error')}"]
+    if answer.get("state_sha256") != before.get("state_sha256"):
+        return [f"{where}: the rejected message changed the state"]
+    return []
 
 
 def check_keystore_case(h: Harness, case: dict[str, Any]) -> list[str]:
@@ -199,6 +224,7 @@ def check_keystore_case(h: Harness, case: dict[str, Any]) -> list[str]:
 OPTIONAL_CHECKERS = (
     ("keys.json", "key_text", "key_from_text", check_key_text_case),
     ("text.json", "tests", "text_replay", check_text_case),
+    ("text.json", "rejected", "text_replay", check_text_rejected_case),
     ("keys.json", "keystore", "keystore_open", check_keystore_case),
 )
 

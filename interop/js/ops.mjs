@@ -111,11 +111,15 @@ export const handlers = {
   },
 };
 
-// Text ops in JSON: positions as [hex, offset].
+// Text ops in JSON: positions as [hex, offset]; anything else is passed
+// through unchanged, for the shape check to reject (bad_text_op).
 function opFromJson(op) {
-  const pos = (p) => (p === null ? null : [core.unhex(p[0]), p[1]]);
-  if (!Array.isArray(op)) throw new Error("a text op is an array");
-  return op[0] === 0 ? [0, pos(op[1]), pos(op[2]), op[3]] : [1, pos(op[1]), op[2]];
+  const isPos = (p) => Array.isArray(p) && p.length === 2 && typeof p[0] === "string" && /^[0-9a-f]{64}$/.test(p[0]);
+  const pos = (p) => (isPos(p) ? [core.unhex(p[0]), p[1]] : p);
+  if (!Array.isArray(op)) return op;
+  if (op[0] === 0) return [0, pos(op[1]), pos(op[2]), ...op.slice(3)];
+  if (op[0] === 1) return [1, pos(op[1]), ...op.slice(2)];
+  return op;
 }
 
 function opToJson(op) {
@@ -124,13 +128,21 @@ function opToJson(op) {
 }
 
 Object.assign(handlers, {
-  // Apply messages' text ops in the given order to a fresh document.
+  // Apply messages' text ops in the given order to a fresh document; a
+  // message with `past` (ids) is first checked against it (checkOps), and a
+  // rejection answers with its code and the state before that message.
   async text_replay(request) {
     const doc = new core.TextDocument(core.unhex(request.root), request.initial ?? "");
-    try {
-      for (const m of request.messages ?? []) doc.apply(core.unhex(m.id), m.ops.map(opFromJson));
-    } catch (e) {
-      return failure(e);
+    for (const m of request.messages ?? []) {
+      const id = core.unhex(m.id);
+      const ops = Array.isArray(m.ops) ? m.ops.map(opFromJson) : m.ops;
+      try {
+        if (Array.isArray(m.past)) core.checkOps(doc, id, ops, new Set(m.past));
+        doc.apply(id, ops);
+      } catch (e) {
+        if (!(e instanceof core.CoreError)) throw e;
+        return { ...failure(e), text: doc.text(), state_sha256: core.hex(await doc.stateHash()) };
+      }
     }
     return {
       ok: true,

@@ -38,7 +38,7 @@ def test_js_harness_passes_every_vector(js: Harness) -> None:
     report = run_vectors(js, ops=hello["ops"])
     assert report.failures == []
     # messages + ed25519 + ed25519_rules + keys.json (texts, keystores) + text.json
-    assert report.passed >= 157
+    assert report.passed >= 165
 
 
 def test_js_schemas_are_the_references(js: Harness) -> None:
@@ -362,7 +362,7 @@ def test_noble_fallback_passes_every_vector(js_noble: Harness) -> None:
     assert hello["backend"] == "noble"
     report = run_vectors(js_noble, ops=hello["ops"])
     assert report.failures == []
-    assert report.passed >= 157
+    assert report.passed >= 165
 
 
 @FAST

@@ -10,11 +10,11 @@ import { decodeEnvelope, verifyEnvelope, signEnvelope, messageId, rotationProof 
 import { publicKey as pub, sign as signRaw, verify as verifyRaw } from "./ed25519.js";
 import { sha256 as hash } from "./hash.js";
 import { keyToText, keyFromText } from "./keys.js";
-import { editToOps, TextDocument, diffHunks } from "./text.js";
+import { editToOps, TextDocument, diffHunks, checkOps } from "./text.js";
 import { sealKeystore, unsealKeystore, keystoreInfo } from "./keystore.js";
 
 export { CoreError, KIND, KIND_NAME, CHOICE, STANCE, STAGE, BODY_KIND, OUTCOME, SCHEMAS, payloads, textOps, checkPayload };
-export { keyToText, keyFromText, messageId, editToOps, TextDocument, diffHunks };
+export { keyToText, keyFromText, messageId, editToOps, TextDocument, diffHunks, checkOps };
 export { sealKeystore, unsealKeystore, keystoreInfo };
 export { decodeEnvelope, verifyEnvelope, signEnvelope };
 export { canonicalDecode as decode };

@@ -350,3 +350,67 @@ export function editToOps(runs, newText, { maxOps = MAX_TEXT_OPS } = {}) {
   }
   return ops;
 }
+
+// --- the receiver's causal check (spec/text.md, "Origins and causality") ------------
+
+/**
+ * Throw unless every op of `message` is well formed (`bad_text_op`) and
+ * passes the causal check against `doc` (which must not yet hold the
+ * message): positions in the causal past (`text_origin_outside_past`),
+ * characters of the document (`unknown_origin`), and each insert's origins
+ * neighbours among the characters of the past (`text_origins_not_adjacent`).
+ * `causalPast`: a Set of message ids as hex (the document root counts as
+ * past). Changes nothing. Reference: crdt.text_guard.check_ops.
+ */
+export function checkOps(doc, message, ops, causalPast) {
+  if (!(message instanceof Uint8Array) || message.length !== 32) {
+    throw new CoreError("bad_text_op", "a message id is 32 bytes", { field: "message" });
+  }
+  try {
+    TEXT_OPS.check(ops, "ops");
+  } catch (e) {
+    if (!(e instanceof CoreError)) throw e;
+    throw new CoreError("bad_text_op", e.reason, { field: e.field });
+  }
+  const rootHex = hexOf(doc.root);
+  const messageHex = hexOf(message);
+  const inPast = (msg) => {
+    const h = hexOf(msg);
+    return h === rootHex || causalPast.has(h);
+  };
+  const requirePast = (pos, where) => {
+    if (hexOf(pos[0]) === messageHex || !inPast(pos[0])) {
+      throw new CoreError(
+        "text_origin_outside_past",
+        `position ${hexOf(pos[0]).slice(0, 16)}…:${pos[1]} is not in the message's causal past`,
+        { field: where },
+      );
+    }
+    return doc.find(pos, where);
+  };
+  ops.forEach((op, i) => {
+    const where = `ops[${i}]`;
+    if (op[0] === 0) {
+      const [, left, right] = op;
+      const l = left === null ? null : requirePast(left, `${where}.left`);
+      const r = right === null ? null : requirePast(right, `${where}.right`);
+      // walk from just after the left origin; everything passed must be concurrent
+      const chars = doc.chars;
+      let k = l === null ? 0 : chars.indexOf(l) + 1;
+      for (; k < chars.length; k++) {
+        if (chars[k] === r) return;
+        if (inPast(chars[k].msg)) {
+          throw new CoreError("text_origins_not_adjacent", "a character of the causal past lies between the origins", {
+            field: where,
+          });
+        }
+      }
+      if (r === null) return;
+      throw new CoreError("text_origins_not_adjacent", "the right origin is not after the left origin", { field: where });
+    } else {
+      const [, start, length] = op;
+      requirePast(start, `${where}.start`);
+      doc.find([start[0], start[1] + length - 1], `${where}.length`);
+    }
+  });
+}
