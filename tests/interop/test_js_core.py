@@ -16,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from crdt.errors import CrdtError
 from crdt.text import TextDocument
 from crdt.text_guard import check_ops
 from interop.fields import wire_from_json
@@ -179,11 +180,21 @@ texts = st.text(alphabet=ALPHABET, max_size=30)
 
 @st.composite
 def histories(draw: st.DrawFn) -> tuple[TextDocument, set[bytes], str]:
+    doc, past, new, _ = draw(recorded_histories())
+    return doc, past, new
+
+
+@st.composite
+def recorded_histories(
+    draw: st.DrawFn,
+) -> tuple[TextDocument, set[bytes], str, list[tuple[bytes, list[Any]]]]:
     """A document after a few random local edits by several messages (so it
     has tombstones and runs of several messages), and a new text to reach."""
     root = _mid("root")
-    doc = TextDocument(root, draw(texts))
+    initial = draw(texts)
+    doc = TextDocument(root, initial)
     past: set[bytes] = set()
+    record: list[tuple[bytes, list[Any]]] = []
     for n in range(draw(st.integers(0, 5))):
         m = _mid(f"edit {n} {draw(st.integers(0, 9))}")
         if m in past:
@@ -198,6 +209,7 @@ def histories(draw: st.DrawFn) -> tuple[TextDocument, set[bytes], str]:
             ops.append(doc.prepare_insert(draw(st.integers(0, len(doc))), ins).op)
             doc.apply(m, ops)
         past.add(m)
+        record.append((m, ops))
     old = doc.text()
     new = draw(
         st.one_of(
@@ -210,7 +222,8 @@ def histories(draw: st.DrawFn) -> tuple[TextDocument, set[bytes], str]:
             ),
         )
     )
-    return doc, past, new
+    doc.initial = initial  # type: ignore[attr-defined]
+    return doc, past, new, record
 
 
 def _ops_from_json(ops: list[Any]) -> list[tuple[Any, ...]]:
@@ -241,6 +254,45 @@ def test_edit_to_ops_is_accepted_and_gives_the_new_text(
     check_ops(doc, message, ops, past)
     doc.apply(message, ops)
     assert doc.text() == new
+
+
+@FAST
+@given(history=recorded_histories(), data=st.data())
+def test_js_causal_check_agrees_with_text_guard(
+    js: Harness,
+    history: tuple[TextDocument, set[bytes], str, list[tuple[bytes, list[Any]]]],
+    data: st.DataObject,
+) -> None:
+    """Honest or forged ops (any origins, any causal past): checkOps gives
+    the verdict and code of crdt.text_guard.check_ops."""
+    doc, _, _, record = history
+    chars = [(m, off + k) for m, off, n, _ in doc.runs() for k in range(n)]
+    positions = st.sampled_from([*chars, (_mid("nowhere"), 0)]) if chars else st.just(None)
+    maybe = st.none() | positions
+    op = st.one_of(
+        st.tuples(st.just(0), maybe, maybe, st.text(alphabet="xy", min_size=1, max_size=3)),
+        st.tuples(st.just(1), positions, st.integers(1, 3)).filter(lambda o: o[1] is not None),
+    )
+    ops = data.draw(st.lists(op, min_size=1, max_size=3))
+    past = set(data.draw(st.sets(st.sampled_from([m for m, _ in record]))) if record else set())
+    message = _mid("the checked message")
+    try:
+        check_ops(doc, message, ops, past)
+        want: str | None = None
+    except CrdtError as e:
+        want = e.code
+    answer = js.ask(
+        {
+            "op": "text_replay",
+            "root": doc.root.hex(),
+            "initial": doc.initial,  # type: ignore[attr-defined]
+            "messages": [
+                *({"id": m.hex(), "ops": _json_ops(o)} for m, o in record),
+                {"id": message.hex(), "ops": _json_ops(ops), "past": [p.hex() for p in past]},
+            ],
+        }
+    )
+    assert (None if answer["ok"] else answer["error"]) == want, (ops, answer)
 
 
 def test_edit_to_ops_splits_big_edits_into_messages(js: Harness) -> None:
