@@ -197,6 +197,22 @@ Object.assign(handlers, {
     }
   },
 
+  // A payload from its builder: payloads[kind](...args), args in JSON form.
+  async build(request) {
+    const builder = core.payloads[String(request.kind)];
+    if (!builder) throw new Error(`no builder for ${request.kind}`);
+    return { ok: true, payload: core.plain(builder(...core.wireFromPlain(request.args ?? []))) };
+  },
+
+  async rotation_proof(request) {
+    const proof = await core.rotationProof(
+      hexField(request, "new_seed", { size: 32 }),
+      hexField(request, "body", { size: 32 }),
+      hexField(request, "old_key", { size: 32 }),
+    );
+    return { ok: true, proof: core.hex(proof) };
+  },
+
   // Every known kind's schema as [[field, type description], ...] (spec/kinds.md's tables).
   async schemas() {
     const out = {};

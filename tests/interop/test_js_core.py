@@ -24,6 +24,7 @@ from interop.runner import Harness, run_vectors
 from protocol import canonical, keystore
 from protocol.errors import KeystoreError, ProtocolError
 from protocol.kinds import PAYLOADS, Kind, payload_from_wire
+from protocol.roster import rotation_proof_valid
 
 FAST = settings(
     max_examples=50,
@@ -97,6 +98,38 @@ def test_js_payload_checks_agree_with_python(
         want = (False, e.code, e.field)
     answer = js.ask({"op": "check_payload", "kind": int(kind), "payload": mutated})
     assert (answer["ok"], answer.get("error"), answer.get("field")) == want, mutated
+
+
+@pytest.mark.parametrize("kind,payload", VALID_PAYLOADS, ids=lambda v: str(v)[:24])
+def test_js_builders_take_the_fields_in_kinds_md_order(
+    js: Harness, kind: Kind, payload: list[Any]
+) -> None:
+    answer = js.ask({"op": "build", "kind": kind.name.lower(), "args": payload})
+    assert answer == {"id": answer["id"], "ok": True, "payload": payload}
+
+
+def test_js_builders_sort_sets_and_refuse_bad_fields(js: Harness) -> None:
+    a, b = {"bin": "bb" * 32}, {"bin": "aa" * 32}
+    built = js.ask({"op": "build", "kind": "genesis", "args": [2, "x", None, [a, b, a]]})
+    assert built["payload"][3] == [b, a]
+    bad = js.ask({"op": "build", "kind": "vote", "args": [{"bin": "00"}, 1]})
+    assert bad["error"] == "bad_request" and "payload.subject" in bad["reason"]
+
+
+def test_js_rotation_proof_is_accepted_by_the_reference(js: Harness) -> None:
+    new_seed, body = _mid("new key"), _mid("body")
+    old_key = nacl.bindings.crypto_sign_seed_keypair(_mid("old key"))[0]
+    new_key = nacl.bindings.crypto_sign_seed_keypair(new_seed)[0]
+    proof = js.ask(
+        {
+            "op": "rotation_proof",
+            "new_seed": new_seed.hex(),
+            "body": body.hex(),
+            "old_key": old_key.hex(),
+        }
+    )["proof"]
+    assert rotation_proof_valid(body, old_key, new_key, bytes.fromhex(proof))
+    assert not rotation_proof_valid(_mid("other body"), old_key, new_key, bytes.fromhex(proof))
 
 
 def test_bad_requests_get_bad_request(js: Harness) -> None:
