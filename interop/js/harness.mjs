@@ -10,6 +10,8 @@
 import { createInterface } from "node:readline";
 
 const noble = process.argv.includes("--noble");
+// Node 18 (Debian bookworm's nodejs) has WebCrypto but not as a global
+if (!globalThis.crypto) globalThis.crypto = (await import("node:crypto")).webcrypto;
 if (noble) {
   const { getRandomValues } = globalThis.crypto;
   const bare = { getRandomValues: (a) => getRandomValues.call(globalThis.crypto, a) };

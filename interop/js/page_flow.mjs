@@ -9,6 +9,8 @@
 // ({what, id, status, process}) and exits 0 when every POST got an answer.
 
 const [url, bodyHex, seedHex] = process.argv.slice(2);
+// Node 18 (Debian bookworm's nodejs) has WebCrypto but not as a global
+if (!globalThis.crypto) globalThis.crypto = (await import("node:crypto")).webcrypto;
 if (process.argv.includes("--noble")) {
   const { getRandomValues } = globalThis.crypto;
   const bare = { getRandomValues: (a) => getRandomValues.call(globalThis.crypto, a) };
