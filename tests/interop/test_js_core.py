@@ -466,3 +466,47 @@ def test_noble_signatures_equal_pynacl(js_noble: Harness, seed: bytes, msg: byte
         {"op": "verify", "pk": public.hex(), "msg": (msg + b"!").hex(), "sig": expected.hex()}
     )
     assert forged["valid"] is False
+
+
+def _nacl_valid(pk: bytes, msg: bytes, sig: bytes) -> bool:
+    try:
+        nacl.bindings.crypto_sign_open(sig + msg, pk)
+    except Exception:
+        return False
+    return True
+
+
+@FAST
+@given(
+    seed=st.binary(min_size=32, max_size=32),
+    msg=st.binary(max_size=64),
+    where=st.sampled_from(["pk", "sig", "msg", "random_pk", "none"]),
+    bit=st.integers(0, 511),
+)
+def test_js_verify_agrees_with_libsodium_on_mutations(
+    js: Harness, js_noble: Harness, seed: bytes, msg: bytes, where: str, bit: int
+) -> None:
+    """One bit flipped anywhere (or a random key): both JS backends give
+    libsodium's answer (spec/signatures.md: its rules are the spec's)."""
+    pk, secret = nacl.bindings.crypto_sign_seed_keypair(seed)
+    sig = nacl.bindings.crypto_sign(msg, secret)[:64]
+
+    def flip(b: bytes) -> bytes:
+        if not b:
+            return b"\x01"
+        out = bytearray(b)
+        out[(bit // 8) % len(out)] ^= 1 << (bit % 8)
+        return bytes(out)
+
+    if where == "pk":
+        pk = flip(pk)
+    elif where == "sig":
+        sig = flip(sig)
+    elif where == "msg":
+        msg = flip(msg)
+    elif where == "random_pk":
+        pk = hashlib.sha256(seed + bytes([bit % 256])).digest()
+    want = _nacl_valid(pk, msg, sig)
+    request = {"op": "verify", "pk": pk.hex(), "msg": msg.hex(), "sig": sig.hex()}
+    assert js.ask(request)["valid"] is want
+    assert js_noble.ask(request)["valid"] is want
