@@ -219,6 +219,26 @@ def check_keystore_case(h: Harness, case: dict[str, Any]) -> list[str]:
     return []
 
 
+def check_card_case(h: Harness, case: dict[str, Any]) -> list[str]:
+    """A card opens to its seed, or fails as damaged_card / wrong_pin."""
+    where = f"cards.json tcId {case['tcId']} ({case['comment']})"
+    answer = h.ask({"op": "card_open", "card": case["card"], "pin": case["pin"]})
+    if case["result"] == "valid":
+        if not answer.get("ok"):
+            return [f"{where}: expected valid, got {answer.get('error')}: {answer.get('reason')}"]
+        got = tuple(answer.get(k) for k in ("seed", "body", "public_key", "name"))
+        if got != (case["seed"], case["body"], case["public_key"], case["name"]):
+            return [f"{where}: opened to {got}"]
+        return []
+    if answer.get("ok"):
+        return [f"{where}: expected {case['error']}, but it opened"]
+    if answer.get("error") != case["error"]:
+        return [f"{where}: expected {case['error']}, got {answer.get('error')}"]
+    if case["error"] == "wrong_pin" and answer.get("reason") != case["reason"]:
+        return [f"{where}: reason {answer.get('reason')!r}, not {case['reason']!r}"]
+    return []
+
+
 # Vector files driven only when the harness lists the op in its hello answer
 # (file, the section holding the cases, the op, the checker).
 OPTIONAL_CHECKERS = (
@@ -226,6 +246,7 @@ OPTIONAL_CHECKERS = (
     ("text.json", "tests", "text_replay", check_text_case),
     ("text.json", "rejected", "text_replay", check_text_rejected_case),
     ("keys.json", "keystore", "keystore_open", check_keystore_case),
+    ("cards.json", "cards", "card_open", check_card_case),
 )
 
 

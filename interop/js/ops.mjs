@@ -213,6 +213,33 @@ Object.assign(handlers, {
     return { ok: true, proof: core.hex(proof) };
   },
 
+  // spec/keys.md key cards, byte-compatible with protocol/keycard.py
+  async card_open(request) {
+    try {
+      const { card, seed } = await core.openCard(hexField(request, "card"), String(request.pin ?? ""));
+      return { ok: true, seed: core.hex(seed), body: core.hex(card.body), public_key: core.hex(card.publicKey), name: card.name };
+    } catch (e) {
+      return failure(e);
+    }
+  },
+
+  async card_seal(request) {
+    try {
+      const card = await core.sealCard(hexField(request, "seed", { size: 32 }), String(request.pin ?? ""), {
+        body: hexField(request, "body", { size: 32 }),
+        name: request.name,
+        opslimit: request.opslimit ?? 3,
+        memlimit: request.memlimit ?? 64 * 1024 * 1024,
+        salt: hexField(request, "salt", { size: 16, optional: true }),
+        nonce: hexField(request, "nonce", { size: 24, optional: true }),
+        minPin: request.min_pin ?? 8,
+      });
+      return { ok: true, card: core.hex(card) };
+    } catch (e) {
+      return failure(e);
+    }
+  },
+
   // Every known kind's schema as [[field, type description], ...] (spec/kinds.md's tables).
   async schemas() {
     const out = {};

@@ -21,7 +21,7 @@ from crdt.text import TextDocument
 from crdt.text_guard import check_ops
 from interop.fields import wire_from_json
 from interop.runner import Harness, run_vectors
-from protocol import canonical, keystore
+from protocol import canonical, keycard, keystore
 from protocol.errors import KeystoreError, ProtocolError
 from protocol.kinds import PAYLOADS, Kind, payload_from_wire
 from protocol.roster import rotation_proof_valid
@@ -39,8 +39,8 @@ def test_js_harness_passes_every_vector(js: Harness) -> None:
     assert hello["implementation"] == "caracol-js"
     report = run_vectors(js, ops=hello["ops"])
     assert report.failures == []
-    # messages + ed25519 + ed25519_rules + keys.json (texts, keystores) + text.json
-    assert report.passed >= 165
+    # messages, ed25519, ed25519_rules, keys.json (texts, keystores), text.json, cards.json
+    assert report.passed >= 177
 
 
 def test_js_schemas_are_the_references(js: Harness) -> None:
@@ -439,6 +439,32 @@ def test_js_keystore_refuses_hostile_limits(js: Harness) -> None:
     assert "out of range" in answer["reason"]
 
 
+def test_js_key_cards_are_the_references(js: Harness) -> None:
+    seed, body = _mid("card seed"), _mid("card body")
+    salt, nonce = bytes([3]) * 16, bytes([4]) * 24
+    args = {"body": body, "name": "José Ñuñez", "salt": salt, "nonce": nonce, **LIMITS}
+    python_card = keycard.seal(seed, "ñandú  azul río", **args)  # type: ignore[arg-type]
+    answer = js.ask(
+        {
+            "op": "card_seal",
+            "seed": seed.hex(),
+            "pin": "ñandú  azul río",
+            **{k: v.hex() if isinstance(v, bytes) else v for k, v in args.items()},
+        }
+    )
+    assert answer["card"] == python_card.hex()
+    # a loosely typed PIN (decomposed ñ, extra white space) opens it in JS
+    loose = " n\u0303and\u00fa azul\tri\u0301o \n"
+    opened = js.ask({"op": "card_open", "card": python_card.hex(), "pin": loose})
+    assert (opened["seed"], opened["name"]) == (seed.hex(), "José Ñuñez")
+    wrong = js.ask({"op": "card_open", "card": python_card.hex(), "pin": "ñandú azul rio"})
+    assert (wrong["error"], wrong["reason"]) == ("wrong_pin", "wrong PIN for José Ñuñez's card")
+    short = js.ask(
+        {"op": "card_seal", "seed": seed.hex(), "pin": "1234567", "body": body.hex(), "name": "x"}
+    )
+    assert short["error"] == "card" and "at least 8" in short["reason"]
+
+
 # --- the @noble fallback (no crypto.subtle: a page over plain HTTP) -------------------------
 
 
@@ -447,7 +473,7 @@ def test_noble_fallback_passes_every_vector(js_noble: Harness) -> None:
     assert hello["backend"] == "noble"
     report = run_vectors(js_noble, ops=hello["ops"])
     assert report.failures == []
-    assert report.passed >= 165
+    assert report.passed >= 177
 
 
 @FAST

@@ -12,10 +12,11 @@ import { sha256 as hash } from "./hash.js";
 import { keyToText, keyFromText } from "./keys.js";
 import { editToOps, TextDocument, diffHunks, checkOps } from "./text.js";
 import { sealKeystore, unsealKeystore, keystoreInfo } from "./keystore.js";
+import { readCard, openCard, sealCard, normalisePin } from "./card.js";
 
 export { CoreError, KIND, KIND_NAME, CHOICE, STANCE, STAGE, BODY_KIND, OUTCOME, SCHEMAS, payloads, textOps, checkPayload };
 export { keyToText, keyFromText, messageId, editToOps, TextDocument, diffHunks, checkOps };
-export { sealKeystore, unsealKeystore, keystoreInfo };
+export { sealKeystore, unsealKeystore, keystoreInfo, readCard, openCard, sealCard, normalisePin };
 export { decodeEnvelope, verifyEnvelope, signEnvelope };
 export { canonicalDecode as decode };
 
