@@ -223,6 +223,10 @@ Object.assign(handlers, {
     }
   },
 
+  async normalise_pin(request) {
+    return { ok: true, pin: core.hex(core.normalisePin(String(request.pin))) };
+  },
+
   async card_seal(request) {
     try {
       const card = await core.sealCard(hexField(request, "seed", { size: 32 }), String(request.pin ?? ""), {

@@ -23,6 +23,7 @@ from interop.fields import wire_from_json
 from interop.runner import Harness, run_vectors
 from protocol import canonical, keycard, keystore
 from protocol.errors import KeystoreError, ProtocolError
+from protocol.keys import key_from_text, key_to_text
 from protocol.kinds import PAYLOADS, Kind, payload_from_wire
 from protocol.roster import rotation_proof_valid
 
@@ -536,3 +537,45 @@ def test_js_verify_agrees_with_libsodium_on_mutations(
     request = {"op": "verify", "pk": pk.hex(), "msg": msg.hex(), "sig": sig.hex()}
     assert js.ask(request)["valid"] is want
     assert js_noble.ask(request)["valid"] is want
+
+
+EDGE_CHARS = " \t\n\r\x0b\x0c\x1c\x1f\x85\xa0\u2003\u3000\ufeff\u200bKk\u212a0"
+
+
+@FAST
+@given(
+    key=st.binary(min_size=32, max_size=32),
+    before=st.text(alphabet=EDGE_CHARS, max_size=3),
+    after=st.text(alphabet=EDGE_CHARS, max_size=3),
+    at=st.integers(0, 70),
+    typo=st.sampled_from(["", "a", "Z", "1", "\u212a", "é", "ck1"]),
+    upper=st.booleans(),
+)
+def test_js_key_text_agrees_with_python(
+    js: Harness, key: bytes, before: str, after: str, at: int, typo: str, upper: bool
+) -> None:
+    """Padding, case, a typo or an inserted character: the same key or the
+    same code and offset as protocol.keys (spec/keys.md)."""
+    text = key_to_text(key)
+    if upper:
+        text = text[:3] + text[3:].upper()
+    if typo:
+        i = at % (len(text) + 1)
+        text = text[:i] + typo + text[i + 1 :]
+    text = before + text + after
+    try:
+        want: tuple[Any, ...] = (True, key_from_text(text).hex(), None)
+    except ProtocolError as e:
+        want = (False, e.code, e.offset)
+    answer = js.ask({"op": "key_from_text", "text": text})
+    got = (
+        (True, answer["key"], None) if answer["ok"] else (False, answer["error"], answer["offset"])
+    )
+    assert got == want, repr(text)
+
+
+@FAST
+@given(pin=st.text(alphabet=EDGE_CHARS + "ñn\u0303u\u0301ú12 ", max_size=12))
+def test_js_pin_normalisation_is_the_references(js: Harness, pin: str) -> None:
+    answer = js.ask({"op": "normalise_pin", "pin": pin})
+    assert answer["pin"] == keycard.normalise_pin(pin).hex(), repr(pin)

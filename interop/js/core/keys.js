@@ -9,6 +9,9 @@ export const KEY_TEXT_PREFIX = "ck1";
 const B32 = "abcdefghijklmnopqrstuvwxyz234567";
 const DOMAIN = new TextEncoder().encode("caracol/0 key-text\0");
 const BODY_CHARS = 58; // 36 bytes
+// white space as spec/keys.md defines it (Python's str.isspace, not JS's trim)
+const WHITE = "\\t\\n\\v\\f\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000";
+const EDGE_WHITE = new RegExp(`^[${WHITE}]+|[${WHITE}]+$`, "g");
 
 function checksum(key) {
   const data = new Uint8Array(DOMAIN.length + 32);
@@ -46,7 +49,7 @@ const bad = (reason, offset = null) => new CoreError("bad_key_text", reason, { f
 /** Parse a key text; throws CoreError("bad_key_text") saying what is wrong. */
 export function keyFromText(text) {
   if (typeof text !== "string") throw bad("a key text is a string");
-  const s = text.trim();
+  const s = text.replace(EDGE_WHITE, "");
   if (!s.startsWith(KEY_TEXT_PREFIX)) throw bad(`a key text starts with '${KEY_TEXT_PREFIX}'`);
   const body = [...s.slice(KEY_TEXT_PREFIX.length)];
   let pos = KEY_TEXT_PREFIX.length;
