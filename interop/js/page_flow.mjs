@@ -32,22 +32,9 @@ async function getJson(path) {
 }
 
 async function post(what, kind, payload) {
-  const author = await getJson(`/authors/${core.hex(key)}`);
-  const parents = author.heads.slice(0, 16).map(core.unhex);
-  const { raw, id } = await core.signMessage(seed, body, kind, payload, {
-    parents,
-    seq: author.last_seq + 1,
-    time: time++,
-  });
-  const r = await fetch(`${base}/messages`, {
-    method: "POST",
-    headers: { "Content-Type": "application/octet-stream" },
-    body: raw,
-  });
-  const answer = await r.json();
-  const res = answer.results[0];
-  console.log(JSON.stringify({ what, id: core.hex(id), status: res.status, process: res.process ?? null, answer }));
-  return id;
+  const r = await core.submit(url, bodyHex, seed, kind, payload, { time: time++ });
+  console.log(JSON.stringify({ what, id: r.id, status: r.status, process: r.process, answer: r.result }));
+  return core.unhex(r.id);
 }
 
 await post("name", core.KIND.name, core.payloads.name(key, "Ana Núñez"));

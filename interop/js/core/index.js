@@ -13,11 +13,12 @@ import { keyToText, keyFromText } from "./keys.js";
 import { editToOps, TextDocument, diffHunks, checkOps } from "./text.js";
 import { sealKeystore, unsealKeystore, keystoreInfo } from "./keystore.js";
 import { readCard, openCard, sealCard, normalisePin } from "./card.js";
+import { submit } from "./client.js";
 
 export { CoreError, KIND, KIND_NAME, CHOICE, STANCE, STAGE, BODY_KIND, OUTCOME, SCHEMAS, payloads, textOps, checkPayload };
 export { keyToText, keyFromText, messageId, editToOps, TextDocument, diffHunks, checkOps };
 export { sealKeystore, unsealKeystore, keystoreInfo, readCard, openCard, sealCard, normalisePin };
-export { decodeEnvelope, verifyEnvelope, signEnvelope };
+export { decodeEnvelope, verifyEnvelope, signEnvelope, submit };
 export { canonicalDecode as decode };
 
 let ready = null;
