@@ -46,6 +46,7 @@ from crdt.text import TextDocument
 from crdt.text_guard import check_ops
 
 from . import canonical, hand_counts
+from .constitution import federal_reason
 from .envelope import Envelope
 from .errors import ProtocolError
 from .kinds import (
@@ -96,7 +97,7 @@ from .process_records import (
 from .roster import Change, MembershipHistory, Roster, RosterEvent, rotation_proof_valid
 from .rotation import facilitator
 from .rounds import GrievanceRounds
-from .rules import Count, ProcessRules, amend, from_params
+from .rules import Count, ProcessRules, amend, federal_in, from_params
 from .stages import ACCEPTS, DURATION, FINAL, ROUNDS, VOTING, Event, Stage, next_stage
 
 __all__ = [
@@ -489,8 +490,9 @@ class Assembly(GrievanceRounds):
 
     def _constitution(self, env: Envelope, identity: bytes) -> None:
         p: ConstitutionAmendment = env.payload  # type: ignore[assignment]
-        if self.body_kind != BodyKind.COLLECTIVE:
-            self._ignore(env, "the constitution is amended at the Collective level only")
+        i = federal_in(p.params) if self.body_kind != BodyKind.COLLECTIVE else None
+        if i is not None:
+            self._ignore(env, federal_reason(p.params[i][0], self.body_kind))
             return
         version, rules = self._rules_at(self.log.causal_past(env.id))
         if p.version != version + 1:

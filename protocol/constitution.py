@@ -12,8 +12,9 @@ rules, and the federation-level settings that are not (yet) wire parameters
   with: its ``params`` are local values, each checked against its bounds
   and the charter (``OutOfRange`` naming the parameter otherwise).
 * ``Constitution.apply_amendment(params, level=...)`` — a carried
-  CONSTITUTION_AMENDMENT, at the Collective level only; the version goes up
-  by one.
+  CONSTITUTION_AMENDMENT: any body revises its own procedures, the
+  federation-level parameters (``FEDERAL_PARAMETERS``: size cap, minimum
+  constituent size) only the Collective; the version goes up by one.
 * ``PARAMETER_TABLE`` — every parameter with its number, name, kind, bounds
   and default, for documentation and user interfaces.
 
@@ -27,7 +28,14 @@ from fractions import Fraction
 
 from .errors import OutOfRange
 from .kinds import BodyKind
-from .rules import PARAMETERS, ProcessRules, amend, charter_violations, to_params
+from .rules import (
+    PARAMETERS,
+    ProcessRules,
+    amend,
+    charter_violations,
+    federal_in,
+    to_params,
+)
 
 Params = tuple[tuple[int, int, int], ...]
 
@@ -38,6 +46,15 @@ text hash): k <= 7 keeps it within 1 KB for a radio link (spec/federation.md).""
 COMBINING_RULES = ("one-community-one-vote",)
 """Known rules for combining member verdicts (spec/federation.md,
 "Combining"): each member body one vote, the Community thresholds."""
+
+
+def federal_reason(number: int, level: BodyKind | None) -> str:
+    """Why a body below the Collective may not amend parameter ``number``."""
+    by = f", not by a {level.name.title()}" if level is not None else ""
+    return (
+        f"parameter {number} ({PARAMETERS[number][0]}) holds the federation's equal power: "
+        f"it is amended at the Collective level only{by}"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,12 +111,11 @@ class Constitution:
 
     def apply_amendment(self, params: Params, *, level: BodyKind) -> Constitution:
         """The constitution after a carried CONSTITUTION_AMENDMENT of a body
-        at ``level``; only the Collective amends the constitution."""
-        if level != BodyKind.COLLECTIVE:
-            raise OutOfRange(
-                f"the constitution is amended at the Collective level only, not {level.name}",
-                field="level",
-            )
+        at ``level``: a body amends its own procedures; the federation-level
+        parameters are amended at the Collective level only."""
+        i = federal_in(params) if level != BodyKind.COLLECTIVE else None
+        if i is not None:
+            raise OutOfRange(federal_reason(params[i][0], level), field=f"params[{i}]")
         return Constitution(
             self.version + 1, amend(self.rules, params), self.attestation_k, self.combining
         )

@@ -377,7 +377,8 @@ class RecallVote(Payload):
 
 @dataclass(frozen=True, slots=True)
 class ConstitutionAmendment(Payload):
-    """Proposes new constitution parameters (Collective level only)."""
+    """Proposes new constitution parameters for the body's own procedures
+    (the federation-level ones at the Collective only)."""
 
     KIND = Kind.CONSTITUTION_AMENDMENT
     version: int

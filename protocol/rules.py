@@ -150,6 +150,23 @@ PARAMETERS: dict[int, tuple[str, str, Fraction, Fraction]] = {
 }
 
 
+FEDERAL_PARAMETERS = frozenset({9, 10})
+"""Parameters that hold the federation's promise of equal power (seed 004:
+Communities of a consistent size, each with equal power): the size cap and
+the minimum constituent size. Only the Collective amends them; every other
+body revises its own procedures — thresholds, quorums, durations, deadlines,
+witnesses — by its own process (seed 002: "every assembly should treat its
+procedures as revisable"), within the bounds and the charter."""
+
+
+def federal_in(params: tuple[tuple[int, int, int], ...]) -> int | None:
+    """The index of the first federation-level parameter in ``params``."""
+    for i, (number, _, _) in enumerate(params):
+        if number in FEDERAL_PARAMETERS:
+            return i
+    return None
+
+
 def amend(rules: ProcessRules, params: tuple[tuple[int, int, int], ...]) -> ProcessRules:
     """``rules`` with ``params`` applied; ``OutOfRange`` names the first
     parameter that is unknown, not whole where it must be, or out of bounds."""

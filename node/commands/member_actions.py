@@ -21,11 +21,12 @@ from typing import Any
 
 from protocol import kinds
 from protocol.assembly import Assembly, Subject, SubjectKind
+from protocol.constitution import federal_reason
 from protocol.errors import ProtocolError
 from protocol.keys import key_to_text, public_key, sign_raw
 from protocol.kinds import Kind
 from protocol.roster import ROTATE_DOMAIN
-from protocol.rules import PARAMETERS, amend
+from protocol.rules import PARAMETERS, amend, federal_in
 from protocol.stages import ACCEPTS, DURATION, FINAL, ROUNDS, VOTING, Stage
 
 from .member_state import Refusal, resolve_id, resolve_person, who
@@ -317,9 +318,10 @@ def rotate(ctx: Ctx) -> kinds.Payload:
 
 def constitution(ctx: Ctx) -> kinds.Payload:
     a = ctx.a
-    if a.body_kind != kinds.BodyKind.COLLECTIVE:
-        raise Refusal("the constitution is amended at the Collective level only")
     params = parse_params(ctx.args.param, "--param")
+    i = federal_in(params) if a.body_kind != kinds.BodyKind.COLLECTIVE else None
+    if i is not None:
+        raise Refusal(f"--param: {federal_reason(params[i][0], a.body_kind)}")
     version, rules = a.rules_now()
     try:
         amend(rules, params)

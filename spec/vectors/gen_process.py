@@ -23,7 +23,7 @@ from typing import Any
 
 from crdt.text import TextDocument
 from protocol.assembly import Assembly, SubjectKind
-from protocol.kinds import Choice
+from protocol.kinds import Choice, ConstitutionAmendment
 from protocol.rules import DAY, ProcessRules
 from protocol.testing import Scenario
 
@@ -243,6 +243,23 @@ def membership(sc: Scenario) -> None:
     sc.close(r)
 
 
+def own_procedures(sc: Scenario) -> None:
+    """A Community lowers its own quorum to 2/5 (within the charter); a
+    proposal opened after it passes its first check with 2 of 5 voting. An
+    amendment of the size cap (federation-level) and one above the charter
+    are ignored."""
+    c = sc.post("ana", ConstitutionAmendment(2, ((7, 2, 5),), "two in five suffice")).id
+    sc.post("bea", ConstitutionAmendment(2, ((9, 500, 1),), "bigger"))
+    sc.post("bea", ConstitutionAmendment(2, ((7, 3, 5),), "more"))
+    sc.close(c)
+    sc.votes(c, yes=FIVE)
+    sc.close(c)
+    sc.close(c)
+    p = sc.to_first_check("cruz")
+    sc.votes(p, yes=("ana", "bea"))
+    sc.close(p)
+
+
 def concurrent_amendments(sc: Scenario) -> None:
     text = "Plant trees."
     p = sc.propose("m0", text=text)
@@ -347,6 +364,13 @@ CASES: list[tuple[str, str, tuple[str, ...], ProcessRules, Callable[[Scenario], 
         late_equivocating_and_outsider,
     ),
     ("membership", "admission, leaving, rotation, removal", FIVE, ProcessRules(), membership),
+    (
+        "own-procedures",
+        "a Community lowers its own quorum to 2/5; the size cap and a quorum above 1/2 are refused",
+        FIVE,
+        ProcessRules(),
+        own_procedures,
+    ),
     (
         "concurrent-amendments",
         "two amendments edit one place concurrently; both adopted",

@@ -294,8 +294,11 @@ def _found(
 
 
 def test_constitution_and_presenting_a_resolution(node: Node) -> None:
-    line = node.refused("ana", "constitution", "--param", "quorum=1/3")
-    assert "Collective level only" in line
+    line = node.refused("ana", "constitution", "--param", "size_cap=500")
+    assert "Collective level only" in line and "size_cap" in line
+    line = node.refused("ana", "constitution", "--param", "quorum=3/5")
+    assert "absent majority" in line
+    node.act("ana", "constitution", "--param", "quorum=2/5", "--rationale", "our own quorum")
     coll = _found(node, kinds.BodyKind.COLLECTIVE, "Colectivo", None)
     line = node.refused("ana", "constitution", "--body", coll, "--param", "quorom=1/3")
     assert "unknown parameter" in line
@@ -355,7 +358,7 @@ def test_close_before_the_deadline_only_by_the_facilitator(node: Node) -> None:
             "--proposal",
         ),
         (("remove", "--member", "Nobody"), "--member: nobody in this body is named"),
-        (("constitution", "--param", "quorum"), "Collective"),
+        (("constitution", "--param", "quorum"), "expected name=value"),
     ],
 )
 def test_bad_flags_say_so_in_one_line(node: Node, args: tuple[str, ...], needle: str) -> None:

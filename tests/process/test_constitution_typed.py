@@ -57,11 +57,14 @@ def test_values_outside_the_bounds_or_the_charter_are_rejected(
         Constitution.local(params)
 
 
-def test_only_the_collective_amends_and_each_amendment_is_a_new_version() -> None:
+def test_every_body_amends_its_procedures_and_each_amendment_is_a_new_version() -> None:
     c = Constitution()
     for level in (BodyKind.COMMUNITY, BodyKind.MUNICIPALITY, BodyKind.REGION):
-        with pytest.raises(OutOfRange, match="Collective level only"):
-            c.apply_amendment(((1, 4, 5),), level=level)
+        assert c.apply_amendment(((1, 4, 5),), level=level).version == 2
+        for number in (9, 10):  # the size cap, the minimum constituent size
+            with pytest.raises(OutOfRange, match="Collective level only") as err:
+                c.apply_amendment(((1, 4, 5), (number, 60, 1)), level=level)
+            assert err.value.field == "params[1]"
     c2 = c.apply_amendment(((1, 4, 5),), level=BodyKind.COLLECTIVE)
     c3 = c2.apply_amendment(((6, 1, 3),), level=BodyKind.COLLECTIVE)
     assert (c.version, c2.version, c3.version) == (1, 2, 3)
