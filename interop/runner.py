@@ -2,6 +2,8 @@
 
     python -m interop.runner --harness "caracol interop"
     python -m interop.runner --harness "node my-impl/harness.js" --vectors spec/vectors
+    python -m interop.runner --js            # the JS core: node interop/js/harness.mjs
+    python -m interop.runner --js --noble    # the same, on its @noble fallback
 
 Starts the harness as a subprocess, sends every case of every vector file
 it knows (messages.json: decode/id/encode; ed25519.json: verify), compares
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import shlex
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -21,6 +24,13 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_VECTORS = Path(__file__).resolve().parent.parent / "spec" / "vectors"
+JS_HARNESS = Path(__file__).resolve().parent / "js" / "harness.mjs"
+
+
+def js_harness_command(*, noble: bool = False) -> list[str]:
+    """The command that starts the JS core's harness under Node.js."""
+    node = shutil.which("node") or "/usr/bin/node"
+    return [node, str(JS_HARNESS), *(["--noble"] if noble else [])]
 
 
 @dataclass
@@ -118,6 +128,128 @@ def check_ed25519_case(h: Harness, case: dict[str, Any]) -> list[str]:
     return []
 
 
+def check_key_text_case(h: Harness, case: dict[str, Any]) -> list[str]:
+    where = f"keys.json key_text tcId {case['tcId']} ({case['comment']})"
+    answer = h.ask({"op": "key_from_text", "text": case["text"]})
+    if case["result"] == "valid":
+        if not answer.get("ok"):
+            return [f"{where}: expected valid, got {answer.get('error')}: {answer.get('reason')}"]
+        problems = []
+        if answer.get("key") != case["key"]:
+            problems.append(f"{where}: key {answer.get('key')} != {case['key']}")
+        back = h.ask({"op": "key_to_text", "key": case["key"]})
+        stripped = case["text"].strip()
+        canonical = stripped[:3] + stripped[3:].lower()
+        if back.get("text") != canonical:
+            problems.append(f"{where}: key_to_text gave {back.get('text')}, not {canonical}")
+        return problems
+    if answer.get("ok"):
+        return [f"{where}: expected {case.get('error')}, but it was accepted"]
+    if answer.get("error") != case.get("error", "bad_key_text"):
+        return [f"{where}: expected error {case.get('error')}, got {answer.get('error')}"]
+    if "offset" in case and answer.get("offset") != case["offset"]:
+        return [f"{where}: expected offset {case['offset']}, got {answer.get('offset')}"]
+    return []
+
+
+def check_text_case(h: Harness, case: dict[str, Any]) -> list[str]:
+    """Every listed order of a text.json case gives its text and state hash,
+    every message with a ``past`` passing the causal check against it."""
+    where = f"text.json tcId {case['tcId']} ({case['comment']})"
+    problems = []
+    messages = [_with_past_ids(m, case["messages"]) for m in case["messages"]]
+    for order in case.get("orders", [list(range(len(messages)))]):
+        answer = h.ask(
+            {
+                "op": "text_replay",
+                "root": case["root"],
+                "initial": case["initial"],
+                "messages": [messages[i] for i in order],
+            }
+        )
+        if not answer.get("ok"):
+            problems.append(
+                f"{where}: order {order}: {answer.get('error')}: {answer.get('reason')}"
+            )
+            continue
+        if answer.get("text") != case["text"]:
+            problems.append(f"{where}: order {order} gave {answer.get('text')!r}")
+        if "state_sha256" in case and answer.get("state_sha256") != case["state_sha256"]:
+            problems.append(f"{where}: order {order}: state hash differs")
+    return problems
+
+
+def _with_past_ids(message: dict[str, Any], among: list[dict[str, Any]]) -> dict[str, Any]:
+    """A vector message with its ``past`` (indices) as the ids the harness takes."""
+    if "past" not in message:
+        return {"id": message["id"], "ops": message["ops"]}
+    return {**message, "past": [among[i]["id"] for i in message["past"]]}
+
+
+def check_text_rejected_case(h: Harness, case: dict[str, Any]) -> list[str]:
+    """The causal check rejects the message with its code, changing nothing."""
+    where = f"text.json rejected tcId {case['tcId']} ({case['comment']})"
+    base = {"op": "text_replay", "root": case["root"], "initial": case["initial"]}
+    applied = [{"id": m["id"], "ops": m["ops"]} for m in case["applied"]]
+    before = h.ask({**base, "messages": applied})
+    message = _with_past_ids(case["message"], case["applied"])
+    answer = h.ask({**base, "messages": [*applied, message]})
+    if answer.get("ok"):
+        return [f"{where}: expected {case['error']}, but it was applied"]
+    if answer.get("error") != case["error"]:
+        return [f"{where}: expected {case['error']}, got {answer.get('error')}"]
+    if answer.get("state_sha256") != before.get("state_sha256"):
+        return [f"{where}: the rejected message changed the state"]
+    return []
+
+
+def check_keystore_case(h: Harness, case: dict[str, Any]) -> list[str]:
+    where = f"keys.json keystore tcId {case['tcId']} ({case['comment']})"
+    answer = h.ask({"op": "keystore_open", "file": case["file"], "passphrase": case["passphrase"]})
+    if case["result"] == "valid":
+        if not answer.get("ok"):
+            return [f"{where}: expected valid, got {answer.get('error')}: {answer.get('reason')}"]
+        if (answer.get("seed"), answer.get("public_key")) != (case["seed"], case["public_key"]):
+            return [f"{where}: opened to another seed or key"]
+        return []
+    if answer.get("ok"):
+        return [f"{where}: expected {case['error']}, but it opened"]
+    if (answer.get("error"), answer.get("reason")) != (case["error"], case["reason"]):
+        return [f"{where}: expected {case['error']} ({case['reason']}), got {answer}"]
+    return []
+
+
+def check_card_case(h: Harness, case: dict[str, Any]) -> list[str]:
+    """A card opens to its seed, or fails as damaged_card / wrong_pin."""
+    where = f"cards.json tcId {case['tcId']} ({case['comment']})"
+    answer = h.ask({"op": "card_open", "card": case["card"], "pin": case["pin"]})
+    if case["result"] == "valid":
+        if not answer.get("ok"):
+            return [f"{where}: expected valid, got {answer.get('error')}: {answer.get('reason')}"]
+        got = tuple(answer.get(k) for k in ("seed", "body", "public_key", "name"))
+        if got != (case["seed"], case["body"], case["public_key"], case["name"]):
+            return [f"{where}: opened to {got}"]
+        return []
+    if answer.get("ok"):
+        return [f"{where}: expected {case['error']}, but it opened"]
+    if answer.get("error") != case["error"]:
+        return [f"{where}: expected {case['error']}, got {answer.get('error')}"]
+    if case["error"] == "wrong_pin" and answer.get("reason") != case["reason"]:
+        return [f"{where}: reason {answer.get('reason')!r}, not {case['reason']!r}"]
+    return []
+
+
+# Vector files driven only when the harness lists the op in its hello answer
+# (file, the section holding the cases, the op, the checker).
+OPTIONAL_CHECKERS = (
+    ("keys.json", "key_text", "key_from_text", check_key_text_case),
+    ("text.json", "tests", "text_replay", check_text_case),
+    ("text.json", "rejected", "text_replay", check_text_rejected_case),
+    ("keys.json", "keystore", "keystore_open", check_keystore_case),
+    ("cards.json", "cards", "card_open", check_card_case),
+)
+
+
 CHECKERS = {
     "messages.json": check_message_case,
     "ed25519.json": check_ed25519_case,
@@ -125,8 +257,22 @@ CHECKERS = {
 }
 
 
-def run_vectors(h: Harness, vectors: Path = DEFAULT_VECTORS) -> Report:
+def run_vectors(
+    h: Harness, vectors: Path = DEFAULT_VECTORS, ops: tuple[str, ...] | list[str] = ()
+) -> Report:
+    """Every vector file the runner knows; the OPTIONAL_CHECKERS ones only
+    when ``ops`` (the harness's hello) lists their op."""
     report = Report()
+    for name, section, op, optional in OPTIONAL_CHECKERS:
+        path = vectors / name
+        if op not in ops or not path.exists():
+            continue
+        for case in json.loads(path.read_text())[section]:
+            problems = optional(h, case)
+            if problems:
+                report.failures += problems
+            else:
+                report.passed += 1
     for name, checker in CHECKERS.items():
         path = vectors / name
         if not path.exists():
@@ -148,11 +294,18 @@ def main(argv: list[str] | None = None) -> int:
         "--harness", default=f"{sys.executable} -m interop", help="command to start"
     )
     parser.add_argument("--vectors", type=Path, default=DEFAULT_VECTORS)
+    parser.add_argument(
+        "--js", action="store_true", help="run the JS core's harness (node interop/js/harness.mjs)"
+    )
+    parser.add_argument(
+        "--noble", action="store_true", help="with --js: force the @noble fallback (no WebCrypto)"
+    )
     args = parser.parse_args(argv)
-    with Harness(args.harness) as h:
+    command: str | list[str] = js_harness_command(noble=args.noble) if args.js else args.harness
+    with Harness(command) as h:
         hello = h.ask({"op": "hello"})
         print(f"harness: {hello.get('implementation')} {hello.get('version')}")
-        report = run_vectors(h, args.vectors)
+        report = run_vectors(h, args.vectors, hello.get("ops") or ())
     for f in report.failures:
         print("FAIL", f)
     print(f"{report.passed} passed, {len(report.failures)} failed")

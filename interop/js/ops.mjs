@@ -1,0 +1,257 @@
+// The harness operations (spec/harness.md), on the JS core.
+import * as core from "./core/index.js";
+
+export const IMPLEMENTATION = "caracol-js";
+export const VERSION = "0.1.0";
+
+function hexField(request, name, { size = null, optional = false } = {}) {
+  const v = request[name];
+  if ((v === null || v === undefined) && optional) return null;
+  if (typeof v !== "string") throw new Error(`${name} must be a hex string`);
+  const raw = core.unhex(v);
+  if (size !== null && raw.length !== size) throw new Error(`${name} must be ${size} bytes`);
+  return raw;
+}
+
+function failure(e) {
+  if (e instanceof core.CoreError) {
+    return { ok: false, error: e.code, reason: e.reason, field: e.field, offset: e.offset };
+  }
+  throw e;
+}
+
+export const handlers = {
+  async hello(_, { noble }) {
+    return {
+      ok: true,
+      implementation: IMPLEMENTATION,
+      version: VERSION,
+      protocol: 0,
+      ops: OPS,
+      backend: noble || core.usingNoble() ? "noble" : "webcrypto",
+    };
+  },
+
+  async decode(request) {
+    const message = hexField(request, "message");
+    const body = hexField(request, "body", { size: 32, optional: true });
+    const verify = request.verify ?? true;
+    try {
+      const env = await core.decodeEnvelope(message, body);
+      if (verify) await core.verifyEnvelope(env);
+      return { ok: true, message_id: core.hex(env.id), fields: core.fieldsOf(env) };
+    } catch (e) {
+      return failure(e);
+    }
+  },
+
+  async verify(request) {
+    const pk = hexField(request, "pk");
+    const msg = hexField(request, "msg");
+    const sig = hexField(request, "sig");
+    return { ok: true, valid: await core.verify(pk, msg, sig) };
+  },
+
+  async id(request) {
+    return { ok: true, message_id: core.hex(await core.sha256(hexField(request, "message"))) };
+  },
+
+  async encode(request) {
+    const seed = hexField(request, "seed", { size: 32 });
+    const body = hexField(request, "body", { size: 32, optional: true });
+    const f = request.fields;
+    if (f === null || typeof f !== "object") throw new Error("fields must be an object");
+    const kind = typeof f.kind === "number" ? f.kind : core.KIND[String(f.kind).toLowerCase()];
+    if (kind === undefined) throw new Error(`unknown kind ${f.kind}`);
+    try {
+      const { raw, id } = await core.signEnvelope(seed, kind === core.KIND.genesis ? null : body, kind, core.wireFromPlain(f.payload), {
+        parents: (f.parents ?? []).map(core.unhex),
+        seq: f.seq,
+        time: f.time,
+      });
+      return { ok: true, message: core.hex(raw), message_id: core.hex(id) };
+    } catch (e) {
+      if (e instanceof core.CoreError && e.code === "local_error") {
+        return { ok: false, error: e.code, reason: e.reason, field: e.field };
+      }
+      return failure(e);
+    }
+  },
+
+  // --- beyond harness.md's core ops (the runner drives these too) ---
+
+  async canonical_decode(request) {
+    try {
+      const value = core.decode(hexField(request, "data"));
+      return { ok: true, value: core.plain(value), reencoded: core.hex(core.encode(value)) };
+    } catch (e) {
+      return failure(e);
+    }
+  },
+
+  async key_from_text(request) {
+    try {
+      return { ok: true, key: core.hex(core.keyFromText(String(request.text))) };
+    } catch (e) {
+      return failure(e);
+    }
+  },
+
+  async key_to_text(request) {
+    return { ok: true, text: core.keyToText(hexField(request, "key", { size: 32 })) };
+  },
+
+  async public_key(request) {
+    return { ok: true, public_key: core.hex(await core.publicKey(hexField(request, "seed", { size: 32 }))) };
+  },
+
+  async sign(request) {
+    const seed = hexField(request, "seed", { size: 32 });
+    return { ok: true, sig: core.hex(await core.sign(seed, hexField(request, "msg"))) };
+  },
+};
+
+// Text ops in JSON: positions as [hex, offset]; anything else is passed
+// through unchanged, for the shape check to reject (bad_text_op).
+function opFromJson(op) {
+  const isPos = (p) => Array.isArray(p) && p.length === 2 && typeof p[0] === "string" && /^[0-9a-f]{64}$/.test(p[0]);
+  const pos = (p) => (isPos(p) ? [core.unhex(p[0]), p[1]] : p);
+  if (!Array.isArray(op)) return op;
+  if (op[0] === 0) return [0, pos(op[1]), pos(op[2]), ...op.slice(3)];
+  if (op[0] === 1) return [1, pos(op[1]), ...op.slice(2)];
+  return op;
+}
+
+function opToJson(op) {
+  const pos = (p) => (p === null ? null : [core.hex(p[0]), p[1]]);
+  return op[0] === 0 ? [0, pos(op[1]), pos(op[2]), op[3]] : [1, pos(op[1]), op[2]];
+}
+
+Object.assign(handlers, {
+  // Apply messages' text ops in the given order to a fresh document; a
+  // message with `past` (ids) is first checked against it (checkOps), and a
+  // rejection answers with its code and the state before that message.
+  async text_replay(request) {
+    const doc = new core.TextDocument(core.unhex(request.root), request.initial ?? "");
+    for (const m of request.messages ?? []) {
+      const id = core.unhex(m.id);
+      const ops = Array.isArray(m.ops) ? m.ops.map(opFromJson) : m.ops;
+      try {
+        if (Array.isArray(m.past)) core.checkOps(doc, id, ops, new Set(m.past));
+        doc.apply(id, ops);
+      } catch (e) {
+        if (!(e instanceof core.CoreError)) throw e;
+        return { ...failure(e), text: doc.text(), state_sha256: core.hex(await doc.stateHash()) };
+      }
+    }
+    return {
+      ok: true,
+      text: doc.text(),
+      state_sha256: core.hex(await doc.stateHash()),
+      runs: doc.spans(),
+    };
+  },
+
+  // The ops that turn served runs into new_text (core.editToOps).
+  async edit_to_ops(request) {
+    const ops = core.editToOps(request.runs, String(request.new_text), { maxOps: request.max_ops ?? 64 });
+    return { ok: true, ops: ops.map(opToJson) };
+  },
+});
+
+Object.assign(handlers, {
+  // spec/keys.md keystore, byte-compatible with protocol/keystore.py
+  async keystore_seal(request) {
+    const seed = hexField(request, "seed", { size: 32 });
+    try {
+      const file = await core.sealKeystore(seed, String(request.passphrase ?? ""), {
+        opslimit: request.opslimit ?? 3,
+        memlimit: request.memlimit ?? 64 * 1024 * 1024,
+        salt: hexField(request, "salt", { size: 16, optional: true }),
+        nonce: hexField(request, "nonce", { size: 24, optional: true }),
+      });
+      return { ok: true, file: core.hex(file) };
+    } catch (e) {
+      return failure(e);
+    }
+  },
+
+  async keystore_open(request) {
+    try {
+      const seed = await core.unsealKeystore(hexField(request, "file"), String(request.passphrase ?? ""));
+      return { ok: true, seed: core.hex(seed), public_key: core.hex(await core.publicKey(seed)) };
+    } catch (e) {
+      return failure(e);
+    }
+  },
+});
+
+Object.assign(handlers, {
+  // Check a payload (JSON form, ints as numbers) against its kind's schema.
+  async check_payload(request) {
+    try {
+      core.checkPayload(request.kind, core.wireFromPlain(request.payload));
+      return { ok: true };
+    } catch (e) {
+      return failure(e);
+    }
+  },
+
+  // A payload from its builder: payloads[kind](...args), args in JSON form.
+  async build(request) {
+    const builder = core.payloads[String(request.kind)];
+    if (!builder) throw new Error(`no builder for ${request.kind}`);
+    return { ok: true, payload: core.plain(builder(...core.wireFromPlain(request.args ?? []))) };
+  },
+
+  async rotation_proof(request) {
+    const proof = await core.rotationProof(
+      hexField(request, "new_seed", { size: 32 }),
+      hexField(request, "body", { size: 32 }),
+      hexField(request, "old_key", { size: 32 }),
+    );
+    return { ok: true, proof: core.hex(proof) };
+  },
+
+  // spec/keys.md key cards, byte-compatible with protocol/keycard.py
+  async card_open(request) {
+    try {
+      const { card, seed } = await core.openCard(hexField(request, "card"), String(request.pin ?? ""));
+      return { ok: true, seed: core.hex(seed), body: core.hex(card.body), public_key: core.hex(card.publicKey), name: card.name };
+    } catch (e) {
+      return failure(e);
+    }
+  },
+
+  async normalise_pin(request) {
+    return { ok: true, pin: core.hex(core.normalisePin(String(request.pin))) };
+  },
+
+  async card_seal(request) {
+    try {
+      const card = await core.sealCard(hexField(request, "seed", { size: 32 }), String(request.pin ?? ""), {
+        body: hexField(request, "body", { size: 32 }),
+        name: request.name,
+        opslimit: request.opslimit ?? 3,
+        memlimit: request.memlimit ?? 64 * 1024 * 1024,
+        salt: hexField(request, "salt", { size: 16, optional: true }),
+        nonce: hexField(request, "nonce", { size: 24, optional: true }),
+        minPin: request.min_pin ?? 8,
+      });
+      return { ok: true, card: core.hex(card) };
+    } catch (e) {
+      return failure(e);
+    }
+  },
+
+  // Every known kind's schema as [[field, type description], ...] (spec/kinds.md's tables).
+  async schemas() {
+    const out = {};
+    for (const [kind, schema] of Object.entries(core.SCHEMAS)) {
+      out[core.KIND_NAME[kind]] = [Number(kind), schema.map(([n, t]) => [n, t.describe()])];
+    }
+    return { ok: true, schemas: out };
+  },
+});
+
+export const OPS = Object.keys(handlers);
