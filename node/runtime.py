@@ -21,6 +21,7 @@ from aiohttp import web
 
 from protocol.keys import key_to_text
 
+from . import static
 from .api import MemberApi
 from .config import Config
 from .gossip import Gossip
@@ -93,6 +94,7 @@ class NodeRuntime:
         self.app = web.Application(client_max_size=8 * 1024 * 1024)
         self.app.add_routes(self.api.routes())
         self.app.add_routes(self.gossip.routes())
+        self.app.add_routes(static.routes())  # the members' page at /
         self.app[NODE_KEY] = self
         self._runner = web.AppRunner(self.app, handle_signals=False, access_log=None)
         await self._runner.setup()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Awaitable, Callable
+from fractions import Fraction
 from typing import Any
 
 from aiohttp import web
@@ -21,6 +22,7 @@ from protocol.assembly import Assembly, SubjectKind
 from protocol.errors import ProtocolError
 from protocol.federation import Federation
 from protocol.keys import key_from_text
+from protocol.rules import FEDERAL_PARAMETERS, PARAMETERS, to_params
 from protocol.verdict import community_verdict, make_full_proof, text_hash
 
 from .constituency import applicants, constituency_of
@@ -46,6 +48,7 @@ class ProcessViews:
             web.get(f"{b}/motions", self.motions),
             web.get(f"{b}/roster", self.roster),
             web.get(f"{b}/mandates", self.mandates),
+            web.get(f"{b}/constitution", self.constitution),
             web.get(f"{b}/verdicts", self.verdicts),
             web.get(f"{b}/evidence", self.evidence),
             web.get(f"{b}/federation/{{resolution}}", self.federation),
@@ -110,6 +113,12 @@ class ProcessViews:
 
     async def mandates(self, request: web.Request) -> web.Response:
         return await self._view(request, lambda v: {"mandates": v.mandates()})
+
+    async def constitution(self, request: web.Request) -> web.Response:
+        """The constitution in force: version and every parameter."""
+        body = self._body(request)
+        doc = await self.run_store(lambda: constitution_view(body.fold()))
+        return web.json_response(doc)
 
     async def verdicts(self, request: web.Request) -> web.Response:
         a = self.assembly(request)
@@ -205,6 +214,30 @@ class ProcessViews:
         return web.Response(
             body=make_full_proof(body.log, v).encode(), content_type="application/octet-stream"
         )
+
+
+def constitution_view(a: Assembly) -> dict[str, Any]:
+    """``GET …/constitution``: the version and rules in force in the whole
+    log, each parameter with its number, name, kind, bounds and whether
+    only the Collective amends it (spec/process.md §8a, §12)."""
+    version, rules = a.rules_now()
+    values = {n: Fraction(num, den) for n, num, den in to_params(rules)}
+    return {
+        "version": version,
+        "body_kind": None if a.body_kind is None else a.body_kind.name.lower(),
+        "parameters": [
+            {
+                "number": number,
+                "name": name,
+                "kind": kind,
+                "value": str(values[number]),
+                "low": str(low),
+                "high": str(high),
+                "federal": number in FEDERAL_PARAMETERS,
+            }
+            for number, (name, kind, low, high) in sorted(PARAMETERS.items())
+        ],
+    }
 
 
 def _bad(reason: str, field: str) -> web.HTTPBadRequest:

@@ -1,0 +1,126 @@
+// The members' page: boots the JS core, the language, the member's key,
+// picks the Community and routes between screens (#/…).
+import * as core from "/core/index.js";
+import { chosenLanguage, setLanguage, t, language } from "./i18n.js";
+import { announce, h, show } from "./ui.js";
+import { flush, getJSON, live, state } from "./net.js";
+import * as store from "./store.js";
+import { keyScreen } from "./screens/key.js";
+import { proposalsScreen } from "./screens/proposals.js";
+import { proposalScreen } from "./screens/proposal.js";
+import { peopleScreen } from "./screens/people.js";
+import { mandatesScreen } from "./screens/mandates.js";
+import { constitutionScreen } from "./screens/constitution.js";
+
+const SCREENS = {
+  key: keyScreen,
+  proposals: proposalsScreen,
+  p: proposalScreen,
+  people: peopleScreen,
+  mandates: mandatesScreen,
+  constitution: constitutionScreen,
+};
+
+let dirty = false;
+
+export async function useSeed(seed) {
+  state.seed = seed;
+  state.key = seed ? await core.publicKey(seed) : null;
+  state.keyHex = state.key ? core.hex(state.key) : null;
+  if (seed) await store.setItem("seed", seed);
+  else await store.delItem("seed");
+}
+
+export async function route() {
+  dirty = false;
+  const [name, arg] = location.hash.replace(/^#\/?/, "").split("/");
+  const screen = SCREENS[name] ?? (state.seed ? proposalsScreen : keyScreen);
+  for (const a of document.querySelectorAll("nav a")) {
+    a.toggleAttribute("aria-current", a.getAttribute("href") === `#/${name}`);
+    if (a.hasAttribute("aria-current")) a.setAttribute("aria-current", "page");
+  }
+  try {
+    await screen(arg ? decodeURIComponent(arg) : null);
+  } catch (err) {
+    show(t("error.title"), h("p", {}, t("error.load", { reason: err.message })));
+  }
+}
+
+/** What the node did with a message, in words, in the live region. */
+export function tell(answer) {
+  if (answer.queued) return announce(t("answer.queued"));
+  if (answer.status === "rejected") {
+    return announce(t("answer.rejected", { reason: answer.reason ?? answer.code ?? "" }), true);
+  }
+  if (answer.process && answer.process.taken === false) {
+    return announce(t("answer.ignored", { reason: answer.process.reason ?? "" }), true);
+  }
+  if (answer.status === "duplicate") return announce(t("answer.duplicate"));
+  if (answer.status === "pending") return announce(t("answer.pending"));
+  return announce(t("answer.taken"));
+}
+
+/** Run an action from a form: sign, send, say what happened, refresh. */
+export async function perform(kind, payload, opts) {
+  try {
+    const { act } = await import("./net.js");
+    const answer = await act(kind, payload, opts);
+    tell(answer);
+    await route();
+    return answer;
+  } catch (err) {
+    announce(t("answer.failed", { reason: err.message }), true);
+    return null;
+  }
+}
+
+export async function chooseBody(wanted = null) {
+  const saved = wanted ?? (await store.getItem("body"));
+  const { bodies } = await getJSON("/v0/bodies");
+  state.bodies = bodies;
+  const chosen = bodies.find((b) => b.id === saved) ?? bodies[0] ?? null;
+  state.body = chosen?.id ?? null;
+  document.getElementById("body-name").textContent = chosen?.name || "Caracol";
+  if (state.body) await store.setItem("body", state.body);
+}
+
+function connection() {
+  const c = document.getElementById("conn");
+  const on = navigator.onLine;
+  c.dataset.i18n = on ? "online" : "offline";
+  c.textContent = t(c.dataset.i18n);
+}
+
+async function boot() {
+  await setLanguage(chosenLanguage());
+  const select = document.getElementById("lang");
+  select.value = language();
+  select.addEventListener("change", async () => {
+    await setLanguage(select.value, true);
+    await route();
+    announce(t("language.changed"));
+  });
+  await core.init();
+  await useSeed((await store.getItem("seed")) ?? null);
+  await chooseBody();
+  connection();
+  window.addEventListener("hashchange", route);
+  window.addEventListener("online", async () => {
+    connection();
+    const sent = await flush();
+    if (sent.size) announce(t("answer.sent", { count: sent.size }));
+    await route();
+  });
+  window.addEventListener("offline", connection);
+  document.getElementById("main").addEventListener("input", () => { dirty = true; });
+  live(() => { if (!dirty) route(); });
+  if ("serviceWorker" in navigator && window.isSecureContext) {
+    navigator.serviceWorker.register("/sw.js").catch(() => {});
+  }
+  await route();
+  document.body.dataset.ready = "1";
+}
+
+boot().catch((err) => {
+  document.getElementById("main").textContent = `Caracol: ${err.message}`;
+});

@@ -1,0 +1,84 @@
+// Talking to the node: views (GET, JSON), signing and sending, the outbox
+// for offline use, live updates. Retrying a queued message sends the same
+// signed bytes, so it can never count twice (the node answers "duplicate").
+import * as core from "/core/index.js";
+import * as store from "./store.js";
+
+export const state = { body: null, bodies: [], seed: null, key: null, keyHex: null };
+
+export async function getJSON(path, params = {}) {
+  const q = new URLSearchParams(params);
+  if (state.keyHex) q.set("member", state.keyHex);
+  const r = await fetch(`${path}${q.size ? "?" + q : ""}`, { headers: { Accept: "application/json" } });
+  if (!r.ok) {
+    let reason = `HTTP ${r.status}`;
+    try { const e = await r.json(); reason = e.reason || e.error?.reason || reason; } catch { /* not JSON */ }
+    throw new Error(reason);
+  }
+  return r.json();
+}
+
+export const view = (name, params) => getJSON(`/v0/bodies/${state.body}/${name}`, params);
+
+async function authorState() {
+  const cacheKey = `author:${state.body}:${state.keyHex}`;
+  try {
+    const a = await getJSON(`/v0/bodies/${state.body}/authors/${state.keyHex}`);
+    await store.setItem(cacheKey, { last_seq: a.last_seq, heads: a.heads });
+    return a;
+  } catch (err) {
+    const cached = await store.getItem(cacheKey);
+    if (cached) return cached;
+    throw err;
+  }
+}
+
+/** Sign a payload as the member, queue it, and try to send it now.
+ *  Returns {queued: true} when offline, else the node's answer. */
+export async function act(kind, payload, { seed = state.seed } = {}) {
+  const a = await authorState();
+  const seq = a.last_seq + 1;
+  const { raw, id } = await core.signMessage(seed, core.unhex(state.body), kind, payload, {
+    parents: [...a.heads].sort().slice(0, 16).map(core.unhex),
+    seq,
+    time: Math.floor(Date.now() / 1000),
+  });
+  const idHex = core.hex(id);
+  await store.setItem(`author:${state.body}:${state.keyHex}`, { last_seq: seq, heads: [idHex] });
+  await store.queue({ id: idHex, body: state.body, raw: core.hex(raw), at: Date.now() });
+  if (!navigator.onLine) return { id: idHex, queued: true };
+  const answers = await flush();
+  return answers.get(idHex) ?? { id: idHex, queued: true };
+}
+
+/** Send every queued message, oldest first; keep those the network lost. */
+export async function flush() {
+  const answers = new Map();
+  const waiting = (await store.outbox()).sort((x, y) => x.at - y.at);
+  for (const m of waiting) {
+    let r;
+    try {
+      r = await fetch(`/v0/bodies/${m.body}/messages`, {
+        method: "POST",
+        headers: { "Content-Type": "application/octet-stream" },
+        body: core.unhex(m.raw),
+      });
+    } catch {
+      break; // still offline: keep it and everything after it
+    }
+    let result = {};
+    try { result = (await r.json()).results?.[0] ?? {}; } catch { /* keep {} */ }
+    if (r.status >= 500) break;
+    await store.unqueue(m.id);
+    answers.set(m.id, { id: m.id, status: result.status ?? "rejected", process: result.process ?? null,
+                        reason: result.reason ?? null, code: result.code ?? null });
+  }
+  return answers;
+}
+
+export function live(onChange) {
+  if (!("EventSource" in window) || !state.body) return null;
+  const es = new EventSource(`/v0/bodies/${state.body}/events`);
+  es.onmessage = () => onChange();
+  return es;
+}

@@ -1,0 +1,80 @@
+// The constitution in force: every parameter with its value and bounds,
+// the amendments under way (they go through the same process as any
+// proposal), and a form to propose one.
+import * as core from "/core/index.js";
+import { t } from "../i18n.js";
+import { announce, field, h, show } from "../ui.js";
+import { state, view } from "../net.js";
+import { perform } from "../app.js";
+import { facts, tally } from "./common.js";
+
+function shown(p) {
+  if (p.kind === "seconds") {
+    const s = Number(p.value);
+    return s % 86400 === 0 && s ? t("const.days", { days: s / 86400 }) : t("const.seconds", { seconds: s });
+  }
+  if (p.kind === "share") {
+    const [n, d] = p.value.split("/").map(Number);
+    const pct = Math.round((n / (d || 1)) * 1000) / 10;
+    return `${p.value} (${pct} %)`;
+  }
+  return p.value;
+}
+
+/** "2/3", "0.5", "66%" or an integer → [num, den]; null if not a number. */
+export function parseValue(text, kind) {
+  const s = text.trim().replace(",", ".");
+  let m = /^(\d+)\s*\/\s*(\d+)$/.exec(s);
+  if (m && Number(m[2]) > 0) return [Number(m[1]), Number(m[2])];
+  if (kind === "seconds" && (m = /^(\d+)\s*d$/i.exec(s))) return [Number(m[1]) * 86400, 1];
+  m = /^(\d+)(?:\.(\d+))?\s*(%?)$/.exec(s);
+  if (!m) return null;
+  const frac = m[2] ?? "";
+  let num = Number(m[1] + frac);
+  let den = 10 ** frac.length;
+  if (m[3]) den *= 100;
+  return [num, den];
+}
+
+function amendForm(c) {
+  const choices = c.parameters.filter((p) => !(p.federal && c.body_kind !== "collective"));
+  const sel = h("select", { required: true }, choices.map((p) => h("option", { value: String(p.number) }, t(`param.${p.name}`))));
+  const [selRow] = field(t("const.parameter"), sel);
+  const [valRow, val] = field(t("const.new_value"), h("input", { type: "text", required: true, inputmode: "decimal" }));
+  const [whyRow, why] = field(t("const.rationale"), h("textarea", { maxlength: "2000" }));
+  const hint = h("p", { class: "muted", id: "const-hint" });
+  const update = () => {
+    const p = choices.find((x) => String(x.number) === sel.value);
+    hint.textContent = t("const.bounds", { value: shown(p), low: p.low, high: p.high });
+  };
+  sel.addEventListener("change", update);
+  update();
+  val.setAttribute("aria-describedby", "const-hint");
+  return h("form", { class: "card", "aria-labelledby": "camend-h", onsubmit: async (e) => {
+    e.preventDefault();
+    const p = choices.find((x) => String(x.number) === sel.value);
+    const v = parseValue(val.value, p.kind);
+    if (!v) return announce(t("const.bad_value"), true);
+    await perform(core.KIND.constitution_amendment,
+      core.payloads.constitution_amendment(c.version + 1, [[p.number, v[0], v[1]]], why.value.trim()));
+  } }, h("h2", { id: "camend-h" }, t("const.amend_heading")), h("p", {}, t("const.amend_help")),
+  selRow, hint, valRow, whyRow, h("button", { type: "submit" }, t("const.propose")));
+}
+
+export async function constitutionScreen() {
+  if (!state.body) return show(t("const.title"), h("p", {}, t("no_body")));
+  const [c, { proposals }, { people }] = await Promise.all([view("constitution"), view("proposals"), view("people")]);
+  const member = people.some((p) => p.key === state.keyHex && p.member);
+  const amendments = proposals.filter((p) => p.kind === "constitution");
+  show(t("const.title"),
+    h("p", {}, t("const.version", { version: c.version, kind: t(`body_kind.${c.body_kind}`) })),
+    h("table", {}, h("caption", {}, t("const.caption")),
+      h("thead", {}, h("tr", {}, h("th", { scope: "col" }, t("const.parameter")), h("th", { scope: "col" }, t("const.value")))),
+      h("tbody", {}, c.parameters.map((p) => h("tr", {},
+        h("th", { scope: "row" }, t(`param.${p.name}`), p.federal ? h("span", { class: "muted" }, ` (${t("const.federal")})`) : null),
+        h("td", {}, shown(p)))))),
+    amendments.length ? h("section", { "aria-labelledby": "cam-h" }, h("h2", { id: "cam-h" }, t("const.amendments")),
+      h("ul", { class: "list" }, amendments.slice().reverse().map((a) => h("li", { class: "card" },
+        h("h3", {}, h("a", { href: `#/p/${a.id}` }, a.title || t("const.amendment"))), facts(a), tally(a))))) : null,
+    member ? amendForm(c) : null);
+}
