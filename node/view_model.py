@@ -240,6 +240,7 @@ class Viewer:
                     "delegate": None
                     if (d := s.delegates.get((cat, db))) is None
                     else self.person(d),
+                    "election": self.election(s, cat, db),
                     "items": [
                         {
                             "id": g.id.hex(),
@@ -349,6 +350,18 @@ class Viewer:
                 else:
                     out.append([what, ch])
         return out
+
+    def election(self, s: Subject, category: str, deal_breaker: bool) -> list[dict[str, Any]]:
+        """The category delegate's election in its round so far: each
+        candidate's votes (each holder's latest choice), most first; the
+        round's close decides it (``delegate``)."""
+        stage = next((st for st, db in ROUNDS.items() if db == deal_breaker), None)
+        casts = [c for c in s.elects.get(stage, []) if c.target == category] if stage else []
+        votes: dict[bytes, int] = {}
+        for c in latest_casts(casts).values():
+            votes[c.value] = votes.get(c.value, 0) + 1
+        ranked = sorted(votes, key=lambda k: (-votes[k], k))
+        return [{"candidate": self.person(k), "votes": votes[k]} for k in ranked]
 
     def motions(self) -> list[dict[str, Any]]:
         out = []

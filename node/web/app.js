@@ -2,7 +2,7 @@
 // picks the Community and routes between screens (#/…).
 import * as core from "/core/index.js";
 import { chosenLanguage, setLanguage, t, language } from "./i18n.js";
-import { announce, h, show } from "./ui.js";
+import { announce, drawing, h, show } from "./ui.js";
 import { flush, getJSON, live, state } from "./net.js";
 import * as store from "./store.js";
 import { keyScreen } from "./screens/key.js";
@@ -31,8 +31,19 @@ export async function useSeed(seed) {
   else await store.delItem("seed");
 }
 
-export async function route() {
+let routing = Promise.resolve();
+
+/** Draw the screen the address names. Calls are queued, so two draws
+ *  never interleave (a live update during an action waits its turn). */
+export function route(live = false) {
+  const go = () => draw(live);
+  routing = routing.then(go, go);
+  return routing;
+}
+
+async function draw(live) {
   dirty = false;
+  drawing.live = live;
   const [name, arg] = location.hash.replace(/^#\/?/, "").split("/");
   const screen = SCREENS[name] ?? (state.seed ? proposalsScreen : keyScreen);
   for (const a of document.querySelectorAll("nav a")) {
@@ -113,7 +124,15 @@ async function boot() {
   });
   window.addEventListener("offline", connection);
   document.getElementById("main").addEventListener("input", () => { dirty = true; });
-  live(() => { if (!dirty) route(); });
+  // live updates redraw the screen, unless the member is typing in it
+  let pending = null;
+  live(() => {
+    clearTimeout(pending);
+    pending = setTimeout(() => {
+      const typing = document.activeElement?.closest?.("form") && document.activeElement.matches("input, textarea, select");
+      if (!dirty && !typing) route(true);
+    }, 250);
+  });
   if ("serviceWorker" in navigator && window.isSecureContext) {
     navigator.serviceWorker.register("/sw.js").catch(() => {});
   }

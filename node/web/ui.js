@@ -35,11 +35,22 @@ export function announce(text, bad = false) {
   setTimeout(() => { s.textContent = text; }, 30);
 }
 
+/** How the screen is being drawn: a live redraw (an update arrived) keeps
+ *  what the member opened and where they were; a new screen takes focus. */
+export const drawing = { live: false };
+
 export function show(title, ...content) {
   const main = document.getElementById("main");
+  const opened = new Set([...main.querySelectorAll("details[open][data-key]")].map((d) => d.dataset.key));
+  const y = window.scrollY;
   main.replaceChildren(h("h1", {}, title), ...content.flat().filter((c) => c !== null && c !== undefined && c !== false));
   document.title = `${title} — Caracol`;
-  main.focus();
+  if (drawing.live) {
+    for (const d of main.querySelectorAll("details[data-key]")) if (opened.has(d.dataset.key)) d.open = true;
+    window.scrollTo(0, y);
+  } else {
+    main.focus();
+  }
 }
 
 export function when(seconds) {

@@ -34,7 +34,7 @@ function motionItem(m) {
 
 function removeForm(p) {
   const [row, reason] = field(t("people.reason_field"), h("input", { type: "text", required: true, maxlength: "280" }));
-  return h("details", {}, h("summary", {}, t("people.remove", { name: person(p) })),
+  return h("details", { "data-key": `remove-${p.key}` }, h("summary", {}, t("people.remove", { name: person(p) })),
     h("form", { onsubmit: async (e) => {
       e.preventDefault();
       await perform(core.KIND.leave, core.payloads.leave(core.unhex(p.key), reason.value.trim()));

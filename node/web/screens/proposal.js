@@ -58,7 +58,7 @@ function discussion(s) {
   const canComment = s.actions.includes("comment");
   const thread = (parent, depth) => (byParent.get(parent) ?? []).map((c) => {
     const replies = thread(c.id, depth + 1);
-    const reply = canComment ? h("details", {}, h("summary", {}, t("comment.reply")), commentForm(s, c.id)) : null;
+    const reply = canComment ? h("details", { "data-key": `reply-${c.id}` }, h("summary", {}, t("comment.reply")), commentForm(s, c.id)) : null;
     return h("li", { class: "comment" },
       h("p", { class: "muted" }, h("strong", {}, person(c.author)), " · ", when(c.time), " ", stanceLabel(c.stance)),
       h("p", { class: "text" }, c.text), reply,
@@ -68,8 +68,8 @@ function discussion(s) {
   // replies to comments this view does not hold still show, at the top level
   const known = new Set(s.comments.map((c) => c.id));
   const orphans = s.comments.filter((c) => c.reply_to && !known.has(c.reply_to));
-  return h("section", { "aria-labelledby": "discussion" },
-    h("h2", { id: "discussion" }, t("comment.title", { count: s.comments.length })),
+  return h("section", { id: "discussion", "aria-labelledby": "discussion-h" },
+    h("h2", { id: "discussion-h" }, t("comment.title", { count: s.comments.length })),
     top.length || orphans.length ? h("ul", { class: "list" }, top, orphans.map((c) => h("li", { class: "comment" },
       h("p", { class: "muted" }, h("strong", {}, person(c.author)), " · ", when(c.time)), h("p", { class: "text" }, c.text)))) : h("p", {}, t("comment.none")),
     canComment ? commentForm(s) : null);
@@ -104,7 +104,7 @@ function grievanceForm(s) {
 function grievancesView(s, people) {
   if (!s.grievances.length) return null;
   const can = (a) => s.actions.includes(a);
-  return h("section", { "aria-labelledby": "grievances" }, h("h2", { id: "grievances" }, t("grievance.title")),
+  return h("section", { id: "grievances", "aria-labelledby": "grievances-h" }, h("h2", { id: "grievances-h" }, t("grievance.title")),
     s.grievances.map((g) => {
       const pleas = s.pleas.filter((p) => p.category === g.category);
       let elect = null;
@@ -126,6 +126,7 @@ function grievancesView(s, people) {
       return h("div", { class: "card" },
         h("h3", {}, g.category, " ", g.deal_breaker ? h("span", { class: "stage" }, t("grievance.deal_breaker")) : null),
         h("p", {}, t("delegate.of_category", { name: g.delegate ? person(g.delegate) : t("delegate.none") })),
+        g.election?.length ? h("p", { class: "muted" }, t("delegate.votes", { votes: g.election.map((e) => `${person(e.candidate)} ${e.votes}`).join(", ") })) : null,
         h("ul", { class: "list" }, g.items.map((i) => h("li", { class: "comment" },
           h("p", { class: "muted" }, h("strong", {}, person(i.author)), " · ", t("grievance.agreement", { agree: i.agree, disagree: i.disagree })),
           i.text ? h("p", { class: "text" }, i.text) : null,
@@ -156,7 +157,7 @@ function amendForm(s) {
 function amendmentsView(s) {
   if (!s.amendments.length) return null;
   const canVote = s.actions.includes("amendment_vote");
-  return h("section", { "aria-labelledby": "amendments" }, h("h2", { id: "amendments" }, t("amend.title")),
+  return h("section", { id: "amendments", "aria-labelledby": "amendments-h" }, h("h2", { id: "amendments-h" }, t("amend.title")),
     h("ul", { class: "list" }, s.amendments.map((a) => {
       const label = t("amend.by", { name: person(a.author), category: a.category });
       return h("li", { class: "card" }, h("h3", {}, label),
@@ -185,7 +186,7 @@ function mandateForm(s, people) {
 
 function historyView(s) {
   if (!s.history?.length) return null;
-  return h("section", { "aria-labelledby": "history" }, h("h2", { id: "history" }, t("history.title")),
+  return h("section", { id: "history", "aria-labelledby": "history-h" }, h("h2", { id: "history-h" }, t("history.title")),
     h("table", {}, h("thead", {}, h("tr", {}, h("th", { scope: "col" }, t("history.stage")), h("th", { scope: "col" }, t("history.result")), h("th", { scope: "col" }, t("history.closed_by")))),
       h("tbody", {}, s.history.map((x) => h("tr", {},
         h("td", {}, t(`stage.${x.stage}`)),
@@ -195,7 +196,7 @@ function historyView(s) {
 
 function minutesView(s) {
   if (!s.minutes?.length) return null;
-  return h("details", { class: "card" }, h("summary", {}, t("minutes.title")),
+  return h("details", { class: "card", "data-key": "minutes" }, h("summary", {}, t("minutes.title")),
     h("pre", { class: "text minutes" }, s.minutes.join("\n")));
 }
 
