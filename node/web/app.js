@@ -2,8 +2,8 @@
 // picks the Community and routes between screens (#/…).
 import * as core from "/core/index.js";
 import { chosenLanguage, setLanguage, t, language } from "./i18n.js";
-import { announce, drawing, h, show } from "./ui.js";
-import { flush, getJSON, live, state } from "./net.js";
+import { announce, drawing, h, show, typing } from "./ui.js";
+import { authorState, flush, getJSON, live, state } from "./net.js";
 import * as store from "./store.js";
 import { keyScreen } from "./screens/key.js";
 import { proposalsScreen } from "./screens/proposals.js";
@@ -21,7 +21,6 @@ const SCREENS = {
   constitution: constitutionScreen,
 };
 
-let dirty = false;
 
 export async function useSeed(seed) {
   state.seed = seed;
@@ -42,8 +41,10 @@ export function route(live = false) {
 }
 
 async function draw(live) {
-  dirty = false;
+  if (!live) drawing.dirty = false;
   drawing.live = live;
+  // keep the signing state fresh on the device, for signing offline
+  if (state.seed && state.body && navigator.onLine) authorState().catch(() => {});
   const [name, arg] = location.hash.replace(/^#\/?/, "").split("/");
   const screen = SCREENS[name] ?? (state.seed ? proposalsScreen : keyScreen);
   for (const a of document.querySelectorAll("nav a")) {
@@ -123,15 +124,12 @@ async function boot() {
     await route();
   });
   window.addEventListener("offline", connection);
-  document.getElementById("main").addEventListener("input", () => { dirty = true; });
+  document.getElementById("main").addEventListener("input", () => { drawing.dirty = true; });
   // live updates redraw the screen, unless the member is typing in it
   let pending = null;
   live(() => {
     clearTimeout(pending);
-    pending = setTimeout(() => {
-      const typing = document.activeElement?.closest?.("form") && document.activeElement.matches("input, textarea, select");
-      if (!dirty && !typing) route(true);
-    }, 250);
+    pending = setTimeout(() => { if (!typing()) route(true); }, 250);
   });
   if ("serviceWorker" in navigator && window.isSecureContext) {
     navigator.serviceWorker.register("/sw.js").catch(() => {});

@@ -20,7 +20,9 @@ export async function getJSON(path, params = {}) {
 
 export const view = (name, params) => getJSON(`/v0/bodies/${state.body}/${name}`, params);
 
-async function authorState() {
+/** The member's last sequence number and the body's heads, kept on the
+ *  device so the member can sign while offline. */
+export async function authorState() {
   const cacheKey = `author:${state.body}:${state.keyHex}`;
   try {
     const a = await getJSON(`/v0/bodies/${state.body}/authors/${state.keyHex}`);

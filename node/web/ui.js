@@ -37,10 +37,17 @@ export function announce(text, bad = false) {
 
 /** How the screen is being drawn: a live redraw (an update arrived) keeps
  *  what the member opened and where they were; a new screen takes focus. */
-export const drawing = { live: false };
+export const drawing = { live: false, dirty: false };
+
+/** True while the member is typing in a form on the screen. */
+export function typing() {
+  const a = document.activeElement;
+  return drawing.dirty || Boolean(a?.closest?.("#main form") && a.matches("input, textarea, select"));
+}
 
 export function show(title, ...content) {
   const main = document.getElementById("main");
+  if (drawing.live && typing()) return; // never throw away what they typed
   const opened = new Set([...main.querySelectorAll("details[open][data-key]")].map((d) => d.dataset.key));
   const y = window.scrollY;
   main.replaceChildren(h("h1", {}, title), ...content.flat().filter((c) => c !== null && c !== undefined && c !== false));
