@@ -6,7 +6,9 @@ The Municipality proposes a resolution; each Community presents it and runs
 its own process — one of them through a grievance round with a friendly
 amendment — while the nodes gossip; the Municipality's node re-derives each
 Community Verdict from the Community's own log and combines them. Then the
-nodes stay up, with their addresses printed, until Ctrl-C.
+nodes stay up, with their addresses and the members' page printed, until
+Ctrl-C; Barrio Sur's members have names, an open proposal and key files a
+newcomer restores on the page to act as one of them.
 
 Members sign on their own devices: here the demo plays every member with
 the process testing kit (``protocol.testing.Scenario``), which signs each
@@ -27,10 +29,11 @@ from typing import Any
 
 import aiohttp
 
+from node import keyfile
 from node.config import Config, Peer
 from node.runtime import NodeRuntime
 from protocol.keys import key_to_text
-from protocol.kinds import BodyKind, Choice, Founding, Proposal
+from protocol.kinds import BodyKind, Choice, Founding, Name, Proposal
 from protocol.rules import ProcessRules
 from protocol.stages import Stage
 from protocol.testing import Scenario
@@ -144,7 +147,7 @@ def grievance_round(sc: Scenario, p: bytes) -> None:
     sc.close(p)
 
 
-async def scenario(demo: Demo, out: list[str]) -> dict[str, Any]:
+async def scenario(demo: Demo, out: list[str]) -> tuple[dict[str, Any], Scenario]:
     say = out.append
     delegates = ("norte", "sur", "rio")
     # five-member Communities count here (the default minimum is 50: equal power)
@@ -215,7 +218,41 @@ async def scenario(demo: Demo, out: list[str]) -> dict[str, Any]:
             f"Municipality verdict (re-derived from each Community's own log on node valle): "
             f"{fed['standing']} — {fed['count']['votes_for']} of {fed['members']} Communities for"
         )
-    return dict(fed)
+    return dict(fed), communities["sur"]
+
+
+DEMO_PASSPHRASE = "caracol demo"
+"""The passphrase of the demo members' key files (a demo has no secrets)."""
+SUR_NAMES = ("Sol", "Sara", "Santi", "Sergio", "Silvia")
+
+
+async def members_page(demo: Demo, sur: Scenario, out: list[str]) -> None:
+    """Let a newcomer act as a Barrio Sur member on the page: name the
+    members, open a proposal for them to discuss, and write each member's
+    key file (the page's "Restore a key" reads it)."""
+    for member, name in zip(members_of(sur), SUR_NAMES, strict=True):
+        sur.post(member, Name(sur.key(member), name))
+    sur.propose(members_of(sur)[1], "A Saturday market", "Stalls in the square on Saturdays.")
+    async with aiohttp.ClientSession() as http:
+        await demo.push(http, demo.nodes["sur"], sur)
+    keys = demo.root / "keys"
+    keys.mkdir(exist_ok=True)
+    files = []
+    for member, name in zip(members_of(sur), SUR_NAMES, strict=True):
+        path = keys / f"{name.lower()}.key"
+        if not path.exists():
+            # the demo's files open quickly: a small KDF cost, for a demo only
+            keyfile.write(path, sur.seed(member), DEMO_PASSPHRASE, opslimit=1, memlimit=8 << 20)
+        files.append(path)
+    out.append("")
+    out.append("The members' page (open it in a browser on this machine):")
+    for name, node in demo.nodes.items():
+        out.append(f"  {name:<6} {node.url}/")
+    out.append(f"Act as a Barrio Sur member: open {demo.nodes['sur'].url}/ , choose")
+    out.append(f'"Restore a key", pick one of these files, passphrase {DEMO_PASSPHRASE!r}:')
+    for path in files:
+        out.append(f"  {path}")
+    out.append("or create your own key there, and have a member admit you (Members → Admit).")
 
 
 async def _run(args: argparse.Namespace) -> int:
@@ -223,7 +260,8 @@ async def _run(args: argparse.Namespace) -> int:
     demo = Demo(root, args.base_port)
     lines: list[str] = []
     try:
-        fed = await scenario(demo, lines)
+        fed, sur = await scenario(demo, lines)
+        await members_page(demo, sur, lines)
         for line in lines:
             print(line, flush=True)
         if fed["standing"] != "passed":

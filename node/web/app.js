@@ -86,14 +86,41 @@ export async function perform(kind, payload, opts) {
   }
 }
 
+let onLive = null;
+let stream = null;
+
+/** Follow the shown body's new messages (server-sent events). */
+function subscribe() {
+  stream?.close();
+  stream = onLive ? live(onLive) : null;
+}
+
+/** A new or restored key on this device: then the body shown is the one
+ *  the key is a member of. */
+export async function adoptKey(seed) {
+  await useSeed(seed);
+  await store.delItem("body");
+  await chooseBody();
+}
+
+/** The body the page shows: the one asked for, else the last one shown,
+ *  else the first the member belongs to, else the node's first. */
 export async function chooseBody(wanted = null) {
   const saved = wanted ?? (await store.getItem("body"));
   const { bodies } = await getJSON("/v0/bodies");
   state.bodies = bodies;
-  const chosen = bodies.find((b) => b.id === saved) ?? bodies[0] ?? null;
+  let chosen = bodies.find((b) => b.id === saved) ?? null;
+  if (!chosen && state.keyHex && bodies.length > 1) {
+    for (const b of bodies) {
+      const { people } = await getJSON(`/v0/bodies/${b.id}/people`);
+      if (people.some((p) => p.key === state.keyHex && p.member)) { chosen = b; break; }
+    }
+  }
+  chosen ??= bodies[0] ?? null;
   state.body = chosen?.id ?? null;
   document.getElementById("body-name").textContent = chosen?.name || "Caracol";
   if (state.body) await store.setItem("body", state.body);
+  subscribe();
 }
 
 function connection() {
@@ -127,10 +154,11 @@ async function boot() {
   document.getElementById("main").addEventListener("input", () => { drawing.dirty = true; });
   // live updates redraw the screen, unless the member is typing in it
   let pending = null;
-  live(() => {
+  onLive = () => {
     clearTimeout(pending);
     pending = setTimeout(() => { if (!typing()) route(true); }, 250);
-  });
+  };
+  subscribe();
   if ("serviceWorker" in navigator && window.isSecureContext) {
     navigator.serviceWorker.register("/sw.js").catch(() => {});
   }

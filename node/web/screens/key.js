@@ -5,7 +5,7 @@ import * as core from "/core/index.js";
 import { t } from "../i18n.js";
 import { announce, field, h, show } from "../ui.js";
 import { state, view } from "../net.js";
-import { chooseBody, perform, route, useSeed } from "../app.js";
+import { adoptKey, chooseBody, perform, route, useSeed } from "../app.js";
 
 function download(bytes, name) {
   const url = URL.createObjectURL(new Blob([bytes], { type: "application/octet-stream" }));
@@ -18,7 +18,7 @@ function download(bytes, name) {
 
 function noKey() {
   const create = h("button", { type: "button", onclick: async () => {
-    await useSeed(core.randomSeed());
+    await adoptKey(core.randomSeed());
     announce(t("key.created"));
     if (location.hash === "#/key") await route();
     else location.hash = "#/key";
@@ -31,7 +31,7 @@ function noKey() {
     if (!f) return announce(t("key.choose_file"), true);
     try {
       const seed = await core.unsealKeystore(new Uint8Array(await f.arrayBuffer()), pass.value);
-      await useSeed(seed);
+      await adoptKey(seed);
       announce(t("key.restored"));
       if (location.hash === "#/key") await route();
       else location.hash = "#/key";
