@@ -23,10 +23,12 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from protocol.envelope import Envelope, fields_of
+from protocol import kinds
+from protocol.envelope import Envelope, decode_untrusted, fields_of
 from protocol.errors import ProtocolError
 from protocol.verdict import FullProof, verify_full_proof
 
+from . import ratelimit
 from .constituency import refusal
 from .ingest import Ingest, Outcome, Status, UnknownBody
 from .views import ProcessViews
@@ -117,6 +119,8 @@ class MemberApi:
         self.started = time.time()
         self.subscribers: dict[bytes, set[asyncio.Queue[Envelope | None]]] = {}
         self.on_new_body: Callable[[bytes], None] | None = None
+        self.by_key = ratelimit.Buckets(ratelimit.STRANGER_KEY)
+        self.by_address = ratelimit.Buckets(ratelimit.STRANGER_ADDRESS)
 
     def routes(self) -> list[web.RouteDef]:
         p = API_PREFIX
@@ -299,6 +303,9 @@ class MemberApi:
                 "bad_request",
                 "send application/octet-stream (one message) or application/json",
             )
+        limited = await self._strangers_wait(request, body, raws)
+        if limited is not None:
+            return limited
         outcomes: list[Outcome] = await self.run_store(
             lambda: self.ingest.submit(body.id, raws, origin="api", judge=True)
         )
@@ -308,6 +315,62 @@ class MemberApi:
         elif any(o.status is Status.ACCEPTED for o in outcomes):
             status = 201
         return web.json_response({"results": [o.to_json() for o in outcomes]}, status=status)
+
+    async def _strangers_wait(
+        self, request: web.Request, body: Any, raws: list[bytes]
+    ) -> web.Response | None:
+        """429 when messages signed by keys the body does not know come
+        faster than ``node.ratelimit`` allows (by key and by address);
+        members' messages pass untouched. Malformed ones are left for
+        ingest to refuse with its reason."""
+
+        def strangers() -> list[bytes]:
+            envs = []
+            for raw in raws:
+                try:
+                    envs.append(decode_untrusted(raw, body.id))
+                except ProtocolError:
+                    continue
+            known = body.fold().membership.known_key
+            # keys the same batch admits or rotates to count as known, so a
+            # whole history relayed at once (a bulletin, a backup) passes
+            coming: set[bytes] = set()
+            for env in envs:
+                p = env.payload
+                if isinstance(p, kinds.Admit):
+                    coming.add(p.member)
+                elif isinstance(p, kinds.RotateKey):
+                    coming.add(p.new_key)
+                elif isinstance(p, kinds.Genesis):
+                    coming.update(p.founders)
+            return [e.author for e in envs if not known(e.author) and e.author not in coming]
+
+        authors = await self.run_store(strangers)
+        if not authors:
+            return None
+        now = time.monotonic()
+        address = request.remote or "?"
+        counts: dict[bytes, int] = {}
+        for a in authors:
+            counts[a] = counts.get(a, 0) + 1
+        waits = [self.by_key.wait(k, n, now) for k, n in counts.items()]
+        waits.append(self.by_address.wait(address, len(authors), now))
+        wait = max(waits)
+        if wait > 0:
+            seconds = max(1, round(wait))
+            r = _error(
+                429,
+                "rate_limited",
+                f"too many messages signed by keys this body does not know "
+                f"(a newcomer's key is known once a member admits it); "
+                f"try again in {seconds} s",
+            )
+            r.headers["Retry-After"] = str(seconds)
+            return r
+        for k, n in counts.items():
+            self.by_key.take(k, n, now)
+        self.by_address.take(address, len(authors), now)
+        return None
 
     # --- live updates -----------------------------------------------------------
 
