@@ -2,8 +2,10 @@
 
 A real node (``caracol run`` in a subprocess on 127.0.0.1, in a temporary
 folder removed afterwards) holds one Community with ``--proposals``
-proposals, signed in-process with the ``protocol`` package and posted in
-JSON batches to ``POST /v0/bodies/{body}/messages``. Headless Chromium
+proposals, each on top of the previous, signed in-process with the
+``protocol`` package and posted in JSON batches to
+``POST /v0/bodies/{body}/messages`` (one message per octet-stream POST, up
+to the node's ``max_batch`` per JSON one, spec/api.md). Headless Chromium
 (Debian's ``/usr/bin/chromium`` driven by Playwright, viewport 360 × 740)
 opens ``/#/proposals`` with no key stored, once per run in a fresh browser
 context (empty cache, no service worker yet).
@@ -65,8 +67,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _proposals(genesis: Envelope, n: int) -> list[Envelope]:
-    """``n`` proposals by the founders in turn, all on top of the genesis."""
+    """``n`` proposals by the founders in turn, each on top of the previous
+    (as a member's page signs on the body's heads)."""
     out: list[Envelope] = []
+    parent = genesis.id
     for i in range(n):
         who = i % len(MEMBERS)
         seq = i // len(MEMBERS) + (2 if who == 0 else 1)
@@ -78,16 +82,11 @@ def _proposals(genesis: Envelope, n: int) -> list[Envelope]:
             None,
             None,
         )
-        out.append(
-            envelope.sign(
-                MEMBERS[who],
-                genesis.body,
-                payload,
-                parents=[genesis.id],
-                seq=seq,
-                time=1_790_000_100 + i,
-            )
+        e = envelope.sign(
+            MEMBERS[who], genesis.body, payload, parents=[parent], seq=seq, time=1_790_000_100 + i
         )
+        out.append(e)
+        parent = e.id
     return out
 
 
