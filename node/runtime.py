@@ -91,7 +91,7 @@ class NodeRuntime:
         loop = asyncio.get_running_loop()
         for body in self.ingest.bodies.values():
             body.listeners.append(self._listener(body.id, loop))
-        self.app = web.Application(client_max_size=8 * 1024 * 1024)
+        self.app = web.Application(client_max_size=8 * 1024 * 1024, middlewares=[static.middleware])
         self.app.add_routes(self.api.routes())
         self.app.add_routes(self.gossip.routes())
         self.app.add_routes(static.routes())  # the members' page at /

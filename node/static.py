@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -162,6 +163,48 @@ async def _vendor(request: web.Request) -> web.StreamResponse:
     if path is None:
         return _not_found(f"{rel} (run scripts/setup: it installs node_modules)")
     return _file(request, path, rel)
+
+
+@web.middleware
+async def middleware(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """Every answer of the node — page, API, errors — carries the security
+    headers; an unknown path or method answers the API's JSON error; JSON
+    answers over 1 KiB go out gzipped when the client accepts it."""
+    try:
+        resp = await handler(request)
+    except web.HTTPNotFound as exc:
+        if exc.content_type != "application/json":  # no route matched
+            return _not_found(request.path)
+        exc.headers.update(SECURITY_HEADERS)
+        raise
+    except web.HTTPMethodNotAllowed as exc:
+        r = web.json_response(
+            {"error": "bad_request", "reason": f"{request.method} not allowed on {request.path}"},
+            status=405,
+            headers={"Allow": ",".join(sorted(exc.allowed_methods))},
+        )
+        r.headers.update(SECURITY_HEADERS)
+        return r
+    except web.HTTPException as exc:
+        for k, v in SECURITY_HEADERS.items():
+            exc.headers.setdefault(k, v)
+        raise
+    if resp.prepared:  # a stream (events, WebSocket, gossip): headers already sent
+        return resp
+    for k, v in SECURITY_HEADERS.items():
+        resp.headers.setdefault(k, v)
+    if (
+        isinstance(resp, web.Response)
+        and resp.content_type == "application/json"
+        and "Content-Encoding" not in resp.headers  # a page file, gzipped already
+        and isinstance(resp.body, bytes)
+        and len(resp.body) > 1024
+        and "gzip" in request.headers.get("Accept-Encoding", "")
+    ):
+        resp.enable_compression(web.ContentCoding.gzip)
+    return resp
 
 
 def routes() -> list[web.RouteDef]:

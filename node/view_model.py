@@ -162,9 +162,7 @@ class Viewer:
             g.counted and g.deal_breaker == deal_breaker and g.identity == me
             for g in s.grievances.values()
         )
-        treated = any(
-            g.counted and g.deal_breaker == deal_breaker for g in s.grievances.values()
-        )
+        treated = any(g.counted and g.deal_breaker == deal_breaker for g in s.grievances.values())
         out = []
         if holder:
             out += ["elect_delegate", "plea"]

@@ -147,7 +147,7 @@ def grievance_round(sc: Scenario, p: bytes) -> None:
     sc.close(p)
 
 
-async def scenario(demo: Demo, out: list[str]) -> tuple[dict[str, Any], Scenario]:
+async def scenario(demo: Demo, out: list[str]) -> tuple[dict[str, Any], Scenario, Scenario]:
     say = out.append
     delegates = ("norte", "sur", "rio")
     # five-member Communities count here (the default minimum is 50: equal power)
@@ -218,7 +218,7 @@ async def scenario(demo: Demo, out: list[str]) -> tuple[dict[str, Any], Scenario
             f"Municipality verdict (re-derived from each Community's own log on node valle): "
             f"{fed['standing']} — {fed['count']['votes_for']} of {fed['members']} Communities for"
         )
-    return dict(fed), communities["sur"]
+    return dict(fed), muni, communities["sur"]
 
 
 DEMO_PASSPHRASE = "caracol demo"
@@ -226,15 +226,19 @@ DEMO_PASSPHRASE = "caracol demo"
 SUR_NAMES = ("Sol", "Sara", "Santi", "Sergio", "Silvia")
 
 
-async def members_page(demo: Demo, sur: Scenario, out: list[str]) -> None:
+async def members_page(demo: Demo, muni: Scenario, sur: Scenario, out: list[str]) -> None:
     """Let a newcomer act as a Barrio Sur member on the page: name the
-    members, open a proposal for them to discuss, and write each member's
-    key file (the page's "Restore a key" reads it)."""
+    members, open a proposal for them to discuss, carry a second resolution
+    in the Municipality for them to present, and write each member's key
+    file (the page's "Restore a key" reads it)."""
     for member, name in zip(members_of(sur), SUR_NAMES, strict=True):
         sur.post(member, Name(sur.key(member), name))
     sur.propose(members_of(sur)[1], "A Saturday market", "Stalls in the square on Saturdays.")
+    second = muni.propose("sur", "A tool library", "Each Community lends its tools.")
+    pass_at_first_check(muni, second)
     async with aiohttp.ClientSession() as http:
         await demo.push(http, demo.nodes["sur"], sur)
+        await demo.push(http, demo.nodes["valle"], muni)
     keys = demo.root / "keys"
     keys.mkdir(exist_ok=True)
     files = []
@@ -260,8 +264,8 @@ async def _run(args: argparse.Namespace) -> int:
     demo = Demo(root, args.base_port)
     lines: list[str] = []
     try:
-        fed, sur = await scenario(demo, lines)
-        await members_page(demo, sur, lines)
+        fed, muni, sur = await scenario(demo, lines)
+        await members_page(demo, muni, sur, lines)
         for line in lines:
             print(line, flush=True)
         if fed["standing"] != "passed":

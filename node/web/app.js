@@ -105,9 +105,9 @@ export async function adoptKey(seed) {
 
 /** The body the page shows: the one asked for, else the last one shown,
  *  else the first the member belongs to, else the node's first. */
-export async function chooseBody(wanted = null) {
+export async function chooseBody(wanted = null, listed = null) {
   const saved = wanted ?? (await store.getItem("body"));
-  const { bodies } = await getJSON("/v0/bodies");
+  const { bodies } = listed ?? (await getJSON("/v0/bodies"));
   state.bodies = bodies;
   let chosen = bodies.find((b) => b.id === saved) ?? null;
   if (!chosen && state.keyHex && bodies.length > 1) {
@@ -131,7 +131,9 @@ function connection() {
 }
 
 async function boot() {
-  await setLanguage(chosenLanguage());
+  // the catalogue, the crypto libraries and the bodies, at once
+  const bodies = getJSON("/v0/bodies");
+  await Promise.all([setLanguage(chosenLanguage()), core.init()]);
   const select = document.getElementById("lang");
   select.value = language();
   select.addEventListener("change", async () => {
@@ -139,9 +141,8 @@ async function boot() {
     await route();
     announce(t("language.changed"));
   });
-  await core.init();
   await useSeed((await store.getItem("seed")) ?? null);
-  await chooseBody();
+  await chooseBody(null, await bodies);
   connection();
   window.addEventListener("hashchange", route);
   window.addEventListener("online", async () => {

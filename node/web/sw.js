@@ -8,6 +8,10 @@ const SHELL = [
   "/web/screens/key.js", "/web/screens/proposals.js", "/web/screens/proposal.js", "/web/screens/people.js",
   "/web/screens/mandates.js", "/web/screens/constitution.js", "/web/screens/common.js",
   "/web/i18n/es.json", "/web/i18n/en.json", "/web/icon.svg", "/manifest.webmanifest",
+  // the JS core (tests/web/test_static.py checks this list against interop/js/core/)
+  "/core/canonical.js", "/core/card.js", "/core/client.js", "/core/deps.js", "/core/ed25519.js", "/core/envelope.js", "/core/errors.js", "/core/hash.js", "/core/index.js", "/core/keys.js", "/core/keystore.js", "/core/kinds.js", "/core/sha256sync.js", "/core/text.js",
+  "/vendor/@noble/ciphers/salsa.js", "/vendor/@noble/ciphers/_arx.js",
+  "/vendor/@noble/ciphers/_poly1305.js", "/vendor/@noble/ciphers/utils.js",
 ];
 
 self.addEventListener("install", (event) => {

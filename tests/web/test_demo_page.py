@@ -67,6 +67,18 @@ def test_a_newcomer_acts_as_a_demo_member_on_the_page(demo: str) -> None:
             assert "Eres miembro como Sara" in page.inner_text("main")
             assert page.inner_text("#body-name") == "Barrio Sur"  # not the Municipality
             page.get_by_role("link", name="Propuestas").click()
+            # the Municipality's resolution Barrio Sur decided, and its verdict
+            page.get_by_role("link", name="Rain cisterns").click()
+            page.wait_for_selector("text=Una resolución de Municipality of Valle")
+            assert "Veredicto: aprobada" in page.inner_text("main")
+            # a carried resolution not taken up yet: Sara presents it
+            page.get_by_role("link", name="Propuestas").click()
+            higher = page.locator("section", has_text="De Municipality of Valle")
+            higher.get_by_role("button", name="Presentarla aquí").click()
+            page.wait_for_selector("main h2 a:text('A tool library')")
+            page.get_by_role("link", name="A tool library").click()
+            page.wait_for_selector("text=Una resolución de Municipality of Valle")
+            page.get_by_role("link", name="Propuestas").click()
             page.get_by_role("link", name="A Saturday market").click()
             page.get_by_label("Tu comentario").fill("¡Me parece bien!")
             page.get_by_role("button", name="Comentar", exact=True).click()
@@ -74,6 +86,13 @@ def test_a_newcomer_acts_as_a_demo_member_on_the_page(demo: str) -> None:
                 "() => document.getElementById('status').textContent.includes('Hecho')"
             )
             page.wait_for_selector("text=¡Me parece bien!")
+            shots = Path(__file__).resolve().parent / "screenshots"
+            shots.mkdir(exist_ok=True)
+            page.evaluate("() => window.scrollTo(0, 0)")
+            page.screenshot(path=str(shots / "demo-propuesta.png"))
+            page.get_by_role("link", name="Propuestas").click()
+            page.wait_for_selector("main ul.list")
+            page.screenshot(path=str(shots / "demo-propuestas.png"))
             assert not errors, errors
         finally:
             b.close()

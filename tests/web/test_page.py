@@ -349,6 +349,19 @@ def test_admit_a_newcomer_from_the_page(node: Node, browser: Any) -> None:
     ana.act(motion.get_by_role("button", name=re.compile("los(e|ing) this stage")).first.click)
     newcomer.go("#/key")
     assert "You are a member as Dani" in newcomer.page.inner_text("main")
+    # Dani moves her membership to a new key: same person, same name
+    newcomer.go("#/people")
+    newcomer.page.once("dialog", lambda d: d.accept())
+    newcomer.button("Move to a new key").click()
+    newcomer.page.wait_for_function(
+        "() => document.getElementById('status').textContent.includes('moved to a new key')"
+    )
+    newcomer.page.wait_for_function("() => location.hash === '#/key'")
+    newcomer.settle()
+    rotated = newcomer.page.inner_text("#key-text")
+    assert rotated != key and "You are a member as Dani" in newcomer.page.inner_text("main")
+    (dani,) = [p for p in node.get("people")["people"] if p["name"] == "Dani"]
+    assert dani["member"] and dani["key"] != dani["identity"]
     for m in (newcomer, ana, bea):
         m.close()
 

@@ -302,6 +302,45 @@ def test_api_still_beside_the_page(server: Server) -> None:
     assert server.get("/v0/bodies").status == 200
 
 
+def test_every_answer_carries_the_security_headers(server: Server) -> None:
+    for path in ("/v0/node", "/v0/bodies", "/nope", "/core/", f"/v0/bodies/{'00' * 32}"):
+        a = server.get(path)
+        assert a.header("Content-Security-Policy") == static.CSP, path
+        assert a.header("X-Content-Type-Options") == "nosniff", path
+        assert a.header("Set-Cookie") is None, path
+    unmatched = server.get("/nope")
+    assert unmatched.status == 404 and unmatched.json() == {
+        "error": "not_found",
+        "reason": "no such file: /nope",
+        "field": "path",
+    }
+
+
+def test_json_is_gzipped_when_accepted_and_only_once(server: Server) -> None:
+    plain = server.get("/v0/bodies/x/openapi-does-not-exist")
+    assert plain.header("Content-Encoding") is None  # small answers stay plain
+    a = server.get("/web/i18n/en.json", {"Accept-Encoding": "gzip"})
+    assert a.header("Content-Encoding") == "gzip"
+    assert json.loads(gzip.decompress(a.body)) == json.loads(
+        (WEB / "i18n" / "en.json").read_text(encoding="utf-8")
+    )
+
+
+def test_the_service_worker_keeps_the_whole_shell() -> None:
+    """sw.js lists every page module and every core module, so the page
+    opens offline after one visit."""
+    sw = (WEB / "sw.js").read_text(encoding="utf-8")
+    listed = set(re.findall(r'"(/[^"]+)"', sw))
+    for js in WEB.rglob("*.js"):
+        if js.name != "sw.js":
+            assert f"/web/{js.relative_to(WEB).as_posix()}" in listed, js
+    for js in (ROOT / "interop" / "js" / "core").glob("*.js"):
+        assert f"/core/{js.name}" in listed, js
+    for path in listed:
+        if path.startswith("/vendor/"):
+            assert path.removeprefix("/vendor/") in static.VENDOR, path
+
+
 # -- catalogues -------------------------------------------------------------
 
 _T_CALL = re.compile(r"""\bt\(\s*(["'])([^"'`$\\]+)\1""")

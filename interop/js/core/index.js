@@ -24,7 +24,11 @@ export { canonicalDecode as decode };
 let ready = null;
 
 // The injected libraries, loaded from where this environment finds them.
-async function loadDefaults() {
+// hash-wasm (Argon2id, the largest) is imported on first use only, and the
+// @noble signing fallback only where WebCrypto's Ed25519 is missing (a page
+// over plain HTTP on a LAN is not a secure context): a member's first load
+// stays small (the page's budget, benchmarks/page.py).
+async function loadDefaults(noble = false) {
   const inNode = typeof process !== "undefined" && !!process.versions?.node;
   const base = inNode ? "" : "/vendor/";
   const path = (p) => (inNode ? p : base + p);
@@ -45,12 +49,17 @@ async function loadDefaults() {
       return null;
     }
   };
-  const hw = await tryImport(spec.hashwasm);
-  if (hw) out.argon2id = hw.argon2id;
+  let hw = null;
+  out.argon2id = async (opts) => {
+    hw ??= await tryImport(spec.hashwasm);
+    if (!hw) throw localError(`Argon2id needs hash-wasm, which did not load (${path(spec.hashwasm)}): run scripts/setup`);
+    return hw.argon2id(opts);
+  };
   const salsa = await tryImport(spec.salsa);
   if (salsa) out.xsalsa20poly1305 = salsa.xsalsa20poly1305;
-  const ed = await tryImport(spec.ed);
-  const hashes = await tryImport(spec.sha256);
+  const needNoble = inNode || noble || !globalThis.crypto?.subtle;
+  const ed = needNoble ? await tryImport(spec.ed) : null;
+  const hashes = needNoble ? await tryImport(spec.sha256) : null;
   if (ed && hashes) {
     out.ed25519 = ed;
     out.sha256 = hashes.sha256;
@@ -91,7 +100,7 @@ export async function init(deps = null, { noble = false } = {}) {
     return ready;
   }
   if (!ready) {
-    ready = loadDefaults().then((d) => {
+    ready = loadDefaults(noble).then((d) => {
       setDeps(d, { noble });
       wireNoble(currentDeps());
     });

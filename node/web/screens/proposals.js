@@ -8,7 +8,7 @@ import { perform } from "../app.js";
 import { closeButton, facts, tally, voteButtons } from "./common.js";
 
 function proposalCard(s) {
-  const mine = s.actions.length ? h("p", {}, t("you_can", { actions: s.actions.map((a) => t(`action.${a}`)).join(", ") })) : null;
+  const mine = s.actions.length ? h("p", {}, t("you_can", { actions: s.actions.map((a) => t(a.endsWith("close") ? `you_can.${a}` : `action.${a}`)).join(", ") })) : null;
   return h("li", { class: "card" },
     h("h2", {}, h("a", { href: `#/p/${s.id}` }, s.title || t("untitled"))),
     facts(s), s.origin ? h("p", { class: "muted" }, t("origin.from_higher")) : null,
