@@ -169,12 +169,17 @@ class ProcessViews:
                 }
                 why = cons.why_not(child.id)
                 if why is None and v is not None:
+                    fed.learn(child.fold(), v)
                     why = fed.take(v, child.log.get(child.id).payload.body_kind)
                 if why is not None:
                     refused.append({**entry, "reason": why})
                     continue
                 verdicts.append(entry)
             combined = fed.combine()
+            # one person, one Community: a later membership does not count
+            for entry in [e for e in verdicts if bytes.fromhex(e["body"]) in fed.doubled]:
+                verdicts.remove(entry)
+                refused.append({**entry, "reason": fed.doubled[bytes.fromhex(entry["body"])]})
             return {
                 "resolution": resolution.hex(),
                 "standing": combined.standing.value,
@@ -185,6 +190,15 @@ class ProcessViews:
                 "communities": verdicts,
                 "refused": refused,
                 "amendments": [{"body": c.hex(), "text": t.hex()} for c, t in combined.amendments],
+                "duplicates": [
+                    {
+                        "key": d.key.hex(),
+                        "first": {"body": d.first.body.hex(), "since": d.first.since},
+                        "second": {"body": d.second.body.hex(), "since": d.second.since},
+                        "reason": d.describe(),
+                    }
+                    for d in fed.duplicates
+                ],
             }
 
         return web.json_response(await self.run_store(build))

@@ -21,8 +21,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 
+from .assembly import Assembly
 from .envelope import Envelope, decode_untrusted
 from .kinds import BodyKind, Genesis, Outcome
+from .one_person import (
+    Decision,
+    Duplicate,
+    Membership,
+    decision,
+    duplicates,
+    memberships,
+    without,
+)
 from .rules import Count, ProcessRules
 from .verdict import (
     Attestation,
@@ -31,7 +41,7 @@ from .verdict import (
     FullProof,
     ProofError,
     confront,
-    rederive,
+    rederive_assembly,
     verify_attestation,
 )
 
@@ -99,6 +109,56 @@ class Federation:
     undersized: dict[bytes, int] = field(default_factory=dict)
     """Base bodies whose verdict showed fewer members than the higher body's
     ``min_constituent_size``: they do not count, not even toward N."""
+    members_of: dict[bytes, tuple[Membership, ...]] = field(default_factory=dict)
+    """Each base constituent's members at its verdict (from its full proof
+    or its replicated log): one person, one Community."""
+    decisions: dict[bytes, Decision] = field(default_factory=dict)
+    duplicates: tuple[Duplicate, ...] = ()
+    """Evidence: people who are members of two constituents (``combine``)."""
+    doubled: dict[bytes, str] = field(default_factory=dict)
+    """Constituents that do not count because of members counted first in
+    another constituent: constituent -> reason (``combine``)."""
+
+    def learn(self, assembly: Assembly, verdict: CommunityVerdict) -> None:
+        """Read a constituent's members and the casts behind its verdict
+        from its fold (a verified full proof's, or a replicated log's)."""
+        self.members_of[verdict.community] = memberships(assembly)
+        d = decision(assembly, verdict.proposal)
+        if d is not None:
+            self.decisions[verdict.community] = d
+
+    def one_person(self) -> dict[bytes, str]:
+        """Who is a member of two counted base constituents, and which
+        later memberships keep a constituent's verdict from counting
+        (spec/federation.md, "One person, one Community")."""
+        base = {
+            b: ms
+            for b, ms in self.members_of.items()
+            if b in self.proven and self.kinds.get(b, BodyKind.COMMUNITY) in BASE_KINDS
+        }
+        self.duplicates = duplicates(base)
+        later: dict[bytes, set[bytes]] = {}
+        for d in self.duplicates:
+            later.setdefault(d.second.body, set()).add(d.second.identity)
+        floor = self.rules.constituent_floor()
+        out: dict[bytes, str] = {}
+        for body, ids in sorted(later.items()):
+            v = self.proven[body]
+            n = len(ids)
+            dec = self.decisions.get(body)
+            left = v.electorate - len(ids & dec.voters) if dec is not None else v.electorate - n
+            if left < floor:
+                out[body] = (
+                    f"too small to count: {left} members once {n} counted first in another "
+                    f"body are left out; the constitution requires {floor} (min_constituent_size)"
+                )
+            elif dec is not None and without(dec, frozenset(ids)) != dec.outcome:
+                out[body] = (
+                    f"its verdict rests on the votes of {n} member(s) counted first in "
+                    f"another body (one person, one Community)"
+                )
+        self.doubled = out
+        return out
 
     def take(self, verdict: CommunityVerdict, kind: BodyKind = BodyKind.COMMUNITY) -> str | None:
         """Count a verified verdict of a Community or Workplace Council, or
@@ -139,7 +199,10 @@ class Federation:
         try:
             # each Community decides under its own rules (its genesis and the
             # Collective's amendments), not the higher body's
-            verdict, roster = rederive(proof, higher_body=self.body, resolution=self.resolution)
+            verdict, assembly = rederive_assembly(
+                proof, higher_body=self.body, resolution=self.resolution
+            )
+            roster = frozenset(assembly.roster().current_keys())
         except ProofError as exc:
             self.rejected.append((proof.community, str(exc)))
             raise
@@ -152,6 +215,7 @@ class Federation:
             refuted = confront(att, verdict)
             if refuted is not None:
                 self.evidence.append(refuted)
+        self.learn(assembly, verdict)
         small = self.take(verdict, _kind_of(proof))
         if small is not None:
             self.rejected.append((proof.community, small))
@@ -212,12 +276,14 @@ class Federation:
         }
 
     def counting(self) -> frozenset[bytes]:
-        """The members that count: all but those shown to be undersized."""
-        return self.members - set(self.undersized)
+        """The members that count: all but those shown to be undersized or
+        to count people counted first elsewhere (``one_person``)."""
+        return self.members - set(self.undersized) - set(self.doubled)
 
     def combine(self) -> FederationVerdict:
         """Communities (and higher bodies) in one chamber, Workplace Councils
         in another; with workplaces, both must pass (spec/federation.md)."""
+        self.one_person()
         verdicts = self.verdicts()
         counting = self.counting()
         workplaces = {m for m in counting if self.kinds.get(m) == BodyKind.WORKPLACE}

@@ -201,9 +201,7 @@ def minutes(assembly: Assembly, sid: bytes, names: Mapping[bytes, str] | None = 
                 )
             if rec.hand:
                 line += f"; with {len(rec.hand)} hand count(s) attested by " + ", ".join(
-                    sorted(
-                        {w.who(k) for h in rec.hand for k, _ in _witnesses(log.get(h))}
-                    )
+                    sorted({w.who(k) for h in rec.hand for k, _ in _witnesses(log.get(h))})
                 )
             out.append(line)
     if s.kind == SubjectKind.PROPOSAL:

@@ -248,6 +248,21 @@ def rederive(
     rules: ProcessRules | None = None,
 ) -> tuple[CommunityVerdict, frozenset[bytes]]:
     """The verdict and the Community's member keys at the deciding close."""
+    verdict, assembly = rederive_assembly(
+        proof, higher_body=higher_body, resolution=resolution, rules=rules
+    )
+    return verdict, frozenset(assembly.roster().current_keys())
+
+
+def rederive_assembly(
+    proof: FullProof,
+    *,
+    higher_body: bytes,
+    resolution: bytes,
+    rules: ProcessRules | None = None,
+) -> tuple[CommunityVerdict, Assembly]:
+    """The verdict and the Community's fold at the deciding close (its
+    rosters and casts: protocol/one_person.py reads them)."""
     if not proof.messages:
         raise ProofError("an empty proof")
     try:
@@ -280,7 +295,7 @@ def rederive(
         raise ProofError("the proof does not contain a finished decision on this resolution")
     if set(log.heads()) != {verdict.close}:
         raise ProofError("the proof holds messages beyond the deciding close")
-    return verdict, frozenset(assembly.roster().current_keys())
+    return verdict, assembly
 
 
 # --- compact attestations -------------------------------------------------------------

@@ -20,10 +20,12 @@ from __future__ import annotations
 import dataclasses
 import json
 import sys
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 from protocol.constituents import Constituency, read_constituency, verdict_map
+from protocol.federation import Federation
 from protocol.kinds import BodyKind, ConstituentAdmit, Founding, Proposal
 from protocol.rules import ProcessRules
 from protocol.stages import Stage
@@ -297,12 +299,106 @@ def constituencies() -> list[dict[str, Any]]:
     return out
 
 
+def one_person_from(
+    higher: bytes, resolution: bytes, rules: ProcessRules, proofs: list[FullProof]
+) -> Federation:
+    """The reference reading of a one-person vector (also used by its test):
+    the constituents' proofs combined by the higher body's rules."""
+    fed = Federation(higher, resolution, frozenset(p.community for p in proofs), rules=rules)
+    for proof in proofs:
+        fed.receive_proof(proof)
+    fed.combine()
+    return fed
+
+
+def one_person_json(fed: Federation) -> dict[str, Any]:
+    c = fed.combine()
+    return {
+        "duplicates": [
+            {
+                "key": d.key.hex(),
+                "first": {"body": d.first.body.hex(), "since": d.first.since},
+                "second": {"body": d.second.body.hex(), "since": d.second.since},
+            }
+            for d in fed.duplicates
+        ],
+        "not_counting": {b.hex(): why for b, why in sorted(fed.doubled.items())},
+        "standing": c.standing.value,
+        "counting": c.members,
+    }
+
+
+def one_person() -> list[dict[str, Any]]:
+    """A person in two Communities (spec/federation.md, "One person, one
+    Community"): found from the proofs, the later membership not counted."""
+    out: list[dict[str, Any]] = []
+
+    def setting(
+        floor: int, b_rules: ProcessRules | None = None
+    ) -> tuple[Scenario, Scenario, Scenario, bytes]:
+        rules = ProcessRules(min_constituent_size=floor)
+        muni = Scenario(
+            ("mun1", "mun2"), body_kind=BodyKind.MUNICIPALITY, name="Valle", rules=rules
+        )
+        a = Scenario(("a1", "a2", "a3", "a4", "a5"), name="A", parent=muni.body)
+        kw = {} if b_rules is None else {"rules": b_rules}
+        b = Scenario(("b1", "b2", "b3", "b4"), name="B", parent=muni.body, **kw)
+        m = b.admit("b1", "a1")  # a1, a founder of A, joins B later with the same key
+        b.votes(m, yes=("b1", "b2", "b3", "b4"))
+        b.close(m)
+        return muni, a, b, muni.propose("mun1", "Rain cisterns", "Every community keeps one.")
+
+    def case(comment: str, muni: Scenario, proofs: list[FullProof], resolution: bytes) -> None:
+        fed = one_person_from(muni.body, resolution, muni.rules, proofs)
+        out.append(
+            {
+                "tcId": len(out) + 1,
+                "comment": comment,
+                "higher_body": muni.body.hex(),
+                "resolution": resolution.hex(),
+                "rules": {"min_constituent_size": muni.rules.min_constituent_size},
+                "proofs": [p.encode().hex() for p in proofs],
+                "expect": one_person_json(fed),
+            }
+        )
+
+    muni, a, b, r = setting(4)
+    a.decide(muni.body, r, yes=tuple(a.seeds))
+    b.decide(muni.body, r, yes=tuple(b.seeds))
+    case(
+        "a1 is in A and B: evidence; B keeps 4 others and passed without a1: both count",
+        muni,
+        [a.proof(muni.body, r), b.proof(muni.body, r)],
+        r,
+    )
+    muni, a, b, r = setting(5)
+    a.decide(muni.body, r, yes=tuple(a.seeds))
+    b.decide(muni.body, r, yes=tuple(b.seeds))
+    case(
+        "B reaches the minimum of 5 only by counting a1 twice: B does not count",
+        muni,
+        [a.proof(muni.body, r), b.proof(muni.body, r)],
+        r,
+    )
+    muni, a, b, r = setting(4, ProcessRules(temperature_threshold=Fraction(3, 4)))
+    a.decide(muni.body, r, yes=tuple(a.seeds))
+    b.decide(muni.body, r, yes=("a1", "b2", "b3"), no=("b1",))
+    case(
+        "B passed 3 to 1 at 3/4 only with a1's vote: B's verdict does not count",
+        muni,
+        [a.proof(muni.body, r), b.proof(muni.body, r)],
+        r,
+    )
+    return out
+
+
 def render() -> str:
     doc = {
         "description": "Community Verdict proofs and attestations (spec/federation.md)",
         "generator": "spec/vectors/gen_verdicts.py",
         **cases(),
         "constituencies": constituencies(),
+        "one_person": one_person(),
     }
     return json.dumps(doc, indent=1, sort_keys=True) + "\n"
 

@@ -60,3 +60,44 @@ def test_nine_self_founded_bodies_no_longer_outvote_an_admitted_community(
     tmp_path: Path,
 ) -> None:
     asyncio.run(_scenario(tmp_path))
+
+
+async def _one_person(tmp: Path) -> None:
+    five = ProcessRules(min_constituent_size=5)
+    muni = Scenario(("mun1", "mun2"), body_kind=BodyKind.MUNICIPALITY, name="Valle", rules=five)
+    a = Scenario(tuple(f"a{i}" for i in range(5)), name="A", parent=muni.body)
+    b = Scenario(tuple(f"b{i}" for i in range(4)), name="B", parent=muni.body)
+    m = b.admit("b0", "a0")  # a0, a founder of A, joins B: B has 5 only by counting a0 twice
+    b.votes(m, yes=tuple(f"b{i}" for i in range(4)))
+    b.close(m)
+    muni.post("mun1", Founding(tuple(sorted((a.body, b.body)))), parents=(muni.body,))
+    res = muni.propose("mun1", "Rain cisterns", "Every community keeps one.")
+    a.decide(muni.body, res, yes=tuple(a.seeds))
+    b.decide(muni.body, res, yes=tuple(b.seeds))
+    async with NodeRuntime(Config(data_dir=tmp / "m", listen_port=0)) as node:
+        await node.found_body(muni.messages[0].raw)
+        base = f"{node.url}/v0"
+        q = f"higher={muni.body.hex()}&resolution={res.hex()}"
+        async with aiohttp.ClientSession() as http:
+            r = await http.post(
+                f"{base}/bodies/{muni.body.hex()}/messages",
+                json={"messages": [x.raw.hex() for x in muni.messages[1:]]},
+            )
+            assert r.status == 201, await r.text()
+            for c in (a, b):
+                r = await http.post(f"{base}/proofs?{q}", data=c.proof(muni.body, res).encode())
+                assert r.status == 201, await r.text()
+            r = await http.get(f"{base}/bodies/{muni.body.hex()}/federation/{res.hex()}")
+            fed = await r.json()
+    (d,) = fed["duplicates"]
+    assert d["key"] == a.key("a0").hex() and d["second"]["body"] == b.body.hex()
+    assert "one person in two bodies" in d["reason"]
+    (refused,) = fed["refused"]
+    assert refused["body"] == b.body.hex() and "counted first in another body" in refused["reason"]
+    assert [c["body"] for c in fed["communities"]] == [a.body.hex()]
+
+
+def test_a_person_in_two_communities_counts_once_in_the_federation_view(
+    tmp_path: Path,
+) -> None:
+    asyncio.run(_one_person(tmp_path))

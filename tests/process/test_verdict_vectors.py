@@ -14,6 +14,7 @@ import pytest
 
 from crdt.log import Log
 from protocol import envelope
+from protocol.rules import ProcessRules
 from protocol.verdict import (
     Attestation,
     FullProof,
@@ -103,6 +104,18 @@ def test_constituency_vector(case: dict[str, Any]) -> None:
     got = GEN.constituency_from(log, proofs)
     bodies = [bytes.fromhex(b) for b in case["expect"]["why_not"]]
     assert GEN.constituency_json(got, bodies) == case["expect"]
+
+
+@pytest.mark.parametrize("case", DOC["one_person"], ids=[str(c["tcId"]) for c in DOC["one_person"]])
+def test_one_person_vector(case: dict[str, Any]) -> None:
+    """Constituents' proofs give exactly the recorded duplicates, the
+    constituents that do not count and why, and the standing."""
+    proofs = [FullProof.decode_untrusted(bytes.fromhex(p)) for p in case["proofs"]]
+    rules = ProcessRules(min_constituent_size=case["rules"]["min_constituent_size"])
+    got = GEN.one_person_from(
+        bytes.fromhex(case["higher_body"]), bytes.fromhex(case["resolution"]), rules, proofs
+    )
+    assert GEN.one_person_json(got) == case["expect"]
 
 
 def test_vectors_are_generated() -> None:
