@@ -76,12 +76,19 @@ class Duplicate:
 def memberships(a: Assembly) -> tuple[Membership, ...]:
     """The body's current members with their key histories and start."""
     history = a.membership
+    joined: dict[bytes, bytes] = {}
+    keys: dict[bytes, set[bytes]] = {}
+    for e in history.events:  # one pass: the latest JOIN of each identity
+        if e.change == Change.JOIN:
+            joined[e.identity] = e.trigger
+        if e.change in (Change.JOIN, Change.ROTATE):
+            keys.setdefault(e.identity, set()).add(e.key)
     out = []
-    for identity, _key in sorted(a.roster().members.items()):
-        joins = [e for e in history.events if e.identity == identity and e.change == Change.JOIN]
-        start = joins[-1].trigger
-        since = a.log.get(start).time if start in a.log else 0
-        out.append(Membership(a.body_id, identity, history.keys_of(identity), since))
+    for identity in sorted(a.roster().members):
+        start = joined.get(identity)
+        since = a.log.get(start).time if start is not None and start in a.log else 0
+        held = frozenset(keys.get(identity, ())) | {identity}
+        out.append(Membership(a.body_id, identity, held, since))
     return tuple(out)
 
 

@@ -124,10 +124,6 @@ class MembershipHistory:
     def known_key(self, key: bytes) -> bool:
         return key in self._identity_of_key
 
-    def keys_of(self, identity: bytes) -> frozenset[bytes]:
-        """Every key the identity ever held here (it joined with, or rotated to)."""
-        return frozenset(k for k, i in self._identity_of_key.items() if i == identity)
-
     def at(self, cut: Container[bytes]) -> Roster:
         """The roster of the cut (a causally closed set of message ids)."""
         members: dict[bytes, bytes] = {}
