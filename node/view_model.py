@@ -190,6 +190,8 @@ class Viewer:
             "stage_number": int(s.stage),
             "author": self.person(s.author),
             "facilitator": self.person(s.facilitator),
+            "minute_taker": self.person(s.minute_taker),
+            "mediator": self.person(s.mediator),
             "time": s.time,
             **self.timing(s),
             "tally": self.tally(s),

@@ -95,7 +95,7 @@ from .process_records import (
     passing_casts,
 )
 from .roster import Change, MembershipHistory, Roster, RosterEvent, rotation_proof_valid
-from .rotation import facilitator
+from .rotation import ROLES, roles
 from .rounds import GrievanceRounds
 from .rules import Count, ProcessRules, amend, federal_in, from_params
 from .stages import ACCEPTS, DURATION, FINAL, ROUNDS, VOTING, Event, Stage, next_stage
@@ -454,6 +454,7 @@ class Assembly(GrievanceRounds):
             self._ignore(env, "empty electorate")
             return None
         version, rules = self._rules_at(past)
+        drawn = roles(self.body_id, electorate.identities(), identity, self._served(past))
         s = Subject(
             rules=rules,
             version=version,
@@ -462,9 +463,9 @@ class Assembly(GrievanceRounds):
             author=identity,
             time=env.time,
             electorate=electorate,
-            facilitator=facilitator(
-                self.body_id, electorate.identities(), identity, self._served(past)
-            ),
+            facilitator=drawn["facilitator"],
+            minute_taker=drawn["minute_taker"],
+            mediator=drawn["mediator"],
             stage=stage,
             payload=env.payload,
             opened_by=env.id,
@@ -473,12 +474,18 @@ class Assembly(GrievanceRounds):
         self.subjects[env.id] = s
         return s
 
-    def _served(self, past: Container[bytes]) -> dict[bytes, int]:
-        """How many subjects in a cut each identity facilitated (rotation)."""
-        served: dict[bytes, int] = {}
+    def _served(self, past: Container[bytes]) -> dict[str, dict[bytes, int]]:
+        """How many subjects in a cut each identity served in each role
+        (facilitator, minute-taker, mediator: rotation, §3)."""
+        served: dict[str, dict[bytes, int]] = {role: {} for role in ROLES}
         for sid, s in self.subjects.items():
             if sid in past:
-                served[s.facilitator] = served.get(s.facilitator, 0) + 1
+                for role, who in (
+                    ("facilitator", s.facilitator),
+                    ("minute_taker", s.minute_taker),
+                    ("mediator", s.mediator),
+                ):
+                    served[role][who] = served[role].get(who, 0) + 1
         return served
 
     def _rules_at(self, cut: Container[bytes]) -> tuple[int, ProcessRules]:

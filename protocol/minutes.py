@@ -159,7 +159,8 @@ def minutes(assembly: Assembly, sid: bytes, names: Mapping[bytes, str] | None = 
     out = [f"# Minutes: {title} ({s.kind.name.lower()} {_short(sid)})", ""]
     out.append(
         f"Moved by {w.who(origin.author)} at {utc(origin.time)}; facilitator "
-        f"{w.who(s.facilitator)} (rotation); electorate {len(s.electorate)} members."
+        f"{w.who(s.facilitator)}, minutes {w.who(s.minute_taker)}, mediator "
+        f"{w.who(s.mediator)} (rotation); electorate {len(s.electorate)} members."
     )
     if s.kind == SubjectKind.PROPOSAL:
         out += ["", "Text as proposed:", "", f"> {s.payload.text}"]

@@ -135,6 +135,10 @@ class Subject:
     opened_time: int
     rules: ProcessRules
     version: int
+    minute_taker: bytes = b""
+    """Who takes the minutes at a face-to-face assembly (rotation, §3)."""
+    mediator: bytes = b""
+    """Who mediates the subject's disagreements (rotation, §3)."""
     history: list[StageRecord] = field(default_factory=list)
     casts: dict[Stage, list[Cast]] = field(default_factory=dict)
     late: list[tuple[Stage, Cast]] = field(default_factory=list)

@@ -1,4 +1,5 @@
-"""Facilitation rotates: who closes the stages of a proposal or motion.
+"""Facilitation rotates: who closes the stages of a proposal or motion, and
+who takes its minutes and mediates it at a face-to-face assembly.
 
 Seed 002 asks for rotation, not a lottery: nobody facilitates twice before
 everyone eligible has once. The facilitator of a subject is a pure function
@@ -19,6 +20,10 @@ subjects opened concurrently (neither in the other's past) may draw the
 same member, which the next subject evens out. A vanished facilitator still
 cannot block anything: after the deadline a quorum of members closes the
 stage without them (spec/process.md §5).
+
+The minute-taker and the mediator rotate the same way, each by its own
+count, drawn after the facilitator from the members who hold no role in the
+subject yet (``roles``; spec/process.md §3).
 """
 
 from __future__ import annotations
@@ -49,3 +54,33 @@ def facilitator(
         raise LocalProtocolError("an empty electorate has no facilitator", field="electorate")
     candidates = [m for m in members if m != author] or members
     return min(candidates, key=lambda m: (served.get(m, 0), rotation_order(body, m)))
+
+
+ROLES = ("facilitator", "minute_taker", "mediator")
+"""Seed 002: "rotate facilitators, minute-takers and mediators"."""
+
+
+def roles(
+    body: bytes,
+    electorate: Iterable[bytes],
+    author: bytes,
+    served: Mapping[str, Mapping[bytes, int]],
+) -> dict[str, bytes]:
+    """The facilitator, minute-taker and mediator of a new subject, in that
+    order: each the candidate who has served least *in that role* in the
+    subject's causal past (ties by ``rotation_order``), the candidates being
+    the electorate without the author and without the roles already drawn
+    for this subject (dropped in that order while too few remain)."""
+    members = sorted(set(electorate))
+    out = {"facilitator": facilitator(body, members, author, served.get("facilitator", {}))}
+    for role in ROLES[1:]:
+        taken = set(out.values())
+        candidates = (
+            [m for m in members if m != author and m not in taken]
+            or [m for m in members if m not in taken]
+            or [m for m in members if m != author]
+            or members
+        )
+        counts = served.get(role, {})
+        out[role] = min(candidates, key=lambda m: (counts.get(m, 0), rotation_order(body, m)))
+    return out

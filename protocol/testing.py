@@ -187,6 +187,12 @@ class Scenario:
         out += [self.vote(n, subject, Choice.ABSTAIN, **kw) for n in abstain]
         return out
 
+    def role(self, subject: bytes, role: str) -> str:
+        """The name of whoever holds ``role`` (facilitator, minute_taker,
+        mediator) for the subject (the fold computes it)."""
+        who: bytes = getattr(self._live.subject(subject), role)
+        return self.name_of(self.key_of_identity(who))
+
     def facilitator(self, subject: bytes) -> str:
         """The name of the subject's facilitator (the fold computes it)."""
         return self.name_of(self.key_of_identity(self._live.subject(subject).facilitator))

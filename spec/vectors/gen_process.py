@@ -60,6 +60,8 @@ def expected(a: Assembly, now: int) -> dict[str, Any]:
                 "kind": s.kind.name.lower(),
                 "stage": s.stage.name.lower(),
                 "facilitator": s.facilitator.hex(),
+                "minute_taker": s.minute_taker.hex(),
+                "mediator": s.mediator.hex(),
                 "closes": [
                     {
                         "stage": r.stage.name.lower(),

@@ -241,6 +241,7 @@ export async function proposalScreen(id) {
   const verdict = s.verdict ? h("p", { class: "card", id: "verdict" }, t("verdict.line", { outcome: t(`outcome.${s.verdict.outcome}`) })) : null;
   show(s.title || t("untitled"),
     facts(s), h("p", { class: "muted" }, t("moved_by", { name: person(s.author), when: when(s.time) }), s.scope ? ` · ${t("scope", { scope: s.scope })}` : ""),
+    s.minute_taker ? h("p", { class: "muted" }, t("roles", { minutes: person(s.minute_taker), mediator: person(s.mediator) })) : null,
     origin, verdict, tally(s),
     h("section", { "aria-labelledby": "text-h" }, h("h2", { id: "text-h" }, t("text.title")), documentView(s)),
     stageActions(s, people),
