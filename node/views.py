@@ -20,10 +20,17 @@ from aiohttp import web
 
 from protocol.assembly import Assembly, SubjectKind
 from protocol.errors import ProtocolError
-from protocol.federation import Federation
+from protocol.federation import BASE_KINDS, Federation, Standing
 from protocol.keys import key_from_text
+from protocol.kinds import Outcome
 from protocol.rules import FEDERAL_PARAMETERS, PARAMETERS, to_params
-from protocol.verdict import community_verdict, make_full_proof, text_hash
+from protocol.verdict import (
+    CommunityVerdict,
+    community_verdict,
+    make_full_proof,
+    presented,
+    text_hash,
+)
 
 from .constituency import applicants, constituency_of
 from .ingest import Ingest
@@ -146,35 +153,7 @@ class ProcessViews:
             )
 
         def build() -> dict[str, Any]:
-            cons = constituency_of(self.ingest, higher)
-            members = cons.members()
-            folded = higher.fold()
-            s = folded.subjects.get(resolution)
-            # verdicts count FOR only on the resolution's own text
-            text = (
-                text_hash(folded.text(resolution))
-                if s is not None and s.kind == SubjectKind.PROPOSAL
-                else None
-            )
-            fed = Federation(
-                higher.id, resolution, members, rules=folded.rules, why_not=cons.why_not, text=text
-            )
-            verdicts, refused = [], []
-            for child in applicants(self.ingest, higher.id):
-                v = community_verdict(child.fold(), higher.id, resolution)
-                entry = {
-                    "body": child.id.hex(),
-                    "name": child.log.get(child.id).payload.name,
-                    "verdict": None if v is None else plain(v),
-                }
-                why = cons.why_not(child.id)
-                if why is None and v is not None:
-                    fed.learn(child.fold(), v)
-                    why = fed.take(v, child.log.get(child.id).payload.body_kind)
-                if why is not None:
-                    refused.append({**entry, "reason": why})
-                    continue
-                verdicts.append(entry)
+            fed, verdicts, refused = self._combine(higher, resolution, 0)
             combined = fed.combine()
             # one person, one Community: a later membership does not count
             for entry in [e for e in verdicts if bytes.fromhex(e["body"]) in fed.doubled]:
@@ -186,7 +165,7 @@ class ProcessViews:
                 "count": plain(combined.count),
                 "decided": combined.decided,
                 "members": combined.members,
-                "constituents": sorted(m.hex() for m in members),
+                "constituents": sorted(m.hex() for m in fed.members),
                 "communities": verdicts,
                 "refused": refused,
                 "amendments": [{"body": c.hex(), "text": t.hex()} for c, t in combined.amendments],
@@ -202,6 +181,82 @@ class ProcessViews:
             }
 
         return web.json_response(await self.run_store(build))
+
+    def _combine(
+        self, higher: Any, resolution: bytes, depth: int
+    ) -> tuple[Federation, list[dict[str, Any]], list[dict[str, Any]]]:
+        """Combine ``higher``'s resolution from the verdicts of its admitted
+        constituents this node holds: a Community's or Workplace Council's
+        re-derived from its own log, a Municipality's or Region's combined
+        in turn from its own constituents' verdicts on the proposal that
+        presented the resolution to them (spec/federation.md, "Nesting")."""
+        cons = constituency_of(self.ingest, higher)
+        folded = higher.fold()
+        s = folded.subjects.get(resolution)
+        # verdicts count FOR only on the resolution's own text
+        text = (
+            text_hash(folded.text(resolution))
+            if s is not None and s.kind == SubjectKind.PROPOSAL
+            else None
+        )
+        fed = Federation(higher.id, resolution, cons.members(), rules=folded.rules, text=text)
+        fed.why_not = cons.why_not
+        verdicts: list[dict[str, Any]] = []
+        refused: list[dict[str, Any]] = []
+        for child in applicants(self.ingest, higher.id):
+            genesis = child.log.get(child.id).payload
+            kind = genesis.body_kind
+            if kind in BASE_KINDS:
+                v = community_verdict(child.fold(), higher.id, resolution)
+            else:
+                v = self._level_verdict(child, higher.id, resolution, depth)
+            entry = {
+                "body": child.id.hex(),
+                "name": genesis.name,
+                "kind": kind.name.lower(),
+                "verdict": None if v is None else plain(v),
+            }
+            why = cons.why_not(child.id)
+            if why is None and v is not None:
+                if kind in BASE_KINDS:
+                    fed.learn(child.fold(), v)
+                why = fed.take(v, kind)
+            if why is not None:
+                refused.append({**entry, "reason": why})
+                continue
+            verdicts.append(entry)
+        return fed, verdicts, refused
+
+    def _level_verdict(
+        self, child: Any, higher: bytes, resolution: bytes, depth: int
+    ) -> CommunityVerdict | None:
+        """A Municipality's (Region's) verdict on a higher resolution: its
+        members' verdicts on the proposal that presented it, combined; None
+        while not presented or pending (a pending combination is no verdict)."""
+        if depth >= MAX_LEVELS:
+            return None
+        fold = child.fold()
+        presenting = presented(fold, higher, resolution)
+        if presenting is None:
+            return None
+        fed, _, _ = self._combine(child, presenting, depth + 1)
+        result = fed.combine()
+        if result.standing == Standing.PENDING:
+            return None
+        p = fold.subject(presenting).payload
+        return CommunityVerdict(
+            child.id,
+            higher,
+            resolution,
+            presenting,
+            presenting,
+            Outcome.PASSED if result.standing == Standing.PASSED else Outcome.FAILED,
+            result.count.votes_for,
+            result.count.votes_against,
+            0,
+            result.members,
+            text_hash(p.text),
+        )
 
     async def proof(self, request: web.Request) -> web.Response:
         """The full proof of this body's verdict on a higher body's resolution
@@ -228,6 +283,10 @@ class ProcessViews:
         return web.Response(
             body=make_full_proof(body.log, v).encode(), content_type="application/octet-stream"
         )
+
+
+MAX_LEVELS = 4
+"""Nesting depth a federation view follows (as a level proof does)."""
 
 
 def constitution_view(a: Assembly) -> dict[str, Any]:
