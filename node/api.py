@@ -23,10 +23,10 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from protocol import kinds
+from protocol import canonical, kinds
 from protocol.envelope import Envelope, decode_untrusted, fields_of
 from protocol.errors import ProtocolError
-from protocol.verdict import FullProof, verify_full_proof
+from protocol.verdict import FullProof, ProofError, verify_full_proof
 
 from . import ratelimit
 from .constituency import refusal
@@ -108,6 +108,32 @@ def _query_int(request: web.Request, name: str, default: int, maximum: int) -> i
     return int(text)
 
 
+def _level_bundle(data: bytes) -> tuple[list[list[bytes]], list[tuple[bytes, bytes, bytes]]]:
+    """Decode ``[1, [[raw, …] per body], [[higher, resolution, full proof], …]]``
+    (canonical msgpack; spec/api.md)."""
+    try:
+        doc = canonical.decode(data, max_bytes=MAX_BODY_BYTES)
+    except ProtocolError as exc:
+        raise ProofError(f"not canonical msgpack: {exc}") from None
+    ok = isinstance(doc, tuple) and len(doc) == 3 and doc[0] == 1
+    logs, proofs = (doc[1], doc[2]) if ok else (None, None)
+    if not (
+        isinstance(logs, tuple)
+        and logs
+        and all(isinstance(g, tuple) and g and all(isinstance(m, bytes) for m in g) for g in logs)
+        and isinstance(proofs, tuple)
+        and all(
+            isinstance(p, tuple)
+            and len(p) == 3
+            and all(isinstance(x, bytes) for x in p)
+            and len(p[0]) == len(p[1]) == 32
+            for p in proofs
+        )
+    ):
+        raise ProofError("expected [1, [[message, …], …], [[id, id, proof], …]]")
+    return [list(g) for g in logs], [(p[0], p[1], p[2]) for p in proofs]
+
+
 class MemberApi:
     """Routes for one node. ``run_store`` runs a callable on the node's single
     store thread (so SQLite has one writer) and awaits its result."""
@@ -175,6 +201,8 @@ class MemberApi:
         (``?higher=…&resolution=…``): verified by re-deriving the verdict,
         then its messages are imported as (part of) the Community's log."""
         data = await read_limited(request)
+        if data[:2] == b"\x93\x01":  # [1, logs, proofs]: a level bundle
+            return await self._post_level_bundle(request, data)
         try:
             higher = bytes.fromhex(request.query["higher"])
             resolution = bytes.fromhex(request.query["resolution"])
@@ -212,6 +240,73 @@ class MemberApi:
             )
         return web.json_response(
             {"community": proof.community.hex(), "outcome": verdict.outcome.name.lower()},
+            status=201,
+        )
+
+    async def _post_level_bundle(self, request: web.Request, data: bytes) -> web.Response:
+        """A delegate relays a Municipality's (Region's) verdict: its own log
+        and the full proofs of its constituents' verdicts on the proposal
+        that presented the resolution (spec/api.md, "Relaying a level
+        verdict"). Every proof is verified and imported like a relayed full
+        proof, every log ingested like gossip; the node then combines the
+        level verdict itself, as its federation view does."""
+        try:
+            higher = bytes.fromhex(request.query["higher"])
+            resolution = bytes.fromhex(request.query["resolution"])
+        except (KeyError, ValueError):
+            return _error(400, "bad_request", "give higher= and resolution= as hex", field="higher")
+        try:
+            logs, proofs = _level_bundle(data)
+            first = decode_untrusted(logs[0][0], None)
+        except ProtocolError as exc:
+            return _error(422, "bad_proof", f"not a level bundle: {exc}")
+        if higher not in self.ingest.bodies:
+            return _error(
+                404, "unknown_body", "this node does not hold the higher body", field="higher"
+            )
+        if not isinstance(first.payload, kinds.Genesis) or first.payload.parent != higher:
+            return _error(
+                422, "bad_proof", "the bundle's first log is not a body that names the higher body"
+            )
+        verified: list[tuple[bytes, FullProof]] = []
+        for i, (h, r, raw) in enumerate(proofs):
+            try:
+                proof = FullProof.decode_untrusted(raw)
+                verify_full_proof(proof, higher_body=h, resolution=r)
+            except ProtocolError as exc:
+                return _error(422, "bad_proof", f"proof {i} of the bundle: {exc}")
+            verified.append((h, proof))
+
+        def store() -> None:
+            for log in logs:  # each body's log, in replay order, genesis first
+                g = decode_untrusted(log[0], None)
+                if g.body not in self.ingest.bodies:
+                    self.ingest.found(log[0], origin="delegate relay")
+                self.ingest.submit(g.body, list(log[1:]), origin="delegate relay")
+            for _, proof in verified:
+                if proof.community not in self.ingest.bodies:
+                    self.ingest.found(proof.messages[0], origin="delegate relay")
+                self.ingest.submit(
+                    proof.community, list(proof.messages[1:]), origin="delegate relay"
+                )
+
+        await self.run_store(store)
+        for body_id in {decode_untrusted(log[0], None).body for log in logs} | {
+            p.community for _, p in verified
+        }:
+            if self.on_new_body is not None:
+                self.on_new_body(body_id)
+        views = ProcessViews(self.ingest, self._body, self.run_store)
+        level = self.ingest.body(first.body)
+        verdict = await self.run_store(lambda: views._level_verdict(level, higher, resolution, 0))
+        if verdict is None:
+            return _error(
+                422,
+                "bad_proof",
+                "the bundle does not prove a decided verdict of that body on the resolution",
+            )
+        return web.json_response(
+            {"community": first.body.hex(), "outcome": verdict.outcome.name.lower(), "level": True},
             status=201,
         )
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from aiohttp import web
 
+from protocol import canonical
 from protocol.assembly import Assembly, SubjectKind
 from protocol.errors import ProtocolError
 from protocol.federation import BASE_KINDS, Federation, Standing
@@ -274,19 +275,54 @@ class ProcessViews:
                 },
                 status=400,
             )
-        v = community_verdict(self.fold_body(body), higher, resolution)
-        if v is None:
+        bundle = await self.run_store(lambda: self._bundle(body, higher, resolution, 0))
+        if bundle is None:
             return web.json_response(
                 {"error": "no_verdict", "reason": "this body has not decided that resolution"},
                 status=404,
             )
-        return web.Response(
-            body=make_full_proof(body.log, v).encode(), content_type="application/octet-stream"
-        )
+        logs, proofs = bundle
+        if not logs:  # a Community's or Workplace Council's own verdict
+            ((_, _, data),) = proofs
+            return web.Response(body=data, content_type="application/octet-stream")
+        doc = [LEVEL_BUNDLE, logs, [[h, r, d] for h, r, d in proofs]]
+        return web.Response(body=canonical.encode(doc), content_type="application/octet-stream")
+
+    def _bundle(
+        self, body: Any, higher: bytes, resolution: bytes, depth: int
+    ) -> tuple[list[list[bytes]], list[tuple[bytes, bytes, bytes]]] | None:
+        """What proves ``body``'s verdict on a higher resolution: for a
+        Community its full proof; for a Municipality (Region) its own log
+        and, recursively, what proves each counted constituent's verdict on
+        the proposal that presented the resolution (spec/api.md, "Relaying
+        a level verdict"). None while undecided."""
+        kind = body.log.get(body.id).payload.body_kind
+        if kind in BASE_KINDS:
+            v = community_verdict(body.fold(), higher, resolution)
+            if v is None:
+                return None
+            return [], [(higher, resolution, make_full_proof(body.log, v).encode())]
+        level = self._level_verdict(body, higher, resolution, depth)
+        if level is None:
+            return None
+        logs = [[body.log.get(m).raw for m in body.log.order()]]
+        proofs: list[tuple[bytes, bytes, bytes]] = []
+        _, counted, _ = self._combine(body, level.proposal, depth + 1)
+        for entry in counted:
+            if entry["verdict"] is None:
+                continue
+            child = self.ingest.bodies[bytes.fromhex(entry["body"])]
+            sub = self._bundle(child, body.id, level.proposal, depth + 1)
+            if sub is not None:
+                logs += sub[0]
+                proofs += sub[1]
+        return logs, proofs
 
 
 MAX_LEVELS = 4
 """Nesting depth a federation view follows (as a level proof does)."""
+LEVEL_BUNDLE = 1
+"""First element of a level bundle (a full proof starts with its version 0)."""
 
 
 def constitution_view(a: Assembly) -> dict[str, Any]:

@@ -88,3 +88,65 @@ def test_a_municipality_still_deciding_leaves_the_region_pending(tmp_path: Path)
     assert fed["standing"] == "pending" and fed["decided"] == 1
     (undecided,) = [c for c in fed["communities"] if c["verdict"] is None]
     assert undecided["body"] == fed["_munis"]["y"]
+
+
+async def _relay(tmp: Path, capsys: Any) -> tuple[dict[str, Any], str]:
+    from node.cli import main
+
+    region = Scenario(("r1", "r2"), body_kind=BodyKind.REGION, name="Sierra")
+    muni = Scenario(
+        ("m1", "m2"),
+        body_kind=BodyKind.MUNICIPALITY,
+        name="Valle",
+        parent=region.body,
+        rules=FIVE,
+    )
+    region.post("r1", Founding((muni.body,)), parents=(region.body,))
+    res = region.propose("r1", "Seed banks", TEXT)
+    cs = [community(f"c{n}", muni.body) for n in (1, 2)]
+    muni.post("m1", Founding(tuple(sorted(c.body for c in cs))), parents=(muni.body,))
+    presenting = muni.post("m1", Proposal("Seed banks", TEXT, "", region.body, res)).id
+    for c in cs:
+        c.decide(muni.body, presenting, yes=tuple(c.seeds), text=TEXT)
+    async with (
+        NodeRuntime(Config(data_dir=tmp / "valle", listen_port=0)) as valle,
+        NodeRuntime(Config(data_dir=tmp / "sierra", listen_port=0)) as sierra,
+        aiohttp.ClientSession() as http,
+    ):
+        # the Municipality's node holds it and its Communities; the Region's
+        # node holds only the Region: no gossip between them
+        for node, held in ((valle, [muni, *cs]), (sierra, [region])):
+            for sc in held:
+                await node.found_body(sc.messages[0].raw)
+                r = await http.post(
+                    f"{node.url}/v0/bodies/{sc.body.hex()}/messages",
+                    json={"messages": [m.raw.hex() for m in sc.messages[1:]]},
+                )
+                assert r.status == 201, await r.text()
+        url = f"{sierra.url}/v0/bodies/{region.body.hex()}/federation/{res.hex()}"
+        async with http.get(url) as r:
+            before = await r.json()
+        assert before["standing"] == "pending" and before["decided"] == 0
+        # a forged bundle is refused with the reason
+        q = f"higher={region.body.hex()}&resolution={res.hex()}"
+        async with http.post(f"{sierra.url}/v0/proofs?{q}", data=b"\x93\x01\x90\x90") as r:
+            assert r.status == 422 and "level bundle" in (await r.json())["reason"]
+        relay = [
+            "delegate", "relay", "--from", valle.url, "--body", muni.body.hex(),
+            "--higher", region.body.hex(), "--resolution", res.hex(), "--to", sierra.url,
+        ]  # fmt: skip
+        assert await asyncio.to_thread(main, relay) == 0
+        out = capsys.readouterr().out
+        async with http.get(url) as r:
+            after: dict[str, Any] = await r.json()
+    return after, out
+
+
+def test_a_delegate_relays_a_municipality_verdict_to_the_region(
+    tmp_path: Path, capsys: Any
+) -> None:
+    fed, out = asyncio.run(_relay(tmp_path, capsys))
+    assert "delivered" in out and "passed" in out
+    assert fed["standing"] == "passed" and fed["decided"] == 1
+    (c,) = fed["communities"]
+    assert c["kind"] == "municipality" and c["verdict"]["outcome"] == "passed"
