@@ -44,6 +44,7 @@ VENDOR = frozenset(
         "@noble/hashes/_md.js",
         "@noble/hashes/_u64.js",
         "@noble/hashes/utils.js",
+        "jsqr/dist/jsQR.js",
     }
 )
 """The node_modules files the JS core imports in a browser."""

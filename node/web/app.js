@@ -11,6 +11,7 @@ import { proposalScreen } from "./screens/proposal.js";
 import { peopleScreen } from "./screens/people.js";
 import { mandatesScreen } from "./screens/mandates.js";
 import { constitutionScreen } from "./screens/constitution.js";
+import { kioskScreen } from "./screens/kiosk.js";
 
 const SCREENS = {
   key: keyScreen,
@@ -19,6 +20,7 @@ const SCREENS = {
   people: peopleScreen,
   mandates: mandatesScreen,
   constitution: constitutionScreen,
+  kiosk: kioskScreen,
 };
 
 

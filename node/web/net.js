@@ -8,7 +8,7 @@ export const state = { body: null, bodies: [], seed: null, key: null, keyHex: nu
 
 export async function getJSON(path, params = {}) {
   const q = new URLSearchParams(params);
-  if (state.keyHex) q.set("member", state.keyHex);
+  if (state.keyHex && !q.has("member")) q.set("member", state.keyHex);
   const r = await fetch(`${path}${q.size ? "?" + q : ""}`, { headers: { Accept: "application/json" } });
   if (!r.ok) {
     let reason = `HTTP ${r.status}`;
@@ -22,10 +22,10 @@ export const view = (name, params) => getJSON(`/v0/bodies/${state.body}/${name}`
 
 /** The member's last sequence number and the body's heads, kept on the
  *  device so the member can sign while offline. */
-export async function authorState() {
-  const cacheKey = `author:${state.body}:${state.keyHex}`;
+export async function authorState(keyHex = state.keyHex) {
+  const cacheKey = `author:${state.body}:${keyHex}`;
   try {
-    const a = await getJSON(`/v0/bodies/${state.body}/authors/${state.keyHex}`);
+    const a = await getJSON(`/v0/bodies/${state.body}/authors/${keyHex}`);
     await store.setItem(cacheKey, { last_seq: a.last_seq, heads: a.heads });
     return a;
   } catch (err) {
@@ -35,10 +35,12 @@ export async function authorState() {
   }
 }
 
-/** Sign a payload as the member, queue it, and try to send it now.
+/** Sign a payload as the member (or, at a kiosk, as the card's holder:
+ *  `seed` and `key` given), queue it, and try to send it now.
  *  Returns {queued: true} when offline, else the node's answer. */
-export async function act(kind, payload, { seed = state.seed } = {}) {
-  const a = await authorState();
+export async function act(kind, payload, { seed = state.seed, key = state.key } = {}) {
+  const keyHex = core.hex(key);
+  const a = await authorState(keyHex);
   const seq = a.last_seq + 1;
   const { raw, id } = await core.signMessage(seed, core.unhex(state.body), kind, payload, {
     parents: [...a.heads].sort().slice(0, 16).map(core.unhex),
@@ -46,7 +48,7 @@ export async function act(kind, payload, { seed = state.seed } = {}) {
     time: Math.floor(Date.now() / 1000),
   });
   const idHex = core.hex(id);
-  await store.setItem(`author:${state.body}:${state.keyHex}`, { last_seq: seq, heads: [idHex] });
+  await store.setItem(`author:${state.body}:${keyHex}`, { last_seq: seq, heads: [idHex] });
   await store.queue({ id: idHex, body: state.body, raw: core.hex(raw), at: Date.now() });
   if (!navigator.onLine) return { id: idHex, queued: true };
   const answers = await flush();

@@ -7,6 +7,7 @@ const SHELL = [
   "/", "/web/style.css", "/web/app.js", "/web/ui.js", "/web/i18n.js", "/web/net.js", "/web/store.js",
   "/web/screens/key.js", "/web/screens/proposals.js", "/web/screens/proposal.js", "/web/screens/people.js",
   "/web/screens/mandates.js", "/web/screens/constitution.js", "/web/screens/common.js",
+  "/web/screens/kiosk.js", "/web/cards.js",
   "/web/i18n/es.json", "/web/i18n/en.json", "/web/icon.svg", "/manifest.webmanifest",
   // the JS core (tests/web/test_static.py checks this list against interop/js/core/)
   "/core/canonical.js", "/core/card.js", "/core/client.js", "/core/deps.js", "/core/ed25519.js", "/core/envelope.js", "/core/errors.js", "/core/hash.js", "/core/index.js", "/core/keys.js", "/core/keystore.js", "/core/kinds.js", "/core/sha256sync.js", "/core/text.js",

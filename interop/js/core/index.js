@@ -5,7 +5,7 @@
 import { setDeps, deps as currentDeps, useNoble } from "./deps.js";
 import { CoreError, localError } from "./errors.js";
 import { encode as canonicalEncode, decode as canonicalDecode } from "./canonical.js";
-import { KIND, KIND_NAME, CHOICE, STANCE, STAGE, BODY_KIND, OUTCOME, SCHEMAS, payloads, textOps, checkPayload } from "./kinds.js";
+import { KIND, KIND_NAME, CHOICE, STANCE, STAGE, BODY_KIND, OUTCOME, SCHEMAS, payloads, textOps, checkPayload, handCountWitnessed } from "./kinds.js";
 import { decodeEnvelope, verifyEnvelope, signEnvelope, messageId, rotationProof as proof } from "./envelope.js";
 import { publicKey as pub, sign as signRaw, verify as verifyRaw } from "./ed25519.js";
 import { sha256 as hash } from "./hash.js";
@@ -15,7 +15,7 @@ import { sealKeystore, unsealKeystore, keystoreInfo } from "./keystore.js";
 import { readCard, openCard, sealCard, normalisePin } from "./card.js";
 import { submit } from "./client.js";
 
-export { CoreError, KIND, KIND_NAME, CHOICE, STANCE, STAGE, BODY_KIND, OUTCOME, SCHEMAS, payloads, textOps, checkPayload };
+export { CoreError, KIND, KIND_NAME, CHOICE, STANCE, STAGE, BODY_KIND, OUTCOME, SCHEMAS, payloads, textOps, checkPayload, handCountWitnessed };
 export { keyToText, keyFromText, messageId, editToOps, TextDocument, diffHunks, checkOps };
 export { sealKeystore, unsealKeystore, keystoreInfo, readCard, openCard, sealCard, normalisePin };
 export { decodeEnvelope, verifyEnvelope, signEnvelope, submit };

@@ -4,7 +4,7 @@
 // (`payloads.vote(subject, choice)` -> the wire array, checked).
 
 import { CoreError, localError } from "./errors.js";
-import { compareBytes } from "./canonical.js";
+import { compareBytes, encode } from "./canonical.js";
 
 const utf8 = new TextEncoder();
 
@@ -309,6 +309,21 @@ const SETS = {
   witnesses: SCHEMAS[KIND.hand_count][7][1],
   constituents: SCHEMAS[KIND.founding][0][1],
 };
+
+const HAND_DOMAIN = new TextEncoder().encode("caracol/0 hand count\0");
+
+/** What each witness of a hand count signs (spec/process.md §6a): the
+ *  domain, the body id and the canonical record without its witnesses,
+ *  `present` in ascending order. */
+export function handCountWitnessed(body, [subject, stage, votesFor, votesAgainst, abstentions, present, replaces]) {
+  const record = [subject, stage, votesFor, votesAgainst, abstentions, SETS.present.sort(present), replaces ?? null];
+  const content = encode(record);
+  const out = new Uint8Array(HAND_DOMAIN.length + body.length + content.length);
+  out.set(HAND_DOMAIN, 0);
+  out.set(body, HAND_DOMAIN.length);
+  out.set(content, HAND_DOMAIN.length + body.length);
+  return out;
+}
 
 /** Text operations in their wire shape (spec/kinds.md, "Text operations"). */
 export const textOps = Object.freeze({

@@ -7,6 +7,8 @@ import { t } from "../i18n.js";
 import { announce, field, h, person, show, uid, when } from "../ui.js";
 import { getJSON, state, view } from "../net.js";
 import { perform } from "../app.js";
+import { wipe } from "../cards.js";
+import { cardField, readCardFile } from "./kiosk.js";
 import { closeButton, facts, tally, voteButtons } from "./common.js";
 
 const B = (x) => core.unhex(x);
@@ -184,6 +186,62 @@ function mandateForm(s, people) {
   h("button", { type: "submit" }, t("mandate.nominate")));
 }
 
+const HAND_STAGES = ["temperature", "minor_check", "final_vote", "motion"];
+
+/** The facilitator's hand count at a face-to-face assembly (spec/process.md
+ *  §6a): the counts and who is present, then each witness signs the record
+ *  with their key card on this device (the key is wiped at once), then the
+ *  facilitator signs the whole. The record is fixed once a witness signed. */
+function handCountForm(s, people) {
+  const num = (key) => field(t(key), h("input", { type: "number", min: "0", max: "100000", value: "0", required: true, inputmode: "numeric" }));
+  const [fRow, f] = num("hand.for");
+  const [aRow, a] = num("hand.against");
+  const [xRow, x] = num("hand.abstain");
+  const boxes = people.map((p) => {
+    const cb = h("input", { type: "checkbox", id: uid("present"), value: p.key });
+    return [h("label", { class: "inline", for: cb.id }, cb, person(p)), cb];
+  });
+  const witnesses = [];
+  const list = h("ul", { class: "list", id: "witnesses", "aria-label": t("hand.witnesses") });
+  let fixed = null;
+  const record = () => [core.unhex(s.id), s.stage_number, Number(f.value), Number(a.value), Number(x.value),
+    boxes.filter(([, cb]) => cb.checked).map(([, cb]) => core.unhex(cb.value)), null];
+  const [cardRow, cardFile] = cardField("hand.witness_card");
+  const [pinRow, pin] = field(t("kiosk.pin"), h("input", { type: "password", autocomplete: "off" }));
+  const addWitness = async () => {
+    const file = cardFile.files?.[0];
+    if (!file) return announce(t("kiosk.choose_photo"), true);
+    try {
+      announce(t("kiosk.opening"));
+      const { card, info } = await readCardFile(file);
+      const { seed } = await core.openCard(card, pin.value);
+      pin.value = "";
+      fixed ??= record();
+      for (const el of [f, a, x, ...boxes.map(([, cb]) => cb)]) el.disabled = true;
+      const sig = await core.sign(seed, core.handCountWitnessed(core.unhex(state.body), fixed));
+      wipe(seed);
+      witnesses.push([info.publicKey, sig]);
+      list.append(h("li", {}, info.name));
+      cardFile.value = "";
+      announce(t("hand.witnessed", { name: info.name }));
+    } catch (err) {
+      pin.value = "";
+      announce(t("kiosk.card_failed", { reason: err.reason ?? err.message }), true);
+    }
+  };
+  return h("form", { class: "card", id: "hand-count", "aria-labelledby": "hand-h", onsubmit: async (e) => {
+    e.preventDefault();
+    if (!witnesses.length) return announce(t("hand.need_witness"), true);
+    const r = fixed ?? record();
+    await perform(core.KIND.hand_count, core.payloads.hand_count(r[0], r[1], r[2], r[3], r[4], r[5], null, witnesses));
+  } }, h("h3", { id: "hand-h" }, t("hand.heading")), h("p", {}, t("hand.help")),
+  h("div", { class: "row" }, fRow, aRow, xRow),
+  h("fieldset", {}, h("legend", {}, t("hand.present")), boxes.map(([label]) => label)),
+  h("fieldset", {}, h("legend", {}, t("hand.witnesses")), list, cardRow, pinRow,
+    h("button", { type: "button", class: "secondary", onclick: addWitness }, t("hand.add_witness"))),
+  h("button", { type: "submit" }, t("hand.sign")));
+}
+
 function historyView(s) {
   if (!s.history?.length) return null;
   return h("section", { id: "history", "aria-labelledby": "history-h" }, h("h2", { id: "history-h" }, t("history.title")),
@@ -203,6 +261,7 @@ function minutesView(s) {
 function stageActions(s, people) {
   const can = (a) => s.actions.includes(a);
   const out = [];
+  if (people && s.facilitator?.key === state.keyHex && HAND_STAGES.includes(s.stage)) out.push(handCountForm(s, people));
   if (can("vote")) out.push(h("div", { class: "card" }, h("h3", {}, t("vote.heading", { stage: t(`stage.${s.stage}`) })), voteButtons(s.id, t("vote.heading", { stage: t(`stage.${s.stage}`) }))));
   if (can("grievance")) out.push(grievanceForm(s));
   if (can("amend")) out.push(amendForm(s));
@@ -235,7 +294,8 @@ export async function proposalScreen(id) {
       s.actions.includes("vote") ? voteButtons(s.id, t("vote.heading", { stage: t(`stage.${s.stage}`) })) : null,
       s.actions.includes("close") || s.actions.includes("cosign_close") ? closeButton(s) : null);
   }
-  const needPeople = ["elect_delegate", "nominate_mandate"].some((a) => s.actions.includes(a));
+  const facilitating = s.facilitator?.key === state.keyHex && HAND_STAGES.includes(s.stage);
+  const needPeople = facilitating || ["elect_delegate", "nominate_mandate"].some((a) => s.actions.includes(a));
   const people = needPeople ? await candidates() : null;
   const origin = s.origin ? await originView(s) : null;
   const verdict = s.verdict ? h("p", { class: "card", id: "verdict" }, t("verdict.line", { outcome: t(`outcome.${s.verdict.outcome}`) })) : null;
