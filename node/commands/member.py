@@ -179,6 +179,32 @@ def _setup() -> list[tuple[str, str, Builder, Callable[[argparse.ArgumentParser]
     def name(p: argparse.ArgumentParser) -> None:
         p.add_argument("display_name", metavar="NAME", help="your display name")
 
+    def hand_count(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--subject",
+            "--proposal",
+            "--motion",
+            dest="subject",
+            required=True,
+            help="the proposal or motion whose open stage was counted by hand",
+        )
+        p.add_argument("--for", dest="votes_for", type=int, required=True)
+        p.add_argument("--against", dest="votes_against", type=int, required=True)
+        p.add_argument("--abstain", type=int, default=0)
+        p.add_argument("--present", action="append", default=[], required=True,
+                       help="a member present (name or ck1 key); repeat for each")  # fmt: skip
+        p.add_argument("--witness-card", action="append", type=Path, default=[],
+                       help="a witness's key card (photo or PDF); its PIN from $CARACOL_PIN "
+                       "or asked")  # fmt: skip
+        p.add_argument("--witness-keystore", action="append", type=Path, default=[],
+                       help="a witness's keystore; its passphrase from $CARACOL_WITNESS_PASSPHRASE "
+                       "or asked")  # fmt: skip
+        p.add_argument("--replaces", help="the contested hand count this recounts")
+
+    def contest(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--hand-count", required=True, help="the hand count's id (or prefix)")
+        p.add_argument("--reason", default="")
+
     return [
         ("propose", "post a proposal", act.propose, propose),
         ("present", "present a higher body's resolution to this body", act.present, present),
@@ -203,6 +229,18 @@ def _setup() -> list[tuple[str, str, Builder, Callable[[argparse.ArgumentParser]
         ("rotate", "move your membership to a new key", act.rotate, rotate),
         ("constitution", "propose a constitution amendment", act.constitution, constitution),
         ("name", "set your display name", act.name, name),
+        (
+            "hand-count",
+            "record a show of hands (you facilitate), witnesses signing with cards or keys",
+            act.hand_count,
+            hand_count,
+        ),
+        (
+            "contest-count",
+            "contest a hand count (it goes to a recount)",
+            act.contest_count,
+            contest,
+        ),
     ]
 
 
@@ -249,6 +287,8 @@ def _act(args: argparse.Namespace) -> int:
     seed = keyfile.read(args.keystore, secret)
     if args.member_command == "rotate":
         args.new_seed = _new_seed(args.new_keystore, secret)
+    if args.member_command == "hand-count":
+        args.witness_seeds = _witness_seeds(args)
     key = public_key(seed)
     a = fold(client, body)
     now = int(time.time())
@@ -259,6 +299,23 @@ def _act(args: argparse.Namespace) -> int:
     if process is None and result["status"] in ("accepted", "duplicate"):
         process = _process_of(fold(client, body), env)
     return _report(args, env, result, process)
+
+
+def _witness_seeds(args: argparse.Namespace) -> list[bytes]:
+    """Each witness's seed, from a key card and its PIN or a keystore and its
+    passphrase, held only while this command signs."""
+    from node.commands.card import _pin, scan_card
+    from protocol import keycard
+
+    seeds = []
+    for path in args.witness_card:
+        _, seed = keycard.unseal(scan_card(path), os.environ.get("CARACOL_PIN") or _pin(False))
+        seeds.append(seed)
+    for path in args.witness_keystore:
+        given = os.environ.get("CARACOL_WITNESS_PASSPHRASE")
+        secret = given if given is not None else getpass.getpass(f"passphrase of {path}: ")
+        seeds.append(keyfile.read(path, secret))
+    return seeds
 
 
 def _new_seed(path: Path, secret: str) -> bytes:

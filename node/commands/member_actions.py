@@ -12,6 +12,7 @@ action", lists them.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from protocol import kinds
 from protocol.assembly import Assembly, Subject, SubjectKind
 from protocol.constitution import federal_reason
 from protocol.errors import ProtocolError
+from protocol.hand_counts import HAND_STAGES, witness
 from protocol.keys import key_to_text, public_key, sign_raw
 from protocol.kinds import Kind
 from protocol.roster import ROTATE_DOMAIN
@@ -365,6 +367,64 @@ def parse_params(specs: list[str], flag: str) -> tuple[tuple[int, int, int], ...
     if not out:
         raise Refusal(f"{flag}: give at least one name=value")
     return tuple(out[n] for n in sorted(out))
+
+
+def hand_count(ctx: Ctx) -> kinds.Payload:
+    """The facilitator's show of hands (spec/process.md §6a): counts, who is
+    present, the witnesses' signatures (``ctx.args.witness_seeds``, from
+    their key cards or keystores, signed here and forgotten)."""
+    args, a = ctx.args, ctx.a
+    s = _subject(ctx, args.subject, "--subject")
+    stage = s.stage
+    if stage not in HAND_STAGES:
+        raise Refusal(
+            f"no hand count is taken in stage {stage.name.lower()} "
+            f"(taken in: {', '.join(sorted(x.name.lower() for x in HAND_STAGES))})"
+        )
+    if ctx.identity != s.facilitator:
+        raise Refusal(
+            f"only the stage's facilitator ({who(a, s.facilitator)}) records a hand count"
+        )
+    present = tuple(sorted({resolve_person(a, p, "--present") for p in args.present}))
+    for key in present:
+        if s.electorate.identity_of(key) is None:
+            raise Refusal(f"--present: {key_to_text(key)} is not in this subject's electorate")
+    hands = args.votes_for + args.votes_against + args.abstain
+    if hands > len(present):
+        raise Refusal(f"{hands} hands counted but {len(present)} members --present")
+    replaces = None
+    if args.replaces:
+        pool = [r for r, owner in a._hand_owner.items() if owner == s.id]
+        replaces = resolve_id(args.replaces, pool, "--replaces", "hand count")
+    unsigned = kinds.HandCount(
+        s.id, int(stage), args.votes_for, args.votes_against, args.abstain, present, replaces, ()
+    )
+    witnesses = []
+    for seed in args.witness_seeds:
+        key = public_key(seed)
+        ident = s.electorate.identity_of(key)
+        if ident is None or ident == s.facilitator:
+            raise Refusal(
+                f"--witness: {key_to_text(key)} is the facilitator or not in the electorate"
+            )
+        witnesses.append((key, witness(seed, a.body_id, unsigned)))
+    need = s.rules.hand_count_witnesses
+    if len({k for k, _ in witnesses}) < need:
+        raise Refusal(f"a hand count needs {need} witnesses (--witness-card/--witness-keystore)")
+    return dataclasses.replace(unsigned, witnesses=tuple(sorted(witnesses)))
+
+
+def contest_count(ctx: Ctx) -> kinds.Payload:
+    a = ctx.a
+    pool = list(a._hand_owner)
+    hid = resolve_id(ctx.args.hand_count, pool, "--hand-count", "hand count")
+    s = a.subject(a._hand_owner[hid])
+    _electorate(ctx, s)
+    if s.stage in FINAL:
+        raise Refusal(
+            f"the subject is {s.stage.name.lower()}: its hand counts can no longer be contested"
+        )
+    return kinds.HandCountContest(hid, ctx.args.reason)
 
 
 def _hex32(text: str, flag: str) -> bytes:
