@@ -146,3 +146,26 @@ def test_the_bulletin_and_scan_commands_go_through_the_pdf(
     assert "scan that code too" in capsys.readouterr().err
     assert main([*args, "--body", "00" * 32]) == 1
     assert "caracol mesh:" in capsys.readouterr().err
+
+
+def test_a_bulletin_carries_the_whole_decision() -> None:
+    """Issue 14: the text being decided with its amendments, the grievances
+    by category and their delegates, each stage's tally, the roles and the
+    minutes — not only titles and verdicts."""
+    from node.commands.demo import _names, grievance_round, members_of
+
+    sc = Scenario(("ana", *_names("n", 9)), name="Barrio Norte")
+    p = sc.propose("ana", "Rain cisterns", "Every community keeps a rain cistern.")
+    grievance_round(sc, p)
+    page = make_bulletin(sc.log).html
+    a = sc.assembly()
+    s = a.subject(p)
+    assert "Rain cisterns" in page and a.text(p) in page
+    for (category, _), _items in a.grievances(p).items():
+        assert category in page
+    assert "<h3>Grievances</h3>" in page and "<h3>Stages</h3>" in page
+    assert "<h3>Minutes</h3>" in page and "# Minutes: Rain cisterns" in page
+    assert "Friendly amendments" in page
+    assert f"facilitator {s.facilitator.hex()[:8]}" in page  # no NAME messages here
+    assert all(r.stage.name.lower() in page for r in s.history)
+    assert len(members_of(sc)) == 10
