@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from tests.node.test_cli import ENV, free_port, start, stop, wait_up
-from tests.web.test_page import CHROMIUM, FLAGS, ROOT, WAIT
+from tests.web.test_page import CHROMIUM, FLAGS, ROOT, SHOTS, WAIT
 
 sync_api = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium")
@@ -87,6 +87,7 @@ def room(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Room]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    SHOTS.mkdir(exist_ok=True)
     with sync_api.sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         try:
@@ -140,6 +141,7 @@ def test_a_hand_count_witnessed_with_cards_and_a_vote_at_the_kiosk(
         form.get_by_role("button", name="Add this witness").click()
         said(page, f"{NAMES[w]} witnessed the count")
     assert form.get_by_label("Hands for").is_disabled()  # the record is fixed
+    page.screenshot(path=str(SHOTS / "hand-count.png"), full_page=True)
     form.get_by_role("button", name="Sign the hand count").click()
     said(page, "Done.")
     minutes = "\n".join(room.get(f"proposals/{p}")["minutes"])
@@ -151,6 +153,7 @@ def test_a_hand_count_witnessed_with_cards_and_a_vote_at_the_kiosk(
     kiosk, kerrors = page_of(browser, room)
     kiosk.goto(f"{room.url}/#/kiosk")
     kiosk.wait_for_selector("body[data-ready='1']")
+    kiosk.screenshot(path=str(SHOTS / "kiosk.png"), full_page=True)
     kiosk.get_by_label("Photo of the card").set_input_files(str(room.card("ana")))
     kiosk.get_by_role("button", name="Read the card").click()
     kiosk.wait_for_selector("text=Card of Ana")
