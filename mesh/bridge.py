@@ -78,8 +78,9 @@ from .bridge_config import (
     open_radio,
 )
 from .bridge_status import fetch_status, render_status, status_command
+from .digest import digest_texts
 from .dutycycle import Budget, Priority, sub_band
-from .errors import LocalMeshError, MeshError
+from .errors import LocalMeshError, MeshError, OverBudget
 from .radio_link import RadioLink
 from .transport import LinkState, Transport
 
@@ -208,6 +209,11 @@ def _parents_of(raw: bytes) -> tuple[bytes, ...]:
     return tuple(p for p in content[2] if type(p) is bytes)
 
 
+DIGEST_RESERVE = 0.5
+"""The daily digest uses at most half the hour's allowance, leaving the
+rest (and always the decisions' reserved share) to signed messages."""
+
+
 class Bridge:
     """One body between one node and one radio (see the module docstring)."""
 
@@ -253,6 +259,7 @@ class Bridge:
         self._syncs_seen = 0
         self._unreachable_since = time.monotonic()
         self._nothing_new_at: tuple[int, tuple[bytes, ...]] | None = None
+        self.digests_sent = 0  # daily digest texts put on the air
 
     # --- fetching ---------------------------------------------------------------
 
@@ -555,6 +562,58 @@ class Bridge:
             with anyio.CancelScope(shield=True):
                 await runner.cleanup()
 
+    # --- the daily digest ---------------------------------------------------------
+
+    async def send_digest(self, http: aiohttp.ClientSession) -> int:
+        """Open proposals, stages and deadlines as plain text messages, if the
+        radio carries text (Meshtastic); each within the duty cycle, leaving
+        the decisions' reserved share untouched. The texts sent."""
+        radio = self.radio
+        send_text = getattr(radio, "send_text", None)
+        if radio is None or send_text is None:
+            return 0
+        doc = await self._get_json(http, "/proposals")
+        genesis = await self._get_json(http, "")
+        name = str(genesis["genesis"]["payload"][1])
+        texts = digest_texts(name, doc["proposals"], int(time.time()))
+        if self._budget is None:
+            self._budget = Budget(sub_band(self.config.region, self.config.mhz))
+        budget = self._budget
+        limit = budget.allowance_s * (1 - DIGEST_RESERVE)
+        sent = 0
+        for text in texts:
+            air = radio.airtime(len(text.encode()))
+            try:
+                at = budget.when(time.monotonic(), air, limit_s=limit)
+            except OverBudget as exc:
+                self._drop("bridge", f"digest not sent: {exc}")
+                break
+            wait = at - time.monotonic()
+            if wait > self.config.digest_every:
+                self._drop("bridge", "digest not sent: no airtime left before the next one")
+                break
+            if wait > 0:
+                await anyio.sleep(wait)
+            try:
+                await send_text(text)
+            except MeshError as exc:
+                self._drop("bridge", f"digest not sent: {exc}")
+                break
+            budget.record(time.monotonic(), air)
+            sent += 1
+        self.digests_sent += sent
+        return sent
+
+    async def digest_loop(self, http: aiohttp.ClientSession) -> None:
+        if not self.config.digest_every:
+            return
+        while True:
+            try:
+                await self.send_digest(http)
+            except (NodeError, KeyError, TypeError, ValueError) as exc:
+                self._drop("node", f"digest: {exc}")
+            await anyio.sleep(self.config.digest_every)
+
     # --- running ------------------------------------------------------------------
 
     def _make_link(self, radio: Transport) -> RadioLink:
@@ -603,7 +662,7 @@ class Bridge:
                     self._attach(radio)
                 async with anyio.create_task_group() as tg:
                     status_url = await tg.start(self.serve_status)
-                    for task in (self.follow_node, self.submit_heard):
+                    for task in (self.follow_node, self.submit_heard, self.digest_loop):
                         tg.start_soon(task, http)
                     tg.start_soon(self.report)
                     if radio is not None:

@@ -6,6 +6,7 @@ wrong), the radio it opens, and the bridge's Reticulum identity file.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,6 +89,7 @@ class BridgeConfig:
     down_limit: float = (
         120.0  # a radio link DOWN this long ends the bridge (a supervisor restarts it)
     )
+    digest_every: float = 86400.0  # the daily digest as text messages (0: none); spec/mesh.md
 
 
 def host_port(text: str, flag: str, default_port: int | None = None) -> tuple[str, int]:
@@ -201,7 +203,12 @@ def config_from_args(args: argparse.Namespace) -> BridgeConfig:
     sub_band(region, mhz)  # a clear LocalMeshError when the frequency is not allowed
     status_port = _number(getattr(args, "status_port", STATUS_PORT), "--status-port", int, 0, 65535)
     seconds = _number(getattr(args, "seconds", 0) or 0, "--seconds", float, 0, 10**9)
-    return BridgeConfig(node.rstrip("/"), body, radio, region, mhz, status_port, seconds)
+    every = getattr(args, "digest_every", None)
+    digest = 86400.0 if every is None else _number(every, "--digest-every", float, 0, 10**9)
+    if 0 < digest < 600:
+        raise BridgeError("--digest-every: at least 600 seconds (or 0: no digest)")
+    cfg = BridgeConfig(node.rstrip("/"), body, radio, region, mhz, status_port, seconds)
+    return dataclasses.replace(cfg, digest_every=digest)
 
 
 def _reticulum_radio(args: argparse.Namespace, value: str, listen: bool, peer_text: Any) -> Radio:

@@ -112,6 +112,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="serve the status as JSON on 127.0.0.1:N (default 8471; 0: any free port)",
     )
     br.add_argument("--seconds", default="0", help="stop after this long (0: run until Ctrl-C)")
+    br.add_argument(
+        "--digest-every",
+        metavar="SECONDS",
+        help="send the digest of open proposals as text messages this often "
+        "(Meshtastic; default 86400, 0: never)",
+    )
     st = sub.add_parser("status", help="a running bridge's link, airtime budget, queue and drops")
     st.add_argument(
         "--bridge",
@@ -132,6 +138,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     bu.add_argument(
         "--no-pdf", action="store_true", help="skip printing the PDF through headless Chromium"
     )
+    dg = sub.add_parser(
+        "digest", help="the daily digest of open proposals, as the bridge sends it over LoRa"
+    )
+    dg.add_argument("--node", required=True, metavar="URL")
+    dg.add_argument("--body", required=True, metavar="ID")
+    dg.add_argument("--preset", choices=sorted(MESHTASTIC), default="LONG_FAST")
     sc = sub.add_parser(
         "scan", help="import the signed messages of scanned bulletins (images or PDF files)"
     )
@@ -175,6 +187,8 @@ def run(args: argparse.Namespace) -> int:
             return bulletin_command(args)
         if args.mesh_command == "scan":
             return scan_command(args)
+        if args.mesh_command == "digest":
+            return digest_command(args)
         from . import bridge
 
         if args.mesh_command == "status":
@@ -187,6 +201,34 @@ def run(args: argparse.Namespace) -> int:
     except MeshError as exc:
         print(f"caracol mesh: {exc}", file=sys.stderr)
         return 1
+
+
+def digest_command(args: argparse.Namespace) -> int:
+    """Print the digest texts and what each costs on air."""
+    import json
+    import time
+    import urllib.error
+    import urllib.request
+
+    from .digest import digest_texts
+
+    base = f"{args.node.rstrip('/')}/v0/bodies/{args.body}"
+    try:
+        with urllib.request.urlopen(f"{base}/proposals", timeout=30) as r:
+            proposals = json.load(r)["proposals"]
+        with urllib.request.urlopen(base, timeout=30) as r:
+            name = str(json.load(r)["genesis"]["payload"][1])
+    except (urllib.error.URLError, OSError, ValueError, KeyError) as exc:
+        raise LocalMeshError(f"cannot read {base}: {exc}") from None
+    p = MESHTASTIC[args.preset]
+    texts = digest_texts(name, proposals, int(time.time()))
+    for i, text in enumerate(texts, 1):
+        n = len(text.encode())
+        print(
+            f"--- text {i}/{len(texts)}: {n} bytes, {p.airtime(n) * 1000:.0f} ms on {args.preset}"
+        )
+        print(text)
+    return 0
 
 
 def bulletin_command(args: argparse.Namespace) -> int:

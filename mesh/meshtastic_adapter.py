@@ -35,6 +35,8 @@ from .transport import LinkState, LinkStatistics
 
 DATA_PAYLOAD_LEN = mesh_pb2.Constants.DATA_PAYLOAD_LEN  # 233
 PORT = portnums_pb2.PortNum.PRIVATE_APP
+TEXT_BYTES = 228
+"""The most text one Meshtastic packet carries."""
 TCP_PORT = 4403  # the device's TCP API
 
 # The firmware's modem presets (src/mesh/RadioInterface.cpp): SF, BW, CR 4/(4+cr).
@@ -213,6 +215,24 @@ class MeshtasticTransport:
             self._sent += 1
             self._bytes_sent += len(frame)
             self._airtime += self.airtime(len(frame))
+
+    async def send_text(self, text: str) -> None:
+        """A plain text message on the primary channel (TEXT_MESSAGE_APP), as
+        any Meshtastic device shows it: the daily digest (spec/mesh.md)."""
+        if self._closed:
+            raise LocalMeshError(f"the {self.name} link is closed; cannot send")
+        if len(text.encode()) > TEXT_BYTES:
+            raise LocalMeshError(f"a text of {len(text.encode())} bytes exceeds {TEXT_BYTES}")
+        try:
+            await anyio.to_thread.run_sync(lambda: self.interface.sendText(text))
+        except Exception as exc:  # OSError, or the library's MeshInterfaceError
+            raise LocalMeshError(
+                f"the {self.name} refused the text: {exc or type(exc).__name__}"
+            ) from None
+        with self._lock:
+            self._sent += 1
+            self._bytes_sent += len(text.encode())
+            self._airtime += self.airtime(len(text.encode()))
 
     async def receive(self) -> bytes:
         try:
