@@ -308,6 +308,19 @@ def concurrent_cosigners(sc: Scenario) -> None:
     sc.close(p, by=others[3])
 
 
+def hand_count(sc: Scenario) -> None:
+    """Six hands in the square, three phones at home; a second count that
+    lists a member already counted by hand is left out (no double count)."""
+    p = sc.to_first_check("m0")
+    fac = sc.facilitator(p)
+    others = [m for m in TEN if m != fac]
+    room = [fac, *others[:6]]
+    sc.votes(p, yes=others[6:])
+    sc.hand_count(p, (6, 0, 1), room, others[:2])
+    sc.hand_count(p, (1, 0, 0), [others[5]], others[:2])
+    sc.close(p)
+
+
 CASES: list[tuple[str, str, tuple[str, ...], ProcessRules, Callable[[Scenario], None]]] = [
     (
         "first-check-passes",
@@ -404,6 +417,14 @@ CASES: list[tuple[str, str, tuple[str, ...], ProcessRules, Callable[[Scenario], 
         TEN,
         ProcessRules(),
         concurrent_amendments,
+    ),
+    (
+        "hand-count",
+        "a temperature check partly by hand (7 present, witnessed) and partly on phones; "
+        "a second count naming someone already counted is left out: 9 FOR of 10, planning",
+        TEN,
+        ProcessRules(),
+        hand_count,
     ),
     (
         "concurrent-cosigners",

@@ -160,3 +160,34 @@ def test_the_minutes_say_who_attested_the_hand_count() -> None:
     (line,) = [x for x in text.splitlines() if "records a hand count" in x]
     assert "hand count attested by" in line and all(w in line for w in others[:2])
     assert "with 1 hand count(s) attested by" in text
+
+
+def test_a_verdict_decided_partly_by_hand_verifies_upward() -> None:
+    """The Municipality re-derives a Community Verdict that rests on a hand
+    count from the Community's full proof, like a digital one."""
+    from protocol.federation import Federation, Standing
+    from protocol.kinds import BodyKind, Founding, Proposal
+    from protocol.rules import ProcessRules
+    from protocol.stages import Stage as St
+
+    muni = Scenario(
+        ("m1", "m2"),
+        body_kind=BodyKind.MUNICIPALITY,
+        name="Valle",
+        rules=ProcessRules(min_constituent_size=len(MEMBERS)),
+    )
+    sc = Scenario(MEMBERS, parent=muni.body)
+    muni.post("m1", Founding((sc.body,)), parents=(muni.body,))
+    r = muni.propose("m1", "Rain cisterns", "Every community keeps one.")
+    p = sc.post(MEMBERS[0], Proposal("Rain cisterns", "As presented.", "", muni.body, r)).id
+    sc.close(p)  # discussion
+    fac = sc.facilitator(p)
+    others = [m for m in MEMBERS if m != fac]
+    sc.votes(p, yes=others[3:])
+    sc.hand_count(p, (3, 0, 0), [fac, *others[:2]], others[:2])
+    sc.close(p)
+    assert sc.assembly().stage(p) == St.PLANNING
+    sc.close(p)
+    fed = Federation(muni.body, r, frozenset({sc.body}), rules=muni.rules)
+    v = fed.receive_proof(sc.proof(muni.body, r))
+    assert v.votes_for == 5 and fed.combine().standing == Standing.PASSED  # 3 hands + 2 phones
