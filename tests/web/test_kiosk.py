@@ -176,3 +176,41 @@ def test_a_hand_count_witnessed_with_cards_and_a_vote_at_the_kiosk(
     )
     assert stored == [None, 0]
     assert not kerrors, kerrors
+
+
+def test_at_the_kiosk_a_member_who_voted_against_files_a_grievance(
+    room: Room, browser: Any
+) -> None:
+    p = room.caracol("member", "propose", "-q", "--keystore", "bea.key",
+                     "--title", "Paint the hall", "--text", "Blue.")  # fmt: skip
+    name = room.get(f"proposals/{p}")["facilitator"]["name"]
+    fac = next(m for m, n in NAMES.items() if n == name)
+    room.caracol("member", "close", "-q", "--keystore", f"{fac}.key", "--proposal", p)
+    room.caracol("member", "vote", "-q", "--keystore", "bea.key", "--proposal", p,
+                 "--choice", "for")  # fmt: skip
+
+    def open_card(kiosk: Any) -> None:
+        kiosk.goto(f"{room.url}/#/kiosk")
+        kiosk.wait_for_selector("body[data-ready='1']")
+        kiosk.get_by_label("Photo of the card").set_input_files(str(room.card("ana")))
+        kiosk.get_by_role("button", name="Read the card").click()
+        kiosk.get_by_label("PIN").fill(PIN)
+        kiosk.get_by_role("button", name="Open").click()
+        kiosk.wait_for_selector("text=Ana, what do you vote?")
+
+    kiosk, errors = page_of(browser, room)
+    open_card(kiosk)
+    group = kiosk.get_by_role("group", name="Paint the hall")
+    group.get_by_role("button", name="Against", exact=True).click()
+    said(kiosk, "Your key was wiped")
+    room.caracol("member", "close", "-q", "--keystore", f"{fac}.key", "--proposal", p)
+    assert room.get(f"proposals/{p}")["stage"] == "concerns"
+    open_card(kiosk)
+    form = kiosk.locator("form", has_text="You voted against")
+    form.get_by_label("Category").fill("colour")
+    form.get_by_label("What is wrong").fill("Blue is too dark for the hall.")
+    form.get_by_role("button", name="File the grievance").click()
+    said(kiosk, "Your key was wiped")
+    minutes = "\n".join(room.get(f"proposals/{p}")["minutes"])
+    assert "files a grievance under “colour”" in minutes
+    assert not errors, errors

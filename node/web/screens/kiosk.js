@@ -1,6 +1,7 @@
 // The shared device (kiosk): a member without a phone shows their key card
-// to the camera (or picks a photo of it), types the PIN, votes, and the key
-// is wiped from the device at once. Nothing of the card is stored here;
+// to the camera (or picks a photo of it), types the PIN, votes (or, having
+// voted against, files a grievance), and the key is wiped from the device
+// at once. Nothing of the card is stored here;
 // the signed message goes through the same outbox as any other.
 import * as core from "/core/index.js";
 import { t } from "../i18n.js";
@@ -86,21 +87,36 @@ async function votes() {
   const [{ proposals }, { motions }, { mandates }] = await Promise.all([
     view("proposals", { member }), view("motions", { member }), view("mandates", { member })]);
   const open = [...proposals, ...motions, ...mandates].filter((s) => s.actions.includes("vote"));
+  const concerns = proposals.filter((s) => s.actions.includes("grievance"));
+  const sign = async (kind, payload) => {
+    touch();
+    const { act } = await import("../net.js");
+    try {
+      const answer = await act(kind, payload, { seed: session.seed, key: session.key });
+      tell(answer);
+      end(t("kiosk.signed"));
+    } catch (err) {
+      announce(t("answer.failed", { reason: err.message }), true);
+    }
+  };
+  const grievance = (s) => {
+    const [catRow, cat] = field(t("grievance.category"), h("input", { type: "text", required: true, maxlength: "64" }));
+    const [textRow, text] = field(t("grievance.text"), h("textarea", { maxlength: "2000" }));
+    const db = h("input", { type: "checkbox", id: `db-${s.id.slice(0, 8)}` });
+    return h("li", { class: "card" }, h("h3", {}, s.title || t("untitled")),
+      h("form", { onsubmit: (e) => {
+        e.preventDefault();
+        if (!cat.value.trim()) return announce(t("grievance.need_category"), true);
+        return sign(core.KIND.grievance, core.payloads.grievance(core.unhex(s.id), cat.value.trim(), db.checked, text.value));
+      } }, h("p", {}, t("grievance.help")), catRow, textRow,
+      h("label", { class: "inline", for: db.id }, db, t("grievance.deal_breaker")),
+      h("button", { type: "submit" }, t("grievance.send"))));
+  };
   const item = (s) => {
     const title = s.title || (s.kind === "admission" ? t("motion.admit", { name: s.name || person(s.member) })
       : s.kind === "removal" ? t("motion.remove", { name: person(s.member) })
         : s.kind === "mandate" ? t("mandate.line", { name: person(s.delegate), title: s.scope }) : t("untitled"));
-    const cast = (choice) => async () => {
-      touch();
-      const { act } = await import("../net.js");
-      try {
-        const answer = await act(core.KIND.vote, core.payloads.vote(core.unhex(s.id), choice), { seed: session.seed, key: session.key });
-        tell(answer);
-        end(t("kiosk.signed"));
-      } catch (err) {
-        announce(t("answer.failed", { reason: err.message }), true);
-      }
-    };
+    const cast = (choice) => () => sign(core.KIND.vote, core.payloads.vote(core.unhex(s.id), choice));
     const b = (name, choice, cls) => h("button", { type: "button", class: cls, onclick: cast(choice) }, t(`choice.${name}`));
     return h("li", { class: "card" }, h("h3", {}, title), h("p", { class: "muted" }, h("span", { class: "stage" }, t(`stage.${s.stage}`))),
       h("div", { class: "row", role: "group", "aria-label": title },
@@ -108,7 +124,10 @@ async function votes() {
   };
   return h("section", { "aria-labelledby": "kiosk-votes" },
     h("h2", { id: "kiosk-votes" }, t("kiosk.votes", { name: session.info.name })),
-    open.length ? h("ul", { class: "list" }, open.map(item)) : h("p", {}, t("kiosk.nothing")),
+    open.length || concerns.length ? null : h("p", {}, t("kiosk.nothing")),
+    open.length ? h("ul", { class: "list" }, open.map(item)) : null,
+    concerns.length ? h("section", { "aria-labelledby": "kiosk-concerns" },
+      h("h3", { id: "kiosk-concerns" }, t("grievance.heading")), h("ul", { class: "list" }, concerns.map(grievance))) : null,
     h("button", { type: "button", class: "secondary", onclick: () => end(t("kiosk.wiped")) }, t("kiosk.finish")));
 }
 
