@@ -31,7 +31,7 @@ from .fields import payload_from_json
 
 IMPLEMENTATION = "caracol-python"
 VERSION = "0.1.0"
-OPS = ("hello", "decode", "verify", "id", "encode")
+OPS = ("hello", "decode", "verify", "id", "encode", "verdict_proof")
 
 
 class BadRequest(Exception):
@@ -119,12 +119,44 @@ def op_encode(request: dict[str, Any]) -> dict[str, Any]:
     return {"ok": True, "message": env.raw.hex(), "message_id": env.id.hex()}
 
 
+def op_verdict_proof(request: dict[str, Any]) -> dict[str, Any]:
+    """Re-derive a Community Verdict from its full proof (federation.md)."""
+    from protocol.verdict import FullProof, verify_full_proof
+
+    higher = _hex(request, "higher_body", size=32)
+    resolution = _hex(request, "resolution", size=32)
+    data = _hex(request, "proof")
+    try:
+        v = verify_full_proof(
+            FullProof.decode_untrusted(data), higher_body=higher, resolution=resolution
+        )
+    except ProtocolError as exc:
+        return {"ok": False, "error": exc.code, "reason": exc.reason}
+    return {
+        "ok": True,
+        "verdict": {
+            "community": v.community.hex(),
+            "higher_body": v.higher_body.hex(),
+            "resolution": v.resolution.hex(),
+            "proposal": v.proposal.hex(),
+            "close": v.close.hex(),
+            "outcome": int(v.outcome),
+            "votes_for": v.votes_for,
+            "votes_against": v.votes_against,
+            "abstentions": v.abstentions,
+            "electorate": v.electorate,
+            "text": v.text.hex(),
+        },
+    }
+
+
 HANDLERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "hello": lambda r: {"ok": True, **op_hello(r)},
     "decode": op_decode,
     "verify": op_verify,
     "id": op_id,
     "encode": op_encode,
+    "verdict_proof": op_verdict_proof,
 }
 
 

@@ -239,6 +239,34 @@ def check_card_case(h: Harness, case: dict[str, Any]) -> list[str]:
     return []
 
 
+def check_proof_case(h: Harness, case: dict[str, Any]) -> list[str]:
+    """A full proof re-derives to exactly the recorded verdict statement, or
+    is rejected as bad_proof."""
+    where = f"verdicts.json proofs tcId {case['tcId']} ({case['comment']})"
+    answer = h.ask(
+        {
+            "op": "verdict_proof",
+            "proof": case["proof"],
+            "higher_body": case["higher_body"],
+            "resolution": case["resolution"],
+        }
+    )
+    want = case["expect"]
+    if "verdict" in want:
+        if not answer.get("ok"):
+            return [
+                f"{where}: expected a verdict, got {answer.get('error')}: {answer.get('reason')}"
+            ]
+        if answer.get("verdict") != want["verdict"]:
+            return [f"{where}: verdict {answer.get('verdict')} is not {want['verdict']}"]
+        return []
+    if answer.get("ok"):
+        return [f"{where}: expected bad_proof ({want['error']}), but it verified"]
+    if answer.get("error") != "bad_proof":
+        return [f"{where}: expected bad_proof, got {answer.get('error')}"]
+    return []
+
+
 # Vector files driven only when the harness lists the op in its hello answer
 # (file, the section holding the cases, the op, the checker).
 OPTIONAL_CHECKERS = (
@@ -247,6 +275,7 @@ OPTIONAL_CHECKERS = (
     ("text.json", "rejected", "text_replay", check_text_rejected_case),
     ("keys.json", "keystore", "keystore_open", check_keystore_case),
     ("cards.json", "cards", "card_open", check_card_case),
+    ("verdicts.json", "proofs", "verdict_proof", check_proof_case),
 )
 
 
