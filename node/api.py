@@ -108,6 +108,14 @@ def _query_int(request: web.Request, name: str, default: int, maximum: int) -> i
     return int(text)
 
 
+class RateLimited(Exception):
+    """A batch refused by the rate limits; ``seconds`` until it would fit."""
+
+    def __init__(self, seconds: int) -> None:
+        super().__init__(f"rate limited for {seconds} s")
+        self.seconds = seconds
+
+
 def _level_bundle(data: bytes) -> tuple[list[list[bytes]], list[tuple[bytes, bytes, bytes]]]:
     """Decode ``[1, [[raw, …] per body], [[higher, resolution, full proof], …]]``
     (canonical msgpack; spec/api.md)."""
@@ -398,12 +406,21 @@ class MemberApi:
                 "bad_request",
                 "send application/octet-stream (one message) or application/json",
             )
-        limited = await self._strangers_wait(request, body, raws)
-        if limited is not None:
-            return limited
-        outcomes: list[Outcome] = await self.run_store(
-            lambda: self.ingest.submit(body.id, raws, origin="api", judge=True)
-        )
+        gate = self._gate(request.remote or "?")
+        try:
+            outcomes: list[Outcome] = await self.run_store(
+                lambda: self.ingest.submit(body.id, raws, origin="api", judge=True, gate=gate)
+            )
+        except RateLimited as exc:
+            r = _error(
+                429,
+                "rate_limited",
+                f"too many messages signed by keys this body does not know "
+                f"(a newcomer's key is known once a member admits it); "
+                f"try again in {exc.seconds} s",
+            )
+            r.headers["Retry-After"] = str(exc.seconds)
+            return r
         status = 200
         if all(o.status is Status.REJECTED for o in outcomes):
             status = 422
@@ -411,24 +428,17 @@ class MemberApi:
             status = 201
         return web.json_response({"results": [o.to_json() for o in outcomes]}, status=status)
 
-    async def _strangers_wait(
-        self, request: web.Request, body: Any, raws: list[bytes]
-    ) -> web.Response | None:
-        """429 when messages signed by keys the body does not know come
-        faster than ``node.ratelimit`` allows (by key and by address);
-        members' messages pass untouched. Malformed ones are left for
-        ingest to refuse with its reason."""
+    def _gate(self, address: str) -> Callable[[Any, list[Envelope]], None]:
+        """The rate limits of ``node.ratelimit`` as an ingest gate: messages
+        signed by keys the body does not know (by key and by address) raise
+        ``RateLimited`` before anything is stored; members pass untouched.
+        Runs on the store thread, on the envelopes ingest decoded."""
 
-        def strangers() -> list[bytes]:
-            envs = []
-            for raw in raws:
-                try:
-                    envs.append(decode_untrusted(raw, body.id))
-                except ProtocolError:
-                    continue
+        def gate(body: Any, envs: list[Envelope]) -> None:
             known = body.fold().membership.known_key
-            # keys the same batch admits or rotates to count as known, so a
-            # whole history relayed at once (a bulletin, a backup) passes
+            # keys the same batch admits, rotates to or founds count as
+            # known, so a whole history relayed at once (a bulletin, a backup)
+            # passes
             coming: set[bytes] = set()
             for env in envs:
                 p = env.payload
@@ -438,34 +448,23 @@ class MemberApi:
                     coming.add(p.new_key)
                 elif isinstance(p, kinds.Genesis):
                     coming.update(p.founders)
-            return [e.author for e in envs if not known(e.author) and e.author not in coming]
+            counts: dict[bytes, int] = {}
+            for e in envs:
+                if not known(e.author) and e.author not in coming:
+                    counts[e.author] = counts.get(e.author, 0) + 1
+            if not counts:
+                return
+            now = time.monotonic()
+            total = sum(counts.values())
+            waits = [self.by_key.wait(k, n, now) for k, n in counts.items()]
+            wait = max([*waits, self.by_address.wait(address, total, now)])
+            if wait > 0:
+                raise RateLimited(max(1, round(wait)))
+            for k, n in counts.items():
+                self.by_key.take(k, n, now)
+            self.by_address.take(address, total, now)
 
-        authors = await self.run_store(strangers)
-        if not authors:
-            return None
-        now = time.monotonic()
-        address = request.remote or "?"
-        counts: dict[bytes, int] = {}
-        for a in authors:
-            counts[a] = counts.get(a, 0) + 1
-        waits = [self.by_key.wait(k, n, now) for k, n in counts.items()]
-        waits.append(self.by_address.wait(address, len(authors), now))
-        wait = max(waits)
-        if wait > 0:
-            seconds = max(1, round(wait))
-            r = _error(
-                429,
-                "rate_limited",
-                f"too many messages signed by keys this body does not know "
-                f"(a newcomer's key is known once a member admits it); "
-                f"try again in {seconds} s",
-            )
-            r.headers["Retry-After"] = str(seconds)
-            return r
-        for k, n in counts.items():
-            self.by_key.take(k, n, now)
-        self.by_address.take(address, len(authors), now)
-        return None
+        return gate
 
     # --- live updates -----------------------------------------------------------
 

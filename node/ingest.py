@@ -154,21 +154,41 @@ class Ingest:
     # --- the one path in --------------------------------------------------------
 
     def submit(
-        self, body_id: bytes, raws: Iterable[bytes], *, origin: str, judge: bool = False
+        self,
+        body_id: bytes,
+        raws: Iterable[bytes],
+        *,
+        origin: str,
+        judge: bool = False,
+        gate: Callable[[Body, list[Envelope]], None] | None = None,
     ) -> list[Outcome]:
         """Decode, verify, insert and durably store a batch of messages.
 
         Returns one outcome per input, in order. When it returns, every
         ACCEPTED message is on disk. With ``judge`` each accepted or
-        duplicate message's outcome also says what the process did with it."""
+        duplicate message's outcome also says what the process did with it.
+        ``gate`` sees the batch's verified envelopes before anything is
+        stored and may refuse the whole batch by raising (the member API's
+        rate limits); each message is decoded once either way."""
         body = self.body(body_id)
         now = int(self.clock())
         outcomes: list[Outcome] = []
         newly: list[Envelope] = []
         first_changed: int | None = None
-        for raw in raws:
+        batch = list(raws)
+        opened: list[Envelope | ProtocolError] = []
+        for raw in batch:
             try:
-                env = envelope.open_untrusted(raw, body_id)
+                opened.append(envelope.open_untrusted(raw, body_id))
+            except ProtocolError as exc:
+                opened.append(exc)
+        if gate is not None:
+            gate(body, [e for e in opened if isinstance(e, Envelope)])
+        for raw, env_or_error in zip(batch, opened, strict=True):
+            try:
+                if isinstance(env_or_error, ProtocolError):
+                    raise env_or_error
+                env = env_or_error
                 if env.kind == Kind.GENESIS and env.id == body_id:
                     # the body's own genesis, held already (a bulletin or a
                     # sneakernet bundle of this body starts with it)
