@@ -306,7 +306,7 @@ class MemberApi:
                 self.on_new_body(body_id)
         views = ProcessViews(self.ingest, self._body, self.run_store)
         level = self.ingest.body(first.body)
-        verdict = await self.run_store(lambda: views._level_verdict(level, higher, resolution, 0))
+        verdict = await self.run_store(lambda: views.level_verdict(level, higher, resolution))
         if verdict is None:
             return _error(
                 422,

@@ -210,7 +210,7 @@ class ProcessViews:
             if kind in BASE_KINDS:
                 v = community_verdict(child.fold(), higher.id, resolution)
             else:
-                v = self._level_verdict(child, higher.id, resolution, depth)
+                v = self.level_verdict(child, higher.id, resolution, depth)
             entry = {
                 "body": child.id.hex(),
                 "name": genesis.name,
@@ -228,24 +228,31 @@ class ProcessViews:
             verdicts.append(entry)
         return fed, verdicts, refused
 
-    def _level_verdict(
-        self, child: Any, higher: bytes, resolution: bytes, depth: int
+    def level_verdict(
+        self, child: Any, higher: bytes, resolution: bytes, depth: int = 0
     ) -> CommunityVerdict | None:
         """A Municipality's (Region's) verdict on a higher resolution: its
         members' verdicts on the proposal that presented it, combined; None
         while not presented or pending (a pending combination is no verdict)."""
+        level = self._level(child, higher, resolution, depth)
+        return None if level is None else level[0]
+
+    def _level(
+        self, child: Any, higher: bytes, resolution: bytes, depth: int
+    ) -> tuple[CommunityVerdict, list[dict[str, Any]]] | None:
+        """The level verdict and the counted constituents' entries behind it."""
         if depth >= MAX_LEVELS:
             return None
         fold = child.fold()
         presenting = presented(fold, higher, resolution)
         if presenting is None:
             return None
-        fed, _, _ = self._combine(child, presenting, depth + 1)
+        fed, counted, _ = self._combine(child, presenting, depth + 1)
         result = fed.combine()
         if result.standing == Standing.PENDING:
             return None
         p = fold.subject(presenting).payload
-        return CommunityVerdict(
+        verdict = CommunityVerdict(
             child.id,
             higher,
             resolution,
@@ -258,6 +265,7 @@ class ProcessViews:
             result.members,
             text_hash(p.text),
         )
+        return verdict, counted
 
     async def proof(self, request: web.Request) -> web.Response:
         """The full proof of this body's verdict on a higher body's resolution
@@ -302,17 +310,17 @@ class ProcessViews:
             if v is None:
                 return None
             return [], [(higher, resolution, make_full_proof(body.log, v).encode())]
-        level = self._level_verdict(body, higher, resolution, depth)
+        level = self._level(body, higher, resolution, depth)
         if level is None:
             return None
+        verdict, counted = level
         logs = [[body.log.get(m).raw for m in body.log.order()]]
         proofs: list[tuple[bytes, bytes, bytes]] = []
-        _, counted, _ = self._combine(body, level.proposal, depth + 1)
         for entry in counted:
             if entry["verdict"] is None:
                 continue
             child = self.ingest.bodies[bytes.fromhex(entry["body"])]
-            sub = self._bundle(child, body.id, level.proposal, depth + 1)
+            sub = self._bundle(child, body.id, verdict.proposal, depth + 1)
             if sub is not None:
                 logs += sub[0]
                 proofs += sub[1]

@@ -117,7 +117,8 @@ class Federation:
     """Evidence: people who are members of two constituents (``combine``)."""
     doubled: dict[bytes, str] = field(default_factory=dict)
     """Constituents that do not count because of members counted first in
-    another constituent: constituent -> reason (``combine``)."""
+    another constituent: constituent -> reason (as last computed by
+    ``one_person``, which ``counting`` and so ``combine`` call)."""
 
     def learn(self, assembly: Assembly, verdict: CommunityVerdict) -> None:
         """Read a constituent's members and the casts behind its verdict
@@ -278,12 +279,11 @@ class Federation:
     def counting(self) -> frozenset[bytes]:
         """The members that count: all but those shown to be undersized or
         to count people counted first elsewhere (``one_person``)."""
-        return self.members - set(self.undersized) - set(self.doubled)
+        return self.members - set(self.undersized) - set(self.one_person())
 
     def combine(self) -> FederationVerdict:
         """Communities (and higher bodies) in one chamber, Workplace Councils
         in another; with workplaces, both must pass (spec/federation.md)."""
-        self.one_person()
         verdicts = self.verdicts()
         counting = self.counting()
         workplaces = {m for m in counting if self.kinds.get(m) == BodyKind.WORKPLACE}
