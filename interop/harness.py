@@ -121,7 +121,7 @@ def op_encode(request: dict[str, Any]) -> dict[str, Any]:
 
 def op_verdict_proof(request: dict[str, Any]) -> dict[str, Any]:
     """Re-derive a Community Verdict from its full proof (federation.md)."""
-    from protocol.verdict import FullProof, verify_full_proof
+    from protocol.verdict import FullProof, statement_json, verify_full_proof
 
     higher = _hex(request, "higher_body", size=32)
     resolution = _hex(request, "resolution", size=32)
@@ -132,22 +132,7 @@ def op_verdict_proof(request: dict[str, Any]) -> dict[str, Any]:
         )
     except ProtocolError as exc:
         return {"ok": False, "error": exc.code, "reason": exc.reason}
-    return {
-        "ok": True,
-        "verdict": {
-            "community": v.community.hex(),
-            "higher_body": v.higher_body.hex(),
-            "resolution": v.resolution.hex(),
-            "proposal": v.proposal.hex(),
-            "close": v.close.hex(),
-            "outcome": int(v.outcome),
-            "votes_for": v.votes_for,
-            "votes_against": v.votes_against,
-            "abstentions": v.abstentions,
-            "electorate": v.electorate,
-            "text": v.text.hex(),
-        },
-    }
+    return {"ok": True, "verdict": statement_json(v)}
 
 
 HANDLERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {

@@ -145,6 +145,25 @@ def presented(assembly: Assembly, higher_body: bytes, resolution: bytes) -> byte
     return None
 
 
+def statement_json(v: CommunityVerdict) -> dict[str, Any]:
+    """A verdict statement in the harness's JSON form (spec/harness.md,
+    ``verdict_proof``; the vectors of verdicts.json): ids in hex, the
+    outcome as its number."""
+    return {
+        "community": v.community.hex(),
+        "higher_body": v.higher_body.hex(),
+        "resolution": v.resolution.hex(),
+        "proposal": v.proposal.hex(),
+        "close": v.close.hex(),
+        "outcome": int(v.outcome),
+        "votes_for": v.votes_for,
+        "votes_against": v.votes_against,
+        "abstentions": v.abstentions,
+        "electorate": v.electorate,
+        "text": v.text.hex(),
+    }
+
+
 def community_verdict(
     assembly: Assembly, higher_body: bytes, resolution: bytes
 ) -> CommunityVerdict | None:

@@ -38,6 +38,7 @@ from protocol.verdict import (
     decided_resolution,
     make_full_proof,
     rederive,
+    statement_json,
 )
 
 SMALL = ProcessRules(min_constituent_size=5)
@@ -63,22 +64,6 @@ def community(tag: str, parent: bytes, resolution: bytes, yes: int) -> tuple[Sce
             sc.votes(p, yes=list(names[:yes]), no=list(names[yes:]))
         sc.close(p)
     return sc, p
-
-
-def statement_json(v: CommunityVerdict) -> dict[str, Any]:
-    return {
-        "community": v.community.hex(),
-        "higher_body": v.higher_body.hex(),
-        "resolution": v.resolution.hex(),
-        "proposal": v.proposal.hex(),
-        "close": v.close.hex(),
-        "outcome": int(v.outcome),
-        "votes_for": v.votes_for,
-        "votes_against": v.votes_against,
-        "abstentions": v.abstentions,
-        "electorate": v.electorate,
-        "text": v.text.hex(),
-    }
 
 
 def verdict_of(sc: Scenario, higher: bytes, resolution: bytes) -> CommunityVerdict:
