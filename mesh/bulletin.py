@@ -28,6 +28,7 @@ import html
 import io
 import shutil
 import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -271,6 +272,23 @@ verified on import.</p>
 {partial}</body></html>
 """
     return Bulletin(log.body, page, tuple(payloads), omitted)
+
+
+def write_printable(out: Path, stem: str, page: str, *, pdf: bool = True) -> list[str]:
+    """Write ``stem.html`` in ``out`` and, with ``pdf``, ``stem.pdf`` through
+    headless Chromium; the names written. A missing Chromium is not an
+    error here: the HTML prints from any browser, and the reason is said on
+    stderr."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{stem}.html").write_text(page)
+    wrote = [f"{stem}.html"]
+    if pdf:
+        try:
+            print_pdf(out / f"{stem}.html", out / f"{stem}.pdf")
+            wrote.append(f"{stem}.pdf")
+        except LocalMeshError as exc:
+            print(f"caracol: no PDF: {exc}", file=sys.stderr)
+    return wrote
 
 
 def print_pdf(html_file: Path, pdf_file: Path, *, chromium: str | None = None) -> None:

@@ -239,7 +239,7 @@ def bulletin_command(args: argparse.Namespace) -> int:
     from node.ingest import Ingest
     from node.store import Store
 
-    from .bulletin import make_bulletin, print_pdf
+    from .bulletin import make_bulletin, write_printable
 
     try:
         config = load(args.config)
@@ -252,16 +252,9 @@ def bulletin_command(args: argparse.Namespace) -> int:
         print(f"caracol mesh: {exc}", file=sys.stderr)
         return 1
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "bulletin.html").write_text(bulletin.html)
+    wrote = write_printable(out, "bulletin", bulletin.html, pdf=not args.no_pdf)
     bulletin.sheet().save(out / "board.png")
-    wrote = ["bulletin.html", "board.png"]
-    if not args.no_pdf:
-        try:
-            print_pdf(out / "bulletin.html", out / "bulletin.pdf")
-            wrote.append("bulletin.pdf")
-        except LocalMeshError as exc:
-            print(f"caracol mesh: no PDF: {exc}", file=sys.stderr)
+    wrote.insert(1, "board.png")
     print(f"wrote {', '.join(wrote)} in {out} ({len(bulletin.payloads)} QR codes)")
     if bulletin.omitted:
         print(

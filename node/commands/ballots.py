@@ -156,8 +156,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _print(args: argparse.Namespace) -> int:
-    from mesh.bulletin import print_pdf
-    from mesh.errors import LocalMeshError
+    from mesh.bulletin import write_printable
 
     client = NodeClient(node_url(args.node))
     body = body_id(client, args.body)
@@ -175,15 +174,8 @@ def _print(args: argparse.Namespace) -> int:
     if not 1 <= copies <= 1000:
         raise NodeError("--copies: give 1 to 1000")
     out: Path = args.out
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "ballots.html").write_text(ballots_html(name, s, body, copies, people))
-    wrote = ["ballots.html"]
-    if not args.no_pdf:
-        try:
-            print_pdf(out / "ballots.html", out / "ballots.pdf")
-            wrote.append("ballots.pdf")
-        except LocalMeshError as exc:
-            print(f"caracol ballots: no PDF: {exc}", file=sys.stderr)
+    page = ballots_html(name, s, body, copies, people)
+    wrote = write_printable(out, "ballots", page, pdf=not args.no_pdf)
     print(f"wrote {copies} ballots and the tellers' sheet ({', '.join(wrote)}) in {out}")
     return 0
 

@@ -102,8 +102,7 @@ at once: your key is replaced (spec/keys.md, "When a card is lost").</p>
 
 
 def print_card(args: argparse.Namespace) -> int:
-    from mesh.bulletin import print_pdf
-    from mesh.errors import LocalMeshError
+    from mesh.bulletin import write_printable
 
     seed = keyfile.read(args.keystore, passphrase())
     data = keycard.seal(
@@ -118,16 +117,9 @@ def print_card(args: argparse.Namespace) -> int:
     card = keycard.read(data)
     png = qr_png(data)
     out: Path = args.out
-    out.mkdir(parents=True, exist_ok=True)
+    wrote = write_printable(out, "card", card_html(card, png), pdf=not args.no_pdf)
     (out / "card.png").write_bytes(png)
-    (out / "card.html").write_text(card_html(card, png))
-    wrote = ["card.html", "card.png"]
-    if not args.no_pdf:
-        try:
-            print_pdf(out / "card.html", out / "card.pdf")
-            wrote.append("card.pdf")
-        except LocalMeshError as exc:
-            print(f"caracol card: no PDF: {exc}", file=sys.stderr)
+    wrote.insert(1, "card.png")
     print(f"wrote {', '.join(wrote)} in {out} for {card.name} ({key_to_text(card.public_key)})")
     return 0
 
