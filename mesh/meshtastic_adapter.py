@@ -201,38 +201,32 @@ class MeshtasticTransport:
     # --- Transport ------------------------------------------------------------------
 
     async def send(self, frame: bytes) -> None:
-        if self._closed:
-            raise LocalMeshError(f"the {self.name} link is closed; cannot send")
         if len(frame) > self.mtu:
             raise LocalMeshError(f"frame of {len(frame)} bytes exceeds Meshtastic's {self.mtu}")
-        try:
-            await anyio.to_thread.run_sync(lambda: self.interface.sendData(frame, portNum=PORT))
-        except Exception as exc:  # OSError, or the library's MeshInterfaceError
-            raise LocalMeshError(
-                f"the {self.name} refused the frame: {exc or type(exc).__name__}"
-            ) from None
-        with self._lock:
-            self._sent += 1
-            self._bytes_sent += len(frame)
-            self._airtime += self.airtime(len(frame))
+        await self._put("frame", len(frame), lambda: self.interface.sendData(frame, portNum=PORT))
 
     async def send_text(self, text: str) -> None:
         """A plain text message on the primary channel (TEXT_MESSAGE_APP), as
         any Meshtastic device shows it: the daily digest (spec/mesh.md)."""
+        size = len(text.encode())
+        if size > TEXT_BYTES:
+            raise LocalMeshError(f"a text of {size} bytes exceeds {TEXT_BYTES}")
+        await self._put("text", size, lambda: self.interface.sendText(text))
+
+    async def _put(self, what: str, size: int, call: Callable[[], Any]) -> None:
+        """Hand one packet to the library (on a thread) and count it."""
         if self._closed:
             raise LocalMeshError(f"the {self.name} link is closed; cannot send")
-        if len(text.encode()) > TEXT_BYTES:
-            raise LocalMeshError(f"a text of {len(text.encode())} bytes exceeds {TEXT_BYTES}")
         try:
-            await anyio.to_thread.run_sync(lambda: self.interface.sendText(text))
+            await anyio.to_thread.run_sync(call)
         except Exception as exc:  # OSError, or the library's MeshInterfaceError
             raise LocalMeshError(
-                f"the {self.name} refused the text: {exc or type(exc).__name__}"
+                f"the {self.name} refused the {what}: {exc or type(exc).__name__}"
             ) from None
         with self._lock:
             self._sent += 1
-            self._bytes_sent += len(text.encode())
-            self._airtime += self.airtime(len(text.encode()))
+            self._bytes_sent += size
+            self._airtime += self.airtime(size)
 
     async def receive(self) -> bytes:
         try:
