@@ -7,96 +7,40 @@ codes ``ballots check`` reads back against the open stage. Real node."""
 from __future__ import annotations
 
 import base64
-import json
 import re
-import subprocess
-import sys
-import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.node.test_cli import ENV, free_port, start, stop, wait_up
+from tests.node.live_node import LiveNode, founded
+from tests.node.test_cli import ENV
 
 ROOT = Path(__file__).resolve().parents[2]
 PIN = "tortuga lima 4417"
 NAMES = {"ana": "Ana", "bea": "Bea", "cruz": "Cruz", "dev": "Dev"}
 
 
-@dataclass
-class Node:
-    cwd: Path
-    url: str
-    body: str
-    keys: dict[str, str]
-
-    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
-        env = {**ENV, "PYTHONPATH": str(ROOT), "CARACOL_NODE": self.url, "CARACOL_BODY": self.body}
-        env |= {"CARACOL_PIN": PIN, "CARACOL_WITNESS_PASSPHRASE": ENV["CARACOL_PASSPHRASE"]}
-        return subprocess.run(  # noqa: PLW1510 - the tests read returncode
-            [sys.executable, "-m", "node", *args],
-            cwd=self.cwd,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-
-    def ok(self, *args: str) -> str:
-        r = self.run(*args)
-        assert r.returncode == 0, (args, r.stdout, r.stderr)
-        return r.stdout.strip()
-
-    def refused(self, *args: str) -> str:
-        r = self.run(*args)
-        assert r.returncode != 0, (args, r.stdout)
-        lines = r.stderr.strip().splitlines()
-        assert len(lines) == 1 and "Traceback" not in r.stderr, r.stderr
-        return lines[0]
-
-    def _get(self, path: str) -> Any:
-        with urllib.request.urlopen(f"{self.url}/v0/bodies/{self.body}/{path}", timeout=10) as r:
-            return json.load(r)
-
-
 @pytest.fixture(scope="module")
-def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
-    cwd = tmp_path_factory.mktemp("hands")
-    n = Node(cwd, "", "", {})
-    for m in NAMES:
-        n.keys[m] = n.ok("member", "new", "--keystore", f"{m}.key")
-    port = free_port()
-    out = n.ok(
-        "init", "--config", "n.toml", "--port", str(port), "--found", "Barrio Sur",
-        "--founder-keystore", "ana.key", "--founder-name", "Ana",
-        *(a for m in ("bea", "cruz", "dev") for a in ("--founder", f"{NAMES[m]}={n.keys[m]}")),
-        "--param", "deadline=0", "--param", "min_duration=0", "--param", "cosign_quorum=1/100",
-    )  # fmt: skip
-    n.body = out.split("body ")[1].split()[0]
-    proc = start(cwd, "n.toml")
-    try:
-        n.url = f"http://127.0.0.1:{port}"
-        wait_up(n.url)
-        yield n
-    finally:
-        stop(proc)
+def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveNode]:
+    n = LiveNode(tmp_path_factory.mktemp("hands"))
+    n.env = {"CARACOL_PIN": PIN, "CARACOL_WITNESS_PASSPHRASE": ENV["CARACOL_PASSPHRASE"]}
+    with founded(n, NAMES, NAMES) as live:
+        yield live
 
 
-def test_hand_count_contest_and_ballots(node: Node, tmp_path: Path) -> None:
+def test_hand_count_contest_and_ballots(node: LiveNode, tmp_path: Path) -> None:
     p = node.ok("member", "propose", "-q", "--keystore", "ana.key",
                 "--title", "Night market", "--text", "Stalls on Fridays.")  # fmt: skip
     fac = next(
-        m for m, n in NAMES.items() if n == node._get(f"proposals/{p}")["facilitator"]["name"]
+        m for m, n in NAMES.items() if n == node.get(f"proposals/{p}")["facilitator"]["name"]
     )
     w1, w2 = [m for m in ("bea", "cruz", "dev") if m != fac]
     hc = ("member", "hand-count", "--keystore", f"{fac}.key", "--subject", p[:12])
     # ballots only for a stage counted by hand
-    line = node.refused("ballots", "print", "--subject", p[:12], "--out", str(tmp_path / "b"))
+    line = node.fails("ballots", "print", "--subject", p[:12], "--out", str(tmp_path / "b"))
     assert "its open stage is discussion" in line
-    line = node.refused(*hc, "--for", "1", "--against", "0", "--present", NAMES[w1])
+    line = node.fails(*hc, "--for", "1", "--against", "0", "--present", NAMES[w1])
     assert "no hand count is taken in stage discussion" in line
     node.ok("member", "close", "-q", "--keystore", f"{fac}.key", "--proposal", p)
 
@@ -115,19 +59,19 @@ def test_hand_count_contest_and_ballots(node: Node, tmp_path: Path) -> None:
             "--out", str(tmp_path / "card"), "--no-pdf")  # fmt: skip
     card = str(tmp_path / "card" / "card.png")
     other = next(m for m in NAMES if m not in (fac, "ana"))
-    line = node.refused("member", "hand-count", "--keystore", f"{other}.key", "--subject", p,
+    line = node.fails("member", "hand-count", "--keystore", f"{other}.key", "--subject", p,
                         "--for", "1", "--against", "0", "--present", NAMES[w1])  # fmt: skip
     assert "only the stage's facilitator" in line
-    line = node.refused(*hc, "--for", "3", "--against", "0", "--present", NAMES[w1],
+    line = node.fails(*hc, "--for", "3", "--against", "0", "--present", NAMES[w1],
                         "--present", NAMES[w2])  # fmt: skip
     assert "3 hands counted but 2 members --present" in line
-    line = node.refused(*hc, "--for", "2", "--against", "0", "--present", NAMES[w1],
+    line = node.fails(*hc, "--for", "2", "--against", "0", "--present", NAMES[w1],
                         "--present", NAMES[w2], "--witness-card", card)  # fmt: skip
     assert "needs 2 witnesses" in line
     hid = node.ok(*hc, "-q", "--for", "2", "--against", "0", "--present", NAMES[w1],
                   "--present", NAMES[w2], "--witness-card", card,
                   "--witness-keystore", f"{w2}.key")  # fmt: skip
-    minutes = "\n".join(node._get(f"proposals/{p}")["minutes"])
+    minutes = "\n".join(node.get(f"proposals/{p}")["minutes"])
     assert "hand count attested by" in minutes and NAMES[w1] in minutes and NAMES[w2] in minutes
     # contested by Ana, then the stage closes: the count is left out
     node.ok("member", "contest-count", "-q", "--keystore", "ana.key", "--hand-count", hid[:12],
@@ -135,5 +79,5 @@ def test_hand_count_contest_and_ballots(node: Node, tmp_path: Path) -> None:
     node.ok("member", "close", "-q", "--keystore", f"{fac}.key", "--proposal", p)
     r = node.run("ballots", "check", str(ballot))
     assert r.returncode == 1 and "NOT open (now concerns)" in r.stdout
-    line = node.refused("ballots", "check", card)
+    line = node.fails("ballots", "check", card)
     assert "no ballot code found" in line

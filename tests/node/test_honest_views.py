@@ -96,7 +96,11 @@ async def _scenario(tmp: Path) -> None:
             url = f"{base}/proposals?member={sc.key(other).hex()}&now={sc.now}"
             (summary,) = (await _get(http, url))["proposals"]
             assert summary["stage"] == "temperature" and "vote" in summary["actions"]
-            for voter, choice in (("ana", Choice.FOR), ("bea", Choice.FOR), ("cruz", Choice.AGAINST)):
+            for voter, choice in (
+                ("ana", Choice.FOR),
+                ("bea", Choice.FOR),
+                ("cruz", Choice.AGAINST),
+            ):
                 sc.vote(voter, p, choice)
                 assert (await send(last(sc)))["process"]["taken"] is True
             (summary,) = (await _get(http, f"{base}/proposals"))["proposals"]

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,47 +24,22 @@ from node.client import NodeClient
 from protocol import envelope, kinds
 from protocol.keys import key_from_text, key_to_text
 from protocol.rules import ProcessRules, to_params
-from tests.node.test_cli import ENV, free_port, start, stop, wait_up
+from tests.node.live_node import LiveNode, founded
+from tests.node.test_cli import ENV
 
 ROOT = Path(__file__).resolve().parents[2]
 PASS = ENV["CARACOL_PASSPHRASE"]
 
 
 @dataclass
-class Node:
-    cwd: Path
-    url: str
-    body: str
-    keys: dict[str, str]
-
-    def run(self, *args: str, body: str | None = None) -> subprocess.CompletedProcess[str]:
-        env = {**ENV, "PYTHONPATH": str(ROOT), "CARACOL_NODE": self.url}
-        env["CARACOL_BODY"] = body or self.body
-        return subprocess.run(  # noqa: PLW1510 - the tests read returncode
-            [sys.executable, "-m", "node", *args],
-            cwd=self.cwd,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-
-    def ok(self, *args: str, body: str | None = None) -> str:
-        r = self.run(*args, body=body)
-        assert r.returncode == 0, (args, r.stdout, r.stderr)
-        return r.stdout.strip()
-
+class Node(LiveNode):
     def act(self, who: str, action: str, *args: str, body: str | None = None) -> str:
         """A member action that must be stored and taken; returns its id."""
         return self.ok("member", action, "-q", "--keystore", f"{who}.key", *args, body=body)
 
     def refused(self, who: str, action: str, *args: str) -> str:
         """A member action that must fail with exactly one line on stderr."""
-        r = self.run("member", action, "--keystore", f"{who}.key", *args)
-        assert r.returncode != 0, (args, r.stdout)
-        lines = r.stderr.strip().splitlines()
-        assert len(lines) == 1 and "Traceback" not in r.stderr, r.stderr
-        return lines[0]
+        return self.fails("member", action, "--keystore", f"{who}.key", *args)
 
     def json(self, *args: str, body: str | None = None) -> Any:
         return json.loads(self.ok(*args, "--json", body=body))
@@ -89,25 +62,13 @@ class Node:
 
 @pytest.fixture(scope="module")
 def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
-    cwd = tmp_path_factory.mktemp("member")
-    n = Node(cwd, "", "", {})
-    for m in ("ana", "bea", "cruz", "dev", "eve", "fay", "fay2"):
-        n.keys[m] = n.ok("member", "new", "--keystore", f"{m}.key")
-    port = free_port()
-    out = n.ok(
-        "init", "--config", "n.toml", "--port", str(port), "--found", "Barrio Sur",
-        "--founder-keystore", "ana.key", "--founder-name", "Ana",
-        "--founder", f"Bea={n.keys['bea']}", "--founder", f"Cruz={n.keys['cruz']}",
-        "--param", "deadline=0", "--param", "min_duration=0", "--param", "cosign_quorum=1/100",
-    )  # fmt: skip
-    n.body = out.split("body ")[1].split()[0]
-    proc = start(cwd, "n.toml")
-    try:
-        n.url = f"http://127.0.0.1:{port}"
-        wait_up(n.url)
+    keystores = ("ana", "bea", "cruz", "dev", "eve", "fay", "fay2")
+    with founded(
+        Node(tmp_path_factory.mktemp("member")),
+        keystores,
+        {"ana": "Ana", "bea": "Bea", "cruz": "Cruz"},
+    ) as n:
         yield n
-    finally:
-        stop(proc)
 
 
 def people(n: Node) -> dict[str, dict[str, Any]]:

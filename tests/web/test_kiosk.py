@@ -6,19 +6,15 @@ node, cards printed by ``caracol card print``, real Chromium."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.node.test_cli import ENV, free_port, start, stop, wait_up
-from tests.web.test_page import CHROMIUM, FLAGS, ROOT, SHOTS, WAIT
+from tests.node.live_node import LiveNode, founded
+from tests.node.test_cli import ENV
+from tests.web.test_page import CHROMIUM, FLAGS, SHOTS, WAIT
 
 sync_api = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium")
@@ -27,35 +23,12 @@ PIN = "tortuga lima 4417"
 NAMES = {"ana": "Ana", "bea": "Bea", "cruz": "Cruz", "dev": "Dev"}
 
 
-@dataclass
-class Room:
-    cwd: Path
-    url: str
-    body: str
-    keys: dict[str, str]
-
-    def caracol(self, *args: str) -> str:
-        env = {**ENV, "PYTHONPATH": str(ROOT), "CARACOL_NODE": self.url, "CARACOL_BODY": self.body}
-        env["CARACOL_PIN"] = PIN
-        r = subprocess.run(  # noqa: PLW1510 - checked below
-            [sys.executable, "-m", "node", *args],
-            cwd=self.cwd,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert r.returncode == 0, (args, r.stdout, r.stderr)
-        return r.stdout.strip()
-
-    def get(self, path: str) -> Any:
-        with urllib.request.urlopen(f"{self.url}/v0/bodies/{self.body}/{path}", timeout=10) as r:
-            return json.load(r)
-
+class Room(LiveNode):
     def card(self, who: str) -> Path:
+        """``who``'s key card, printed by ``caracol card print``."""
         out = self.cwd / "cards" / who
         if not (out / "card.png").exists():
-            self.caracol(
+            self.ok(
                 "card", "print", "--keystore", f"{who}.key", "--name", NAMES[who],
                 "--body", self.body, "--out", str(out), "--no-pdf",
             )  # fmt: skip
@@ -64,25 +37,9 @@ class Room:
 
 @pytest.fixture(scope="module")
 def room(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Room]:
-    cwd = tmp_path_factory.mktemp("room")
-    n = Room(cwd, "", "", {})
-    for m in NAMES:
-        n.keys[m] = n.caracol("member", "new", "--keystore", f"{m}.key")
-    port = free_port()
-    out = n.caracol(
-        "init", "--config", "n.toml", "--port", str(port), "--found", "Barrio Sur",
-        "--founder-keystore", "ana.key", "--founder-name", "Ana",
-        *(a for m in ("bea", "cruz", "dev") for a in ("--founder", f"{NAMES[m]}={n.keys[m]}")),
-        "--param", "deadline=0", "--param", "min_duration=0", "--param", "cosign_quorum=1/100",
-    )  # fmt: skip
-    n.body = out.split("body ")[1].split()[0]
-    proc = start(cwd, "n.toml")
-    try:
-        n.url = f"http://127.0.0.1:{port}"
-        wait_up(n.url)
-        yield n
-    finally:
-        stop(proc)
+    n = Room(tmp_path_factory.mktemp("room"), env={"CARACOL_PIN": PIN})
+    with founded(n, NAMES, NAMES) as live:
+        yield live
 
 
 @pytest.fixture(scope="module")
@@ -105,6 +62,17 @@ def page_of(browser: Any, room: Room) -> tuple[Any, list[str]]:
     return page, errors
 
 
+def show_card(kiosk: Any, room: Room, who: str, screenshot: str | None = None) -> None:
+    """At the shared device: the photo of ``who``'s card, read."""
+    kiosk.goto(f"{room.url}/#/kiosk")
+    kiosk.wait_for_selector("body[data-ready='1']")
+    if screenshot:
+        kiosk.screenshot(path=str(SHOTS / screenshot), full_page=True)
+    kiosk.get_by_label("Photo of the card").set_input_files(str(room.card(who)))
+    kiosk.get_by_role("button", name="Read the card").click()
+    kiosk.wait_for_selector(f"text=Card of {NAMES[who]}")
+
+
 def said(page: Any, text: str) -> None:
     page.wait_for_function(
         "t => document.getElementById('status').textContent.includes(t)", arg=text
@@ -114,11 +82,11 @@ def said(page: Any, text: str) -> None:
 def test_a_hand_count_witnessed_with_cards_and_a_vote_at_the_kiosk(
     room: Room, browser: Any
 ) -> None:
-    p = room.caracol("member", "propose", "-q", "--keystore", "ana.key",
+    p = room.ok("member", "propose", "-q", "--keystore", "ana.key",
                      "--title", "Night market", "--text", "Stalls on Fridays.")  # fmt: skip
     name = room.get(f"proposals/{p}")["facilitator"]["name"]
     facilitator = next(m for m, n in NAMES.items() if n == name)
-    room.caracol("member", "close", "-q", "--keystore", f"{facilitator}.key", "--proposal", p)
+    room.ok("member", "close", "-q", "--keystore", f"{facilitator}.key", "--proposal", p)
     witnesses = [m for m in ("bea", "cruz", "dev") if m != facilitator]
     assert len(witnesses) == 2
 
@@ -151,12 +119,7 @@ def test_a_hand_count_witnessed_with_cards_and_a_vote_at_the_kiosk(
 
     # the kiosk: Ana has no phone; a wrong PIN first, then her vote
     kiosk, kerrors = page_of(browser, room)
-    kiosk.goto(f"{room.url}/#/kiosk")
-    kiosk.wait_for_selector("body[data-ready='1']")
-    kiosk.screenshot(path=str(SHOTS / "kiosk.png"), full_page=True)
-    kiosk.get_by_label("Photo of the card").set_input_files(str(room.card("ana")))
-    kiosk.get_by_role("button", name="Read the card").click()
-    kiosk.wait_for_selector("text=Card of Ana")
+    show_card(kiosk, room, "ana", screenshot="kiosk.png")
     kiosk.get_by_label("PIN").fill("not her pin at all")
     kiosk.get_by_role("button", name="Open").click()
     said(kiosk, "wrong PIN")
@@ -181,19 +144,16 @@ def test_a_hand_count_witnessed_with_cards_and_a_vote_at_the_kiosk(
 def test_at_the_kiosk_a_member_who_voted_against_files_a_grievance(
     room: Room, browser: Any
 ) -> None:
-    p = room.caracol("member", "propose", "-q", "--keystore", "bea.key",
+    p = room.ok("member", "propose", "-q", "--keystore", "bea.key",
                      "--title", "Paint the hall", "--text", "Blue.")  # fmt: skip
     name = room.get(f"proposals/{p}")["facilitator"]["name"]
     fac = next(m for m, n in NAMES.items() if n == name)
-    room.caracol("member", "close", "-q", "--keystore", f"{fac}.key", "--proposal", p)
-    room.caracol("member", "vote", "-q", "--keystore", "bea.key", "--proposal", p,
+    room.ok("member", "close", "-q", "--keystore", f"{fac}.key", "--proposal", p)
+    room.ok("member", "vote", "-q", "--keystore", "bea.key", "--proposal", p,
                  "--choice", "for")  # fmt: skip
 
     def open_card(kiosk: Any) -> None:
-        kiosk.goto(f"{room.url}/#/kiosk")
-        kiosk.wait_for_selector("body[data-ready='1']")
-        kiosk.get_by_label("Photo of the card").set_input_files(str(room.card("ana")))
-        kiosk.get_by_role("button", name="Read the card").click()
+        show_card(kiosk, room, "ana")
         kiosk.get_by_label("PIN").fill(PIN)
         kiosk.get_by_role("button", name="Open").click()
         kiosk.wait_for_selector("text=Ana, what do you vote?")
@@ -203,7 +163,7 @@ def test_at_the_kiosk_a_member_who_voted_against_files_a_grievance(
     group = kiosk.get_by_role("group", name="Paint the hall")
     group.get_by_role("button", name="Against", exact=True).click()
     said(kiosk, "Your key was wiped")
-    room.caracol("member", "close", "-q", "--keystore", f"{fac}.key", "--proposal", p)
+    room.ok("member", "close", "-q", "--keystore", f"{fac}.key", "--proposal", p)
     assert room.get(f"proposals/{p}")["stage"] == "concerns"
     open_card(kiosk)
     form = kiosk.locator("form", has_text="You voted against")

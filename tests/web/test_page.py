@@ -20,21 +20,18 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.node.test_cli import ENV, free_port, start, stop, wait_up
+from tests.node.live_node import ROOT, LiveNode, founded
+from tests.node.test_cli import ENV
 
 sync_api = pytest.importorskip("playwright.sync_api")
 
-ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 SHOTS = Path(__file__).resolve().parent / "screenshots"
@@ -45,52 +42,14 @@ WAIT = 20_000  # ms: the longest any one step may take on a loaded machine
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium")
 
 
-@dataclass
-class Node:
-    cwd: Path
-    url: str
-    body: str
-    keys: dict[str, str]
-
-    def caracol(self, *args: str) -> str:
-        env = {**ENV, "PYTHONPATH": str(ROOT), "CARACOL_NODE": self.url, "CARACOL_BODY": self.body}
-        r = subprocess.run(  # noqa: PLW1510 - checked below
-            [sys.executable, "-m", "node", *args],
-            cwd=self.cwd,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert r.returncode == 0, (args, r.stdout, r.stderr)
-        return r.stdout.strip()
-
-    def get(self, path: str) -> Any:
-        with urllib.request.urlopen(f"{self.url}/v0/bodies/{self.body}/{path}", timeout=10) as r:
-            return json.load(r)
+Node = LiveNode
 
 
 @pytest.fixture(scope="module")
 def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
-    cwd = tmp_path_factory.mktemp("page")
-    n = Node(cwd, "", "", {})
-    for m in ("ana", "bea", "cruz"):
-        n.keys[m] = n.caracol("member", "new", "--keystore", f"{m}.key")
-    port = free_port()
-    out = n.caracol(
-        "init", "--config", "n.toml", "--port", str(port), "--found", "Barrio Sur",
-        "--founder-keystore", "ana.key", "--founder-name", "Ana",
-        "--founder", f"Bea={n.keys['bea']}",
-        "--param", "deadline=0", "--param", "min_duration=0", "--param", "cosign_quorum=1/100",
-    )  # fmt: skip
-    n.body = out.split("body ")[1].split()[0]
-    proc = start(cwd, "n.toml")
-    try:
-        n.url = f"http://127.0.0.1:{port}"
-        wait_up(n.url)
-        yield n
-    finally:
-        stop(proc)
+    n = LiveNode(tmp_path_factory.mktemp("page"))
+    with founded(n, ("ana", "bea", "cruz"), {"ana": "Ana", "bea": "Bea"}) as live:
+        yield live
 
 
 @pytest.fixture(scope="module")
@@ -383,7 +342,7 @@ def test_key_backed_up_in_one_profile_restored_in_another(
     # caracol reads the page's backup (once only its owner may read it, as
     # caracol asks of every keystore)
     backup.chmod(0o600)
-    assert node.caracol("key", "show", "--keystore", str(backup)).split()[-1] == key
+    assert node.ok("key", "show", "--keystore", str(backup)).split()[-1] == key
     two = Member(browser, node)  # a fresh profile
     two.open("#/key")
     two.page.set_input_files("input[type=file]", str(backup))
