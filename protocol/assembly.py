@@ -261,6 +261,10 @@ class Assembly(GrievanceRounds):
                 out.setdefault((g.category, g.deal_breaker), []).append(g)
         return {k: tuple(v) for k, v in sorted(out.items())}
 
+    def hand_counts(self) -> dict[bytes, bytes]:
+        """Every hand count recorded -> the subject it counts (§6a)."""
+        return dict(self._hand_owner)
+
     def delegates(self, sid: bytes) -> dict[tuple[str, bool], bytes]:
         return dict(sorted(self.subjects[sid].delegates.items()))
 

@@ -394,7 +394,7 @@ def hand_count(ctx: Ctx) -> kinds.Payload:
         raise Refusal(f"{hands} hands counted but {len(present)} members --present")
     replaces = None
     if args.replaces:
-        pool = [r for r, owner in a._hand_owner.items() if owner == s.id]
+        pool = [r for r, owner in a.hand_counts().items() if owner == s.id]
         replaces = resolve_id(args.replaces, pool, "--replaces", "hand count")
     unsigned = kinds.HandCount(
         s.id, int(stage), args.votes_for, args.votes_against, args.abstain, present, replaces, ()
@@ -416,9 +416,9 @@ def hand_count(ctx: Ctx) -> kinds.Payload:
 
 def contest_count(ctx: Ctx) -> kinds.Payload:
     a = ctx.a
-    pool = list(a._hand_owner)
-    hid = resolve_id(ctx.args.hand_count, pool, "--hand-count", "hand count")
-    s = a.subject(a._hand_owner[hid])
+    owners = a.hand_counts()
+    hid = resolve_id(ctx.args.hand_count, list(owners), "--hand-count", "hand count")
+    s = a.subject(owners[hid])
     _electorate(ctx, s)
     if s.stage in FINAL:
         raise Refusal(
