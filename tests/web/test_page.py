@@ -375,7 +375,7 @@ def test_an_action_signed_offline_is_sent_on_reconnect_once(node: Node, browser:
     assert len(node.get("proposals")["proposals"]) == before
     ana.ctx.set_offline(False)
     ana.page.wait_for_function(
-        "() => document.getElementById('status').textContent.includes('sent')"
+        "() => document.getElementById('status').textContent.includes('waiting message')"
     )
     titles = [p["title"] for p in node.get("proposals")["proposals"]]
     assert titles.count("Bike racks") == 1
