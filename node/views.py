@@ -21,6 +21,7 @@ from aiohttp import web
 from protocol import canonical
 from protocol.assembly import Assembly, SubjectKind
 from protocol.errors import ProtocolError
+from protocol.federal import text_hash
 from protocol.federation import BASE_KINDS, Federation, Standing
 from protocol.keys import key_from_text
 from protocol.kinds import Outcome
@@ -30,7 +31,6 @@ from protocol.verdict import (
     community_verdict,
     make_full_proof,
     presented,
-    text_hash,
 )
 
 from .constituency import applicants, constituency_of

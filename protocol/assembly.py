@@ -37,7 +37,7 @@ the same ``state_hash()``.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Container, Iterable
+from collections.abc import Container, Iterable, Mapping
 from typing import Any
 
 from crdt.errors import CrdtError
@@ -45,10 +45,11 @@ from crdt.log import AddResult, Log
 from crdt.text import TextDocument
 from crdt.text_guard import check_ops
 
-from . import canonical, hand_counts
+from . import canonical, federal_fold, hand_counts
 from .constitution import federal_reason
 from .envelope import Envelope
 from .errors import ProtocolError
+from .federal import FOUNDING, Claim, FederalConstitution
 from .kinds import (
     Admit,
     Agreement,
@@ -58,7 +59,9 @@ from .kinds import (
     Choice,
     Close,
     Comment,
+    ConstitutionAdoption,
     ConstitutionAmendment,
+    ConstitutionInitiative,
     DelegateElect,
     Genesis,
     Grievance,
@@ -71,6 +74,7 @@ from .kinds import (
     Outcome,
     Plea,
     Proposal,
+    Ratification,
     RecallVote,
     RotateKey,
     Vote,
@@ -128,6 +132,7 @@ class Assembly(GrievanceRounds):
         *,
         amend_rules: RulesAmender | None = None,
         version: int = 1,
+        ratified: Mapping[bytes, FederalConstitution] | None = None,
     ) -> None:
         self.body_id = body_id
         self._given_rules = rules
@@ -136,6 +141,9 @@ class Assembly(GrievanceRounds):
         that knows better, a test), else those of the genesis parameters."""
         self.version = version
         self.amend_rules: RulesAmender = amend_rules or amend
+        self.ratified: Mapping[bytes, FederalConstitution] = ratified or {}
+        """RATIFICATIONs this reader verified (``protocol.ratification``):
+        the versions of the people's constitution it may apply."""
         self._reset()
 
     def _reset(self) -> None:
@@ -154,6 +162,12 @@ class Assembly(GrievanceRounds):
         self._log: Log | None = None
         self.rule_changes: list[tuple[bytes, int, ProcessRules]] = []
         """(trigger: the close that carried it, version, rules), replay order."""
+        self.initiatives: dict[bytes, Claim] = {}
+        """Kept CONSTITUTION_INITIATIVEs (the Collective's log)."""
+        self.claims: dict[bytes, Claim] = {}
+        """RATIFICATIONs that fit their initiative, verified or not."""
+        self.federal_changes: list[tuple[bytes, FederalConstitution]] = []
+        """(ratification or adoption, version applied), replay order."""
         self._applied = 0
         self._equivocations = 0
 
@@ -226,6 +240,16 @@ class Assembly(GrievanceRounds):
 
     def constitution_amendments(self) -> tuple[bytes, ...]:
         return tuple(s.id for s in self.subjects.values() if s.kind == SubjectKind.CONSTITUTION)
+
+    def federal_at(self, cut: Container[bytes]) -> FederalConstitution:
+        """The version of the people's constitution in force in a cut."""
+        for trigger, constitution in reversed(self.federal_changes):
+            if trigger in cut:
+                return constitution
+        return FOUNDING
+
+    def federal_now(self) -> FederalConstitution:
+        return self.federal_at(set(self.log.ids()))
 
     def rules_now(self) -> tuple[int, ProcessRules]:
         """The constitution version and rules in force for the whole log."""
@@ -382,6 +406,7 @@ class Assembly(GrievanceRounds):
         roster = tuple(sorted(self.roster().members.items())) if self._log else ()
         ignored = tuple(sorted((i.message, i.reason) for i in self.ignored))
         changes = tuple((t, v) for t, v, _ in self.rule_changes)
+        changes += tuple((t, c.version) for t, c in self.federal_changes)
         evidence = tuple(sorted((e.what, e.author, e.messages) for e in self.evidence))
         return (tuple(subjects), roster, ignored, evidence, changes, self.names.summary())
 
@@ -424,6 +449,9 @@ class Assembly(GrievanceRounds):
             self._ignore(env, f"equivocation: author signed two messages with seq {env.seq}")
             return
         p = env.payload
+        if type(p) is ConstitutionInitiative:  # anyone may propose one
+            federal_fold.initiative(self, env)
+            return
         handler = _HANDLERS.get(type(p))
         if handler is None:
             return  # verdicts, text edits, unknown kinds: kept in the log, not folded
@@ -458,10 +486,12 @@ class Assembly(GrievanceRounds):
             self._ignore(env, "empty electorate")
             return None
         version, rules = self._rules_at(past)
+        federal = self.federal_at(past).version
         drawn = roles(self.body_id, electorate.identities(), identity, self._served(past))
         s = Subject(
             rules=rules,
             version=version,
+            federal=federal,
             id=env.id,
             kind=kind,
             author=identity,
@@ -495,14 +525,19 @@ class Assembly(GrievanceRounds):
     def _rules_at(self, cut: Container[bytes]) -> tuple[int, ProcessRules]:
         """The constitution version and rules in force in a cut: the last
         carried amendment (in replay order) whose close is in the cut."""
-        for trigger, version, rules in reversed(self.rule_changes):
+        version, rules = self.version, self.rules
+        for trigger, v, r in reversed(self.rule_changes):
             if trigger in cut:
-                return version, rules
-        return self.version, self.rules
+                version, rules = v, r
+                break
+        for trigger, constitution in reversed(self.federal_changes):
+            if trigger in cut:  # the people's constitution sets the federal values
+                return version, constitution.apply_to(rules)
+        return version, rules
 
     def _constitution(self, env: Envelope, identity: bytes) -> None:
         p: ConstitutionAmendment = env.payload  # type: ignore[assignment]
-        i = federal_in(p.params) if self.body_kind != BodyKind.COLLECTIVE else None
+        i = federal_in(p.params)
         if i is not None:
             self._ignore(env, federal_reason(p.params[i][0], self.body_kind))
             return
@@ -874,6 +909,8 @@ _HANDLERS: dict[type, Any] = {
     RecallVote: Assembly._recall,
     ConstitutionAmendment: Assembly._constitution,
     Name: Assembly._name,
+    Ratification: federal_fold.ratification,
+    ConstitutionAdoption: federal_fold.adoption,
     HandCount: hand_counts.record,
     HandCountContest: hand_counts.contest,
 }

@@ -12,9 +12,10 @@ rules, and the federation-level settings that are not (yet) wire parameters
   with: its ``params`` are local values, each checked against its bounds
   and the charter (``OutOfRange`` naming the parameter otherwise).
 * ``Constitution.apply_amendment(params, level=...)`` — a carried
-  CONSTITUTION_AMENDMENT: any body revises its own procedures, the
+  CONSTITUTION_AMENDMENT: any body revises its own procedures; the
   federation-level parameters (``FEDERAL_PARAMETERS``: size cap, minimum
-  constituent size) only the Collective; the version goes up by one.
+  constituent size, ratification threshold) change only with the people's
+  constitution (``protocol.federal``); the version goes up by one.
 * ``PARAMETER_TABLE`` — every parameter with its number, name, kind, bounds
   and default, for documentation and user interfaces.
 
@@ -48,12 +49,12 @@ COMBINING_RULES = ("one-community-one-vote",)
 "Combining"): each member body one vote, the Community thresholds."""
 
 
-def federal_reason(number: int, level: BodyKind | None) -> str:
-    """Why a body below the Collective may not amend parameter ``number``."""
-    by = f", not by a {level.name.title()}" if level is not None else ""
+def federal_reason(number: int, level: BodyKind | None = None) -> str:
+    """Why no body's CONSTITUTION_AMENDMENT may change parameter ``number``."""
+    by = f" (not by a {level.name.title()}'s own amendment)" if level is not None else ""
     return (
-        f"parameter {number} ({PARAMETERS[number][0]}) holds the federation's equal power: "
-        f"it is amended at the Collective level only{by}"
+        f"parameter {number} ({PARAMETERS[number][0]}) belongs to the people's constitution: "
+        f"it changes only by an initiative ratified from the Communities' verdicts{by}"
     )
 
 
@@ -112,8 +113,9 @@ class Constitution:
     def apply_amendment(self, params: Params, *, level: BodyKind) -> Constitution:
         """The constitution after a carried CONSTITUTION_AMENDMENT of a body
         at ``level``: a body amends its own procedures; the federation-level
-        parameters are amended at the Collective level only."""
-        i = federal_in(params) if level != BodyKind.COLLECTIVE else None
+        parameters change only with the people's constitution
+        (``protocol.federal``), never by a body's own amendment."""
+        i = federal_in(params)
         if i is not None:
             raise OutOfRange(federal_reason(params[i][0], level), field=f"params[{i}]")
         return Constitution(

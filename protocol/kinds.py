@@ -74,6 +74,9 @@ class Kind(IntEnum):
     NAME = 20
     FOUNDING = 21
     CONSTITUENT_ADMIT = 22
+    CONSTITUTION_INITIATIVE = 23
+    RATIFICATION = 24
+    CONSTITUTION_ADOPTION = 25
     HAND_COUNT = 40
     HAND_COUNT_CONTEST = 41
 
@@ -443,6 +446,64 @@ class ConstituentAdmit(Payload):
     SCHEMA = (("constituent", ID), ("note", Text(280)))
 
 
+MAX_ARTICLE_CHANGES = 4
+ARTICLE = Tuple(("number", UInt(999, 1)), ("title", Text(120)), ("text", Text(2000)))
+
+
+@dataclass(frozen=True, slots=True)
+class ConstitutionInitiative(Payload):
+    """Anyone's proposed amendment of the people's constitution, made in the
+    Collective's log and presented to every Community (spec/constitution.md,
+    "The people's constitution"): article changes (an empty title and text
+    repeal the article) and federation-level parameters."""
+
+    KIND = Kind.CONSTITUTION_INITIATIVE
+    version: int
+    params: tuple[tuple[int, int, int], ...]
+    articles: tuple[tuple[int, str, str], ...]
+    rationale: str
+    SCHEMA = (
+        ("version", UInt(2**32 - 1, 2)),
+        ("params", List(PARAM, maximum=8, ascending=True, sort_key=lambda p: p[0])),
+        (
+            "articles",
+            List(ARTICLE, maximum=MAX_ARTICLE_CHANGES, ascending=True, sort_key=lambda a: a[0]),
+        ),
+        ("rationale", Text(2000)),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Ratification(Payload):
+    """A Collective member's signed record that an initiative was ratified
+    by the combined verdicts; it holds only when a reader re-derives that
+    combination from the constituents' logs (its ratification record)."""
+
+    KIND = Kind.RATIFICATION
+    initiative: bytes
+    version: int
+    constitution: bytes
+    SCHEMA = (("initiative", ID), ("version", UInt(2**32 - 1, 2)), ("constitution", _Bin(32)))
+
+
+@dataclass(frozen=True, slots=True)
+class ConstitutionAdoption(Payload):
+    """The point in a body's log from which a ratified version of the
+    people's constitution applies there."""
+
+    KIND = Kind.CONSTITUTION_ADOPTION
+    collective: bytes
+    ratification: bytes
+    version: int
+    constitution: bytes
+    SCHEMA = (
+        ("collective", ID),
+        ("ratification", ID),
+        ("version", UInt(2**32 - 1, 2)),
+        ("constitution", _Bin(32)),
+    )
+
+
 MAX_PRESENT = 400
 MAX_WITNESSES = 16
 MAX_HANDS = 100_000
@@ -532,6 +593,9 @@ PAYLOADS: dict[int, type[Payload]] = {
         Name,
         Founding,
         ConstituentAdmit,
+        ConstitutionInitiative,
+        Ratification,
+        ConstitutionAdoption,
         HandCount,
         HandCountContest,
     )

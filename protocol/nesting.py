@@ -25,10 +25,11 @@ from dataclasses import dataclass
 
 from . import canonical, envelope
 from .errors import ProtocolError
+from .federal import text_hash
 from .federation import Federation, FederationVerdict, Standing
 from .kinds import Kind, Outcome, Proposal
 from .rules import ProcessRules
-from .verdict import PROOF_VERSION, CommunityVerdict, FullProof, ProofError, text_hash
+from .verdict import PROOF_VERSION, CommunityVerdict, FullProof, ProofError
 
 MAX_DEPTH = 4  # Community < Municipality < Region < Collective
 MAX_LEVEL_PROOF_BYTES = 512 * 1024 * 1024

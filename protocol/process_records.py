@@ -135,6 +135,8 @@ class Subject:
     opened_time: int
     rules: ProcessRules
     version: int
+    federal: int = 1
+    """The version of the people's constitution in force in its cut."""
     minute_taker: bytes = b""
     """Who takes the minutes at a face-to-face assembly (rotation, §3)."""
     mediator: bytes = b""

@@ -99,6 +99,12 @@ class ProcessRules:
     Dunbar's "band" layer below the 150 cap: no counted constituent carries
     more than three times the people of another. Read from the *higher*
     body's rules (spec/federation.md, "Equal power")."""
+    ratification_threshold: Fraction = Fraction(2, 3)
+    """Share of *all* the Collective's counting constituents whose verdicts
+    must pass an amendment of the people's constitution for it to be
+    ratified (spec/constitution.md, "The people's constitution"): a standing
+    two-thirds of the whole federation, not of those who happened to decide
+    — the final threshold a Community applies to its own decisions."""
     hand_count_witnesses: int = 2
     """Witnesses (besides the facilitator) who co-sign a hand count; as many
     contests leave a recount out."""
@@ -149,6 +155,7 @@ PARAMETERS: dict[int, tuple[str, str, Fraction, Fraction]] = {
     10: ("min_constituent_size", "count", Fraction(1), Fraction(100_000)),
     11: ("mandate_max_term", "seconds", Fraction(DAY), Fraction(365 * DAY)),
     12: ("mandate_cooling_off", "seconds", Fraction(0), Fraction(365 * DAY)),
+    13: ("ratification_threshold", "share", Fraction(1, 2), Fraction(1)),
     40: ("hand_count_witnesses", "count", Fraction(1), Fraction(16)),
     **{
         16 + i: (f"min_duration.{n}", "seconds", Fraction(0), Fraction(365 * DAY))
@@ -161,10 +168,12 @@ PARAMETERS: dict[int, tuple[str, str, Fraction, Fraction]] = {
 }
 
 
-FEDERAL_PARAMETERS = frozenset({9, 10})
+FEDERAL_PARAMETERS = frozenset({9, 10, 13})
 """Parameters that hold the federation's promise of equal power (seed 004:
 Communities of a consistent size, each with equal power): the size cap and
-the minimum constituent size. Only the Collective amends them; every other
+the minimum constituent size, and the share that ratifies the people's
+constitution. They change only with the people's constitution (a ratified
+CONSTITUTION_INITIATIVE, spec/constitution.md); every other
 body revises its own procedures — thresholds, quorums, durations, deadlines,
 witnesses — by its own process (seed 002: "every assembly should treat its
 procedures as revisable"), within the bounds and the charter."""

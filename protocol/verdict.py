@@ -25,7 +25,6 @@ Sans-IO: bytes in, verdicts and errors out.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +36,7 @@ from crdt.log import Log
 from . import canonical, envelope
 from .assembly import Assembly
 from .errors import ProtocolError, RemoteProtocolError
+from .federal import text_hash
 from .keys import public_key, sign_raw
 from .kinds import Kind, Outcome, Proposal
 from .rules import ProcessRules
@@ -121,14 +121,6 @@ class CommunityVerdict:
             electorate,
             text,
         )
-
-
-TEXT_DOMAIN = b"caracol/0 text\x00"
-
-
-def text_hash(text: str) -> bytes:
-    """SHA-256("caracol/0 text" 0x00 || UTF-8 text): names a text decided."""
-    return hashlib.sha256(TEXT_DOMAIN + text.encode()).digest()
 
 
 def presented(assembly: Assembly, higher_body: bytes, resolution: bytes) -> bytes | None:

@@ -326,7 +326,7 @@ def rotate(ctx: Ctx) -> kinds.Payload:
 def constitution(ctx: Ctx) -> kinds.Payload:
     a = ctx.a
     params = parse_params(ctx.args.param, "--param")
-    i = federal_in(params) if a.body_kind != kinds.BodyKind.COLLECTIVE else None
+    i = federal_in(params)
     if i is not None:
         raise Refusal(f"--param: {federal_reason(params[i][0], a.body_kind)}")
     version, rules = a.rules_now()

@@ -23,6 +23,7 @@ from typing import Any
 
 from protocol import canonical, envelope, hand_counts, kinds
 from protocol.envelope import SIGN_DOMAIN, Envelope
+from protocol.federal import FOUNDING, amended
 from protocol.keys import public_key, sign_raw
 from protocol.kinds import Choice, Kind
 
@@ -156,6 +157,32 @@ def valid_messages() -> list[tuple[str, Envelope, bytes]]:
         "a higher body's resolution to admit a constituent",
         BEA,
         kinds.ConstituentAdmit(hashlib.sha256(b"c2").digest(), "the river valley"),
+        [md.id],
+    )
+    initiative = add(
+        "an initiative amending the people's constitution: an article and a parameter",
+        CRUZ,
+        kinds.ConstitutionInitiative(
+            2,
+            ((13, 3, 4),),
+            ((8, "Care of the commons", "Rivers, forests and soil are held in common."),),
+            "the commons deserve an article of their own",
+        ),
+        [md.id],
+    )
+    proposed = amended(FOUNDING, initiative.payload)  # type: ignore[arg-type]
+    rat = add(
+        "a ratification of that initiative (checked against its record)",
+        ANA,
+        kinds.Ratification(initiative.id, 2, proposed.digest()),
+        [initiative.id],
+    )
+    add(
+        "a body adopts a ratified version of the people's constitution",
+        BEA,
+        kinds.ConstitutionAdoption(
+            hashlib.sha256(b"collective").digest(), rat.id, 2, proposed.digest()
+        ),
         [md.id],
     )
     present = tuple(sorted(public_key(x) for x in (ANA, BEA, CRUZ)))

@@ -256,7 +256,7 @@ def _found(
 
 def test_constitution_and_presenting_a_resolution(node: Node) -> None:
     line = node.refused("ana", "constitution", "--param", "size_cap=500")
-    assert "Collective level only" in line and "size_cap" in line
+    assert "people's constitution" in line and "size_cap" in line
     line = node.refused("ana", "constitution", "--param", "quorum=3/5")
     assert "absent majority" in line
     node.act("ana", "constitution", "--param", "quorum=2/5", "--rationale", "our own quorum")

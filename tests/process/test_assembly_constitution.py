@@ -86,14 +86,17 @@ def test_a_community_is_refused_outside_the_bounds_and_the_federal_parameters() 
     a = sc.assembly()
     reasons = {i.message: i.reason for i in a.ignored}
     assert "absent majority" in reasons[over]
-    assert "size_cap" in reasons[cap] and "Collective level only" in reasons[cap]
+    assert "size_cap" in reasons[cap] and "people's constitution" in reasons[cap]
     assert "min_constituent_size" in reasons[small] and "Community" in reasons[small]
     assert not {over, cap, small} & set(a.subjects)
     assert a.rules_now()[0] == 1
 
 
-def test_the_collective_amends_the_federal_parameters() -> None:
+def test_not_even_the_collective_amends_the_federal_parameters_by_its_own_vote() -> None:
+    # they belong to the people's constitution: a ratified initiative only
     sc = Scenario(TEN, body_kind=BodyKind.COLLECTIVE, amend_rules=real_amend)
     c = sc.post("m1", ConstitutionAmendment(2, ((10, 40, 1),), "forty")).id
-    _carry(sc, c)
-    assert sc.assembly().rules_now()[1].min_constituent_size == 40
+    a = sc.assembly()
+    assert c not in a.subjects
+    assert "ratified from the Communities' verdicts" in a.ignored_by_id[c].reason
+    assert a.rules_now()[1].min_constituent_size == 50

@@ -60,11 +60,11 @@ def test_a_genesis_founds_its_body_with_its_parameters() -> None:
 
 def test_the_collective_amends_with_the_numbered_parameters() -> None:
     sc = Scenario(TEN, body_kind=BodyKind.COLLECTIVE)
-    c = sc.post("m1", ConstitutionAmendment(2, ((1, 3, 4), (9, 200, 1)), "")).id
+    c = sc.post("m1", ConstitutionAmendment(2, ((1, 3, 4), (12, 86_400, 1)), "")).id
     sc.close(c)
     sc.votes(c, yes=TEN)
     sc.close(c)
     sc.close(c)
     version, rules = sc.assembly().rules_now()
     assert version == 2
-    assert (rules.temperature_threshold, rules.size_cap) == (Fraction(3, 4), 200)
+    assert (rules.temperature_threshold, rules.mandate_cooling_off) == (Fraction(3, 4), 86_400)

@@ -62,7 +62,7 @@ def test_every_body_amends_its_procedures_and_each_amendment_is_a_new_version() 
     for level in (BodyKind.COMMUNITY, BodyKind.MUNICIPALITY, BodyKind.REGION):
         assert c.apply_amendment(((1, 4, 5),), level=level).version == 2
         for number in (9, 10):  # the size cap, the minimum constituent size
-            with pytest.raises(OutOfRange, match="Collective level only") as err:
+            with pytest.raises(OutOfRange, match=r"people.s constitution") as err:
                 c.apply_amendment(((1, 4, 5), (number, 60, 1)), level=level)
             assert err.value.field == "params[1]"
     c2 = c.apply_amendment(((1, 4, 5),), level=BodyKind.COLLECTIVE)

@@ -6,11 +6,12 @@ not FOR its original but reports it as an amendment proposal."""
 from __future__ import annotations
 
 from crdt.text import TextDocument
+from protocol.federal import text_hash
 from protocol.federation import Federation, Standing
 from protocol.kinds import BodyKind, Choice, Proposal
 from protocol.rules import ProcessRules
 from protocol.testing import Scenario
-from protocol.verdict import CommunityVerdict, rederive, text_hash
+from protocol.verdict import CommunityVerdict, rederive
 
 TEXT = "Every community keeps a cistern."
 TEN = tuple(f"m{i}" for i in range(10))

@@ -182,6 +182,7 @@ export const KIND = Object.freeze({
   grievance: 8, delegate_elect: 9, plea: 10, agreement: 11, amendment: 12,
   amendment_vote: 13, close: 14, verdict: 15, mandate: 16, recall_vote: 17,
   constitution_amendment: 18, text_edit: 19, name: 20, founding: 21, constituent_admit: 22,
+  constitution_initiative: 23, ratification: 24, constitution_adoption: 25,
   hand_count: 40, hand_count_contest: 41,
 });
 export const KIND_NAME = Object.freeze(Object.fromEntries(Object.entries(KIND).map(([k, n]) => [n, k])));
@@ -216,6 +217,7 @@ export const TEXT_OP = tagged({
 });
 export const TEXT_OPS = list(TEXT_OP, { maximum: MAX_TEXT_OPS, minimum: 1 });
 const WITNESS = tuple(["key", KEY], ["signature", SIG]);
+const ARTICLE = tuple(["number", uint(999, 1)], ["title", text(120)], ["text", text(2000)]);
 
 export const SCHEMAS = Object.freeze({
   [KIND.genesis]: [
@@ -261,6 +263,16 @@ export const SCHEMAS = Object.freeze({
   [KIND.name]: [["member", KEY], ["name", text(64, 1)]],
   [KIND.founding]: [["constituents", list(ID, { minimum: 1, maximum: 1000, ascending: true })]],
   [KIND.constituent_admit]: [["constituent", ID], ["note", text(280)]],
+  [KIND.constitution_initiative]: [
+    ["version", uint(U32, 2)],
+    ["params", list(PARAM, { maximum: 8, ascending: true, sortKey: (p) => p[0] })],
+    ["articles", list(ARTICLE, { maximum: 4, ascending: true, sortKey: (a) => a[0] })],
+    ["rationale", text(2000)],
+  ],
+  [KIND.ratification]: [["initiative", ID], ["version", uint(U32, 2)], ["constitution", bin(32)]],
+  [KIND.constitution_adoption]: [
+    ["collective", ID], ["ratification", ID], ["version", uint(U32, 2)], ["constitution", bin(32)],
+  ],
   [KIND.hand_count]: [
     ["subject", ID],
     ["stage", uint(255)],
@@ -308,6 +320,8 @@ const SETS = {
   present: SCHEMAS[KIND.hand_count][5][1],
   witnesses: SCHEMAS[KIND.hand_count][7][1],
   constituents: SCHEMAS[KIND.founding][0][1],
+  initiativeParams: SCHEMAS[KIND.constitution_initiative][1][1],
+  articles: SCHEMAS[KIND.constitution_initiative][2][1],
 };
 
 const HAND_DOMAIN = new TextEncoder().encode("caracol/0 hand count\0");
@@ -365,6 +379,11 @@ export const payloads = Object.freeze({
   name: (member, name) => built(KIND.name, [member, name]),
   founding: (constituents) => built(KIND.founding, [SETS.constituents.sort(constituents)]),
   constituent_admit: (constituent, note = "") => built(KIND.constituent_admit, [constituent, note]),
+  constitution_initiative: (version, params, articles, rationale = "") =>
+    built(KIND.constitution_initiative, [version, SETS.initiativeParams.sort(params), SETS.articles.sort(articles), rationale]),
+  ratification: (initiative, version, constitution) => built(KIND.ratification, [initiative, version, constitution]),
+  constitution_adoption: (collective, ratification, version, constitution) =>
+    built(KIND.constitution_adoption, [collective, ratification, version, constitution]),
   hand_count: (subject, stage, votesFor, votesAgainst, abstentions, present, replaces, witnesses) =>
     built(KIND.hand_count, [
       subject, stage, votesFor, votesAgainst, abstentions,
