@@ -200,7 +200,12 @@ class ProcessViews:
             if s is not None and s.kind == SubjectKind.PROPOSAL
             else None
         )
-        fed = Federation(higher.id, resolution, cons.members(), rules=folded.rules, text=text)
+        initiative = folded.initiatives.get(resolution)
+        if initiative is not None:  # the people's constitution: its exact text
+            text = initiative.text
+        rules = folded.rules_now()[1]  # its own procedures, the people's constitution
+        fed = Federation(higher.id, resolution, cons.members(), rules=rules, text=text)
+        fed.federal = s.federal if s is not None else None
         fed.why_not = cons.why_not
         verdicts: list[dict[str, Any]] = []
         refused: list[dict[str, Any]] = []

@@ -115,6 +115,14 @@ class Federation:
     decisions: dict[bytes, Decision] = field(default_factory=dict)
     duplicates: tuple[Duplicate, ...] = ()
     """Evidence: people who are members of two constituents (``combine``)."""
+    federal: int | None = None
+    """The version of the people's constitution in force for the
+    resolution (its subject's); None: not checked."""
+    federal_of: dict[bytes, int] = field(default_factory=dict)
+    """The version each base constituent decided under (``learn``)."""
+    superseded: dict[bytes, str] = field(default_factory=dict)
+    """Constituents whose verdict ran under a superseded version: they do
+    not count, not even toward N, until they decide under the current one."""
     doubled: dict[bytes, str] = field(default_factory=dict)
     """Constituents that do not count because of members counted first in
     another constituent: constituent -> reason (as last computed by
@@ -124,6 +132,9 @@ class Federation:
         """Read a constituent's members and the casts behind its verdict
         from its fold (a verified full proof's, or a replicated log's)."""
         self.members_of[verdict.community] = memberships(assembly)
+        s = assembly.subjects.get(verdict.proposal)
+        if s is not None:
+            self.federal_of[verdict.community] = s.federal
         d = decision(assembly, verdict.proposal)
         if d is not None:
             self.decisions[verdict.community] = d
@@ -165,6 +176,16 @@ class Federation:
         """Count a verified verdict of a Community or Workplace Council, or
         say why it does not count (equal power: spec/federation.md)."""
         self.kinds[verdict.community] = kind
+        under = self.federal_of.get(verdict.community)
+        if self.federal is not None and under is not None and under < self.federal:
+            reason = (
+                f"decided under version {under} of the people's constitution, superseded by "
+                f"version {self.federal}"
+            )
+            self.superseded[verdict.community] = reason
+            self.proven.pop(verdict.community, None)
+            return reason
+        self.superseded.pop(verdict.community, None)
         floor = self.rules.constituent_floor()
         if kind in BASE_KINDS and verdict.electorate < floor:
             self.undersized[verdict.community] = verdict.electorate
@@ -279,7 +300,7 @@ class Federation:
     def counting(self) -> frozenset[bytes]:
         """The members that count: all but those shown to be undersized or
         to count people counted first elsewhere (``one_person``)."""
-        return self.members - set(self.undersized) - set(self.one_person())
+        return self.members - set(self.undersized) - set(self.superseded) - set(self.one_person())
 
     def combine(self) -> FederationVerdict:
         """Communities (and higher bodies) in one chamber, Workplace Councils

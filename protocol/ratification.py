@@ -57,16 +57,12 @@ def verify(
     from its constituents' proofs (``protocol.nesting``) and check it
     reaches the ratification threshold of the constitution in force;
     ``ProofError`` naming what does not hold."""
-    fed = federate(
-        collective,
-        claim.initiative,
-        parts,
-        structure,
-        claim.before.apply_to(rules or ProcessRules()),
-        text=claim.text,
-    )
+    base = rules or ProcessRules()
+    # version 1 leaves each body's genesis values; a later version sets them
+    in_force = base if claim.before.version == 1 else claim.before.apply_to(base)
+    fed = federate(collective, claim.initiative, parts, structure, in_force, text=claim.text)
     result = fed.combine()
-    threshold = claim.before.value(13)
+    threshold = in_force.ratification_threshold
     standing = ratification_standing(result, threshold)
     if standing != Ratified.RATIFIED:
         raise ProofError(

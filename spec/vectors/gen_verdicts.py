@@ -24,15 +24,29 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from crdt.log import Log
+from protocol import envelope
+from protocol.assembly import Assembly
 from protocol.constituents import Constituency, read_constituency, verdict_map
+from protocol.federal import FOUNDING, amended, initiative_text
 from protocol.federation import Federation
-from protocol.kinds import BodyKind, ConstituentAdmit, Founding, Proposal
+from protocol.kinds import (
+    BodyKind,
+    ConstituentAdmit,
+    ConstitutionInitiative,
+    Founding,
+    Proposal,
+    Ratification,
+)
+from protocol.nesting import LevelProof
+from protocol.ratification import verify
 from protocol.rules import ProcessRules
 from protocol.stages import Stage
 from protocol.testing import Scenario
 from protocol.verdict import (
     CommunityVerdict,
     FullProof,
+    ProofError,
     attest,
     community_verdict,
     decided_resolution,
@@ -377,6 +391,105 @@ def one_person() -> list[dict[str, Any]]:
     return out
 
 
+COMMONS = ConstitutionInitiative(
+    2,
+    ((10, 40, 1),),
+    ((8, "Care of the commons", "Rivers, forests and soil are held in common."),),
+    "the commons deserve an article",
+)
+
+
+def people_from(
+    collective_log: list[bytes],
+    ratification: bytes,
+    parts: list[LevelProof],
+    structure: dict[bytes, frozenset[bytes]],
+    rules: ProcessRules,
+) -> dict[str, Any]:
+    """The reference reading of a people's-constitution vector (also used
+    by its test): fold the Collective's log, take the RATIFICATION's claim
+    and re-derive the combination from the Regions' level proofs."""
+    log = Log(envelope.decode_untrusted(collective_log[0], None).body)
+    for raw in collective_log:
+        log.add(envelope.open_untrusted(raw, log.body))
+    claim = Assembly(log.body, rules).fold(log).claims[ratification]
+    try:
+        result = verify(claim, log.body, tuple(parts), structure, rules)
+    except ProofError as exc:
+        return {"ratified": False, "reason": str(exc)}
+    return {
+        "ratified": True,
+        "version": claim.after.version,
+        "constitution": claim.after.digest().hex(),
+        "for": result.count.votes_for,
+        "counting": result.members,
+    }
+
+
+def people() -> list[dict[str, Any]]:
+    """An initiative in the Collective's log (by a non-member), presented
+    down to the Communities, ratified or not by the Regions' verdicts
+    (spec/constitution.md, "The people's constitution")."""
+    out: list[dict[str, Any]] = []
+
+    def case(comment: str, votes: tuple[tuple[bool, ...], ...]) -> None:
+        top = Scenario(("c1", "c2", "c3"), body_kind=BodyKind.COLLECTIVE, name="Collective")
+        init = top.post("a stranger", COMMONS).id
+        text = initiative_text(COMMONS)
+        structure: dict[bytes, frozenset[bytes]] = {}
+        parts: list[LevelProof] = []
+        for r, yeses in enumerate(votes):
+            region = Scenario((f"r{r}a", f"r{r}b"), body_kind=BodyKind.REGION, parent=top.body)
+            rp = region.post(f"r{r}a", Proposal("The commons", text, "", top.body, init)).id
+            muni = Scenario(
+                (f"m{r}a", f"m{r}b"), body_kind=BodyKind.MUNICIPALITY, parent=region.body
+            )
+            mp = muni.post(f"m{r}a", Proposal("The commons", text, "", region.body, rp)).id
+            proofs = []
+            for i, yes in enumerate(yeses):
+                names = tuple(f"r{r}c{i}{n}" for n in NAMES)
+                sc = Scenario(names, name=f"Community {r}.{i}", parent=muni.body, rules=SMALL)
+                sc.decide(
+                    muni.body,
+                    mp,
+                    yes=names if yes else (),
+                    no=() if yes else names,
+                    title="The commons",
+                    text=text,
+                )
+                proofs.append(sc.proof(muni.body, mp))
+            structure[muni.body] = frozenset(p.community for p in proofs)
+            structure[region.body] = frozenset({muni.body})
+            inner = LevelProof(muni.body, muni.log.get(mp).raw, tuple(proofs))
+            parts.append(LevelProof(region.body, region.log.get(rp).raw, (inner,)))
+        structure[top.body] = frozenset(p.body for p in parts)
+        after = amended(FOUNDING, COMMONS)
+        rat = top.post("c1", Ratification(init, 2, after.digest())).id
+        raws = [top.log.get(m).raw for m in top.log.order()]
+        out.append(
+            {
+                "tcId": len(out) + 1,
+                "comment": comment,
+                "collective_log": [r.hex() for r in raws],
+                "ratification": rat.hex(),
+                "initiative_text": text,
+                "parts": [p.encode().hex() for p in parts],
+                "structure": {b.hex(): sorted(m.hex() for m in ms) for b, ms in structure.items()},
+                "rules": {"min_constituent_size": SMALL.min_constituent_size},
+                "expect": people_from(raws, rat, parts, structure, SMALL),
+            }
+        )
+
+    yes, no = (True, True, True), (False, False, False)
+    case("2 of 3 Regions passed the text: 2/3 of all, ratified as version 2", (yes, yes, no))
+    case("1 of 3 Regions passed: refused", (yes, no, no))
+    case(
+        "a Municipality split 2 to 1 fails at 9/10, so its Region: 1 of 3",
+        (yes, (True, True, False), no),
+    )
+    return out
+
+
 def render() -> str:
     doc = {
         "description": "Community Verdict proofs and attestations (spec/federation.md)",
@@ -384,6 +497,7 @@ def render() -> str:
         **cases(),
         "constituencies": constituencies(),
         "one_person": one_person(),
+        "people": people(),
     }
     return json.dumps(doc, indent=1, sort_keys=True) + "\n"
 

@@ -118,5 +118,27 @@ def test_one_person_vector(case: dict[str, Any]) -> None:
     assert GEN.one_person_json(got) == case["expect"]
 
 
+@pytest.mark.parametrize("case", DOC["people"], ids=[str(c["tcId"]) for c in DOC["people"]])
+def test_people_vector(case: dict[str, Any]) -> None:
+    """The Collective's log and the Regions' level proofs ratify exactly
+    the recorded version, or refuse it for the recorded reason."""
+    from protocol.nesting import LevelProof
+
+    parts = [LevelProof.decode_untrusted(bytes.fromhex(p)) for p in case["parts"]]
+    structure = {
+        bytes.fromhex(b): frozenset(bytes.fromhex(m) for m in ms)
+        for b, ms in case["structure"].items()
+    }
+    rules = ProcessRules(min_constituent_size=case["rules"]["min_constituent_size"])
+    got = GEN.people_from(
+        [bytes.fromhex(r) for r in case["collective_log"]],
+        bytes.fromhex(case["ratification"]),
+        parts,
+        structure,
+        rules,
+    )
+    assert got == case["expect"]
+
+
 def test_vectors_are_generated() -> None:
     assert GEN.render() == VECTORS.read_text(), "run spec/vectors/gen_verdicts.py"
