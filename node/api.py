@@ -31,10 +31,13 @@ from protocol.verdict import FullProof, ProofError, verify_full_proof
 from . import ratelimit
 from .constituency import refusal
 from .ingest import Ingest, Outcome, Status, UnknownBody
+from .people import People, Superseded
 from .views import ProcessViews
 
 API_PREFIX = "/v0"
 MAX_BODY_BYTES = 4 * 1024 * 1024
+RECORD_BYTES = 64 * 1024 * 1024
+"""A ratification record holds a whole federation's logs."""
 
 Runner = Callable[[Callable[[], Any]], Awaitable[Any]]
 
@@ -64,28 +67,26 @@ def _hex_param(request: web.Request, name: str) -> bytes:
     return value
 
 
-def _too_large() -> web.HTTPRequestEntityTooLarge:
+def _too_large(limit: int = MAX_BODY_BYTES) -> web.HTTPRequestEntityTooLarge:
     return web.HTTPRequestEntityTooLarge(
-        max_size=MAX_BODY_BYTES,
-        actual_size=MAX_BODY_BYTES + 1,
-        text=json.dumps(
-            {"error": "oversize", "reason": f"request body over {MAX_BODY_BYTES} bytes"}
-        ),
+        max_size=limit,
+        actual_size=limit + 1,
+        text=json.dumps({"error": "oversize", "reason": f"request body over {limit} bytes"}),
         content_type="application/json",
     )
 
 
-async def read_limited(request: web.Request) -> bytes:
-    """The request body, refused with 413 past ``MAX_BODY_BYTES`` whether
-    its length was declared or it came chunked (spec/api.md)."""
-    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-        raise _too_large()
+async def read_limited(request: web.Request, limit: int = MAX_BODY_BYTES) -> bytes:
+    """The request body, refused with 413 past ``limit`` (``MAX_BODY_BYTES``)
+    whether its length was declared or it came chunked (spec/api.md)."""
+    if request.content_length is not None and request.content_length > limit:
+        raise _too_large(limit)
     chunks: list[bytes] = []
     size = 0
     while chunk := await request.content.read(64 * 1024):
         size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise _too_large()
+        if size > limit:
+            raise _too_large(limit)
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -155,6 +156,7 @@ class MemberApi:
         self.on_new_body: Callable[[bytes], None] | None = None
         self.by_key = ratelimit.Buckets(ratelimit.STRANGER_KEY)
         self.by_address = ratelimit.Buckets(ratelimit.STRANGER_ADDRESS)
+        self.people = People(ingest)
 
     def routes(self) -> list[web.RouteDef]:
         p = API_PREFIX
@@ -169,6 +171,9 @@ class MemberApi:
             web.post(f"{p}/bodies/{{body}}/messages", self.post_messages),
             web.get(f"{p}/bodies/{{body}}/messages/{{id}}", self.get_message),
             web.get(f"{p}/bodies/{{body}}/events", self.events),
+            web.get(f"{p}/bodies/{{body}}/constitution/people", self.get_people),
+            web.get(f"{p}/ratifications/{{id}}", self.get_ratification),
+            web.post(f"{p}/ratifications", self.post_ratification),
             web.get("/metrics", self.metrics),
             *ProcessViews(self.ingest, self._body, self.run_store).routes(p),
         ]
@@ -411,6 +416,8 @@ class MemberApi:
             outcomes: list[Outcome] = await self.run_store(
                 lambda: self.ingest.submit(body.id, raws, origin="api", judge=True, gate=gate)
             )
+        except Superseded as exc:
+            return _error(409, "superseded_constitution", exc.reason)
         except RateLimited as exc:
             r = _error(
                 429,
@@ -435,6 +442,7 @@ class MemberApi:
         Runs on the store thread, on the envelopes ingest decoded."""
 
         def gate(body: Any, envs: list[Envelope]) -> None:
+            self.people.gate(body, envs)  # no decision under a superseded constitution
             known = body.fold().membership.known_key
             # keys the same batch admits, rotates to or founds count as
             # known, so a whole history relayed at once (a bulletin, a backup)
@@ -465,6 +473,60 @@ class MemberApi:
             self.by_address.take(address, total, now)
 
         return gate
+
+    # --- the people's constitution ----------------------------------------------
+
+    async def get_people(self, request: web.Request) -> web.Response:
+        """The people's constitution as this body runs under it (spec/api.md)."""
+        body = self._body(request)
+        return web.json_response(await self.run_store(lambda: self.people.view(body)))
+
+    async def get_ratification(self, request: web.Request) -> web.Response:
+        """The ratification record of a RATIFICATION this node verified."""
+        rid = _hex_param(request, "id")
+        data = await self.run_store(lambda: self.people.record(rid))
+        if data is None:
+            return _error(
+                404,
+                "unknown_ratification",
+                "this node has not verified that ratification (it holds no such RATIFICATION, "
+                "or not the verdicts that prove it)",
+                field="id",
+            )
+        return web.Response(body=data, content_type="application/octet-stream")
+
+    async def post_ratification(self, request: web.Request) -> web.Response:
+        """Import a ratification record: its logs are stored like gossip,
+        then the node verifies every RATIFICATION it can from what it holds."""
+        data = await read_limited(request, RECORD_BYTES)
+
+        def store() -> tuple[list[bytes], dict[str, Any]]:
+            bodies = self.people.import_record(data, max_bytes=RECORD_BYTES)
+            return bodies, self.people.view(self.ingest.body(bodies[0]))
+
+        try:
+            bodies, view = await self.run_store(store)
+        except ProofError as exc:
+            return _error(422, "bad_record", f"not a ratification record: {exc}")
+        for body_id in bodies:
+            if self.on_new_body is not None:
+                self.on_new_body(body_id)
+        verified = [i for i in view.get("initiatives", []) if i["verified"]]
+        if not verified:
+            pending = [
+                f"{i['id'][:16]}…: {i['standing']} ({i['for']} of {i['counting']})"
+                for i in view.get("initiatives", [])
+            ]
+            return _error(
+                422,
+                "not_ratified",
+                "the record's logs are kept, but they prove no ratification: "
+                + ("; ".join(pending) or "the Collective holds no initiative"),
+            )
+        return web.json_response(
+            {"collective": bodies[0].hex(), "bodies": len(bodies), "ratified": verified},
+            status=201,
+        )
 
     # --- live updates -----------------------------------------------------------
 

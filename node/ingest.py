@@ -17,7 +17,7 @@ from its single store thread.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import Enum
 
@@ -28,6 +28,7 @@ from protocol.assembly import Assembly
 from protocol.disposition import Disposition, disposition
 from protocol.envelope import Envelope
 from protocol.errors import ProtocolError, RemoteProtocolError
+from protocol.federal import FederalConstitution
 from protocol.kinds import Kind
 
 from .errors import NodeError
@@ -82,13 +83,15 @@ class Body:
     id: bytes
     log: Log
     listeners: list[Callable[[tuple[Envelope, ...], str], None]] = field(default_factory=list)
+    ratified: Mapping[bytes, FederalConstitution] = field(default_factory=dict)
+    """The node's verified ratifications (``Ingest.ratified``, shared)."""
     _assembly: Assembly | None = None
 
     def fold(self) -> Assembly:
         """The body's assembly fold, kept up to date by ``Ingest.submit``
         once first asked for. Owned by the store thread like the log."""
         if self._assembly is None:
-            self._assembly = Assembly(self.id).fold(self.log)
+            self._assembly = Assembly(self.id, ratified=self.ratified).fold(self.log)
         return self._assembly
 
     def _folded(self, accepted: tuple[Envelope, ...], first_changed: int | None) -> None:
@@ -104,6 +107,15 @@ class Ingest:
         self.clock = clock
         self.bodies: dict[bytes, Body] = {}
         self.counters = {status: 0 for status in Status}
+        self.ratified: dict[bytes, FederalConstitution] = {}
+        """RATIFICATIONs this node verified (``node.people``): every body's
+        fold applies the adoptions they allow."""
+
+    def learn_ratified(self, ratification: bytes, constitution: FederalConstitution) -> None:
+        """A ratification verified: every fold is recomputed with it."""
+        self.ratified[ratification] = constitution
+        for body in self.bodies.values():
+            body._assembly = None
 
     # --- start-up ---------------------------------------------------------------
 
@@ -127,7 +139,7 @@ class Ingest:
     def _open_body(self, genesis: Envelope) -> Body:
         body = self.bodies.get(genesis.body)
         if body is None:
-            body = Body(genesis.body, Log(genesis.body))
+            body = Body(genesis.body, Log(genesis.body), ratified=self.ratified)
             body.log.add(genesis)
             self.bodies[genesis.body] = body
         return body

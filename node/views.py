@@ -183,6 +183,10 @@ class ProcessViews:
 
         return web.json_response(await self.run_store(build))
 
+    def combined(self, higher: Any, resolution: bytes) -> Federation:
+        """``higher``'s view of ``resolution`` from what this node holds."""
+        return self._combine(higher, resolution, 0)[0]
+
     def _combine(
         self, higher: Any, resolution: bytes, depth: int
     ) -> tuple[Federation, list[dict[str, Any]], list[dict[str, Any]]]:

@@ -27,6 +27,7 @@ from crdt.errors import CrdtError
 from node import keyfile
 from node.client import NodeClient
 from node.commands import member_actions as act
+from node.commands import member_people as people
 from node.commands.key import passphrase
 from node.commands.member_state import body_id, fold, my_identity, node_url, resolve_id
 from node.errors import NodeError
@@ -176,6 +177,26 @@ def _setup() -> list[tuple[str, str, Builder, Callable[[argparse.ArgumentParser]
         )
         p.add_argument("--rationale", default="")
 
+    def initiative(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--article",
+            nargs=3,
+            action="append",
+            metavar=("NUMBER", "TITLE", "TEXT"),
+            help="add or replace an article (repeatable)",
+        )
+        p.add_argument("--repeal", action="append", type=int, metavar="NUMBER")
+        p.add_argument(
+            "--param",
+            action="append",
+            metavar="NAME=VALUE",
+            help="a federation-level parameter, e.g. min_constituent_size=40",
+        )
+        p.add_argument("--rationale", default="")
+
+    def ratify(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--initiative", required=True, help="initiative id (hex or a prefix)")
+
     def name(p: argparse.ArgumentParser) -> None:
         p.add_argument("display_name", metavar="NAME", help="your display name")
 
@@ -228,6 +249,24 @@ def _setup() -> list[tuple[str, str, Builder, Callable[[argparse.ArgumentParser]
         ("recall", "vote to recall a delegate's mandate", act.recall, recall),
         ("rotate", "move your membership to a new key", act.rotate, rotate),
         ("constitution", "propose a constitution amendment", act.constitution, constitution),
+        (
+            "initiative",
+            "propose an amendment of the people's constitution (anyone; the Collective's log)",
+            people.initiative,
+            initiative,
+        ),
+        (
+            "ratify",
+            "record that an initiative was ratified (a member of the Collective)",
+            people.ratify,
+            ratify,
+        ),
+        (
+            "adopt",
+            "apply the next ratified version of the people's constitution in this body",
+            people.adopt,
+            lambda p: None,
+        ),
         ("name", "set your display name", act.name, name),
         (
             "hand-count",
@@ -245,6 +284,8 @@ def _setup() -> list[tuple[str, str, Builder, Callable[[argparse.ArgumentParser]
 
 
 ACTIONS = {n: (b, f) for n, _, b, f in _setup()}
+ANYONE = frozenset({"initiative"})
+"""Actions that need no membership of the body."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -292,7 +333,9 @@ def _act(args: argparse.Namespace) -> int:
     key = public_key(seed)
     a = fold(client, body)
     now = int(time.time())
-    ctx = act.Ctx(a, key, my_identity(a, key), args, now, seed, _remote_proposal)
+    anyone = args.member_command in ANYONE
+    identity = (a.roster().identity_of(key) or key) if anyone else my_identity(a, key)
+    ctx = act.Ctx(a, key, identity, args, now, seed, _remote_proposal, client.get)
     payload = act.unchecked(ctx) if getattr(args, "no_check", False) else builder(ctx)
     env, result = client.sign_and_submit(seed, body, payload, time=now)
     process = result.get("process")

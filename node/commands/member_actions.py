@@ -51,6 +51,8 @@ class Ctx:
     now: int
     seed: bytes
     fetch_remote: Callable[[str, str, str], dict[str, Any]] | None = None
+    get: Callable[[str], dict[str, Any]] | None = None
+    """A GET on the node (a JSON view), for actions that need its view."""
 
 
 def _subject(ctx: Ctx, text: str, flag: str, kinds_: set[SubjectKind] | None = None) -> Subject:
