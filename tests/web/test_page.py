@@ -402,6 +402,14 @@ def test_spanish_interface_and_switching_language(node: Node, browser: Any) -> N
     m.restore(node.cwd / "bea.key")
     m.go("#/constitution")
     assert "Quórum" in m.page.inner_text("main")
+    # the people's constitution: its articles, and the federal parameters
+    # are no longer offered to the body's own amendment
+    main = m.page.inner_text("main")
+    assert "La constitución del pueblo, versión 1" in main
+    assert "Artículo 6. Restorative justice" in main
+    offered = m.page.locator("form select option").all_inner_texts()
+    assert offered and "Quórum" in offered
+    assert not any("constituyente" in o for o in offered)
     m.shot("constitucion")
     m.page.select_option("#lang", "en")
     m.page.wait_for_function("() => document.documentElement.lang === 'en'")

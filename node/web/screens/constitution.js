@@ -4,7 +4,7 @@
 import * as core from "/core/index.js";
 import { t } from "../i18n.js";
 import { announce, field, h, show } from "../ui.js";
-import { state, view } from "../net.js";
+import { getJSON, state, view } from "../net.js";
 import { perform } from "../app.js";
 import { facts, tally } from "./common.js";
 
@@ -37,7 +37,8 @@ export function parseValue(text, kind) {
 }
 
 function amendForm(c) {
-  const choices = c.parameters.filter((p) => !(p.federal && c.body_kind !== "collective"));
+  // the federation-level parameters change only with the people's constitution
+  const choices = c.parameters.filter((p) => !p.federal);
   const sel = h("select", { required: true }, choices.map((p) => h("option", { value: String(p.number) }, t(`param.${p.name}`))));
   const [selRow] = field(t("const.parameter"), sel);
   const [valRow, val] = field(t("const.new_value"), h("input", { type: "text", required: true, inputmode: "decimal" }));
@@ -61,10 +62,35 @@ function amendForm(c) {
   selRow, hint, valRow, whyRow, h("button", { type: "submit" }, t("const.propose")));
 }
 
+const hexToBytes = (hex) => Uint8Array.from(hex.match(/../g), (b) => parseInt(b, 16));
+
+/** The people's constitution: its articles, the version in force here, and
+ *  — when a newer version was ratified — the member's adoption of it. */
+async function peopleSection(pc, member) {
+  let adopt = null;
+  if (pc.superseded && member && pc.collective) {
+    const top = await getJSON(`/v0/bodies/${pc.collective}/constitution/people`);
+    const next = (top.initiatives ?? []).find((i) => i.verified && i.version === pc.version + 1);
+    if (next) {
+      adopt = h("button", { type: "button", onclick: () => perform(core.KIND.constitution_adoption,
+        core.payloads.constitution_adoption(hexToBytes(pc.collective), hexToBytes(next.ratification),
+          next.version, hexToBytes(next.constitution))) }, t("people.adopt", { version: next.version }));
+    }
+  }
+  return h("section", { "aria-labelledby": "people-h" },
+    h("h2", { id: "people-h" }, t("people.title", { version: pc.version })),
+    h("p", {}, t("people.help")),
+    pc.superseded ? h("p", { class: "card", role: "status" }, t("people.superseded", { version: pc.latest.version }), " ", adopt) : null,
+    h("ol", { class: "list" }, pc.articles.map((a) => h("li", { class: "card", value: String(a.number) },
+      h("h3", {}, t("people.article", { number: a.number, title: a.title })), h("p", {}, a.text)))));
+}
+
 export async function constitutionScreen() {
   if (!state.body) return show(t("const.title"), h("p", {}, t("no_body")));
-  const [c, { proposals }, { people }] = await Promise.all([view("constitution"), view("proposals"), view("people")]);
+  const [c, { proposals }, { people }, pc] = await Promise.all(
+    [view("constitution"), view("proposals"), view("people"), view("constitution/people")]);
   const member = people.some((p) => p.key === state.keyHex && p.member);
+  const peoples = await peopleSection(pc, member);
   const amendments = proposals.filter((p) => p.kind === "constitution");
   show(t("const.title"),
     h("p", {}, t("const.version", { version: c.version, kind: t(`body_kind.${c.body_kind}`) })),
@@ -76,5 +102,6 @@ export async function constitutionScreen() {
     amendments.length ? h("section", { "aria-labelledby": "cam-h" }, h("h2", { id: "cam-h" }, t("const.amendments")),
       h("ul", { class: "list" }, amendments.slice().reverse().map((a) => h("li", { class: "card" },
         h("h3", {}, h("a", { href: `#/p/${a.id}` }, a.title || t("const.amendment"))), facts(a), tally(a))))) : null,
-    member ? amendForm(c) : null);
+    member ? amendForm(c) : null,
+    peoples);
 }
