@@ -45,7 +45,7 @@ from crdt.log import AddResult, Log
 from crdt.text import TextDocument
 from crdt.text_guard import check_ops
 
-from . import canonical, hand_counts
+from . import canonical, disputes, hand_counts
 from .constitution import federal_reason
 from .envelope import Envelope
 from .errors import ProtocolError
@@ -60,6 +60,9 @@ from .kinds import (
     Comment,
     ConstitutionAmendment,
     DelegateElect,
+    Dispute,
+    DisputeResponse,
+    Escalation,
     Genesis,
     Grievance,
     HandCount,
@@ -67,6 +70,7 @@ from .kinds import (
     Kind,
     Leave,
     Mandate,
+    Mediation,
     Name,
     Outcome,
     Plea,
@@ -378,6 +382,9 @@ class Assembly(GrievanceRounds):
                     ),
                     s.recalled_by or b"",
                 )
+                # mediation records (disputes) only where there are any, so
+                # the hash of a log without disputes is what it always was
+                + ((tuple(m.message for m in s.mediations),) if s.mediations else ())
             )
         roster = tuple(sorted(self.roster().members.items())) if self._log else ()
         ignored = tuple(sorted((i.message, i.reason) for i in self.ignored))
@@ -876,4 +883,8 @@ _HANDLERS: dict[type, Any] = {
     Name: Assembly._name,
     HandCount: hand_counts.record,
     HandCountContest: hand_counts.contest,
+    Dispute: disputes.raise_dispute,
+    DisputeResponse: disputes.respond,
+    Mediation: disputes.mediate,
+    Escalation: disputes.escalate,
 }
