@@ -279,15 +279,18 @@ def run(args: argparse.Namespace) -> int:
         return 1
 
 
-def _act(args: argparse.Namespace) -> int:
-    builder, _ = ACTIONS[args.member_command]
+def _act(args: argparse.Namespace, builder: Builder | None = None) -> int:
+    """Fold, check, sign with the keystore, submit and report one action
+    (``builder``, or the ``caracol member`` action named by the args)."""
+    command: str = getattr(args, "member_command", "")
+    builder = builder or ACTIONS[command][0]
     client = NodeClient(node_url(args.node))
     body = body_id(client, args.body)
     secret = passphrase()
     seed = keyfile.read(args.keystore, secret)
-    if args.member_command == "rotate":
+    if command == "rotate":
         args.new_seed = _new_seed(args.new_keystore, secret)
-    if args.member_command == "hand-count":
+    if command == "hand-count":
         args.witness_seeds = _witness_seeds(args)
     key = public_key(seed)
     a = fold(client, body)

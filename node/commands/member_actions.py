@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from protocol import kinds
-from protocol.assembly import Assembly, Subject, SubjectKind
+from protocol.assembly import DELIBERATED, Assembly, Subject, SubjectKind
 from protocol.constitution import federal_reason
 from protocol.errors import ProtocolError
 from protocol.hand_counts import HAND_STAGES, witness
@@ -288,7 +288,7 @@ def remove(ctx: Ctx) -> kinds.Payload:
 
 
 def mandate(ctx: Ctx) -> kinds.Payload:
-    s = _subject(ctx, ctx.args.resolution, "--resolution", {SubjectKind.PROPOSAL})
+    s = _subject(ctx, ctx.args.resolution, "--resolution", set(DELIBERATED))
     if s.stage != Stage.CARRIED:
         raise Refusal(
             f"--resolution: mandates follow a carried resolution; it is {s.stage.name.lower()}"
