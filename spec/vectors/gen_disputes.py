@@ -34,7 +34,7 @@ from protocol.kinds import (
     Mediation,
     MediationOutcome,
 )
-from protocol.rules import DAY
+from protocol.rules import DAY, ProcessRules
 from protocol.testing import Scenario
 
 OUT = Path(__file__).resolve().parent / "disputes.json"
@@ -49,22 +49,30 @@ class World:
     """A Region with two Municipalities (and, on request, others), each with
     three members; ``*1`` of each body moves, everyone votes for."""
 
-    def __init__(self) -> None:
-        self.region = Scenario(("r1", "r2", "r3"), body_kind=BodyKind.REGION, name="Sierra")
-        self.x = self.muni("x", "Valle", self.region.body)
-        self.y = self.muni("y", "Loma", self.region.body)
+    def __init__(self, rules: ProcessRules | None = None, now: int | None = None) -> None:
+        self.region = Scenario(
+            ("r1", "r2", "r3"), body_kind=BodyKind.REGION, name="Sierra", rules=rules
+        )
+        self.x = self.muni("x", "Valle", self.region.body, rules)
+        self.y = self.muni("y", "Loma", self.region.body, rules)
+        if now is not None:
+            for sc in (self.region, self.x, self.y):
+                sc.now = now
         self.region.post(
             "r1", Founding(tuple(sorted((self.x.body, self.y.body)))), parents=(self.region.body,)
         )
         self.expires = self.region.now + 60 * DAY
 
     @staticmethod
-    def muni(tag: str, name: str, parent: bytes | None) -> Scenario:
+    def muni(
+        tag: str, name: str, parent: bytes | None, rules: ProcessRules | None = None
+    ) -> Scenario:
         return Scenario(
             (f"{tag}1", f"{tag}2", f"{tag}3"),
             body_kind=BodyKind.MUNICIPALITY,
             name=name,
             parent=parent,
+            rules=rules,
         )
 
     @staticmethod
