@@ -40,6 +40,9 @@ CHOICES = {
     "abstain": kinds.Choice.ABSTAIN,
 }
 STAGES = {s.name.lower(): s for s in Stage}
+DEBATED = {SubjectKind.PROPOSAL, SubjectKind.DISPUTE, SubjectKind.RESPONSE, SubjectKind.ESCALATION}
+"""Subjects members comment on and file grievances about by ``--proposal``:
+proposals, and the dispute subjects that run the same process."""
 
 
 @dataclass
@@ -56,7 +59,7 @@ class Ctx:
 def _subject(ctx: Ctx, text: str, flag: str, kinds_: set[SubjectKind] | None = None) -> Subject:
     a = ctx.a
     pool = [s.id for s in a.subjects.values() if kinds_ is None or s.kind in kinds_]
-    what = "proposal" if kinds_ == {SubjectKind.PROPOSAL} else "subject"
+    what = "proposal" if kinds_ and SubjectKind.PROPOSAL in kinds_ else "subject"
     return a.subject(resolve_id(text, pool, flag, what))
 
 
@@ -139,7 +142,7 @@ def present(ctx: Ctx) -> kinds.Payload:
 
 
 def comment(ctx: Ctx) -> kinds.Payload:
-    s = _subject(ctx, ctx.args.proposal, "--proposal", {SubjectKind.PROPOSAL})
+    s = _subject(ctx, ctx.args.proposal, "--proposal", DEBATED)
     _takes(s, Kind.COMMENT)
     reply = None
     if ctx.args.reply_to:
@@ -193,7 +196,7 @@ def _amendment_vote(ctx: Ctx, choice: kinds.Choice) -> kinds.Payload:
 
 
 def grievance(ctx: Ctx) -> kinds.Payload:
-    s = _subject(ctx, ctx.args.proposal, "--proposal", {SubjectKind.PROPOSAL})
+    s = _subject(ctx, ctx.args.proposal, "--proposal", DEBATED)
     _takes(s, Kind.GRIEVANCE)
     if ctx.identity not in s.against:
         raise Refusal("only members whose counted temperature vote was against file grievances")
@@ -214,7 +217,7 @@ def agree(ctx: Ctx) -> kinds.Payload:
 
 
 def elect(ctx: Ctx) -> kinds.Payload:
-    s = _subject(ctx, ctx.args.proposal, "--proposal", {SubjectKind.PROPOSAL})
+    s = _subject(ctx, ctx.args.proposal, "--proposal", DEBATED)
     deal_breaker = _round(ctx, s, Kind.DELEGATE_ELECT)
     _category_holder(ctx, s, ctx.args.category, deal_breaker)
     candidate = resolve_person(ctx.a, ctx.args.candidate, "--candidate")
@@ -225,7 +228,7 @@ def elect(ctx: Ctx) -> kinds.Payload:
 
 
 def plea(ctx: Ctx) -> kinds.Payload:
-    s = _subject(ctx, ctx.args.proposal, "--proposal", {SubjectKind.PROPOSAL})
+    s = _subject(ctx, ctx.args.proposal, "--proposal", DEBATED)
     deal_breaker = _round(ctx, s, Kind.PLEA)
     if not _holders(s, ctx.args.category, deal_breaker):
         raise Refusal(f"--category: no category {ctx.args.category!r} in this round")

@@ -28,6 +28,7 @@ from node.cli import main
 from node.config import Config
 from node.runtime import NodeRuntime
 from protocol.envelope import open_untrusted
+from protocol.keys import key_to_text
 from protocol.rules import ProcessRules
 from protocol.testing import Scenario
 from tests.process.test_disputes import GEN
@@ -133,8 +134,24 @@ async def _flow(tmp: Path, capsys: pytest.CaptureFixture[str]) -> None:
         assert doc["status"] == "raised" and doc["stage"] == "carried"
         assert any("respondent's log is not held here" in n for n in doc["notes"])
 
-        # each party mandates a delegate; Loma takes the dispute up
-        _, xm = w.delegate(x, d)
+        # members comment on it and nominate its mediation delegate with
+        # the member command line, and elect them; Loma takes it up
+        rc = await cli(
+            "member", "comment", "--keystore", key("x3"), "--node", valle.url,
+            "--body", x.body.hex(), "--proposal", d.hex()[:12], "--text", "Talk to them first.",
+        )  # fmt: skip
+        assert rc == 0
+        await net.pull(x, "x3")
+        rc = await cli(
+            "member", "mandate", "--keystore", key("x1"), "--node", valle.url,
+            "--body", x.body.hex(), "--resolution", d.hex()[:12],
+            "--delegate", key_to_text(x.key("x2")), "--scope", "mediate with Loma",
+            "--expires", "+30d",
+        )  # fmt: skip
+        assert rc == 0
+        xm = await net.pull(x, "x1")
+        x.votes(xm, yes=w.everyone(x))
+        x.close(xm)
         await net.sync(x)
         rc = await cli(
             "dispute", "respond", "--keystore", key("y1"), "--node", loma.url,
