@@ -264,7 +264,10 @@ def open_bundle(data: bytes) -> list[list[Envelope]]:
     for i, log in enumerate(value[1]):
         if type(log) is not tuple or not log or any(type(m) is not bytes for m in log):
             raise ProofError(f"log {i} is not a list of messages")
-        genesis = open_untrusted(log[0], None)
+        try:
+            genesis = open_untrusted(log[0], None)
+        except ProtocolError as exc:
+            raise ProofError(f"log {i} does not start with its genesis: {exc}") from None
         if not isinstance(genesis.payload, Genesis):
             raise ProofError(f"log {i} does not start with its genesis")
         envs = [genesis]

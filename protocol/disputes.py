@@ -74,7 +74,18 @@ LEVEL: dict[BodyKind, int] = {
 constituents of a Municipality (004: a polluting workplace and its
 neighbours are parties the Municipality settles)."""
 
-RAISED_OR_LATER = ("raised", "in mediation", "settled", "unresolved", "escalated", "determined")
+STATUSES = (
+    "proposed",
+    "not raised",
+    "void",
+    "raised",
+    "in mediation",
+    "settled",
+    "unresolved",
+    "escalated",
+    "determined",
+)
+"""Every status ``read`` gives (spec/federation.md, "Disputes", the state table)."""
 
 
 def terms_hash(terms: str) -> bytes:

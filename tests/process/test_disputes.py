@@ -152,3 +152,73 @@ def _status(w: Any, d: bytes) -> str:
     s = disputes.read(d, w.x.assembly(), w.y.assembly(), w.region.assembly())
     assert s is not None
     return s.status
+
+
+def test_a_workplace_council_and_a_community_are_parties_their_municipality_determines() -> None:
+    """004: a workplace whose pollution harms its neighbours: both are base
+    constituents of the Municipality, one level."""
+    from protocol.kinds import BodyKind, Dispute, DisputeResponse, Escalation, Founding
+    from protocol.testing import Scenario
+
+    muni = GEN.World.muni("m", "Valle", None)
+    mill = Scenario(("w1", "w2", "w3"), body_kind=BodyKind.WORKPLACE, name="Mill", parent=muni.body)
+    barrio = Scenario(("c1", "c2", "c3"), name="Barrio", parent=muni.body)
+    muni.post("m1", Founding(tuple(sorted((mill.body, barrio.body)))), parents=(muni.body,))
+    everyone = GEN.World.everyone
+    d = barrio.post("c1", Dispute(mill.body, "The mill's dye reaches our well.", None)).id
+    barrio.carry(d, yes=everyone(barrio))
+    r = mill.post("w1", DisputeResponse(barrio.body, d, "We filter since May.")).id
+    mill.carry(r, yes=everyone(mill))
+    expires = barrio.now + 30 * 86400
+    bm = barrio.elect_mandate("c1", d, "c2", expires, yes=everyone(barrio))
+    mm = mill.elect_mandate("w1", r, "w2", expires, yes=everyone(mill))
+    barrio.post("c2", Mediation(d, bm, MediationOutcome.UNRESOLVED, ""))
+    mill.post("w2", Mediation(d, mm, MediationOutcome.SETTLED, "The mill filters its dye."))
+    members = frozenset({mill.body, barrio.body})
+    s = disputes.read(d, barrio.assembly(), mill.assembly(), muni.assembly(), constituents=members)
+    assert s is not None and s.status == "unresolved" and not s.ignored
+    e = muni.post("m1", Escalation(barrio.body, d, mill.body, "The mill filters; Barrio tests.")).id
+    muni.carry(e, yes=everyone(muni))
+    s = disputes.read(d, barrio.assembly(), mill.assembly(), muni.assembly(), constituents=members)
+    assert s is not None and s.status == "determined" and s.determination is not None
+    assert s.determination.escalation == e
+
+
+def test_communities_of_different_municipalities_have_no_common_higher_body() -> None:
+    from protocol.kinds import Dispute
+    from protocol.testing import Scenario
+
+    w = GEN.World()
+    a = Scenario(("a1", "a2"), name="Arriba", parent=w.x.body)
+    b = Scenario(("b1", "b2"), name="Abajo", parent=w.y.body)
+    d = a.post("a1", Dispute(b.body, GEN.MATTER, None)).id
+    a.carry(d, yes=("a1", "a2"))
+    s = disputes.read(d, a.assembly(), b.assembly(), w.x.assembly())
+    assert s is not None and s.status == "void"
+    assert s.ignored == ((d, "the parties are not under the same higher body"),)
+
+
+def test_a_response_before_the_dispute_is_raised_is_listed_with_its_reason() -> None:
+    from protocol.kinds import Dispute, DisputeResponse
+
+    w = GEN.World()
+    d = w.x.post("x1", Dispute(w.y.body, GEN.MATTER, None)).id
+    r = w.y.post("y1", DisputeResponse(w.x.body, d, "Let us talk.")).id
+    s = disputes.read(d, w.x.assembly(), w.y.assembly(), w.region.assembly())
+    assert s is not None and s.status == "proposed" and s.response is None
+    assert s.ignored == ((r, "the dispute is not raised (stage discussion)"),)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.binary(min_size=0, max_size=64), st.integers(0, 3))
+def test_read_never_raises_for_any_dispute_id(junk: bytes, which: int) -> None:
+    """Any id, any subset of the logs held: a state or None, never an error."""
+    folds = folds_of(DETERMINED["logs"])
+    ids = list(folds)
+    claimant = folds[ids[0]]
+    others = [folds[i] for i in ids[1:]]
+    respondent = others[0] if which & 1 else None
+    higher = others[1] if which & 2 else None
+    for d in (junk, bytes.fromhex(DETERMINED["dispute"]), *claimant.subjects):
+        s = disputes.read(d, claimant, respondent, higher)
+        assert s is None or s.status in disputes.STATUSES
