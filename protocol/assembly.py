@@ -4,7 +4,9 @@ Theory of operation. A body's state is a pure function of its log (a set of
 signed envelopes). ``Assembly.fold(log)`` walks the log in its replay order
 (topological by (depth, id), identical on every node holding the same set)
 and feeds each message to the subject it names: a proposal, a membership
-motion (ADMIT, removal LEAVE) or a mandate. Each subject is in one stage of
+motion (ADMIT, removal LEAVE), a mandate, or a dispute subject (DISPUTE,
+DISPUTE_RESPONSE, ESCALATION; their handlers and the reading of a dispute
+across bodies' logs are in ``protocol.disputes``). Each subject is in one stage of
 ``protocol.stages``; only the stage's *effective close* moves it on, through
 ``stages.TRANSITIONS``.
 

@@ -133,6 +133,27 @@ def determined_by_region(w: World) -> tuple[bytes, list[Scenario]]:
     return d, [w.x, w.y, w.region]
 
 
+def second_escalation_determines(w: World) -> tuple[bytes, list[Scenario]]:
+    """The Region's first determination fails by its process; the second,
+    carried, is the determination."""
+    d = w.mediated(UNRESOLVED, UNRESOLVED)
+    first = w.region.post("r1", Escalation(w.x.body, d, w.y.body, "Valle keeps all the water.")).id
+    w.region.carry(first, yes=(), no=w.everyone(w.region))
+    w.escalate(d)
+    return d, [w.x, w.y, w.region]
+
+
+def determined_though_settled_later(w: World) -> tuple[bytes, list[Scenario]]:
+    """A determination is final: the parties' later settlement is shown,
+    and the status stays determined."""
+    d = w.mediated(UNRESOLVED, UNRESOLVED)
+    w.escalate(d)
+    for sc in (w.x, w.y):
+        m = next(m.id for m in sc.assembly().mandates(w.expires - 1))
+        w.mediate(sc, f"{sorted(sc.seeds)[0][0]}2", d, m, SETTLED, TERMS)
+    return d, [w.x, w.y, w.region]
+
+
 def escalated_not_yet_determined(w: World) -> tuple[bytes, list[Scenario]]:
     d = w.mediated(SETTLED, UNRESOLVED)
     w.escalate(d, carry=False)
@@ -229,6 +250,8 @@ def fold_refusals(w: World) -> tuple[bytes, list[Scenario]]:
 
 CASES: dict[str, Callable[[World], tuple[bytes, list[Scenario]]]] = {
     "determined-by-region": determined_by_region,
+    "second-escalation-determines": second_escalation_determines,
+    "determined-though-settled-later": determined_though_settled_later,
     "escalated-not-yet-determined": escalated_not_yet_determined,
     "settled": settled,
     "settled-on-other-terms": settled_on_other_terms,
