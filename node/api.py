@@ -30,6 +30,7 @@ from protocol.verdict import FullProof, ProofError, verify_full_proof
 
 from . import ratelimit
 from .constituency import refusal
+from .disputes import DisputeViews
 from .ingest import Ingest, Outcome, Status, UnknownBody
 from .people import People, Superseded
 from .views import ProcessViews
@@ -176,7 +177,12 @@ class MemberApi:
             web.post(f"{p}/ratifications", self.post_ratification),
             web.get("/metrics", self.metrics),
             *ProcessViews(self.ingest, self._body, self.run_store).routes(p),
+            *DisputeViews(self.ingest, self.run_store, self._new_body).routes(p),
         ]
+
+    def _new_body(self, body_id: bytes) -> None:
+        if self.on_new_body is not None:
+            self.on_new_body(body_id)
 
     # --- reads ----------------------------------------------------------------
 

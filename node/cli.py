@@ -33,6 +33,11 @@ COMMANDS: dict[str, tuple[str, str, int]] = {
     "export": ("node.commands.export", "export a signed log bundle", 5),
     "import": ("node.commands.import_", "import a signed log bundle", 5),
     "delegate": ("node.commands.delegate", "mandates and verdict relaying for delegates", 5),
+    "dispute": (
+        "node.commands.dispute",
+        "disputes between bodies: raise, respond, mediate, escalate, show, relay",
+        13,
+    ),
     "card": ("node.commands.card", "print members' key cards; sign one message from a card", 14),
     "ballots": ("node.commands.ballots", "paper ballots for a stage; check a ballot's code", 14),
     "mesh": ("mesh.commands", "bridge to radios; airtime budget, queue and links", 6),

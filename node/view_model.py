@@ -59,6 +59,13 @@ def count_json(c: Count | None) -> dict[str, int] | None:
     }
 
 
+_MANDATED = frozenset(
+    {SubjectKind.PROPOSAL, SubjectKind.DISPUTE, SubjectKind.RESPONSE, SubjectKind.ESCALATION}
+)
+"""Carried subjects on which the view offers a mandate nomination: a
+resolution's implementation delegates, a dispute's mediation delegates."""
+
+
 class Viewer:
     """One member's view of one body at one time."""
 
@@ -135,7 +142,7 @@ class Viewer:
             out.append("grievance")
         if stage in ROUNDS:
             out += self._round_actions(s, ROUNDS[stage])
-        if stage == Stage.CARRIED and s.kind == SubjectKind.PROPOSAL:
+        if stage == Stage.CARRIED and s.kind in _MANDATED:
             out.append("nominate_mandate")
         if Kind.CLOSE in takes:
             t = self.timing(s)

@@ -19,7 +19,7 @@ from typing import Any
 from aiohttp import web
 
 from protocol import canonical
-from protocol.assembly import Assembly, SubjectKind
+from protocol.assembly import DELIBERATED, Assembly, SubjectKind
 from protocol.errors import ProtocolError
 from protocol.federal import text_hash
 from protocol.federation import BASE_KINDS, Federation, Standing
@@ -89,7 +89,7 @@ class ProcessViews:
             s = v.a.subjects.get(sid)
             if s is None:
                 return None
-            if s.kind in (SubjectKind.PROPOSAL, SubjectKind.CONSTITUTION):
+            if s.kind in DELIBERATED:
                 return v.proposal(sid)
             return v.subject_summary(s)
 

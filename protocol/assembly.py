@@ -4,7 +4,9 @@ Theory of operation. A body's state is a pure function of its log (a set of
 signed envelopes). ``Assembly.fold(log)`` walks the log in its replay order
 (topological by (depth, id), identical on every node holding the same set)
 and feeds each message to the subject it names: a proposal, a membership
-motion (ADMIT, removal LEAVE) or a mandate. Each subject is in one stage of
+motion (ADMIT, removal LEAVE), a mandate, or a dispute subject (DISPUTE,
+DISPUTE_RESPONSE, ESCALATION; their handlers and the reading of a dispute
+across bodies' logs are in ``protocol.disputes``). Each subject is in one stage of
 ``protocol.stages``; only the stage's *effective close* moves it on, through
 ``stages.TRANSITIONS``.
 
@@ -45,7 +47,7 @@ from crdt.log import AddResult, Log
 from crdt.text import TextDocument
 from crdt.text_guard import check_ops
 
-from . import canonical, federal_fold, hand_counts
+from . import canonical, disputes, federal_fold, hand_counts
 from .constitution import federal_reason
 from .envelope import Envelope
 from .errors import ProtocolError
@@ -63,6 +65,9 @@ from .kinds import (
     ConstitutionAmendment,
     ConstitutionInitiative,
     DelegateElect,
+    Dispute,
+    DisputeResponse,
+    Escalation,
     Genesis,
     Grievance,
     HandCount,
@@ -70,6 +75,7 @@ from .kinds import (
     Kind,
     Leave,
     Mandate,
+    Mediation,
     Name,
     Outcome,
     Plea,
@@ -402,6 +408,9 @@ class Assembly(GrievanceRounds):
                     ),
                     s.recalled_by or b"",
                 )
+                # mediation records (disputes) only where there are any, so
+                # the hash of a log without disputes is what it always was
+                + ((tuple(m.message for m in s.mediations),) if s.mediations else ())
             )
         roster = tuple(sorted(self.roster().members.items())) if self._log else ()
         ignored = tuple(sorted((i.message, i.reason) for i in self.ignored))
@@ -913,4 +922,8 @@ _HANDLERS: dict[type, Any] = {
     ConstitutionAdoption: federal_fold.adoption,
     HandCount: hand_counts.record,
     HandCountContest: hand_counts.contest,
+    Dispute: disputes.raise_dispute,
+    DisputeResponse: disputes.respond,
+    Mediation: disputes.mediate,
+    Escalation: disputes.escalate,
 }

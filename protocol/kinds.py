@@ -77,6 +77,10 @@ class Kind(IntEnum):
     CONSTITUTION_INITIATIVE = 23
     RATIFICATION = 24
     CONSTITUTION_ADOPTION = 25
+    DISPUTE = 26
+    MEDIATION = 27
+    ESCALATION = 28
+    DISPUTE_RESPONSE = 29
     HAND_COUNT = 40
     HAND_COUNT_CONTEST = 41
 
@@ -105,6 +109,11 @@ class Outcome(IntEnum):
     PASSED = 1
     FAILED = 2
     TABLED = 3
+
+
+class MediationOutcome(IntEnum):
+    SETTLED = 1
+    UNRESOLVED = 2
 
 
 # A constitution parameter: (parameter number, numerator, denominator).
@@ -446,6 +455,85 @@ class ConstituentAdmit(Payload):
     SCHEMA = (("constituent", ID), ("note", Text(280)))
 
 
+MAX_MATTER = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class Dispute(Payload):
+    """Moves that this body raise a dispute with ``respondent``, another body
+    at its level under the same higher body, over ``matter`` (and, when
+    given, the respondent's ``resolution`` it contests). A subject of the
+    raising body's own process: carried, the dispute is raised and its
+    mediation delegates are mandated on it (spec/federation.md, "Disputes")."""
+
+    KIND = Kind.DISPUTE
+    respondent: bytes
+    matter: str
+    resolution: bytes | None
+    SCHEMA = (
+        ("respondent", ID),
+        ("matter", Text(MAX_MATTER, min_bytes=1)),
+        ("resolution", Opt(ID)),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Mediation(Payload):
+    """A party's record of the mediation, in its own log, signed by the
+    delegate its ``mandate`` (in force, on the carried dispute or on the
+    body's carried response to it) names: ``settled`` on ``terms``, or
+    ``unresolved``. Settled when both parties' latest records are settled
+    on the same terms; unresolved when either's is unresolved."""
+
+    KIND = Kind.MEDIATION
+    dispute: bytes
+    mandate: bytes
+    outcome: MediationOutcome
+    terms: str
+    SCHEMA = (
+        ("dispute", ID),
+        ("mandate", ID),
+        ("outcome", Enum(MediationOutcome)),
+        ("terms", Text(MAX_MATTER)),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Escalation(Payload):
+    """The parties' common higher body takes up an unresolved dispute and
+    moves a determination: a subject of its own process whose carried
+    ``text`` is the dispute's determination."""
+
+    KIND = Kind.ESCALATION
+    claimant: bytes
+    dispute: bytes
+    respondent: bytes
+    text: str
+    SCHEMA = (
+        ("claimant", ID),
+        ("dispute", ID),
+        ("respondent", ID),
+        ("text", Text(10000, min_bytes=1)),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class DisputeResponse(Payload):
+    """The respondent body takes up a dispute raised against it, stating its
+    ``position``: a subject of its own process; carried, it mandates its
+    mediation delegates on it."""
+
+    KIND = Kind.DISPUTE_RESPONSE
+    claimant: bytes
+    dispute: bytes
+    position: str
+    SCHEMA = (
+        ("claimant", ID),
+        ("dispute", ID),
+        ("position", Text(MAX_MATTER)),
+    )
+
+
 MAX_ARTICLE_CHANGES = 4
 ARTICLE = Tuple(("number", UInt(999, 1)), ("title", Text(120)), ("text", Text(2000)))
 
@@ -596,6 +684,10 @@ PAYLOADS: dict[int, type[Payload]] = {
         ConstitutionInitiative,
         Ratification,
         ConstitutionAdoption,
+        Dispute,
+        Mediation,
+        Escalation,
+        DisputeResponse,
         HandCount,
         HandCountContest,
     )

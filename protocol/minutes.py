@@ -26,11 +26,15 @@ from .kinds import (
     Close,
     Comment,
     DelegateElect,
+    Dispute,
+    DisputeResponse,
+    Escalation,
     Grievance,
     HandCount,
     HandCountContest,
     Kind,
     Mandate,
+    Mediation,
     Plea,
     RecallVote,
     Stance,
@@ -119,7 +123,38 @@ class _Writer:
                 f"nominates {self.who(p.delegate)} for a mandate: “{p.scope}”, "
                 f"until {utc(p.expires)}"
             )
-        return Kind(env.kind).name.lower()
+        return _dispute_step(p) or Kind(env.kind).name.lower()
+
+
+def _dispute_step(p: Any) -> str | None:
+    """The dispute messages (protocol.disputes), one line each."""
+    if isinstance(p, Mediation):
+        terms = f" on the terms “{p.terms}”" if p.terms else ""
+        return (
+            f"records the mediation of dispute {_short(p.dispute)} under mandate "
+            f"{_short(p.mandate)}: {p.outcome.name.lower()}{terms}"
+        )
+    if isinstance(p, Dispute):
+        return f"moves a dispute with body {_short(p.respondent)}: “{p.matter}”"
+    if isinstance(p, DisputeResponse):
+        return f"answers dispute {_short(p.dispute)} of body {_short(p.claimant)}: “{p.position}”"
+    if isinstance(p, Escalation):
+        return (
+            f"moves a determination of dispute {_short(p.dispute)} between bodies "
+            f"{_short(p.claimant)} and {_short(p.respondent)}: “{p.text}”"
+        )
+    return None
+
+
+_STATED = {
+    SubjectKind.DISPUTE: ("Dispute with body {respondent}, over:", "matter"),
+    SubjectKind.RESPONSE: ("Answer to dispute {dispute} of body {claimant}:", "position"),
+    SubjectKind.ESCALATION: (
+        "Determination of dispute {dispute} between bodies {claimant} and {respondent}:",
+        "text",
+    ),
+}
+"""What a dispute subject states, shown at the head of its minutes."""
 
 
 def _related(a: Assembly, s: Subject, env: Envelope) -> bool:
@@ -134,6 +169,8 @@ def _related(a: Assembly, s: Subject, env: Envelope) -> bool:
         return p.amendment in s.amendments
     if isinstance(p, HandCountContest):
         return any(h.id == p.hand_count for h in s.hand_counts)
+    if isinstance(p, Mediation):
+        return p.dispute == sid or getattr(s.payload, "dispute", None) == p.dispute
     return False
 
 
@@ -164,6 +201,11 @@ def minutes(assembly: Assembly, sid: bytes, names: Mapping[bytes, str] | None = 
     )
     if s.kind == SubjectKind.PROPOSAL:
         out += ["", "Text as proposed:", "", f"> {s.payload.text}"]
+    if s.kind in _STATED:
+        head, field = _STATED[s.kind]
+        ids = {k: _short(getattr(s.payload, k)) for k in ("respondent", "dispute", "claimant")
+               if isinstance(getattr(s.payload, k, None), bytes)}  # fmt: skip
+        out += ["", head.format(**ids), "", f"> {getattr(s.payload, field)}"]
     counted = {c.message for r in s.history for c in r.counted} | {
         h for r in s.history for h in r.hand
     }
@@ -243,7 +285,7 @@ def minutes(assembly: Assembly, sid: bytes, names: Mapping[bytes, str] | None = 
                 f"({', '.join(_short(m) for m in e.messages)})"
             )
     out += ["", f"**Stage now: {s.stage.name.lower()}**"]
-    v = a.verdict(sid) if s.kind == SubjectKind.PROPOSAL else None
+    v = a.verdict(sid) if s.kind == SubjectKind.PROPOSAL or s.kind in _STATED else None
     if v is not None:
         c = v.count
         out.append(

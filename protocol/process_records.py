@@ -27,9 +27,23 @@ class SubjectKind(IntEnum):
     CONSTITUTION = 5
     """A CONSTITUTION_AMENDMENT (Collective bodies): the proposal process,
     with no text document; carried, it changes the rules of later subjects."""
+    DISPUTE = 6
+    """A DISPUTE this body moves to raise with another (protocol.disputes)."""
+    RESPONSE = 7
+    """A DISPUTE_RESPONSE: this body takes up a dispute raised against it."""
+    ESCALATION = 8
+    """An ESCALATION: this body determines its constituents' dispute."""
 
 
-DELIBERATED = frozenset({SubjectKind.PROPOSAL, SubjectKind.CONSTITUTION})
+DELIBERATED = frozenset(
+    {
+        SubjectKind.PROPOSAL,
+        SubjectKind.CONSTITUTION,
+        SubjectKind.DISPUTE,
+        SubjectKind.RESPONSE,
+        SubjectKind.ESCALATION,
+    }
+)
 """Subjects that go through the full proposal process (not motions)."""
 
 RulesAmender = Callable[[ProcessRules, tuple[tuple[int, int, int], ...]], ProcessRules]
@@ -160,6 +174,8 @@ class Subject:
     """(hand count, contest message, contesting identity)."""
     superseded: list[Cast] = field(default_factory=list)
     """Digital votes left out because their member was counted by hand."""
+    mediations: list[Any] = field(default_factory=list)
+    """MediationRecords (protocol.disputes) under a dispute or a response."""
     # mandates only
     recall: list[Cast] = field(default_factory=list)
     recalled_by: bytes | None = None

@@ -298,14 +298,29 @@ class Scenario:
         it to its verdict, ``yes`` FOR and ``no`` AGAINST at every vote and
         no grievances; the presenting proposal's id."""
         p = self.post(yes[0] if yes else no[0], Proposal(title, text, "", higher, resolution)).id
+        return self.carry(p, yes=yes, no=no)
+
+    def carry(self, subject: bytes, *, yes: Sequence[str], no: Sequence[str] = ()) -> bytes:
+        """Run a proposal-like subject (a proposal, a dispute, a response, an
+        escalation) to its verdict, ``yes`` FOR and ``no`` AGAINST at every
+        vote and no grievances; the subject's id."""
         for _ in range(10):
             a = self._live
-            if a.verdict(p) is not None:
+            if a.verdict(subject) is not None:
                 break
-            if a.stage(p) in (Stage.TEMPERATURE, Stage.MINOR_CHECK, Stage.FINAL_VOTE):
-                self.votes(p, yes=yes, no=no)
-            self.close(p)
-        return p
+            if a.stage(subject) in (Stage.TEMPERATURE, Stage.MINOR_CHECK, Stage.FINAL_VOTE):
+                self.votes(subject, yes=yes, no=no)
+            self.close(subject)
+        return subject
+
+    def elect_mandate(
+        self, name: str, resolution: bytes, delegate: str, expires: int, *, yes: Sequence[str]
+    ) -> bytes:
+        """Nominate ``delegate`` on a carried subject and elect them."""
+        m = self.mandate(name, resolution, delegate, expires)
+        self.votes(m, yes=yes)
+        self.close(m)
+        return m
 
     def proof(self, higher: bytes, resolution: bytes) -> FullProof:
         """The full proof of this body's verdict on a higher resolution."""

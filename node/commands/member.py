@@ -320,20 +320,23 @@ def run(args: argparse.Namespace) -> int:
         return 1
 
 
-def _act(args: argparse.Namespace) -> int:
-    builder, _ = ACTIONS[args.member_command]
+def _act(args: argparse.Namespace, builder: Builder | None = None) -> int:
+    """Fold, check, sign with the keystore, submit and report one action
+    (``builder``, or the ``caracol member`` action named by the args)."""
+    command: str = getattr(args, "member_command", "")
+    builder = builder or ACTIONS[command][0]
     client = NodeClient(node_url(args.node))
     body = body_id(client, args.body)
     secret = passphrase()
     seed = keyfile.read(args.keystore, secret)
-    if args.member_command == "rotate":
+    if command == "rotate":
         args.new_seed = _new_seed(args.new_keystore, secret)
-    if args.member_command == "hand-count":
+    if command == "hand-count":
         args.witness_seeds = _witness_seeds(args)
     key = public_key(seed)
     a = fold(client, body)
     now = int(time.time())
-    anyone = args.member_command in ANYONE
+    anyone = command in ANYONE
     identity = (a.roster().identity_of(key) or key) if anyone else my_identity(a, key)
     ctx = act.Ctx(a, key, identity, args, now, seed, _remote_proposal, client.get)
     payload = act.unchecked(ctx) if getattr(args, "no_check", False) else builder(ctx)

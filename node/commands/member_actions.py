@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from protocol import kinds
-from protocol.assembly import Assembly, Subject, SubjectKind
+from protocol.assembly import DELIBERATED, Assembly, Subject, SubjectKind
 from protocol.constitution import federal_reason
 from protocol.errors import ProtocolError
 from protocol.hand_counts import HAND_STAGES, witness
@@ -40,6 +40,9 @@ CHOICES = {
     "abstain": kinds.Choice.ABSTAIN,
 }
 STAGES = {s.name.lower(): s for s in Stage}
+DEBATED = {SubjectKind.PROPOSAL, SubjectKind.DISPUTE, SubjectKind.RESPONSE, SubjectKind.ESCALATION}
+"""Subjects members comment on and file grievances about by ``--proposal``:
+proposals, and the dispute subjects that run the same process."""
 
 
 @dataclass
@@ -58,7 +61,7 @@ class Ctx:
 def _subject(ctx: Ctx, text: str, flag: str, kinds_: set[SubjectKind] | None = None) -> Subject:
     a = ctx.a
     pool = [s.id for s in a.subjects.values() if kinds_ is None or s.kind in kinds_]
-    what = "proposal" if kinds_ == {SubjectKind.PROPOSAL} else "subject"
+    what = "proposal" if kinds_ and SubjectKind.PROPOSAL in kinds_ else "subject"
     return a.subject(resolve_id(text, pool, flag, what))
 
 
@@ -141,7 +144,7 @@ def present(ctx: Ctx) -> kinds.Payload:
 
 
 def comment(ctx: Ctx) -> kinds.Payload:
-    s = _subject(ctx, ctx.args.proposal, "--proposal", {SubjectKind.PROPOSAL})
+    s = _subject(ctx, ctx.args.proposal, "--proposal", DEBATED)
     _takes(s, Kind.COMMENT)
     reply = None
     if ctx.args.reply_to:
@@ -195,7 +198,7 @@ def _amendment_vote(ctx: Ctx, choice: kinds.Choice) -> kinds.Payload:
 
 
 def grievance(ctx: Ctx) -> kinds.Payload:
-    s = _subject(ctx, ctx.args.proposal, "--proposal", {SubjectKind.PROPOSAL})
+    s = _subject(ctx, ctx.args.proposal, "--proposal", DEBATED)
     _takes(s, Kind.GRIEVANCE)
     if ctx.identity not in s.against:
         raise Refusal("only members whose counted temperature vote was against file grievances")
@@ -216,7 +219,7 @@ def agree(ctx: Ctx) -> kinds.Payload:
 
 
 def elect(ctx: Ctx) -> kinds.Payload:
-    s = _subject(ctx, ctx.args.proposal, "--proposal", {SubjectKind.PROPOSAL})
+    s = _subject(ctx, ctx.args.proposal, "--proposal", DEBATED)
     deal_breaker = _round(ctx, s, Kind.DELEGATE_ELECT)
     _category_holder(ctx, s, ctx.args.category, deal_breaker)
     candidate = resolve_person(ctx.a, ctx.args.candidate, "--candidate")
@@ -227,7 +230,7 @@ def elect(ctx: Ctx) -> kinds.Payload:
 
 
 def plea(ctx: Ctx) -> kinds.Payload:
-    s = _subject(ctx, ctx.args.proposal, "--proposal", {SubjectKind.PROPOSAL})
+    s = _subject(ctx, ctx.args.proposal, "--proposal", DEBATED)
     deal_breaker = _round(ctx, s, Kind.PLEA)
     if not _holders(s, ctx.args.category, deal_breaker):
         raise Refusal(f"--category: no category {ctx.args.category!r} in this round")
@@ -290,7 +293,7 @@ def remove(ctx: Ctx) -> kinds.Payload:
 
 
 def mandate(ctx: Ctx) -> kinds.Payload:
-    s = _subject(ctx, ctx.args.resolution, "--resolution", {SubjectKind.PROPOSAL})
+    s = _subject(ctx, ctx.args.resolution, "--resolution", set(DELIBERATED))
     if s.stage != Stage.CARRIED:
         raise Refusal(
             f"--resolution: mandates follow a carried resolution; it is {s.stage.name.lower()}"

@@ -202,6 +202,33 @@ def valid_messages() -> list[tuple[str, Envelope, bytes]]:
         kinds.HandCountContest(hc.id, "I saw four hands, not two"),
         [hc.id],
     )
+    other = hashlib.sha256(b"m2").digest()
+    dispute = add(
+        "a dispute with another body (a subject of this body's process)",
+        ANA,
+        kinds.Dispute(other, "The new road cuts our path to the river.", None),
+        [md.id],
+    )
+    add(
+        "a delegate's mediation record: settled on terms",
+        CRUZ,
+        kinds.Mediation(
+            dispute.id, md.id, kinds.MediationOutcome.SETTLED, "A footbridge over the road."
+        ),
+        [dispute.id],
+    )
+    add(
+        "a higher body moves the determination of its constituents' dispute",
+        BEA,
+        kinds.Escalation(p.id, dispute.id, other, "The road gets a footbridge by May."),
+        [dispute.id],
+    )
+    add(
+        "the respondent takes up a dispute raised against it",
+        BEA,
+        kinds.DisputeResponse(other, hashlib.sha256(b"d").digest(), "We will talk."),
+        [md.id],
+    )
     return out
 
 
@@ -447,6 +474,30 @@ def invalid_messages(
         content_bytes(20, me, [g.id], b"\x05", T0, canonical.encode((me, "n" * 65))),
         "oversize",
         ["Bounds"],
+    )
+    bad(
+        "a dispute with no matter",
+        content_bytes(26, me, [g.id], b"\x05", T0, canonical.encode((p.id, "", None))),
+        "out_of_range",
+        ["Bounds"],
+    )
+    bad(
+        "a dispute's matter of 2001 bytes",
+        content_bytes(26, me, [g.id], b"\x05", T0, canonical.encode((p.id, "m" * 2001, None))),
+        "oversize",
+        ["Bounds"],
+    )
+    bad(
+        "a mediation outcome that is neither settled (1) nor unresolved (2)",
+        content_bytes(27, me, [g.id], b"\x05", T0, canonical.encode((p.id, p.id, 3, ""))),
+        "out_of_range",
+        ["Bounds"],
+    )
+    bad(
+        "an escalation without its respondent (3 fields, expected 4)",
+        content_bytes(28, me, [g.id], b"\x05", T0, canonical.encode((p.id, p.id, "text"))),
+        "wrong_length",
+        ["WrongLength"],
     )
     flipped = bytearray(good.raw)
     flipped[-1] ^= 0x01

@@ -183,6 +183,7 @@ export const KIND = Object.freeze({
   amendment_vote: 13, close: 14, verdict: 15, mandate: 16, recall_vote: 17,
   constitution_amendment: 18, text_edit: 19, name: 20, founding: 21, constituent_admit: 22,
   constitution_initiative: 23, ratification: 24, constitution_adoption: 25,
+  dispute: 26, mediation: 27, escalation: 28, dispute_response: 29,
   hand_count: 40, hand_count_contest: 41,
 });
 export const KIND_NAME = Object.freeze(Object.fromEntries(Object.entries(KIND).map(([k, n]) => [n, k])));
@@ -190,6 +191,7 @@ export const BODY_KIND = Object.freeze({ workplace: 1, community: 2, municipalit
 export const CHOICE = Object.freeze({ against: 0, for: 1, abstain: 2 });
 export const STANCE = Object.freeze({ neutral: 0, support: 1, oppose: 2 });
 export const OUTCOME = Object.freeze({ passed: 1, failed: 2, tabled: 3 });
+export const MEDIATION_OUTCOME = Object.freeze({ settled: 1, unresolved: 2 });
 export const STAGE = Object.freeze({
   discussion: 1, temperature: 2, concerns: 3, minor_round: 4, minor_check: 5,
   major_round: 6, final_vote: 7, planning: 8, carried: 9, failed: 10, tabled: 11,
@@ -273,6 +275,15 @@ export const SCHEMAS = Object.freeze({
   [KIND.constitution_adoption]: [
     ["collective", ID], ["ratification", ID], ["version", uint(U32, 2)], ["constitution", bin(32)],
   ],
+  [KIND.dispute]: [["respondent", ID], ["matter", text(2000, 1)], ["resolution", opt(ID)]],
+  [KIND.mediation]: [
+    ["dispute", ID],
+    ["mandate", ID],
+    ["outcome", enumOf(MEDIATION_OUTCOME)],
+    ["terms", text(2000)],
+  ],
+  [KIND.escalation]: [["claimant", ID], ["dispute", ID], ["respondent", ID], ["text", text(10000, 1)]],
+  [KIND.dispute_response]: [["claimant", ID], ["dispute", ID], ["position", text(2000)]],
   [KIND.hand_count]: [
     ["subject", ID],
     ["stage", uint(255)],
@@ -384,6 +395,12 @@ export const payloads = Object.freeze({
   ratification: (initiative, version, constitution) => built(KIND.ratification, [initiative, version, constitution]),
   constitution_adoption: (collective, ratification, version, constitution) =>
     built(KIND.constitution_adoption, [collective, ratification, version, constitution]),
+  dispute: (respondent, matter, resolution = null) => built(KIND.dispute, [respondent, matter, resolution]),
+  mediation: (dispute, mandate, outcome, terms = "") => built(KIND.mediation, [dispute, mandate, outcome, terms]),
+  escalation: (claimant, dispute, respondent, text) =>
+    built(KIND.escalation, [claimant, dispute, respondent, text]),
+  dispute_response: (claimant, dispute, position = "") =>
+    built(KIND.dispute_response, [claimant, dispute, position]),
   hand_count: (subject, stage, votesFor, votesAgainst, abstentions, present, replaces, witnesses) =>
     built(KIND.hand_count, [
       subject, stage, votesFor, votesAgainst, abstentions,
