@@ -27,10 +27,16 @@ class SubjectKind(IntEnum):
     CONSTITUTION = 5
     """A CONSTITUTION_AMENDMENT (Collective bodies): the proposal process,
     with no text document; carried, it changes the rules of later subjects."""
+    PLAN = 6
+    """A justice council's PLAN for a case (protocol.justice): the proposal
+    process, with the plan's text as its document."""
 
 
-DELIBERATED = frozenset({SubjectKind.PROPOSAL, SubjectKind.CONSTITUTION})
+DELIBERATED = frozenset({SubjectKind.PROPOSAL, SubjectKind.CONSTITUTION, SubjectKind.PLAN})
 """Subjects that go through the full proposal process (not motions)."""
+
+TEXTED = frozenset({SubjectKind.PROPOSAL, SubjectKind.PLAN})
+"""Deliberated subjects with a text document that friendly amendments edit."""
 
 RulesAmender = Callable[[ProcessRules, tuple[tuple[int, int, int], ...]], ProcessRules]
 """Applies a CONSTITUTION_AMENDMENT's parameters to the rules in force

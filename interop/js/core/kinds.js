@@ -182,10 +182,10 @@ export const KIND = Object.freeze({
   grievance: 8, delegate_elect: 9, plea: 10, agreement: 11, amendment: 12,
   amendment_vote: 13, close: 14, verdict: 15, mandate: 16, recall_vote: 17,
   constitution_amendment: 18, text_edit: 19, name: 20, founding: 21, constituent_admit: 22,
-  hand_count: 40, hand_count_contest: 41,
+  case: 30, plan: 31, council_charter: 32, hand_count: 40, hand_count_contest: 41,
 });
 export const KIND_NAME = Object.freeze(Object.fromEntries(Object.entries(KIND).map(([k, n]) => [n, k])));
-export const BODY_KIND = Object.freeze({ workplace: 1, community: 2, municipality: 3, region: 4, collective: 5 });
+export const BODY_KIND = Object.freeze({ workplace: 1, community: 2, municipality: 3, region: 4, collective: 5, justice_council: 6 });
 export const CHOICE = Object.freeze({ against: 0, for: 1, abstain: 2 });
 export const STANCE = Object.freeze({ neutral: 0, support: 1, oppose: 2 });
 export const OUTCOME = Object.freeze({ passed: 1, failed: 2, tabled: 3 });
@@ -261,6 +261,19 @@ export const SCHEMAS = Object.freeze({
   [KIND.name]: [["member", KEY], ["name", text(64, 1)]],
   [KIND.founding]: [["constituents", list(ID, { minimum: 1, maximum: 1000, ascending: true })]],
   [KIND.constituent_admit]: [["constituent", ID], ["note", text(280)]],
+  [KIND.case]: [
+    ["harmed", list(KEY, { minimum: 1, maximum: 16, ascending: true })],
+    ["responsible", list(KEY, { minimum: 1, maximum: 16, ascending: true })],
+    ["summary", text(2000, 1)],
+    ["community", ID],
+  ],
+  [KIND.plan]: [
+    ["case", ID],
+    ["title", text(120, 1)],
+    ["text", text(10000, 1)],
+    ["repairs", list(KEY, { minimum: 1, maximum: 16, ascending: true })],
+  ],
+  [KIND.council_charter]: [["resolution", ID]],
   [KIND.hand_count]: [
     ["subject", ID],
     ["stage", uint(255)],
