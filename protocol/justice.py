@@ -460,6 +460,15 @@ class Council(Assembly):
             return
         self._new_subject(env, SubjectKind.PLAN, identity, Stage.DISCUSSION)
 
+    def _vote(self, env: Envelope, identity: bytes) -> None:
+        s = self.subjects.get(getattr(env.payload, "subject", b""))
+        if s is not None and s.kind == SubjectKind.PLAN:
+            case = self.cases[s.payload.case]
+            if identity in case.parties:
+                self._ignore(env, "a party to the case does not move or decide its plans", s.id)
+                return
+        super()._vote(env, identity)
+
     # --- members in force at each close -----------------------------------------
 
     def _decide(self, s: Subject, close: Envelope, cosigners: tuple[bytes, ...]) -> None:
@@ -526,7 +535,7 @@ def _without(members: Roster, parties: frozenset[bytes]) -> Roster:
 
 _HANDLERS: dict[type, Any] = {
     Comment: Assembly._comment,
-    Vote: Assembly._vote,
+    Vote: Council._vote,
     Grievance: Assembly._grievance,
     DelegateElect: Assembly._delegate_elect,
     Plea: Assembly._plea,

@@ -173,7 +173,7 @@ def test_non_members_and_parties_votes_do_not_count() -> None:
     c.close(plan)
     a = c.assembly()
     assert "not a council member" in a.ignored_by_id[outsider].reason
-    assert "electorate" in a.ignored_by_id[party].reason
+    assert "party to the case" in a.ignored_by_id[party].reason
     assert a.stage(plan) == Stage.PLANNING
     assert a.tallies(plan)[Stage.TEMPERATURE].votes_against == 0
     # a party does not move a plan either

@@ -321,6 +321,9 @@ const SETS = {
   present: SCHEMAS[KIND.hand_count][5][1],
   witnesses: SCHEMAS[KIND.hand_count][7][1],
   constituents: SCHEMAS[KIND.founding][0][1],
+  harmed: SCHEMAS[KIND.case][0][1],
+  responsible: SCHEMAS[KIND.case][1][1],
+  repairs: SCHEMAS[KIND.plan][3][1],
 };
 
 const HAND_DOMAIN = new TextEncoder().encode("caracol/0 hand count\0");
@@ -378,6 +381,10 @@ export const payloads = Object.freeze({
   name: (member, name) => built(KIND.name, [member, name]),
   founding: (constituents) => built(KIND.founding, [SETS.constituents.sort(constituents)]),
   constituent_admit: (constituent, note = "") => built(KIND.constituent_admit, [constituent, note]),
+  case: (harmed, responsible, summary, community) =>
+    built(KIND.case, [SETS.harmed.sort(harmed), SETS.responsible.sort(responsible), summary, community]),
+  plan: (caseId, title, text, repairs) => built(KIND.plan, [caseId, title, text, SETS.repairs.sort(repairs)]),
+  council_charter: (resolution) => built(KIND.council_charter, [resolution]),
   hand_count: (subject, stage, votesFor, votesAgainst, abstentions, present, replaces, witnesses) =>
     built(KIND.hand_count, [
       subject, stage, votesFor, votesAgainst, abstentions,
