@@ -31,6 +31,7 @@ from protocol.verdict import FullProof, ProofError, verify_full_proof
 from . import ratelimit
 from .constituency import refusal
 from .ingest import Ingest, Outcome, Status, UnknownBody
+from .justice_views import JusticeViews
 from .views import ProcessViews
 
 API_PREFIX = "/v0"
@@ -171,6 +172,7 @@ class MemberApi:
             web.get(f"{p}/bodies/{{body}}/events", self.events),
             web.get("/metrics", self.metrics),
             *ProcessViews(self.ingest, self._body, self.run_store).routes(p),
+            *JusticeViews(self.ingest, self._body, self.run_store).routes(p),
         ]
 
     # --- reads ----------------------------------------------------------------

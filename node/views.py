@@ -89,7 +89,7 @@ class ProcessViews:
             s = v.a.subjects.get(sid)
             if s is None:
                 return None
-            if s.kind in (SubjectKind.PROPOSAL, SubjectKind.CONSTITUTION):
+            if s.kind in (SubjectKind.PROPOSAL, SubjectKind.CONSTITUTION, SubjectKind.PLAN):
                 return v.proposal(sid)
             return v.subject_summary(s)
 

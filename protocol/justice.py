@@ -239,10 +239,14 @@ class Council(Assembly):
         c = self.community
         return None if c is None else (id(c), len(c.log))
 
+    def stale(self) -> bool:
+        """The Community's log has grown since this fold."""
+        return self._mark != self._community_mark()
+
     def update(self, log: Log, result: AddResult) -> Assembly:
         """As ``Assembly.update``; folds again when the Community's log has
         grown (a mandate, a recall) or a charter arrived."""
-        if self._mark != self._community_mark() or any(
+        if self.stale() or any(
             e.kind == Kind.COUNCIL_CHARTER for e in result.accepted
         ):
             return self.fold(log)
