@@ -246,9 +246,7 @@ class Council(Assembly):
     def update(self, log: Log, result: AddResult) -> Assembly:
         """As ``Assembly.update``; folds again when the Community's log has
         grown (a mandate, a recall) or a charter arrived."""
-        if self.stale() or any(
-            e.kind == Kind.COUNCIL_CHARTER for e in result.accepted
-        ):
+        if self.stale() or any(e.kind == Kind.COUNCIL_CHARTER for e in result.accepted):
             return self.fold(log)
         return super().update(log, result)
 
