@@ -25,6 +25,7 @@ from aiohttp import web
 
 from protocol.justice import Council
 from protocol.kinds import BodyKind
+from protocol.minutes import council_minutes
 from protocol.process_records import SubjectKind
 
 from .ingest import Ingest
@@ -128,8 +129,9 @@ class JusticeViews:
 
 
 def council_view(c: Council, v: Viewer, now: int) -> dict[str, Any]:
-    """``GET …/council``: the charter, the members in force at ``now`` and
-    every seat with its window and status."""
+    """``GET …/council``: the charter, the members in force at ``now``,
+    every seat with its window and status, and the council's minutes
+    (Markdown lines, without case summaries)."""
     g = c.genesis
     seats = [
         {
@@ -155,6 +157,7 @@ def council_view(c: Council, v: Viewer, now: int) -> dict[str, Any]:
         "members": [s for s in seats if s["status"] == "in force"],
         "seats": seats,
         "cases": len(c.cases),
+        "minutes": council_minutes(c, now, {i: r.name for i, r in c.names.all().items()}),
     }
 
 

@@ -10,8 +10,8 @@
 * ``plan``: a council member who is not a party moves a reparation and
   rehabilitation plan; the council decides it with ``caracol member vote /
   close / grievance / amend --body COUNCIL`` like any proposal.
-* ``members``, ``cases``: read the council (case summaries only with
-  ``--details``).
+* ``members``, ``cases``, ``minutes``: read the council (case summaries
+  only with ``cases --details``).
 
 Each signing action folds the council against its Community here and
 refuses, in one line naming what is wrong, what the council's process
@@ -48,6 +48,7 @@ from protocol import envelope, kinds
 from protocol.errors import ProtocolError
 from protocol.justice import Council, seats
 from protocol.keys import key_to_text, public_key
+from protocol.minutes import council_minutes
 from protocol.process_records import SubjectKind
 from protocol.rules import ProcessRules, amend, to_params
 from protocol.stages import Stage
@@ -93,6 +94,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     common(m, keystore=False)
     m.add_argument("--body", help="the council's id (default $CARACOL_BODY)")
 
+    mi = sub.add_parser("minutes", help="the council's minutes (no case summaries)")
+    common(mi, keystore=False)
+    mi.add_argument("--body", help="the council's id (default $CARACOL_BODY)")
+
     k = sub.add_parser("cases", help="the council's cases and their plans")
     common(k, keystore=False)
     k.add_argument("--body", help="the council's id (default $CARACOL_BODY)")
@@ -101,7 +106,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        if args.council_command in ("members", "cases"):
+        if args.council_command in ("members", "cases", "minutes"):
             return _read(args)
         return _sign(args)
     except (NodeError, ProtocolError, CrdtError, ValueError) as exc:
@@ -229,6 +234,10 @@ def _read(args: argparse.Namespace) -> int:
     client = NodeClient(node_url(args.node))
     c = _council(client, args.body)
     now = int(time.time())
+    if args.council_command == "minutes":
+        lines = council_minutes(c, now, {i: r.name for i, r in c.names.all().items()})
+        print(json.dumps({"minutes": lines}) if args.json else "\n".join(lines))
+        return 0
     if args.council_command == "members":
         doc: Any = {
             "in_session": c.problem is None,

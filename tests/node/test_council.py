@@ -133,6 +133,10 @@ def test_a_council_under_a_community(node: Node) -> None:
     assert "summary" not in listed_cli["cases"][0]
     detailed = n.ok("council", "cases", "--body", council, "--details")
     assert "summary: The garden fence" in detailed
+    minutes = n.ok("council", "minutes", "--body", council)
+    assert "Mend the fence" in minutes and "verdict passed" in minutes
+    assert "garden fence was broken" not in minutes
+    assert any("decided" in line for line in view(n, council, "council")["minutes"])
 
     # the Community recalls Cruz: the seat ends at once
     for voter in ("ana", "eve", "dev"):
