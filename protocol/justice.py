@@ -41,7 +41,7 @@ fold with these rules; its state is a pure function of the two logs.
 
 from __future__ import annotations
 
-from collections.abc import Container, Iterator
+from collections.abc import Container, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
@@ -274,7 +274,8 @@ class Council(Assembly):
         (a reader that knows the time asks ``members_at``)."""
         return self.members_at(self.latest_time())
 
-    def roster_at(self, cut: Any) -> Roster:
+    def roster_at(self, cut: Iterable[bytes]) -> Roster:
+        """The members in force at the latest claimed time in the cut."""
         times = [self.log.get(m).time for m in self.log.causal_past_of_set(cut)]
         return self.members_at(max(times, default=0))
 

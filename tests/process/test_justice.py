@@ -250,3 +250,37 @@ def test_genesis_kind_and_parent() -> None:
     g = c.log.get(c.body).payload
     assert isinstance(g, Genesis)
     assert g.body_kind == BodyKind.JUSTICE_COUNCIL and g.parent == com.body
+
+
+def test_a_plan_counted_by_hand_at_a_council_meeting() -> None:
+    com, r, _ = founded()
+    c = council_kit(com, r)
+    case = c.case("ana", ["eli"], ["fay"])
+    plan = c.plan("bea", case, ["eli"])
+    c.close(plan)
+    witnesses = [n for n in COUNCIL if n != c.facilitator(plan)][:2]
+    c.hand_count(plan, (4, 0, 0), COUNCIL, witnesses)
+    c.close(plan)
+    a = c.assembly()
+    assert a.stage(plan) == Stage.PLANNING and not a.ignored
+    assert a.tallies(plan)[Stage.TEMPERATURE].votes_for == 4
+
+
+def test_a_plan_text_is_amended_in_its_grievance_round() -> None:
+    com, r, _ = founded()
+    c = council_kit(com, r)
+    case = c.case("ana", ["eli"], ["fay"])
+    text = "Reparation: mend the fence."
+    plan = c.plan("bea", case, ["eli"], text=text)
+    c.close(plan)
+    c.votes(plan, yes=("ana", "bea", "dev"), no=("cruz",))
+    c.close(plan)
+    c.grievance("cruz", plan, "apology", text="Eli asked for an apology too.")
+    c.close(plan)  # concerns: the minor round opens
+    am = c.amend("cruz", plan, "apology", [(0, (plan, len(text) - 1), None, " And apologise.")])
+    for n in COUNCIL:
+        c.amendment_vote(n, am, Choice.FOR)
+    c.close(plan)  # the round: the amendment is adopted
+    a = c.assembly()
+    assert [x.status for x in a.amendments(plan)] == ["adopted"]
+    assert a.text(plan) == "Reparation: mend the fence. And apologise."
