@@ -105,6 +105,10 @@ def test_a_council_under_a_community(node: Node) -> None:
         "member", "vote", "--keystore", "eve.key", "--body", council,
         "--proposal", plan, "--choice", "against",
     )  # fmt: skip
+    assert "you are a party to this case" in n.fails(
+        "member", "vote", "--keystore", "dev.key", "--body", council,
+        "--proposal", plan, "--choice", "against",
+    )  # fmt: skip
     party = n.run(
         "member", "vote", "--keystore", "dev.key", "--body", council,
         "--proposal", plan, "--choice", "against", "--no-check",
