@@ -32,6 +32,7 @@ from . import ratelimit
 from .constituency import refusal
 from .disputes import DisputeViews
 from .ingest import Ingest, Outcome, Status, UnknownBody
+from .justice_views import JusticeViews
 from .people import People, Superseded
 from .views import ProcessViews
 
@@ -178,6 +179,7 @@ class MemberApi:
             web.get("/metrics", self.metrics),
             *ProcessViews(self.ingest, self._body, self.run_store).routes(p),
             *DisputeViews(self.ingest, self.run_store, self._new_body).routes(p),
+            *JusticeViews(self.ingest, self._body, self.run_store).routes(p),
         ]
 
     def _new_body(self, body_id: bytes) -> None:

@@ -40,6 +40,7 @@ COMMANDS: dict[str, tuple[str, str, int]] = {
     ),
     "card": ("node.commands.card", "print members' key cards; sign one message from a card", 14),
     "ballots": ("node.commands.ballots", "paper ballots for a stage; check a ballot's code", 14),
+    "council": ("node.commands.council", "a justice council: found it, cases, plans", 13),
     "mesh": ("mesh.commands", "bridge to radios; airtime budget, queue and links", 6),
 }
 

@@ -29,6 +29,7 @@ from protocol.disposition import Disposition, disposition
 from protocol.envelope import Envelope
 from protocol.errors import ProtocolError, RemoteProtocolError
 from protocol.federal import FederalConstitution
+from protocol.justice import Council, is_council
 from protocol.kinds import Kind
 
 from .errors import NodeError
@@ -86,10 +87,24 @@ class Body:
     ratified: Mapping[bytes, FederalConstitution] = field(default_factory=dict)
     """The node's verified ratifications (``Ingest.ratified``, shared)."""
     _assembly: Assembly | None = None
+    community: Callable[[], Assembly | None] | None = None
+    """For a justice council: its Community's fold, if this node holds it
+    (spec/justice.md: the council's state depends on both logs)."""
 
     def fold(self) -> Assembly:
         """The body's assembly fold, kept up to date by ``Ingest.submit``
-        once first asked for. Owned by the store thread like the log."""
+        once first asked for. Owned by the store thread like the log. A
+        justice council's is folded against its Community's, and again
+        whenever the Community's log has grown."""
+        if self.community is not None:
+            community = self.community()
+            if not (
+                isinstance(self._assembly, Council)
+                and self._assembly.community is community
+                and not self._assembly.stale()
+            ):
+                self._assembly = Council(self.id, community).fold(self.log)
+            return self._assembly
         if self._assembly is None:
             self._assembly = Assembly(self.id, ratified=self.ratified).fold(self.log)
         return self._assembly
@@ -142,7 +157,14 @@ class Ingest:
             body = Body(genesis.body, Log(genesis.body), ratified=self.ratified)
             body.log.add(genesis)
             self.bodies[genesis.body] = body
+            parent = getattr(genesis.payload, "parent", None)
+            if is_council(genesis) and parent is not None:
+                body.community = lambda: self._community(parent)
         return body
+
+    def _community(self, body_id: bytes) -> Assembly | None:
+        held = self.bodies.get(body_id)
+        return None if held is None else held.fold()
 
     # --- bodies -----------------------------------------------------------------
 

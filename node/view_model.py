@@ -22,7 +22,7 @@ from crdt.text_guard import check_ops
 from protocol.assembly import DELIBERATED, Assembly, Subject, SubjectKind
 from protocol.kinds import Choice, Kind
 from protocol.minutes import minutes
-from protocol.process_records import count_of, latest_casts, passing_casts
+from protocol.process_records import TEXTED, count_of, latest_casts, passing_casts
 from protocol.rules import Count
 from protocol.stages import ACCEPTS, DURATION, FINAL, ROUNDS, VOTING, Stage
 
@@ -216,12 +216,12 @@ class Viewer:
     def proposal(self, sid: bytes) -> dict[str, Any]:
         a = self.a
         s = a.subject(sid)
-        text, skipped = a.text_and_skipped(sid) if s.kind == SubjectKind.PROPOSAL else ("", ())
+        text, skipped = a.text_and_skipped(sid) if s.kind in TEXTED else ("", ())
         names = {i: r.name for i, r in a.names.all().items()}
         return {
             **self.subject_summary(s),
             "text": text,
-            "document": self.document(s) if s.kind == SubjectKind.PROPOSAL else [],
+            "document": self.document(s) if s.kind in TEXTED else [],
             "skipped_amendments": plain(skipped),
             "tallies": [
                 {"stage": r.stage.name.lower(), "count": count_json(r.count)}

@@ -490,7 +490,7 @@ class Assembly(GrievanceRounds):
         self, env: Envelope, kind: SubjectKind, identity: bytes, stage: Stage
     ) -> Subject | None:
         past = self.log.causal_past(env.id)
-        electorate = self.membership.at(past)
+        electorate = self._electorate_of(env, past)
         if not len(electorate):
             self._ignore(env, "empty electorate")
             return None
@@ -516,6 +516,11 @@ class Assembly(GrievanceRounds):
         )
         self.subjects[env.id] = s
         return s
+
+    def _electorate_of(self, env: Envelope, past: Container[bytes]) -> Roster:
+        """The electorate of the subject ``env`` opens: the roster of its cut
+        (a justice council's is its members in force, protocol.justice)."""
+        return self.membership.at(past)
 
     def _served(self, past: Container[bytes]) -> dict[str, dict[bytes, int]]:
         """How many subjects in a cut each identity served in each role

@@ -28,8 +28,11 @@ PARENT_KINDS: dict[BodyKind, frozenset[BodyKind]] = {
     BodyKind.MUNICIPALITY: frozenset({BodyKind.REGION}),
     BodyKind.REGION: frozenset({BodyKind.COLLECTIVE}),
     BodyKind.COLLECTIVE: frozenset(),
+    BodyKind.JUSTICE_COUNCIL: frozenset({BodyKind.COMMUNITY}),
 }
-"""The kinds a body's parent may have; the Collective has none."""
+"""The kinds a body's parent may have; the Collective has none. A justice
+council sits under its Community (spec/justice.md): it is not a leaf that
+decides higher resolutions."""
 
 
 @dataclass(frozen=True, slots=True)

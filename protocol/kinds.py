@@ -14,7 +14,8 @@ canonical msgpack decodes to ``Unknown`` and is stored and relayed but not
 folded, so older nodes carry newer messages.
 
 The process rules (who may send what, when) live in the assembly process
-fold, not here; this module only says what a well-formed message is.
+fold (a justice council's in ``protocol.justice``), not here; this module
+only says what a well-formed message is.
 """
 
 from __future__ import annotations
@@ -81,6 +82,9 @@ class Kind(IntEnum):
     MEDIATION = 27
     ESCALATION = 28
     DISPUTE_RESPONSE = 29
+    CASE = 30
+    PLAN = 31
+    COUNCIL_CHARTER = 32
     HAND_COUNT = 40
     HAND_COUNT_CONTEST = 41
 
@@ -91,6 +95,9 @@ class BodyKind(IntEnum):
     MUNICIPALITY = 3
     REGION = 4
     COLLECTIVE = 5
+    JUSTICE_COUNCIL = 6
+    """A Community Justice Council (seed 004): a body under a Community whose
+    members the Community elects by mandate (spec/justice.md)."""
 
 
 class Choice(IntEnum):
@@ -592,6 +599,61 @@ class ConstitutionAdoption(Payload):
     )
 
 
+MAX_PARTIES = 16
+
+
+@dataclass(frozen=True, slots=True)
+class Case(Payload):
+    """A case recorded in a justice council's log by a council member: who
+    was harmed, who did harm, a short summary, and the Community whose
+    council hears it (spec/justice.md). The log is as public as any body's:
+    the summary says no more than the parties agreed to put on record."""
+
+    KIND = Kind.CASE
+    harmed: tuple[bytes, ...]
+    responsible: tuple[bytes, ...]
+    summary: str
+    community: bytes
+    SCHEMA = (
+        ("harmed", List(KEY, minimum=1, maximum=MAX_PARTIES, ascending=True)),
+        ("responsible", List(KEY, minimum=1, maximum=MAX_PARTIES, ascending=True)),
+        ("summary", Text(2000, min_bytes=1)),
+        ("community", ID),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Plan(Payload):
+    """A reparation and rehabilitation plan for a case, decided by the
+    council's own process (the proposal process, spec/justice.md); ``text``
+    is its amendable document, ``repairs`` the harmed parties whose
+    reparation it names (at least one: reparation is a primary concern)."""
+
+    KIND = Kind.PLAN
+    case: bytes
+    title: str
+    text: str
+    repairs: tuple[bytes, ...]
+    SCHEMA = (
+        ("case", ID),
+        ("title", Text(120, min_bytes=1)),
+        ("text", Text(10000, min_bytes=1)),
+        ("repairs", List(KEY, minimum=1, maximum=MAX_PARTIES, ascending=True)),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class CouncilCharter(Payload):
+    """Names the Community resolution a justice council serves under: the
+    Community's mandates on it are the council's seats. Signed by the
+    genesis author (an elected member) with the genesis as its only
+    parent; the first in replay order counts (spec/justice.md)."""
+
+    KIND = Kind.COUNCIL_CHARTER
+    resolution: bytes
+    SCHEMA = (("resolution", ID),)
+
+
 MAX_PRESENT = 400
 MAX_WITNESSES = 16
 MAX_HANDS = 100_000
@@ -688,6 +750,9 @@ PAYLOADS: dict[int, type[Payload]] = {
         Mediation,
         Escalation,
         DisputeResponse,
+        Case,
+        Plan,
+        CouncilCharter,
         HandCount,
         HandCountContest,
     )

@@ -18,6 +18,7 @@ from typing import Any
 
 from .assembly import Assembly, Subject, SubjectKind
 from .envelope import Envelope
+from .justice import Council
 from .kinds import (
     Agreement,
     Amendment,
@@ -40,6 +41,7 @@ from .kinds import (
     Stance,
     Vote,
 )
+from .process_records import TEXTED
 from .stages import Stage
 
 
@@ -199,13 +201,16 @@ def minutes(assembly: Assembly, sid: bytes, names: Mapping[bytes, str] | None = 
         f"{w.who(s.facilitator)}, minutes {w.who(s.minute_taker)}, mediator "
         f"{w.who(s.mediator)} (rotation); electorate {len(s.electorate)} members."
     )
-    if s.kind == SubjectKind.PROPOSAL:
+    if s.kind in TEXTED:
         out += ["", "Text as proposed:", "", f"> {s.payload.text}"]
     if s.kind in _STATED:
         head, field = _STATED[s.kind]
         ids = {k: _short(getattr(s.payload, k)) for k in ("respondent", "dispute", "claimant")
                if isinstance(getattr(s.payload, k, None), bytes)}  # fmt: skip
         out += ["", head.format(**ids), "", f"> {getattr(s.payload, field)}"]
+    elif s.kind == SubjectKind.PLAN:
+        repairs = ", ".join(w.who(k) for k in s.payload.repairs)
+        out += ["", f"A plan for case {_short(s.payload.case)}; reparation for {repairs}."]
     counted = {c.message for r in s.history for c in r.counted} | {
         h for r in s.history for h in r.hand
     }
@@ -247,7 +252,7 @@ def minutes(assembly: Assembly, sid: bytes, names: Mapping[bytes, str] | None = 
                     sorted({w.who(k) for h in rec.hand for k, _ in _witnesses(log.get(h))})
                 )
             out.append(line)
-    if s.kind == SubjectKind.PROPOSAL:
+    if s.kind in TEXTED:
         grievances = a.grievances(sid)
         if grievances:
             out += ["", "## Grievances", ""]
@@ -285,7 +290,7 @@ def minutes(assembly: Assembly, sid: bytes, names: Mapping[bytes, str] | None = 
                 f"({', '.join(_short(m) for m in e.messages)})"
             )
     out += ["", f"**Stage now: {s.stage.name.lower()}**"]
-    v = a.verdict(sid) if s.kind == SubjectKind.PROPOSAL or s.kind in _STATED else None
+    v = a.verdict(sid) if s.kind in TEXTED or s.kind in _STATED else None
     if v is not None:
         c = v.count
         out.append(
@@ -340,4 +345,50 @@ def body_minutes(
                 f"({', '.join(_short(m) for m in e.messages)})"
             )
     out += ["", f"{len(a.ignored)} message(s) ignored by the process (see each subject)."]
+    return out
+
+
+def council_minutes(
+    council: Council, now: int, names: Mapping[bytes, str] | None = None
+) -> list[str]:
+    """A justice council's record (spec/justice.md): its charter, every seat
+    with its status at ``now``, every case (its parties, not its summary:
+    the overview is for notice boards) with its plans and their outcomes."""
+    c = council
+    w = _Writer(c, names or {})
+    title = c.genesis.name if c.genesis else "(no genesis yet)"
+    out = [f"# {title} (justice council {_short(c.body_id)})", ""]
+    if c.problem is not None:
+        out += [f"**Not in session: {c.problem}.**", ""]
+    else:
+        assert c.resolution is not None
+        out += [f"Serves under the Community's resolution {_short(c.resolution)}.", ""]
+    out += [f"## Seats at {utc(now)}", ""]
+    for seat in c.seats:
+        out.append(
+            f"- {w.who(seat.identity)}: from {utc(seat.since)} until {utc(seat.until)} "
+            f"({seat.ended}) — {seat.status(now)} (mandate {_short(seat.mandate)})"
+        )
+    out += ["", "## Cases", ""]
+    for case in c.cases.values():
+        harmed = ", ".join(w.who(k) for k in case.harmed)
+        responsible = ", ".join(w.who(k) for k in case.responsible)
+        out.append(
+            f"- case {_short(case.id)} recorded by {w.who(case.filed_by)} at {utc(case.time)}: "
+            f"harmed {harmed}; responsible {responsible} — {c.case_status(case.id)}"
+        )
+        for plan in c.plan_outcomes(case.id):
+            v = plan.verdict
+            result = plan.stage.name.lower()
+            if v is not None:
+                n = v.count
+                result += (
+                    f", verdict {v.outcome.name.lower()} (FOR {n.votes_for}, AGAINST "
+                    f"{n.votes_against}, ABSTAIN {n.abstentions}, of {v.electorate})"
+                )
+            repairs = ", ".join(w.who(k) for k in plan.repairs)
+            out.append(
+                f"  - plan {_short(plan.plan)} “{plan.title}” (reparation for {repairs}): {result}"
+            )
+    out += ["", f"{len(c.ignored)} message(s) ignored by the council's process."]
     return out

@@ -33,6 +33,9 @@ class SubjectKind(IntEnum):
     """A DISPUTE_RESPONSE: this body takes up a dispute raised against it."""
     ESCALATION = 8
     """An ESCALATION: this body determines its constituents' dispute."""
+    PLAN = 9
+    """A justice council's PLAN for a case (protocol.justice): the proposal
+    process, with the plan's text as its document."""
 
 
 DELIBERATED = frozenset(
@@ -42,9 +45,13 @@ DELIBERATED = frozenset(
         SubjectKind.DISPUTE,
         SubjectKind.RESPONSE,
         SubjectKind.ESCALATION,
+        SubjectKind.PLAN,
     }
 )
 """Subjects that go through the full proposal process (not motions)."""
+
+TEXTED = frozenset({SubjectKind.PROPOSAL, SubjectKind.PLAN})
+"""Deliberated subjects with a text document that friendly amendments edit."""
 
 RulesAmender = Callable[[ProcessRules, tuple[tuple[int, int, int], ...]], ProcessRules]
 """Applies a CONSTITUTION_AMENDMENT's parameters to the rules in force

@@ -17,6 +17,7 @@ from crdt.log import Log
 from .envelope import Envelope
 from .kinds import Agreement, Amendment, AmendmentVote, DelegateElect, Grievance, Plea
 from .process_records import (
+    TEXTED,
     AmendmentRecord,
     Cast,
     GrievanceRecord,
@@ -144,7 +145,7 @@ class GrievanceRounds:
         if res is None:
             return
         s, stage = res
-        if s.kind != SubjectKind.PROPOSAL:
+        if s.kind not in TEXTED:
             self._ignore(env, "only a proposal has a text to amend", s.id)
             return
         if identity not in self._holders(s, p.category, ROUNDS[stage]):

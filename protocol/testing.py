@@ -29,9 +29,11 @@ from .kinds import (
     Amendment,
     AmendmentVote,
     BodyKind,
+    Case,
     Choice,
     Close,
     Comment,
+    CouncilCharter,
     DelegateElect,
     Genesis,
     Grievance,
@@ -40,6 +42,7 @@ from .kinds import (
     Leave,
     Mandate,
     Payload,
+    Plan,
     Plea,
     Proposal,
     RecallVote,
@@ -71,13 +74,14 @@ class Scenario:
         name: str = "Caracol test community",
         parent: bytes | None = None,
         amend_rules: RulesAmender | None = None,
+        now: int = T0,
     ) -> None:
         self.rules = rules or ProcessRules()
         self.amend_rules = amend_rules
         self.seeds: dict[str, bytes] = {}
         self.names: dict[bytes, str] = {}
         self.seq: dict[str, int] = {}
-        self.now = T0
+        self.now = now
         self.messages: list[Envelope] = []
         founders = tuple(sorted(self.key(n) for n in members))
         genesis = sign(
@@ -373,3 +377,68 @@ class Scenario:
         p = self.propose(proposer, **kw)
         self.close(p)
         return p
+
+
+class CouncilScenario(Scenario):
+    """A justice council (protocol.justice) under ``community``, a Scenario
+    whose log holds the carried ``resolution`` and its mandates: ``founder``
+    (an elected member) signs the genesis and the charter. ``sync()`` moves
+    both kits' clocks to the later one; folds read the Community's live
+    fold."""
+
+    def __init__(
+        self,
+        community: Scenario,
+        resolution: bytes,
+        founder: str,
+        *,
+        rules: ProcessRules | None = None,
+        name: str = "Justice council",
+    ) -> None:
+        self.community = community
+        super().__init__(
+            (founder,),
+            rules=rules,
+            body_kind=BodyKind.JUSTICE_COUNCIL,
+            name=name,
+            parent=community.body,
+            now=community.now,
+        )
+        self.names.update(community.names)  # the same people, by the same names
+        self.charter = self.post(founder, CouncilCharter(resolution), parents=(self.body,)).id
+
+    def _fresh(self) -> Assembly:
+        from .justice import Council
+
+        return Council(self.body, self.community.live, self.rules).fold(self.log)
+
+    def sync(self) -> None:
+        self.now = self.community.now = max(self.now, self.community.now)
+
+    def case(
+        self,
+        name: str,
+        harmed: Iterable[str],
+        responsible: Iterable[str],
+        summary: str = "A fence was broken; see the council's file 1.",
+        **kw: Any,
+    ) -> bytes:
+        p = Case(
+            tuple(sorted(self.key(n) for n in harmed)),
+            tuple(sorted(self.key(n) for n in responsible)),
+            summary,
+            self.community.body,
+        )
+        return self.post(name, p, **kw).id
+
+    def plan(
+        self,
+        name: str,
+        case: bytes,
+        repairs: Iterable[str],
+        text: str = "Reparation: mend the fence together. Rehabilitation: a month of mentoring.",
+        title: str = "Mend the fence",
+        **kw: Any,
+    ) -> bytes:
+        p = Plan(case, title, text, tuple(sorted(self.key(n) for n in repairs)))
+        return self.post(name, p, **kw).id

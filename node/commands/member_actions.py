@@ -25,6 +25,7 @@ from protocol.assembly import DELIBERATED, Assembly, Subject, SubjectKind
 from protocol.constitution import federal_reason
 from protocol.errors import ProtocolError
 from protocol.hand_counts import HAND_STAGES, witness
+from protocol.justice import Council
 from protocol.keys import key_to_text, public_key, sign_raw
 from protocol.kinds import Kind
 from protocol.roster import ROTATE_DOMAIN
@@ -81,6 +82,14 @@ def _takes(s: Subject, kind: Kind) -> Stage:
 
 def _electorate(ctx: Ctx, s: Subject) -> None:
     if ctx.identity not in s.electorate:
+        a = ctx.a
+        if isinstance(a, Council) and s.kind == SubjectKind.PLAN:
+            if ctx.identity in a.cases[s.payload.case].parties:
+                raise Refusal("you are a party to this case: a party does not decide its plans")
+            raise Refusal(
+                "you are not in this stage's electorate (elected after it opened, or your "
+                "seat ended)"
+            )
         raise Refusal("you are not in this subject's electorate (you joined after it opened)")
 
 

@@ -22,6 +22,7 @@ from node.errors import NodeError
 from protocol import envelope
 from protocol.assembly import Assembly
 from protocol.errors import ProtocolError
+from protocol.justice import Council, is_council
 from protocol.keys import key_from_text, key_to_text
 
 MIN_PREFIX = 8
@@ -73,7 +74,18 @@ def fetch_log(client: NodeClient, body: bytes) -> Log:
 
 
 def fold(client: NodeClient, body: bytes) -> Assembly:
-    return Assembly(body).fold(fetch_log(client, body))
+    """The body's fold; a justice council's against its Community's log
+    from the same node (spec/justice.md), when the node holds it."""
+    log = fetch_log(client, body)
+    genesis = log.get(body)
+    if not is_council(genesis):
+        return Assembly(body).fold(log)
+    parent = getattr(genesis.payload, "parent", None)
+    held = {str(b["id"]) for b in client.bodies()}
+    community = None
+    if parent is not None and parent.hex() in held:
+        community = Assembly(parent).fold(fetch_log(client, parent))
+    return Council(body, community).fold(log)
 
 
 def resolve_id(text: str, candidates: Iterable[bytes], flag: str, what: str) -> bytes:
@@ -131,6 +143,9 @@ def resolve_person(a: Assembly, text: str, flag: str) -> bytes:
 
 def my_identity(a: Assembly, key: bytes) -> bytes:
     identity = a.roster().identity_of(key)
+    if identity is None and isinstance(a, Council):
+        why = a.why_not_member(key, a.latest_time())
+        raise Refusal(f"you ({key_to_text(key)[:14]}…) are not a member of this council: {why}")
     if identity is None:
         raise Refusal(f"you ({key_to_text(key)[:14]}…) are not a member of this body")
     return identity

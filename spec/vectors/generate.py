@@ -229,6 +229,31 @@ def valid_messages() -> list[tuple[str, Envelope, bytes]]:
         kinds.DisputeResponse(other, hashlib.sha256(b"d").digest(), "We will talk."),
         [md.id],
     )
+    # kinds of a justice council's log (spec/justice.md), signed here for
+    # their wire form
+    case = add(
+        "a case recorded in a justice council (harmed, responsible: ascending keys)",
+        BEA,
+        kinds.Case((public_key(ANA),), (public_key(CRUZ),), "A broken fence; council file 1.", b),
+        [md.id],
+    )
+    add(
+        "a reparation and rehabilitation plan for a case",
+        CRUZ,
+        kinds.Plan(
+            case.id,
+            "Mend the fence",
+            "Reparation: mend the fence together. Rehabilitation: a month of mentoring.",
+            (public_key(ANA),),
+        ),
+        [case.id],
+    )
+    add(
+        "a justice council's charter: the Community resolution it serves under",
+        ANA,
+        kinds.CouncilCharter(p.id),
+        [b],
+    )
     return out
 
 

@@ -175,7 +175,9 @@ async def _scenario(tmp: Path, capsys: Any) -> dict[str, Any]:
         async with http.post(f"{b.url}/v0/ratifications", data=record) as r:
             out["imported"] = (r.status, await r.json())
         out["b_town"] = await _get(http, f"{b.url}/v0/bodies/{t}/constitution/people")
-        out["b_other"] = await _get(http, f"{b.url}/v0/bodies/{towns[1][0].body.hex()}/constitution/people")
+        out["b_other"] = await _get(
+            http, f"{b.url}/v0/bodies/{towns[1][0].body.hex()}/constitution/people"
+        )
         async with http.get(f"{a.url}/v0/ratifications/{'00' * 32}") as r:
             out["unknown"] = r.status
         out["expected"] = amended(FOUNDING, init.payload).digest().hex()

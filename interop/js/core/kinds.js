@@ -184,10 +184,10 @@ export const KIND = Object.freeze({
   constitution_amendment: 18, text_edit: 19, name: 20, founding: 21, constituent_admit: 22,
   constitution_initiative: 23, ratification: 24, constitution_adoption: 25,
   dispute: 26, mediation: 27, escalation: 28, dispute_response: 29,
-  hand_count: 40, hand_count_contest: 41,
+  case: 30, plan: 31, council_charter: 32, hand_count: 40, hand_count_contest: 41,
 });
 export const KIND_NAME = Object.freeze(Object.fromEntries(Object.entries(KIND).map(([k, n]) => [n, k])));
-export const BODY_KIND = Object.freeze({ workplace: 1, community: 2, municipality: 3, region: 4, collective: 5 });
+export const BODY_KIND = Object.freeze({ workplace: 1, community: 2, municipality: 3, region: 4, collective: 5, justice_council: 6 });
 export const CHOICE = Object.freeze({ against: 0, for: 1, abstain: 2 });
 export const STANCE = Object.freeze({ neutral: 0, support: 1, oppose: 2 });
 export const OUTCOME = Object.freeze({ passed: 1, failed: 2, tabled: 3 });
@@ -284,6 +284,19 @@ export const SCHEMAS = Object.freeze({
   ],
   [KIND.escalation]: [["claimant", ID], ["dispute", ID], ["respondent", ID], ["text", text(10000, 1)]],
   [KIND.dispute_response]: [["claimant", ID], ["dispute", ID], ["position", text(2000)]],
+  [KIND.case]: [
+    ["harmed", list(KEY, { minimum: 1, maximum: 16, ascending: true })],
+    ["responsible", list(KEY, { minimum: 1, maximum: 16, ascending: true })],
+    ["summary", text(2000, 1)],
+    ["community", ID],
+  ],
+  [KIND.plan]: [
+    ["case", ID],
+    ["title", text(120, 1)],
+    ["text", text(10000, 1)],
+    ["repairs", list(KEY, { minimum: 1, maximum: 16, ascending: true })],
+  ],
+  [KIND.council_charter]: [["resolution", ID]],
   [KIND.hand_count]: [
     ["subject", ID],
     ["stage", uint(255)],
@@ -331,6 +344,9 @@ const SETS = {
   present: SCHEMAS[KIND.hand_count][5][1],
   witnesses: SCHEMAS[KIND.hand_count][7][1],
   constituents: SCHEMAS[KIND.founding][0][1],
+  harmed: SCHEMAS[KIND.case][0][1],
+  responsible: SCHEMAS[KIND.case][1][1],
+  repairs: SCHEMAS[KIND.plan][3][1],
   initiativeParams: SCHEMAS[KIND.constitution_initiative][1][1],
   articles: SCHEMAS[KIND.constitution_initiative][2][1],
 };
@@ -401,6 +417,10 @@ export const payloads = Object.freeze({
     built(KIND.escalation, [claimant, dispute, respondent, text]),
   dispute_response: (claimant, dispute, position = "") =>
     built(KIND.dispute_response, [claimant, dispute, position]),
+  case: (harmed, responsible, summary, community) =>
+    built(KIND.case, [SETS.harmed.sort(harmed), SETS.responsible.sort(responsible), summary, community]),
+  plan: (caseId, title, text, repairs) => built(KIND.plan, [caseId, title, text, SETS.repairs.sort(repairs)]),
+  council_charter: (resolution) => built(KIND.council_charter, [resolution]),
   hand_count: (subject, stage, votesFor, votesAgainst, abstentions, present, replaces, witnesses) =>
     built(KIND.hand_count, [
       subject, stage, votesFor, votesAgainst, abstentions,
