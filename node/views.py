@@ -169,7 +169,7 @@ class ProcessViews:
                 "constituents": sorted(m.hex() for m in fed.members),
                 "communities": verdicts,
                 "refused": refused,
-                "amendments": [{"body": c.hex(), "text": t.hex()} for c, t in combined.amendments],
+                "amendments": [self._amendment(fed, c, t) for c, t in combined.amendments],
                 "duplicates": [
                     {
                         "key": d.key.hex(),
@@ -182,6 +182,18 @@ class ProcessViews:
             }
 
         return web.json_response(await self.run_store(build))
+
+    def _amendment(self, fed: Federation, body: bytes, text: bytes) -> dict[str, Any]:
+        """A constituent's verdict that passed an amended text: what the
+        higher body's members may carry into their resolution (spec/
+        federation.md, "Amendments from constituents")."""
+        out: dict[str, Any] = {"body": body.hex(), "text": text.hex(), "amended_text": None}
+        child = self.ingest.bodies.get(body)
+        v = fed.verdicts().get(body)
+        if child is not None and v is not None:
+            out["amended_text"] = child.fold().text(v.proposal)
+            out["proposal"] = v.proposal.hex()
+        return out
 
     def combined(self, higher: Any, resolution: bytes) -> Federation:
         """``higher``'s view of ``resolution`` from what this node holds."""

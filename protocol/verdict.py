@@ -124,8 +124,13 @@ class CommunityVerdict:
 
 
 def presented(assembly: Assembly, higher_body: bytes, resolution: bytes) -> bytes | None:
-    """The Community proposal that presents a higher body's resolution
-    (the first one in replay order, if several)."""
+    """The Community proposal whose verdict on a higher body's resolution
+    counts (spec/federation.md, "Presenting a resolution"): the last one in
+    replay order whose process has ended — a Community may decide a
+    resolution again, as when the higher body amended its text — and while
+    none has, the first one."""
+    first: bytes | None = None
+    decided: bytes | None = None
     for sid in assembly.proposals():
         p = assembly.subject(sid).payload
         if (
@@ -133,8 +138,10 @@ def presented(assembly: Assembly, higher_body: bytes, resolution: bytes) -> byte
             and p.origin_body == higher_body
             and p.origin_proposal == resolution
         ):
-            return sid
-    return None
+            first = first or sid
+            if assembly.verdict(sid) is not None:
+                decided = sid
+    return decided or first
 
 
 def statement_json(v: CommunityVerdict) -> dict[str, Any]:

@@ -87,3 +87,20 @@ def test_an_amended_text_is_not_counted_for_the_original_and_goes_up_as_an_amend
     loose.take(v)
     loose.take(w)
     assert loose.combine().standing == Standing.PASSED
+
+
+def test_a_community_that_decides_again_is_counted_by_its_latest_verdict() -> None:
+    from protocol.verdict import community_verdict, presented
+
+    muni, res = setting()
+    sc = Scenario(tuple(f"a{i}" for i in range(10)), name="a", parent=muni.body)
+    names = tuple(sc.seeds)
+    first = sc.decide(muni.body, res, yes=(), no=names, text=TEXT)
+    assert presented(sc.assembly(), muni.body, res) == first
+    again = sc.post("a0", Proposal("Cisterns", TEXT, "", muni.body, res)).id
+    # while the new presentation is undecided, the earlier verdict stands
+    v = community_verdict(sc.assembly(), muni.body, res)
+    assert v is not None and v.proposal == first
+    sc.decide(muni.body, res, yes=names, text=TEXT)
+    v = community_verdict(sc.assembly(), muni.body, res)
+    assert v is not None and v.proposal not in (first, again)
