@@ -18,7 +18,7 @@ from typing import Any
 
 from aiohttp import web
 
-from protocol import canonical
+from protocol import canonical, pertinence
 from protocol.assembly import DELIBERATED, Assembly, SubjectKind
 from protocol.errors import ProtocolError
 from protocol.federal import text_hash
@@ -220,9 +220,18 @@ class ProcessViews:
         if initiative is not None:  # the people's constitution: its exact text
             text = initiative.text
         rules = folded.rules_now()[1]  # its own procedures, the people's constitution
-        fed = Federation(higher.id, resolution, cons.members(), rules=rules, text=text)
+        scope = folded.pertinent.get(resolution)
+        members = cons.members() if scope is None else cons.members() & scope
+        fed = Federation(higher.id, resolution, members, rules=rules, text=text)
         fed.federal = s.federal if s is not None else None
-        fed.why_not = cons.why_not
+
+        def why_not(body: bytes) -> str | None:
+            why = cons.why_not(body)
+            if why is None and scope is not None and body not in scope:
+                return pertinence.describe(resolution, scope)
+            return why
+
+        fed.why_not = why_not
         verdicts: list[dict[str, Any]] = []
         refused: list[dict[str, Any]] = []
         for child in applicants(self.ingest, higher.id):
@@ -238,7 +247,7 @@ class ProcessViews:
                 "kind": kind.name.lower(),
                 "verdict": None if v is None else plain(v),
             }
-            why = cons.why_not(child.id)
+            why = why_not(child.id)
             if why is None and v is not None:
                 if kind in BASE_KINDS:
                     fed.learn(child.fold(), v)

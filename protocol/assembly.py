@@ -47,7 +47,7 @@ from crdt.log import AddResult, Log
 from crdt.text import TextDocument
 from crdt.text_guard import check_ops
 
-from . import canonical, disputes, federal_fold, hand_counts
+from . import canonical, disputes, federal_fold, hand_counts, pertinence
 from .constitution import federal_reason
 from .envelope import Envelope
 from .errors import ProtocolError
@@ -78,6 +78,7 @@ from .kinds import (
     Mediation,
     Name,
     Outcome,
+    Pertinent,
     Plea,
     Proposal,
     Ratification,
@@ -172,6 +173,8 @@ class Assembly(GrievanceRounds):
         """Kept CONSTITUTION_INITIATIVEs (the Collective's log)."""
         self.claims: dict[bytes, Claim] = {}
         """RATIFICATIONs that fit their initiative, verified or not."""
+        self.pertinent: dict[bytes, frozenset[bytes]] = {}
+        """Resolution -> the constituents named to decide it (``pertinence``)."""
         self.federal_changes: list[tuple[bytes, FederalConstitution]] = []
         """(ratification or adoption, version applied), replay order."""
         self._applied = 0
@@ -417,7 +420,17 @@ class Assembly(GrievanceRounds):
         changes = tuple((t, v) for t, v, _ in self.rule_changes)
         changes += tuple((t, c.version) for t, c in self.federal_changes)
         evidence = tuple(sorted((e.what, e.author, e.messages) for e in self.evidence))
-        return (tuple(subjects), roster, ignored, evidence, changes, self.names.summary())
+        out: tuple[Any, ...] = (
+            tuple(subjects),
+            roster,
+            ignored,
+            evidence,
+            changes,
+            self.names.summary(),
+        )
+        if self.pertinent:
+            out += (tuple(sorted((r, tuple(sorted(c))) for r, c in self.pertinent.items())),)
+        return out
 
     def state_hash(self) -> bytes:
         return hashlib.sha256(b"caracol/0 assembly\x00" + canonical.encode(self.summary())).digest()
@@ -923,6 +936,7 @@ _HANDLERS: dict[type, Any] = {
     RecallVote: Assembly._recall,
     ConstitutionAmendment: Assembly._constitution,
     Name: Assembly._name,
+    Pertinent: pertinence.record,
     Ratification: federal_fold.ratification,
     ConstitutionAdoption: federal_fold.adoption,
     HandCount: hand_counts.record,

@@ -85,6 +85,7 @@ class Kind(IntEnum):
     CASE = 30
     PLAN = 31
     COUNCIL_CHARTER = 32
+    PERTINENT = 33
     HAND_COUNT = 40
     HAND_COUNT_CONTEST = 41
 
@@ -654,6 +655,21 @@ class CouncilCharter(Payload):
     SCHEMA = (("resolution", ID),)
 
 
+@dataclass(frozen=True, slots=True)
+class Pertinent(Payload):
+    """Names the constituents that decide a higher body's resolution (all,
+    without one): signed by the resolution's author before any of its stages
+    closes (spec/federation.md, "Pertinent constituents")."""
+
+    KIND = Kind.PERTINENT
+    resolution: bytes
+    constituents: tuple[bytes, ...]
+    SCHEMA = (
+        ("resolution", ID),
+        ("constituents", List(ID, minimum=1, maximum=MAX_CONSTITUENTS, ascending=True)),
+    )
+
+
 MAX_PRESENT = 400
 MAX_WITNESSES = 16
 MAX_HANDS = 100_000
@@ -753,6 +769,7 @@ PAYLOADS: dict[int, type[Payload]] = {
         Case,
         Plan,
         CouncilCharter,
+        Pertinent,
         HandCount,
         HandCountContest,
     )

@@ -14,6 +14,7 @@ tests/process/test_process_vectors.py. Run after any change to the process:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 from collections.abc import Callable
@@ -23,7 +24,7 @@ from typing import Any
 
 from crdt.text import TextDocument
 from protocol.assembly import Assembly, SubjectKind
-from protocol.kinds import Choice, ConstitutionAmendment
+from protocol.kinds import Choice, ConstitutionAmendment, Pertinent
 from protocol.rules import DAY, ProcessRules
 from protocol.testing import Scenario
 
@@ -97,6 +98,9 @@ def expected(a: Assembly, now: int) -> dict[str, Any]:
         "roster": sorted(k.hex() for k in a.roster().current_keys()),
         "mandates": [{"id": m.id.hex(), "status": m.status} for m in a.mandates(now)],
         "ignored": sorted([i.message.hex(), i.reason] for i in a.ignored),
+        "pertinent": {
+            r.hex(): sorted(b.hex() for b in bs) for r, bs in sorted(a.pertinent.items())
+        },
         "evidence": sorted([e.what, e.author.hex()] for e in a.evidence),
         "state_hash": a.state_hash().hex(),
     }
@@ -321,6 +325,20 @@ def hand_count(sc: Scenario) -> None:
     sc.close(p)
 
 
+def pertinent(sc: Scenario) -> None:
+    """The author names the resolution's pertinent constituents before any
+    close; a second naming, another member's, and one after a close are
+    ignored (spec/federation.md, "Pertinent constituents")."""
+    bodies = tuple(sorted(hashlib.sha256(t).digest() for t in (b"upper", b"lower")))
+    p = sc.propose("ana", "River banks", "Cleaned by the two Communities along them.")
+    sc.post("ana", Pertinent(p, bodies))
+    sc.post("ana", Pertinent(p, bodies[:1]))
+    sc.post("bea", Pertinent(p, bodies[1:]))
+    q = sc.propose("bea", "Bridge", "A footbridge.")
+    sc.close(q)
+    sc.post("bea", Pertinent(q, bodies))
+
+
 CASES: list[tuple[str, str, tuple[str, ...], ProcessRules, Callable[[Scenario], None]]] = [
     (
         "first-check-passes",
@@ -425,6 +443,13 @@ CASES: list[tuple[str, str, tuple[str, ...], ProcessRules, Callable[[Scenario], 
         TEN,
         ProcessRules(),
         hand_count,
+    ),
+    (
+        "pertinent",
+        "the author names a resolution's pertinent constituents; later namings are ignored",
+        FIVE,
+        ProcessRules(),
+        pertinent,
     ),
     (
         "concurrent-cosigners",

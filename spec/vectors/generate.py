@@ -249,6 +249,12 @@ def valid_messages() -> list[tuple[str, Envelope, bytes]]:
         [case.id],
     )
     add(
+        "a resolution's author names its pertinent constituents (ascending body ids)",
+        ANA,
+        kinds.Pertinent(p.id, tuple(sorted((hashlib.sha256(b"c1").digest(), md.id)))),
+        [md.id],
+    )
+    add(
         "a justice council's charter: the Community resolution it serves under",
         ANA,
         kinds.CouncilCharter(p.id),

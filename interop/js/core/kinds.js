@@ -184,7 +184,7 @@ export const KIND = Object.freeze({
   constitution_amendment: 18, text_edit: 19, name: 20, founding: 21, constituent_admit: 22,
   constitution_initiative: 23, ratification: 24, constitution_adoption: 25,
   dispute: 26, mediation: 27, escalation: 28, dispute_response: 29,
-  case: 30, plan: 31, council_charter: 32, hand_count: 40, hand_count_contest: 41,
+  case: 30, plan: 31, council_charter: 32, pertinent: 33, hand_count: 40, hand_count_contest: 41,
 });
 export const KIND_NAME = Object.freeze(Object.fromEntries(Object.entries(KIND).map(([k, n]) => [n, k])));
 export const BODY_KIND = Object.freeze({ workplace: 1, community: 2, municipality: 3, region: 4, collective: 5, justice_council: 6 });
@@ -297,6 +297,7 @@ export const SCHEMAS = Object.freeze({
     ["repairs", list(KEY, { minimum: 1, maximum: 16, ascending: true })],
   ],
   [KIND.council_charter]: [["resolution", ID]],
+  [KIND.pertinent]: [["resolution", ID], ["constituents", list(ID, { minimum: 1, maximum: 1000, ascending: true })]],
   [KIND.hand_count]: [
     ["subject", ID],
     ["stage", uint(255)],
@@ -421,6 +422,8 @@ export const payloads = Object.freeze({
     built(KIND.case, [SETS.harmed.sort(harmed), SETS.responsible.sort(responsible), summary, community]),
   plan: (caseId, title, text, repairs) => built(KIND.plan, [caseId, title, text, SETS.repairs.sort(repairs)]),
   council_charter: (resolution) => built(KIND.council_charter, [resolution]),
+  pertinent: (resolution, constituents) =>
+    built(KIND.pertinent, [resolution, SETS.constituents.sort(constituents)]),
   hand_count: (subject, stage, votesFor, votesAgainst, abstentions, present, replaces, witnesses) =>
     built(KIND.hand_count, [
       subject, stage, votesFor, votesAgainst, abstentions,
