@@ -319,6 +319,7 @@ async def peoples_constitution(
     out["initiative"] = init.id.hex()
     out["expected"] = amended(FOUNDING, init.payload).digest().hex()
     # presented down every level; every Community decides its exact text
+    levels: dict[str, Any] = {}
     for r, region in enumerate(w.regions):
         rp = region.post(f"r{r}a", Proposal("The commons", text, "", top.body, init.id)).id
         await net.sync(region)
@@ -329,6 +330,11 @@ async def peoples_constitution(
             for town in towns:
                 town.decide(muni.body, mp, yes=everyone(town), title="The commons", text=text)
                 await net.sync(town)
+            levels[f"M{r}{m}"] = await net.view(muni, f"federation/{mp.hex()}")
+            if (r, m) == (0, 0):
+                out["m00_presenting"] = mp.hex()
+        levels[f"R{r}"] = await net.view(region, f"federation/{rp.hex()}")
+    out["levels"] = levels
     out["pending"] = await net.view(top, "constitution/people")
     # each Region's delegate carries its level verdict to the Collective's node
     relayed = []
@@ -341,6 +347,10 @@ async def peoples_constitution(
     out["relayed"] = relayed
     out["standing"] = await net.view(top, "constitution/people")
     out["federation"] = await net.view(top, f"federation/{init.id.hex()}")
+    # the relayed bundle carried Tiny's proof too: the Collective's node
+    # re-derives why it does not count
+    m00 = w.munis[0][0]
+    out["m00_on_c"] = await net.view(m00, f"federation/{out['m00_presenting']}", nodes["C"])
     ran = await cli(
         "member", "ratify", "--keystore", net.keystore(top, "c1"), "--node", nodes["C"],
         "--body", c, "--initiative", init.id.hex()[:12], "-q",
@@ -402,6 +412,30 @@ def test_the_peoples_constitution_is_ratified_and_applied_by_every_node(
     fed: dict[str, Any],
 ) -> None:
     w: World = fed["world"]
+    # every level combines from the twelve Communities on the Regions' nodes
+    levels = fed["levels"]
+    for r in range(2):
+        for m in range(2):
+            got = levels[f"M{r}{m}"]
+            towns = {c.body.hex() for c in w.towns[r][m]}
+            assert {c["body"] for c in got["communities"]} == towns
+            assert got["standing"] == "passed" and got["members"] == 3
+            assert got["count"]["votes_for"] == 3
+        got = levels[f"R{r}"]
+        assert {c["body"] for c in got["communities"]} == {m.body.hex() for m in w.munis[r]}
+        assert got["standing"] == "passed" and got["members"] == 2
+        assert all(c["kind"] == "municipality" for c in got["communities"])
+    why = {x["body"]: x["reason"] for x in levels["M00"]["refused"]}
+    assert set(why) == {w.tiny.body.hex(), w.stray.body.hex()}
+    assert (
+        why[w.tiny.body.hex()].startswith("too small")
+        and "never admitted" in why[w.stray.body.hex()]
+    )
+    on_c = fed["m00_on_c"]
+    assert on_c["standing"] == "passed" and on_c["members"] == 3
+    assert {c["body"] for c in on_c["communities"]} == {c.body.hex() for c in w.towns[0][0]}
+    (refused,) = on_c["refused"]
+    assert refused["body"] == w.tiny.body.hex() and refused["reason"].startswith("too small")
     (pending,) = fed["pending"]["initiatives"]
     # the Collective's node holds none of the Regions' logs until relayed
     assert pending["standing"] == "pending" and pending["for"] == 0
