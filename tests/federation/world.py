@@ -57,8 +57,6 @@ class World:
     """``towns[r][m][c]``: the twelve Communities."""
     tiny: Scenario
     stray: Scenario
-    admission: bytes = b""
-    """M00's CONSTITUENT_ADMIT of C002 (towns[0][0][2])."""
 
     def bodies(self, r: int | None = None) -> list[Scenario]:
         """Every scenario (or Region r's: itself, its Municipalities, their
