@@ -270,14 +270,18 @@ class ProcessViews:
     def _level(
         self, child: Any, higher: bytes, resolution: bytes, depth: int
     ) -> tuple[CommunityVerdict, list[dict[str, Any]]] | None:
-        """The level verdict and the counted constituents' entries behind it."""
+        """The level verdict and the entries behind it: the counted
+        constituents' and those refused with a verdict (a Community too
+        small to count), so a node given the level bundle re-derives why
+        they do not count instead of taking them for undecided."""
         if depth >= MAX_LEVELS:
             return None
         fold = child.fold()
         presenting = presented(fold, higher, resolution)
         if presenting is None:
             return None
-        fed, counted, _ = self._combine(child, presenting, depth + 1)
+        fed, counted, refused = self._combine(child, presenting, depth + 1)
+        counted += [e for e in refused if e["verdict"] is not None]
         result = fed.combine()
         if result.standing == Standing.PENDING:
             return None

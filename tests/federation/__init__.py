@@ -1,0 +1,1 @@
+"""The whole federation on real nodes (issue 13, "Tests")."""
