@@ -154,27 +154,34 @@ class People:
                 best = (rid, c)
         return best
 
-    def superseded(self, body: Body) -> str | None:
-        """Why ``body`` may not run a decision now, or None."""
+    def superseded(self, body: Body, parents: tuple[bytes, ...] | None = None) -> str | None:
+        """Why ``body`` may not run a decision now — or a message with these
+        ``parents``, in whose causal cut the version in force is older than
+        the newest verified — or None."""
         top = collective_of(self.ingest, body)
         if top is None or top is body:
             return None
         latest = self.latest(top)
-        have = body.fold().federal_now().version
+        fold = body.fold()
+        if parents is None:
+            have = fold.federal_now().version
+        else:
+            have = fold.federal_at(body.log.causal_past_of_set(parents)).version
         if latest is None or latest[1].version <= have:
             return None
         return (
-            f"version {have} of the people's constitution is in force in this body, "
-            f"superseded by version {latest[1].version} ratified in the Collective "
-            f"(ratification {latest[0].hex()}): a member adopts it first "
-            f"(caracol member adopt)"
+            f"version {have} of the people's constitution is in force in this message's "
+            f"causal past, superseded by version {latest[1].version} ratified in the "
+            f"Collective (ratification {latest[0].hex()}): a member adopts it first "
+            f"(caracol member adopt), and messages are signed after the adoption"
         )
 
     def gate(self, body: Body, envs: list[Any]) -> None:
-        if any(e.kind in DECIDING for e in envs):
-            why = self.superseded(body)
-            if why is not None:
-                raise Superseded(why)
+        for e in envs:
+            if e.kind in DECIDING:
+                why = self.superseded(body, tuple(e.parents))
+                if why is not None:
+                    raise Superseded(why)
 
     # --- views ------------------------------------------------------------------------
 

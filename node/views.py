@@ -60,6 +60,7 @@ class ProcessViews:
             web.get(f"{b}/verdicts", self.verdicts),
             web.get(f"{b}/evidence", self.evidence),
             web.get(f"{b}/federation/{{resolution}}", self.federation),
+            web.get(f"{b}/constituents", self.constituents),
             web.get(f"{b}/proof", self.proof),
         ]
 
@@ -183,6 +184,45 @@ class ProcessViews:
 
         return web.json_response(await self.run_store(build))
 
+    async def constituents(self, request: web.Request) -> web.Response:
+        """A higher body's constituency as this node derives it: the
+        founders, each admission (its electorate's combined result), the
+        bodies that left and the messages ignored (spec/api.md)."""
+        higher = self._body(request)
+
+        def build() -> dict[str, Any]:
+            cons = constituency_of(self.ingest, higher)
+            names = {b.id: b.log.get(b.id).payload.name for b in applicants(self.ingest, higher.id)}
+
+            def who(body: bytes) -> dict[str, Any]:
+                return {"body": body.hex(), "name": names.get(body)}
+
+            return {
+                "constituents": [who(b) for b in sorted(cons.members())],
+                "founding": sorted(b.hex() for b in cons.founding),
+                "admissions": [
+                    {
+                        "id": x.message.hex(),
+                        **who(x.constituent),
+                        "note": getattr(higher.log.get(x.message).payload, "note", ""),
+                        "standing": x.result.standing.value,
+                        "for": x.result.count.votes_for,
+                        "decided": x.result.decided,
+                        "electorate": sorted(b.hex() for b in x.electorate),
+                    }
+                    for x in cons.admissions
+                ],
+                "left": sorted(b.hex() for b in cons.left),
+                "ignored": [{"message": m.hex(), "reason": r} for m, r in cons.ignored],
+                "applicants": [
+                    {**who(b), "reason": cons.why_not(b)}
+                    for b in sorted(names)
+                    if cons.why_not(b) is not None
+                ],
+            }
+
+        return web.json_response(await self.run_store(build))
+
     def _amendment(self, fed: Federation, body: bytes, text: bytes) -> dict[str, Any]:
         """A constituent's verdict that passed an amended text: what the
         higher body's members may carry into their resolution (spec/
@@ -222,6 +262,9 @@ class ProcessViews:
         rules = folded.rules_now()[1]  # its own procedures, the people's constitution
         scope = folded.pertinent.get(resolution)
         members = cons.members() if scope is None else cons.members() & scope
+        admission = next((x for x in cons.admissions if x.message == resolution), None)
+        if admission is not None:  # decided by the constituency just before it
+            members = admission.electorate
         fed = Federation(higher.id, resolution, members, rules=rules, text=text)
         fed.federal = s.federal if s is not None else None
 

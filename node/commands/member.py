@@ -194,6 +194,10 @@ def _setup() -> list[tuple[str, str, Builder, Callable[[argparse.ArgumentParser]
         )
         p.add_argument("--rationale", default="")
 
+    def admit_body(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--constituent", required=True, help="the body to admit (id, hex)")
+        p.add_argument("--note", default="")
+
     def ratify(p: argparse.ArgumentParser) -> None:
         p.add_argument("--initiative", required=True, help="initiative id (hex or a prefix)")
 
@@ -250,6 +254,12 @@ def _setup() -> list[tuple[str, str, Builder, Callable[[argparse.ArgumentParser]
         ("rotate", "move your membership to a new key", act.rotate, rotate),
         ("constitution", "propose a constitution amendment", act.constitution, constitution),
         (
+            "admit-body",
+            "move that a body be admitted as a constituent of this one (its constituents decide)",
+            people.admit_body,
+            admit_body,
+        ),
+        (
             "initiative",
             "propose an amendment of the people's constitution (anyone; the Collective's log)",
             people.initiative,
@@ -299,12 +309,41 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _remote_proposal(url: str, body: str, resolution: str) -> dict[str, Any]:
+    """A higher body's resolution as ``member present`` presents it: one of
+    its proposals (carried, or itself presenting a resolution from further
+    up), an initiative of the people's constitution (the Collective's), or
+    a constituent admission; ``presentable`` and ``why`` say whether."""
     client = NodeClient(url)
     listed = client.get(f"/v0/bodies/{body}/proposals")["proposals"]
-    rid = resolve_id(
-        resolution, [bytes.fromhex(p["id"]) for p in listed], "--resolution", "resolution"
-    )
-    return dict(client.get(f"/v0/bodies/{body}/proposals/{rid.hex()}"))
+    people = client.get(f"/v0/bodies/{body}/constitution/people").get("initiatives", [])
+    admissions = client.get(f"/v0/bodies/{body}/constituents")["admissions"]
+    pool = [bytes.fromhex(p["id"]) for p in listed]
+    pool += [bytes.fromhex(i["id"]) for i in people]
+    pool += [bytes.fromhex(a["id"]) for a in admissions]
+    rid = resolve_id(resolution, pool, "--resolution", "resolution").hex()
+    for i in people:
+        if i["id"] == rid:
+            return {
+                "id": rid,
+                "title": f"The people's constitution, version {i['version']}",
+                "text": i["text"],
+                "presentable": i["standing"] == "pending",
+                "why": f"that initiative is {i['standing']}",
+            }
+    for a in admissions:
+        if a["id"] == rid:
+            return {
+                "id": rid,
+                "title": f"Admit {a['name'] or a['body'][:16]} as a constituent"[:120],
+                "text": f"Admit {a['name'] or a['body']} ({a['body']}) as a constituent. "
+                + a["note"],
+                "presentable": a["standing"] == "pending",
+                "why": f"that admission is {a['standing']}",
+            }
+    view = dict(client.get(f"/v0/bodies/{body}/proposals/{rid}"))
+    view["presentable"] = view.get("stage") == "carried" or view.get("origin") is not None
+    view["why"] = f"that proposal is {view.get('stage')}, not carried"
+    return view
 
 
 def run(args: argparse.Namespace) -> int:

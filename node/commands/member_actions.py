@@ -147,8 +147,8 @@ def present(ctx: Ctx) -> kinds.Payload:
     assert ctx.fetch_remote is not None
     view = ctx.fetch_remote(args.from_node, higher.hex(), args.resolution)
     rid = bytes.fromhex(str(view["id"]))
-    if view.get("stage") != "carried":
-        raise Refusal(f"--resolution: that proposal is {view.get('stage')}, not carried")
+    if not view.get("presentable", view.get("stage") == "carried"):
+        raise Refusal(f"--resolution: {view.get('why') or 'it cannot be presented'}")
     return kinds.Proposal(str(view["title"])[:120], str(view["text"]), args.scope, higher, rid)
 
 

@@ -43,7 +43,7 @@ def initiative(ctx: Ctx) -> kinds.Payload:
     articles += [(int(n), "", "") for n in args.repeal or []]
     if len({n for n, _, _ in articles}) != len(articles):
         raise Refusal("--article/--repeal: each article number once")
-    params = parse_params(args.param or [], "--param")
+    params = parse_params(args.param, "--param") if args.param else ()
     view = _people(ctx)
     in_force = FederalConstitution(
         view["version"],
@@ -63,6 +63,28 @@ def initiative(ctx: Ctx) -> kinds.Payload:
 def _param(p: dict[str, Any]) -> tuple[int, int, int]:
     num, _, den = str(p["value"]).partition("/")
     return (int(p["number"]), int(num), int(den or 1))
+
+
+def admit_body(ctx: Ctx) -> kinds.Payload:
+    """CONSTITUENT_ADMIT: a resolution of this (higher) body, presented to
+    its constituents and combined from their verdicts (spec/federation.md,
+    "Constituents")."""
+    if ctx.a.body_kind in (BodyKind.COMMUNITY, BodyKind.WORKPLACE, BodyKind.JUSTICE_COUNCIL):
+        raise Refusal("--body: only a higher body (Municipality, Region, Collective) admits bodies")
+    try:
+        body = bytes.fromhex(ctx.args.constituent)
+    except ValueError:
+        raise Refusal("--constituent: not hex") from None
+    if len(body) != 32:
+        raise Refusal("--constituent: a body id has 64 hex digits")
+    if ctx.get is None:
+        raise Refusal("this action needs the node's view of the constituents")
+    view = ctx.get(f"/v0/bodies/{ctx.a.body_id.hex()}/constituents")
+    if not view["founding"]:
+        raise Refusal("this body has no FOUNDING yet: an admission must follow it")
+    if body.hex() in [c["body"] for c in view["constituents"]] or body.hex() in view["left"]:
+        raise Refusal("--constituent: that body is already a constituent, or left")
+    return kinds.ConstituentAdmit(body, ctx.args.note)
 
 
 def ratify(ctx: Ctx) -> kinds.Payload:

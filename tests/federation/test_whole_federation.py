@@ -84,6 +84,7 @@ async def constituents(w: World, net: Net, out: dict[str, Any]) -> None:
     seeds = m00.propose("m00a", "Seed banks", SEEDS)
     cisterns = m00.propose("m00a", "Rain cisterns", CISTERNS)
     admission = m00.post("m00a", ConstituentAdmit(c002.body, "C002 asks to join")).id
+    out["admission_id"] = admission.hex()
     await net.sync(m00)
 
     # a person of C000 also joins C002, admitted there with the command line
@@ -111,8 +112,10 @@ async def constituents(w: World, net: Net, out: dict[str, Any]) -> None:
     out["present_admission"] = await cli(
         "member", "present", "--keystore", net.keystore(c000, "p0000"), "--node", r0,
         "--body", c000.body.hex(), "--from-node", r0, "--higher", m00.body.hex(),
-        "--resolution", admission.hex(),
+        "--resolution", admission.hex(), "--json",
     )  # fmt: skip
+    if out["present_admission"].rc == 0:
+        out["presenting_admission"] = (await net.pull(c000)).payload
     # the founders decide the admission (Tiny too: it is a founder, but too
     # small to count, so the electorate is C000 and C001)
     for c in (c000, c001, w.tiny):
@@ -142,10 +145,11 @@ def test_constituents_founded_admitted_and_refused_with_reasons(fed: dict[str, A
     assert before["constituents"] == sorted((c000, c001, tiny))
     why = {x["body"]: x["reason"] for x in before["refused"]}
     assert "its admission is still being decided" in why[c002]
-    # the admission: decided by the founders that count (Tiny is too small)
-    # (the view of the admission itself combines over today's constituents,
-    # C002 among them, not over the admission's electorate: reported gap)
+    # the admission: decided by the founders that count (Tiny is too small);
+    # its view combines over the admission's electorate, C002 not among them
     adm = fed["admission"]
+    assert adm["standing"] == "passed" and adm["members"] == 2, adm
+    assert c002 not in adm["constituents"]
     decided = {c["body"]: c["verdict"]["outcome"] for c in adm["communities"] if c["verdict"]}
     assert decided == {c000: "passed", c001: "passed"}
     why = {x["body"]: x["reason"] for x in adm["refused"]}
@@ -186,13 +190,16 @@ def test_constituents_founded_admitted_and_refused_with_reasons(fed: dict[str, A
     assert sorted(c["body"] for c in cis["communities"]) == sorted((c000, c001))
 
 
-def test_no_command_presents_a_constituent_admission(fed: dict[str, Any]) -> None:
-    """``caracol member present`` reads the resolution from the higher
-    body's proposals; a CONSTITUENT_ADMIT is not one, so a constituent's
-    members present it only with a client of their own (gap, reported)."""
+def test_a_member_presents_a_constituent_admission_with_the_command_line(
+    fed: dict[str, Any],
+) -> None:
+    """``caracol member present`` finds the higher body's CONSTITUENT_ADMIT
+    (from its constituents view) and presents it to the Community."""
     ran = fed["present_admission"]
-    assert ran.rc == 1 and len(ran.err.splitlines()) == 1, ran
-    assert "--resolution" in ran.err
+    assert ran.rc == 0, ran
+    p = fed["presenting_admission"]
+    assert p.origin_proposal == bytes.fromhex(fed["admission_id"])
+    assert p.title.startswith("Admit ")
 
 
 # --- 2. a dispute between two Municipalities --------------------------------------
