@@ -22,10 +22,10 @@ export const view = (name, params) => getJSON(`/v0/bodies/${state.body}/${name}`
 
 /** The member's last sequence number and the body's heads, kept on the
  *  device so the member can sign while offline. */
-export async function authorState(keyHex = state.keyHex) {
-  const cacheKey = `author:${state.body}:${keyHex}`;
+export async function authorState(keyHex = state.keyHex, body = state.body) {
+  const cacheKey = `author:${body}:${keyHex}`;
   try {
-    const a = await getJSON(`/v0/bodies/${state.body}/authors/${keyHex}`);
+    const a = await getJSON(`/v0/bodies/${body}/authors/${keyHex}`);
     await store.setItem(cacheKey, { last_seq: a.last_seq, heads: a.heads });
     return a;
   } catch (err) {
@@ -36,20 +36,21 @@ export async function authorState(keyHex = state.keyHex) {
 }
 
 /** Sign a payload as the member (or, at a kiosk, as the card's holder:
- *  `seed` and `key` given), queue it, and try to send it now.
+ *  `seed` and `key` given), queue it, and try to send it now; `body`
+ *  another body this node holds (an initiative goes to the Collective's).
  *  Returns {queued: true} when offline, else the node's answer. */
-export async function act(kind, payload, { seed = state.seed, key = state.key } = {}) {
+export async function act(kind, payload, { seed = state.seed, key = state.key, body = state.body } = {}) {
   const keyHex = core.hex(key);
-  const a = await authorState(keyHex);
+  const a = await authorState(keyHex, body);
   const seq = a.last_seq + 1;
-  const { raw, id } = await core.signMessage(seed, core.unhex(state.body), kind, payload, {
+  const { raw, id } = await core.signMessage(seed, core.unhex(body), kind, payload, {
     parents: [...a.heads].sort().slice(0, 16).map(core.unhex),
     seq,
     time: Math.floor(Date.now() / 1000),
   });
   const idHex = core.hex(id);
-  await store.setItem(`author:${state.body}:${keyHex}`, { last_seq: seq, heads: [idHex] });
-  await store.queue({ id: idHex, body: state.body, raw: core.hex(raw), at: Date.now() });
+  await store.setItem(`author:${body}:${keyHex}`, { last_seq: seq, heads: [idHex] });
+  await store.queue({ id: idHex, body, raw: core.hex(raw), at: Date.now() });
   if (!navigator.onLine) return { id: idHex, queued: true };
   const answers = await flush();
   return answers.get(idHex) ?? { id: idHex, queued: true };
@@ -70,9 +71,13 @@ export async function flush() {
     } catch {
       break; // still offline: keep it and everything after it
     }
+    if (r.status >= 500 || r.status === 429) break; // the node is busy: keep it for later
     let result = {};
-    try { result = (await r.json()).results?.[0] ?? {}; } catch { /* keep {} */ }
-    if (r.status >= 500) break;
+    try {
+      const doc = await r.json();
+      // a refused batch (409 superseded_constitution, …) answers one error
+      result = doc.results?.[0] ?? { status: "rejected", reason: doc.reason, code: doc.error };
+    } catch { /* keep {} */ }
     await store.unqueue(m.id);
     answers.set(m.id, { id: m.id, status: result.status ?? "rejected", process: result.process ?? null,
                         reason: result.reason ?? null, code: result.code ?? null });

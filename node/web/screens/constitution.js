@@ -66,10 +66,25 @@ const hexToBytes = (hex) => Uint8Array.from(hex.match(/../g), (b) => parseInt(b,
 
 /** The people's constitution: its articles, the version in force here, and
  *  — when a newer version was ratified — the member's adoption of it. */
+function initiativeForm(collective, version) {
+  const [numRow, num] = field(t("people.number"), h("input", { type: "number", min: "1", max: "999", required: true }));
+  const [titleRow, title] = field(t("people.article_title"), h("input", { type: "text", maxlength: "120" }));
+  const [textRow, text] = field(t("people.article_text"), h("textarea", { maxlength: "2000" }));
+  const [whyRow, why] = field(t("const.rationale"), h("textarea", { maxlength: "2000" }));
+  return h("form", { class: "card", "aria-labelledby": "init-h", onsubmit: async (e) => {
+    e.preventDefault();
+    const article = [Number(num.value), title.value.trim(), text.value.trim()];
+    await perform(core.KIND.constitution_initiative,
+      core.payloads.constitution_initiative(version + 1, [], [article], why.value.trim()),
+      { body: collective });
+  } }, h("h3", { id: "init-h" }, t("people.propose_heading")), h("p", {}, t("people.propose_help")),
+  numRow, titleRow, textRow, whyRow, h("button", { type: "submit" }, t("people.propose")));
+}
+
 async function peopleSection(pc, member) {
   let adopt = null;
-  if (pc.superseded && member && pc.collective) {
-    const top = await getJSON(`/v0/bodies/${pc.collective}/constitution/people`);
+  const top = pc.collective ? await getJSON(`/v0/bodies/${pc.collective}/constitution/people`) : null;
+  if (pc.superseded && member && top) {
     const next = (top.initiatives ?? []).find((i) => i.verified && i.version === pc.version + 1);
     if (next) {
       adopt = h("button", { type: "button", onclick: () => perform(core.KIND.constitution_adoption,
@@ -82,7 +97,8 @@ async function peopleSection(pc, member) {
     h("p", {}, t("people.help")),
     pc.superseded ? h("p", { class: "card", role: "status" }, t("people.superseded", { version: pc.latest.version }), " ", adopt) : null,
     h("ol", { class: "list" }, pc.articles.map((a) => h("li", { class: "card", value: String(a.number) },
-      h("h3", {}, t("people.article", { number: a.number, title: a.title })), h("p", {}, a.text)))));
+      h("h3", {}, t("people.article", { number: a.number, title: a.title })), h("p", {}, a.text)))),
+    top && state.seed ? initiativeForm(pc.collective, top.version) : null);
 }
 
 export async function constitutionScreen() {
