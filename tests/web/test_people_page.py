@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from node import keyfile
-from protocol.kinds import BodyKind, ConstitutionInitiative, Founding
+from protocol.kinds import BodyKind, Founding
 from protocol.testing import Scenario, seed_of
 from tests.node.live_node import LiveNode, founded
 from tests.web.test_page import CHROMIUM, PASS, Member, browser  # noqa: F401 - fixture
