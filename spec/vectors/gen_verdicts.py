@@ -490,6 +490,24 @@ def people() -> list[dict[str, Any]]:
     return out
 
 
+def founding_constitution() -> dict[str, Any]:
+    """Version 1 of the people's constitution, as every federation starts,
+    with its digest and an initiative's text (spec/constitution.md)."""
+    return {
+        "version": FOUNDING.version,
+        "params": [list(p) for p in FOUNDING.params],
+        "articles": [list(a) for a in FOUNDING.articles],
+        "digest": FOUNDING.digest().hex(),
+        "initiative": {
+            "version": COMMONS.version,
+            "params": [list(p) for p in COMMONS.params],
+            "articles": [list(a) for a in COMMONS.articles],
+            "text": initiative_text(COMMONS),
+            "digest_after": amended(FOUNDING, COMMONS).digest().hex(),
+        },
+    }
+
+
 def render() -> str:
     doc = {
         "description": "Community Verdict proofs and attestations (spec/federation.md)",
@@ -498,6 +516,7 @@ def render() -> str:
         "constituencies": constituencies(),
         "one_person": one_person(),
         "people": people(),
+        "people_founding": founding_constitution(),
     }
     return json.dumps(doc, indent=1, sort_keys=True) + "\n"
 

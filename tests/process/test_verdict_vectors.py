@@ -140,5 +140,29 @@ def test_people_vector(case: dict[str, Any]) -> None:
     assert got == case["expect"]
 
 
+def test_founding_constitution_vector() -> None:
+    """Version 1's digest and an initiative's text and resulting digest
+    follow from the values in the vector alone."""
+    from protocol.federal import FederalConstitution, amended, initiative_text
+    from protocol.kinds import ConstitutionInitiative
+
+    doc = DOC["people_founding"]
+    founding = FederalConstitution(
+        doc["version"],
+        tuple(tuple(p) for p in doc["params"]),  # type: ignore[misc]
+        tuple(tuple(a) for a in doc["articles"]),  # type: ignore[misc]
+    )
+    assert founding.digest().hex() == doc["digest"]
+    i = doc["initiative"]
+    init = ConstitutionInitiative(
+        i["version"],
+        tuple(tuple(p) for p in i["params"]),  # type: ignore[misc]
+        tuple(tuple(a) for a in i["articles"]),  # type: ignore[misc]
+        "",
+    )
+    assert initiative_text(init) == i["text"]
+    assert amended(founding, init).digest().hex() == i["digest_after"]
+
+
 def test_vectors_are_generated() -> None:
     assert GEN.render() == VECTORS.read_text(), "run spec/vectors/gen_verdicts.py"
