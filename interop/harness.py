@@ -31,7 +31,7 @@ from .fields import payload_from_json
 
 IMPLEMENTATION = "caracol-python"
 VERSION = "0.1.0"
-OPS = ("hello", "decode", "verify", "id", "encode", "verdict_proof")
+OPS = ("hello", "decode", "verify", "id", "encode", "verdict_proof", "constitution")
 
 
 class BadRequest(Exception):
@@ -135,6 +135,41 @@ def op_verdict_proof(request: dict[str, Any]) -> dict[str, Any]:
     return {"ok": True, "verdict": statement_json(v)}
 
 
+def op_constitution(request: dict[str, Any]) -> dict[str, Any]:
+    """A version's digest; with an initiative, its text and the digest of
+    the constitution it makes (spec/constitution.md)."""
+    from protocol.federal import FederalConstitution, amended, initiative_text
+    from protocol.kinds import ConstitutionInitiative
+
+    def triples(value: Any, what: str) -> tuple[Any, ...]:
+        if not isinstance(value, list) or not all(isinstance(x, list) for x in value):
+            raise BadRequest(f"{what} must be an array of arrays")
+        return tuple(tuple(x) for x in value)
+
+    c, i = request.get("constitution"), request.get("initiative")
+    if not isinstance(c, dict):
+        raise BadRequest("constitution must be an object")
+    try:
+        have = FederalConstitution(
+            int(c["version"]), triples(c["params"], "params"), triples(c["articles"], "articles")
+        )
+        out: dict[str, Any] = {"ok": True, "digest": have.digest().hex()}
+        if isinstance(i, dict):
+            init = ConstitutionInitiative(
+                int(i["version"]),
+                triples(i["params"], "params"),
+                triples(i["articles"], "articles"),
+                "",
+            )
+            out["initiative_text"] = initiative_text(init)
+            out["digest_after"] = amended(have, init).digest().hex()
+    except (KeyError, ValueError, TypeError) as exc:
+        raise BadRequest(f"not a constitution: {exc}") from None
+    except ProtocolError as exc:
+        return {"ok": False, "error": exc.code, "reason": exc.reason}
+    return out
+
+
 HANDLERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "hello": lambda r: {"ok": True, **op_hello(r)},
     "decode": op_decode,
@@ -142,6 +177,7 @@ HANDLERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "id": op_id,
     "encode": op_encode,
     "verdict_proof": op_verdict_proof,
+    "constitution": op_constitution,
 }
 
 

@@ -267,6 +267,29 @@ def check_proof_case(h: Harness, case: dict[str, Any]) -> list[str]:
     return []
 
 
+def check_constitution_case(h: Harness, case: dict[str, Any]) -> list[str]:
+    """The founding constitution's digest, an initiative's text and the
+    digest of what it makes (spec/constitution.md)."""
+    where = f"verdicts.json people_founding tcId {case['tcId']}"
+    i = case["initiative"]
+    answer = h.ask(
+        {
+            "op": "constitution",
+            "constitution": {k: case[k] for k in ("version", "params", "articles")},
+            "initiative": {k: i[k] for k in ("version", "params", "articles")},
+        }
+    )
+    problems = []
+    for got, want, what in (
+        (answer.get("digest"), case["digest"], "digest"),
+        (answer.get("initiative_text"), i["text"], "initiative text"),
+        (answer.get("digest_after"), i["digest_after"], "digest after the initiative"),
+    ):
+        if got != want:
+            problems.append(f"{where}: {what} {got!r} is not {want!r}")
+    return problems
+
+
 # Vector files driven only when the harness lists the op in its hello answer
 # (file, the section holding the cases, the op, the checker).
 OPTIONAL_CHECKERS = (
@@ -276,6 +299,7 @@ OPTIONAL_CHECKERS = (
     ("keys.json", "keystore", "keystore_open", check_keystore_case),
     ("cards.json", "cards", "card_open", check_card_case),
     ("verdicts.json", "proofs", "verdict_proof", check_proof_case),
+    ("verdicts.json", "people_founding", "constitution", check_constitution_case),
 )
 
 

@@ -244,6 +244,18 @@ Object.assign(handlers, {
     }
   },
 
+  // The people's constitution: a version's digest, and an initiative's text
+  // and the digest of the constitution it makes (spec/harness.md).
+  async constitution(request) {
+    const c = request.constitution;
+    const out = { ok: true, digest: core.hex(await core.constitutionDigest(c)) };
+    if (request.initiative) {
+      out.initiative_text = core.initiativeText(request.initiative);
+      out.digest_after = core.hex(await core.constitutionDigest(core.amendedConstitution(c, request.initiative)));
+    }
+    return out;
+  },
+
   // Every known kind's schema as [[field, type description], ...] (spec/kinds.md's tables).
   async schemas() {
     const out = {};

@@ -490,22 +490,26 @@ def people() -> list[dict[str, Any]]:
     return out
 
 
-def founding_constitution() -> dict[str, Any]:
+def founding_constitution() -> list[dict[str, Any]]:
     """Version 1 of the people's constitution, as every federation starts,
     with its digest and an initiative's text (spec/constitution.md)."""
-    return {
-        "version": FOUNDING.version,
-        "params": [list(p) for p in FOUNDING.params],
-        "articles": [list(a) for a in FOUNDING.articles],
-        "digest": FOUNDING.digest().hex(),
-        "initiative": {
-            "version": COMMONS.version,
-            "params": [list(p) for p in COMMONS.params],
-            "articles": [list(a) for a in COMMONS.articles],
-            "text": initiative_text(COMMONS),
-            "digest_after": amended(FOUNDING, COMMONS).digest().hex(),
-        },
-    }
+    return [
+        {
+            "tcId": 1,
+            "comment": "version 1 and the commons initiative",
+            "version": FOUNDING.version,
+            "params": [list(p) for p in FOUNDING.params],
+            "articles": [list(a) for a in FOUNDING.articles],
+            "digest": FOUNDING.digest().hex(),
+            "initiative": {
+                "version": COMMONS.version,
+                "params": [list(p) for p in COMMONS.params],
+                "articles": [list(a) for a in COMMONS.articles],
+                "text": initiative_text(COMMONS),
+                "digest_after": amended(FOUNDING, COMMONS).digest().hex(),
+            },
+        }
+    ]
 
 
 def render() -> str:

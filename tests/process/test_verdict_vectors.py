@@ -146,7 +146,7 @@ def test_founding_constitution_vector() -> None:
     from protocol.federal import FederalConstitution, amended, initiative_text
     from protocol.kinds import ConstitutionInitiative
 
-    doc = DOC["people_founding"]
+    (doc,) = DOC["people_founding"]
     founding = FederalConstitution(
         doc["version"],
         tuple(tuple(p) for p in doc["params"]),  # type: ignore[misc]

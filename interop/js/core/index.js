@@ -14,12 +14,14 @@ import { editToOps, TextDocument, diffHunks, checkOps } from "./text.js";
 import { sealKeystore, unsealKeystore, keystoreInfo } from "./keystore.js";
 import { readCard, openCard, sealCard, normalisePin } from "./card.js";
 import { submit } from "./client.js";
+import { constitutionDigest, initiativeText, amended as amendedConstitution } from "./federal.js";
 
 export { CoreError, KIND, KIND_NAME, CHOICE, STANCE, STAGE, BODY_KIND, OUTCOME, SCHEMAS, payloads, textOps, checkPayload, handCountWitnessed };
 export { keyToText, keyFromText, messageId, editToOps, TextDocument, diffHunks, checkOps };
 export { sealKeystore, unsealKeystore, keystoreInfo, readCard, openCard, sealCard, normalisePin };
 export { decodeEnvelope, verifyEnvelope, signEnvelope, submit };
 export { canonicalDecode as decode };
+export { constitutionDigest, initiativeText, amendedConstitution };
 
 let ready = null;
 
