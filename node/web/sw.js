@@ -10,7 +10,7 @@ const SHELL = [
   "/web/screens/kiosk.js", "/web/cards.js",
   "/web/i18n/es.json", "/web/i18n/en.json", "/web/icon.svg", "/manifest.webmanifest",
   // the JS core (tests/web/test_static.py checks this list against interop/js/core/)
-  "/core/canonical.js", "/core/card.js", "/core/client.js", "/core/deps.js", "/core/ed25519.js", "/core/envelope.js", "/core/errors.js", "/core/hash.js", "/core/index.js", "/core/keys.js", "/core/keystore.js", "/core/kinds.js", "/core/sha256sync.js", "/core/text.js",
+  "/core/canonical.js", "/core/card.js", "/core/client.js", "/core/deps.js", "/core/ed25519.js", "/core/envelope.js", "/core/errors.js", "/core/federal.js", "/core/hash.js", "/core/index.js", "/core/keys.js", "/core/keystore.js", "/core/kinds.js", "/core/sha256sync.js", "/core/text.js",
   "/vendor/@noble/ciphers/salsa.js", "/vendor/@noble/ciphers/_arx.js",
   "/vendor/@noble/ciphers/_poly1305.js", "/vendor/@noble/ciphers/utils.js",
 ];
