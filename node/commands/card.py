@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import getpass
 import html
 import io
 import json
@@ -28,7 +27,7 @@ import segno
 from node import keyfile
 from node.client import NodeClient
 from node.commands.flags import hex_id
-from node.commands.key import passphrase
+from node.commands.key import ask_secret, passphrase
 from node.commands.member_actions import CHOICES
 from node.errors import NodeError
 from protocol import keycard, kinds
@@ -71,8 +70,8 @@ def _pin(confirm: bool) -> str:
     env = os.environ.get("CARACOL_PIN")
     if env is not None:
         return env
-    first = getpass.getpass("card PIN (8+ characters; four words are best): ")
-    if confirm and getpass.getpass("again: ") != first:
+    first = ask_secret("card PIN (8+ characters; four words are best): ")
+    if confirm and ask_secret("again: ") != first:
         raise keycard.CardError("the two PINs differ")
     return first
 

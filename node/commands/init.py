@@ -188,5 +188,6 @@ def _run(args: argparse.Namespace) -> int:
         print(f"will join body {args.join} from {', '.join(p.name for p in peers)}")
     save(args.config, _config(args, data_dir, bodies, peers))
     print(f"wrote {args.config}; node key {key_to_text(node_key)}")
+    print(f"data folder {data_dir.resolve()} (back up its node.seed: the node's identity)")
     print(f"start it with: caracol run --config {args.config}")
     return 0
