@@ -113,11 +113,10 @@ async def serve(config_path: Path) -> None:
     except OSError as exc:
         await _stop_quietly(node)
         raise _start_error(exc, config, config_path) from None
-    except ProtocolError as exc:  # a damaged node.seed
+    except ProtocolError as exc:  # node.seed readable by others, or damaged
         await _stop_quietly(node)
-        raise NodeError(
-            f"{exc}; restore it from your backup (or move it away to make a new node key)"
-        ) from None
+        hint = "; restore it from your backup (or move it away to make a new node key)"
+        raise NodeError(f"{exc}{hint if 'damaged' in str(exc) else ''}") from None
     except NodeError:
         await _stop_quietly(node)
         raise
