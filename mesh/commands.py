@@ -70,7 +70,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         description="Carry a body's messages both ways between a node and exactly one radio.",
     )
     br.add_argument("--node", metavar="URL", help="the node's API, e.g. http://127.0.0.1:8470")
-    br.add_argument("--body", metavar="ID", type=_hex_id, help="the body id (64 hex digits)")
+    br.add_argument("--body", metavar="ID", help="the body id (64 hex digits)")
     radio = br.add_argument_group("radio (exactly one)")
     radio.add_argument("--kiss", metavar="HOST:PORT", help="a TNC's KISS TCP port (Direwolf: 8001)")
     radio.add_argument("--kiss-serial", metavar="DEVICE", help="a KISS TNC on a serial port")
