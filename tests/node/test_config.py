@@ -40,8 +40,7 @@ def test_render_then_parse_is_identity(tmp_path: Path) -> None:
         ),
         ('[node]\ndata_dir = "d"\n[[peers]]\nname = "a"\nurl = "http://x"\n', "peers[0].node_key"),
         (
-            '[node]\ndata_dir = "d"\n[[peers]]\nname = "a"\nurl = "notaurl"\n'
-            f'node_key = "{KEY}"\n',
+            f'[node]\ndata_dir = "d"\n[[peers]]\nname = "a"\nurl = "notaurl"\nnode_key = "{KEY}"\n',
             "peers[0].url",
         ),
         (
