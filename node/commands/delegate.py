@@ -19,7 +19,7 @@ import urllib.request
 from pathlib import Path
 
 from node.client import ClientError, NodeClient
-from node.commands.flags import hex_id
+from node.commands.flags import hex_id, key_text
 from protocol.keys import key_from_text
 
 
@@ -28,7 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     m = sub.add_parser("mandates", help="mandates of a body (or one delegate) with their status")
     m.add_argument("--node", required=True)
     m.add_argument("--body", required=True, type=hex_id)
-    m.add_argument("--delegate", help="only this delegate's key (ck1…)")
+    m.add_argument("--delegate", type=key_text, help="only this delegate's key (ck1…)")
     r = sub.add_parser("relay", help="fetch a Community Verdict's full proof and relay it")
     r.add_argument("--from", dest="source", required=True, help="the Community's node URL")
     r.add_argument("--body", required=True, type=hex_id, help="the Community's body id")

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import argparse
 
+from protocol.errors import ProtocolError
+from protocol.keys import key_from_text
+
 
 def hex_id(text: str) -> str:
     """A full 32-byte id as 64 hex digits (a body, message or proposal id),
@@ -26,3 +29,17 @@ def hex_ids(text: str) -> str:
         return ",".join(hex_id(h) for h in text.split(",") if h.strip())
     except argparse.ArgumentTypeError as exc:
         raise argparse.ArgumentTypeError(f"{exc} in {text!r}") from None
+
+
+def key_text(text: str) -> str:
+    """A member or node key in its text form (``ck1…``)."""
+    try:
+        key_from_text(text.strip())
+    except ProtocolError as exc:
+        raise argparse.ArgumentTypeError(f"not a key ({exc}): {text!r}") from None
+    return text.strip()
+
+
+def key_texts(text: str) -> str:
+    """Comma-separated keys, each checked as ``key_text``."""
+    return ",".join(key_text(k) for k in text.split(",") if k.strip())

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from node import keyfile
-from node.commands.flags import hex_id
+from node.commands.flags import hex_id, key_texts
 from node.commands.key import passphrase
 from node.config import Config, Peer, check, is_url, save
 from node.errors import ConfigError, NodeError
@@ -54,7 +54,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="another founder by name and key (ck1…); repeatable",
     )
     found.add_argument(
-        "--founders", default="", help="other founders' keys (ck1…), comma separated"
+        "--founders",
+        default="",
+        type=key_texts,
+        help="other founders' keys (ck1…), comma separated",
     )
     found.add_argument(
         "--param",

@@ -141,6 +141,9 @@ BAD_IDS = [
     (("member", "vote", "--body", "zz", "--subject", "aa", "--choice", "for",
       "--keystore", "ana.key"), "--body"),
     (("proposals", "--body", "zz"), "--body"),
+    (("init", "--config", "x.toml", "--found", "X", "--founders", f"{KEY},zz"), "--founders"),
+    (("delegate", "mandates", "--body", BODY, "--delegate", "zz", "--node", "http://x:1"),
+     "--delegate"),
     (("people", "--body", "zz"), "--body"),
     (("ballots", "print", "--body", "zz", "--subject", "aa", "--out", "b"), "--body"),
 ]  # fmt: skip
