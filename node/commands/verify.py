@@ -51,13 +51,14 @@ def check(data: bytes) -> tuple[list[str], list[str]]:
     if bundle is not None:
         heads = ", ".join(h.hex()[:12] for h in bundle.heads)
         lines.append(f"bundle of {len(bundle.messages)} messages; its writer's heads: {heads}")
-        first = bundle.messages[0] if bundle.messages else None
-        if first is not None and message_id(first) != bundle.body:
-            problems.append(
-                "the bundle is incremental (it starts after the body's genesis): verify a full "
-                "one, `caracol export --bundle` without --since or --since-bundle"
-            )
-            return lines, problems
+    if proof.messages and message_id(proof.messages[0]) != proof.community:
+        what = "bundle" if bundle is not None else "log"
+        problems.append(
+            f"the {what} does not start with the body's genesis (an incremental copy?), so no "
+            "verdict can be re-derived from it: verify a full one, `caracol export` without "
+            "--since or --since-bundle"
+        )
+        return lines, problems
     log = Log(proof.community)
     if not proof.messages:
         problems.append("the log holds no messages, not even its genesis")
