@@ -5,6 +5,8 @@ existing body to join through a peer."""
 from __future__ import annotations
 
 import argparse
+import ipaddress
+import re
 import sys
 import time
 from pathlib import Path
@@ -100,6 +102,18 @@ def _named_founders(args: argparse.Namespace) -> list[tuple[str, bytes]]:
     return out
 
 
+def _is_host(host: str) -> bool:
+    """An IP address or a host name (letters, digits, hyphens, dots)."""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return (
+            re.fullmatch(r"(?!-)[A-Za-z0-9-]{1,63}(?:\.(?!-)[A-Za-z0-9-]{1,63})*\.?", host)
+            is not None
+        )
+    return True
+
+
 def _config(
     args: argparse.Namespace, data_dir: Path, bodies: tuple[str, ...], peers: list[Peer]
 ) -> Config:
@@ -133,6 +147,11 @@ def _run(args: argparse.Namespace) -> int:
     for flag, value in (("--name", args.name), ("--host", args.host)):
         if not value.strip():
             raise NodeError(f"{flag}: give a non-empty value")
+    if not _is_host(args.host):
+        raise NodeError(
+            f"--host: {args.host!r} is not an address; give 0.0.0.0 (every interface, for the "
+            "LAN), 127.0.0.1 (this machine only) or one of this machine's addresses"
+        )
     if not 0 <= args.port <= 65535:
         raise NodeError(f"--port: {args.port} is not a port number (0..65535)")
     try:

@@ -110,6 +110,7 @@ def test_init_writes_nothing_it_could_not_read_back(tmp_path: Path) -> None:
     for args, flag in (
         (("--port", "99999"), "--port"),
         (("--name", ""), "--name"),
+        (("--host", "not a host"), "--host"),
         (("--peer", f"sur=notaurl={KEY}"), "--peer"),
         (("--peer", "sur=http://192.0.2.11:8470=ck1zz"), "--peer"),
     ):
