@@ -30,12 +30,24 @@ from .errors import LocalMeshError, MeshError
 
 
 class _Parser(argparse.ArgumentParser):
-    """Flag errors as every other mesh error: ``caracol mesh: ...``, exit 1."""
+    """Flag errors as every other mesh error: one line, ``caracol mesh: ...``,
+    exit 1."""
 
     def error(self, message: str) -> NoReturn:
-        self.print_usage(sys.stderr)
-        print(f"caracol mesh: {message}", file=sys.stderr)
+        print(f"caracol mesh: {message} (see {self.prog} --help)", file=sys.stderr)
         raise SystemExit(1)
+
+
+def _hex_id(text: str) -> str:
+    """A body id flag: 64 hex digits, or one line naming the flag."""
+    t = text.strip().lower()
+    try:
+        ok = len(bytes.fromhex(t)) == 32
+    except ValueError:
+        ok = False
+    if not ok:
+        raise argparse.ArgumentTypeError(f"expected a body id of 64 hex digits, got {text!r}")
+    return t
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -130,7 +142,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "bulletin", help="a printable notice whose QR codes carry the signed messages"
     )
     bu.add_argument("--config", default="caracol.toml")
-    bu.add_argument("--body", required=True)
+    bu.add_argument("--body", required=True, type=_hex_id, metavar="ID")
     bu.add_argument(
         "--out", required=True, help="folder for bulletin.html, board.png and bulletin.pdf"
     )
@@ -142,7 +154,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "digest", help="the daily digest of open proposals, as the bridge sends it over LoRa"
     )
     dg.add_argument("--node", required=True, metavar="URL")
-    dg.add_argument("--body", required=True, metavar="ID")
+    dg.add_argument("--body", required=True, metavar="ID", type=_hex_id)
     dg.add_argument("--preset", choices=sorted(MESHTASTIC), default="LONG_FAST")
     sc = sub.add_parser(
         "scan", help="import the signed messages of scanned bulletins (images or PDF files)"

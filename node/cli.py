@@ -89,7 +89,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 2
     module = modules[args.command]
-    rc: int = module.run(args)  # type: ignore[attr-defined]
+    try:
+        rc: int = module.run(args)  # type: ignore[attr-defined]
+    except EOFError:
+        # a passphrase or PIN prompt with no terminal to read it from
+        print(
+            f"caracol {args.command}: no terminal to ask for a passphrase or PIN; set "
+            "CARACOL_PASSPHRASE (or CARACOL_PIN) or run it in a terminal",
+            file=sys.stderr,
+        )
+        return 1
+    except KeyboardInterrupt:
+        print(f"caracol {args.command}: interrupted", file=sys.stderr)
+        return 130
     return rc
 
 

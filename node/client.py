@@ -32,7 +32,15 @@ class NodeClient:
     def _request(
         self, method: str, path: str, data: bytes | None = None, ctype: str | None = None
     ) -> Any:
-        req = urllib.request.Request(self.url + path, data=data, method=method)
+        if not self.url.startswith(("http://", "https://")):
+            raise ClientError(
+                f"{self.url!r} is not a node's address; give it as http://HOST:PORT "
+                "(e.g. http://127.0.0.1:8470)"
+            )
+        try:
+            req = urllib.request.Request(self.url + path, data=data, method=method)
+        except ValueError as exc:
+            raise ClientError(f"{self.url!r} is not a node's address: {exc}") from None
         if ctype:
             req.add_header("Content-Type", ctype)
         try:
@@ -48,7 +56,7 @@ class NodeClient:
             raise ClientError(
                 f"{self.url}{path}: {doc.get('error')}: {doc.get('reason')}"
             ) from None
-        except (urllib.error.URLError, OSError) as exc:
+        except (urllib.error.URLError, OSError, ValueError) as exc:
             raise ClientError(f"cannot reach node at {self.url}: {exc}") from None
 
     def get(self, path: str) -> Any:

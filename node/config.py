@@ -13,6 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+
+from protocol.errors import ProtocolError
+from protocol.keys import key_from_text
 
 from .errors import ConfigError
 
@@ -105,6 +109,16 @@ def _is_hex(s: str) -> bool:
     return True
 
 
+def is_url(url: str) -> bool:
+    """An http(s) address with a host (and a valid port when given)."""
+    try:
+        u = urlsplit(url)
+        u.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        return False
+    return u.scheme in ("http", "https") and bool(u.hostname) and " " not in url
+
+
 # section.key -> (Config field, check)
 _KEYS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "node.name": ("node_name", _text),
@@ -160,8 +174,15 @@ def parse(text: str, *, base: Path) -> Config:
         for key in _PEER_KEYS:
             if key not in p or type(p[key]) is not str or not p[key]:
                 raise ConfigError("is required (a non-empty string)", key=f"peers[{i}].{key}")
-        if not p["url"].startswith(("http://", "https://")):
-            raise ConfigError("must start with http:// or https://", key=f"peers[{i}].url")
+        if not is_url(p["url"]):
+            raise ConfigError(
+                f"must be a node's address like http://192.0.2.10:8470, got {p['url']!r}",
+                key=f"peers[{i}].url",
+            )
+        try:
+            key_from_text(p["node_key"])
+        except ProtocolError as exc:
+            raise ConfigError(f"not a node key ({exc})", key=f"peers[{i}].node_key") from None
         peers.append(Peer(p["name"], p["url"].rstrip("/"), p["node_key"]))
     names = [p.name for p in peers]
     if len(set(names)) != len(names):
@@ -170,6 +191,8 @@ def parse(text: str, *, base: Path) -> Config:
 
 
 def load(path: str | Path) -> Config:
+    """The config file at ``path``; a bad one raises one line naming the
+    file, the key and what to do."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -177,7 +200,26 @@ def load(path: str | Path) -> Config:
         raise ConfigError(f"no config file at {path} (run `caracol init` first)") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read {path}: {exc}") from None
-    return parse(text, base=path.parent)
+    try:
+        return parse(text, base=path.parent)
+    except ConfigError as exc:
+        where = f"{exc.key} " if exc.key else ""
+        raise ConfigError(f"{path}: {exc} (edit {where}in {path} to fix it)") from None
+
+
+def check(config: Config) -> Config:
+    """``config`` as ``load`` would read it back: a value that would make
+    the written file unreadable raises the error now (naming its key)."""
+    return parse(render(config), base=config.data_dir)
+
+
+def save(path: Path, config: Config) -> None:
+    """Write ``config`` to ``path`` only once it is known to read back,
+    through a temporary file so a crash leaves the old file whole."""
+    check(config)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(render(config), encoding="utf-8")
+    tmp.replace(path)
 
 
 def _toml_value(v: Any) -> str:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import getpass
 import html
 import io
 import json
@@ -27,7 +26,8 @@ import segno
 
 from node import keyfile
 from node.client import NodeClient
-from node.commands.key import passphrase
+from node.commands.flags import hex_id
+from node.commands.key import ask_secret, passphrase
 from node.commands.member_actions import CHOICES
 from node.errors import NodeError
 from protocol import keycard, kinds
@@ -40,7 +40,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p = sub.add_parser("print", help="print a member's key card (QR code sealed under a PIN)")
     p.add_argument("--keystore", type=Path, required=True, help="the member's keystore file")
     p.add_argument("--name", required=True, help="the member's name, printed on the card")
-    p.add_argument("--body", required=True, help="the body id (hex) the card signs for")
+    p.add_argument(
+        "--body", required=True, type=hex_id, help="the body id (hex) the card signs for"
+    )
     p.add_argument("--out", type=Path, required=True, help="folder for card.html/.png/.pdf")
     p.add_argument("--no-pdf", action="store_true", help="skip printing through Chromium")
     s = sub.add_parser("sign", help="sign one message with a scanned key card, then forget it")
@@ -68,8 +70,8 @@ def _pin(confirm: bool) -> str:
     env = os.environ.get("CARACOL_PIN")
     if env is not None:
         return env
-    first = getpass.getpass("card PIN (8+ characters; four words are best): ")
-    if confirm and getpass.getpass("again: ") != first:
+    first = ask_secret("card PIN (8+ characters; four words are best): ")
+    if confirm and ask_secret("again: ") != first:
         raise keycard.CardError("the two PINs differ")
     return first
 

@@ -175,7 +175,7 @@ def _plan(args: argparse.Namespace, c: Council, key: bytes) -> kinds.Payload:
 
 def _found(args: argparse.Namespace, client: NodeClient, seed: bytes, now: int) -> int:
     key = public_key(seed)
-    community_id = body_id(client, args.community)
+    community_id = body_id(client, args.community, "--community")
     com = fold(client, community_id)
     if com.body_kind != kinds.BodyKind.COMMUNITY:
         raise Refusal(f"--community: that body is a {com.body_kind}, not a community")

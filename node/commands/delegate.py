@@ -19,6 +19,7 @@ import urllib.request
 from pathlib import Path
 
 from node.client import ClientError, NodeClient
+from node.commands.flags import hex_id, key_text
 from protocol.keys import key_from_text
 
 
@@ -26,21 +27,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="delegate_command", required=True, metavar="ACTION")
     m = sub.add_parser("mandates", help="mandates of a body (or one delegate) with their status")
     m.add_argument("--node", required=True)
-    m.add_argument("--body", required=True)
-    m.add_argument("--delegate", help="only this delegate's key (ck1…)")
+    m.add_argument("--body", required=True, type=hex_id)
+    m.add_argument("--delegate", type=key_text, help="only this delegate's key (ck1…)")
     r = sub.add_parser("relay", help="fetch a Community Verdict's full proof and relay it")
     r.add_argument("--from", dest="source", required=True, help="the Community's node URL")
-    r.add_argument("--body", required=True, help="the Community's body id")
-    r.add_argument("--higher", required=True, help="the higher body's id")
-    r.add_argument("--resolution", required=True, help="the resolution's id in the higher body")
+    r.add_argument("--body", required=True, type=hex_id, help="the Community's body id")
+    r.add_argument("--higher", required=True, type=hex_id, help="the higher body's id")
+    r.add_argument(
+        "--resolution", required=True, type=hex_id, help="the resolution's id in the higher body"
+    )
     dest = r.add_mutually_exclusive_group(required=True)
     dest.add_argument("--to", help="the higher body's node URL")
     dest.add_argument("--out", type=Path, help="write the proof to this file instead")
     d = sub.add_parser("deliver", help="deliver a proof file to the higher body's node")
     d.add_argument("file", type=Path)
     d.add_argument("--to", required=True)
-    d.add_argument("--higher", required=True)
-    d.add_argument("--resolution", required=True)
+    d.add_argument("--higher", required=True, type=hex_id)
+    d.add_argument("--resolution", required=True, type=hex_id)
 
 
 def _post_proof(url: str, higher: str, resolution: str, data: bytes) -> dict[str, str]:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from mesh.bundle import Bundle
 from mesh.errors import MeshError
+from node.commands.flags import hex_id, hex_ids
 from node.config import load
 from node.errors import NodeError
 from node.ingest import Ingest
@@ -28,10 +29,10 @@ from protocol.verdict import FullProof
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", type=Path, default=Path("caracol.toml"))
-    parser.add_argument("--body", required=True, help="body id (hex)")
+    parser.add_argument("--body", required=True, type=hex_id, help="body id (hex)")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument(
-        "--since", default="", help="the receiver's heads (hex ids, comma separated)"
+        "--since", default="", type=hex_ids, help="the receiver's heads (hex ids, comma separated)"
     )
     parser.add_argument(
         "--since-bundle",

@@ -13,14 +13,13 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from mesh.bundle import Bundle, is_bundle
 from mesh.errors import MeshError
+from node.commands.verify import read_log_file
 from node.config import load
 from node.errors import NodeError
 from node.ingest import Ingest, Status
 from node.store import Store
 from protocol.errors import ProtocolError
-from protocol.verdict import FullProof
 
 BATCH = 500
 
@@ -32,14 +31,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        data = args.file.read_bytes()
-        if is_bundle(data):
-            b = Bundle.decode_untrusted(data)
-            bundle = FullProof(b.body, b.messages)
+        bundle, b = read_log_file(args.file.read_bytes())  # what caracol verify reads
+        if b is not None:
             heads = ", ".join(h.hex()[:12] for h in b.heads)
             print(f"bundle of {len(b.messages)} messages; its writer's heads: {heads}")
-        else:
-            bundle = FullProof.decode_untrusted(data)
         config = load(args.config)
         config.data_dir.mkdir(parents=True, exist_ok=True)
         counts: Counter[str] = Counter()

@@ -5,14 +5,17 @@ existing body to join through a peer."""
 from __future__ import annotations
 
 import argparse
+import ipaddress
+import re
 import sys
 import time
 from pathlib import Path
 
 from node import keyfile
+from node.commands.flags import hex_id, key_texts
 from node.commands.key import passphrase
-from node.config import Config, Peer, render
-from node.errors import NodeError
+from node.config import Config, Peer, check, is_url, save
+from node.errors import ConfigError, NodeError
 from node.ingest import Ingest
 from node.nodekey import load_or_create_node_seed
 from node.store import Store
@@ -53,7 +56,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="another founder by name and key (ck1…); repeatable",
     )
     found.add_argument(
-        "--founders", default="", help="other founders' keys (ck1…), comma separated"
+        "--founders",
+        default="",
+        type=key_texts,
+        help="other founders' keys (ck1…), comma separated",
     )
     found.add_argument(
         "--param",
@@ -64,10 +70,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "deadline or min_duration alone sets every stage's",
     )
     found.add_argument(
-        "--parent", help="parent body id (hex), e.g. the Municipality of a Community"
+        "--parent", type=hex_id, help="parent body id (hex), e.g. the Municipality of a Community"
     )
     join = parser.add_argument_group("join an existing body")
-    join.add_argument("--join", metavar="BODY_ID", help="hex id of a body to fetch from a peer")
+    join.add_argument(
+        "--join", metavar="BODY_ID", type=hex_id, help="hex id of a body to fetch from a peer"
+    )
     join.add_argument(
         "--peer", action="append", default=[], metavar="NAME=URL=KEY", help="a peer (repeatable)"
     )
@@ -94,6 +102,31 @@ def _named_founders(args: argparse.Namespace) -> list[tuple[str, bytes]]:
     return out
 
 
+def _is_host(host: str) -> bool:
+    """An IP address or a host name (letters, digits, hyphens, dots)."""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return (
+            re.fullmatch(r"(?!-)[A-Za-z0-9-]{1,63}(?:\.(?!-)[A-Za-z0-9-]{1,63})*\.?", host)
+            is not None
+        )
+    return True
+
+
+def _config(
+    args: argparse.Namespace, data_dir: Path, bodies: tuple[str, ...], peers: list[Peer]
+) -> Config:
+    return Config(
+        data_dir=data_dir.resolve(),
+        listen_host=args.host,
+        listen_port=args.port,
+        node_name=args.name,
+        bodies=bodies,
+        peers=tuple(peers),
+    )
+
+
 def _run(args: argparse.Namespace) -> int:
     if args.config.exists():
         raise NodeError(f"{args.config} exists already; refusing to overwrite it")
@@ -104,8 +137,27 @@ def _run(args: argparse.Namespace) -> int:
             name, url, key = spec.split("=", 2)
         except ValueError:
             raise NodeError(f"--peer {spec!r}: expected NAME=URL=KEY") from None
-        key_from_text(key)
+        if not is_url(url):
+            raise NodeError(f"--peer {spec!r}: {url!r} is not a node's address (http://HOST:PORT)")
+        try:
+            key_from_text(key)
+        except ProtocolError as exc:
+            raise NodeError(f"--peer {spec!r}: {exc}") from None
         peers.append(Peer(name, url.rstrip("/"), key))
+    for flag, value in (("--name", args.name), ("--host", args.host)):
+        if not value.strip():
+            raise NodeError(f"{flag}: give a non-empty value")
+    if not _is_host(args.host):
+        raise NodeError(
+            f"--host: {args.host!r} is not an address; give 0.0.0.0 (every interface, for the "
+            "LAN), 127.0.0.1 (this machine only) or one of this machine's addresses"
+        )
+    if not 0 <= args.port <= 65535:
+        raise NodeError(f"--port: {args.port} is not a port number (0..65535)")
+    try:
+        check(_config(args, data_dir, (), peers))  # nothing is made before it is known good
+    except ConfigError as exc:
+        raise NodeError(f"the config would not read back: {exc}") from None
     bodies: tuple[str, ...] = ()
     data_dir.mkdir(parents=True, exist_ok=True)
     _seed, node_key = load_or_create_node_seed(data_dir)
@@ -156,15 +208,8 @@ def _run(args: argparse.Namespace) -> int:
             raise NodeError("--join needs at least one --peer to fetch the body from")
         bodies = (args.join.lower(),)
         print(f"will join body {args.join} from {', '.join(p.name for p in peers)}")
-    config = Config(
-        data_dir=data_dir.resolve(),
-        listen_host=args.host,
-        listen_port=args.port,
-        node_name=args.name,
-        bodies=bodies,
-        peers=tuple(peers),
-    )
-    args.config.write_text(render(config))
+    save(args.config, _config(args, data_dir, bodies, peers))
     print(f"wrote {args.config}; node key {key_to_text(node_key)}")
+    print(f"data folder {data_dir.resolve()} (back up its node.seed: the node's identity)")
     print(f"start it with: caracol run --config {args.config}")
     return 0

@@ -29,12 +29,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parse.add_argument("text")
 
 
+def ask_secret(prompt: str) -> str:
+    """A passphrase or PIN: asked without echo on a terminal, else read as
+    one line from standard input (a script's pipe). Nothing to read raises
+    ``EOFError``, which ``caracol`` reports in one line naming the
+    environment variables to set."""
+    if sys.stdin is not None and sys.stdin.isatty():
+        return getpass.getpass(prompt)
+    line = sys.stdin.readline() if sys.stdin is not None else ""
+    if not line:
+        raise EOFError(prompt)
+    return line.rstrip("\r\n")
+
+
 def passphrase(confirm: bool = False) -> str:
     env = os.environ.get("CARACOL_PASSPHRASE")
     if env is not None:
         return env
-    first = getpass.getpass("passphrase: ")
-    if confirm and getpass.getpass("again: ") != first:
+    first = ask_secret("passphrase: ")
+    if confirm and ask_secret("again: ") != first:
         raise KeystoreError("the two passphrases differ")
     return first
 

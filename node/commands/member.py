@@ -14,7 +14,6 @@ the node's only body.
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 import os
 import sys
@@ -28,7 +27,7 @@ from node import keyfile
 from node.client import NodeClient
 from node.commands import member_actions as act
 from node.commands import member_people as people
-from node.commands.key import passphrase
+from node.commands.key import ask_secret, passphrase
 from node.commands.member_state import body_id, fold, my_identity, node_url, resolve_id
 from node.errors import NodeError
 from protocol import kinds
@@ -398,7 +397,7 @@ def _witness_seeds(args: argparse.Namespace) -> list[bytes]:
         seeds.append(seed)
     for path in args.witness_keystore:
         given = os.environ.get("CARACOL_WITNESS_PASSPHRASE")
-        secret = given if given is not None else getpass.getpass(f"passphrase of {path}: ")
+        secret = given if given is not None else ask_secret(f"passphrase of {path}: ")
         seeds.append(keyfile.read(path, secret))
     return seeds
 
@@ -414,7 +413,7 @@ def _new_seed(path: Path, secret: str) -> bytes:
     except KeystoreError:
         if not sys.stdin.isatty():
             raise
-    return keyfile.read(path, getpass.getpass("passphrase of the new keystore: "))
+    return keyfile.read(path, ask_secret("passphrase of the new keystore: "))
 
 
 def _process_of(a: Any, env: Envelope) -> dict[str, Any]:

@@ -35,20 +35,22 @@ class Refusal(NodeError):
     code = "refused"
 
 
-def body_id(client: NodeClient, given: str | None) -> bytes:
-    """``--body``, else ``$CARACOL_BODY``, else the node's only body."""
+def body_id(client: NodeClient, given: str | None, flag: str = "--body") -> bytes:
+    """``flag`` (``--body``), else ``$CARACOL_BODY``, else the node's only body."""
     text = given or os.environ.get("CARACOL_BODY")
+    if given is None and text:
+        flag = "$CARACOL_BODY"
     if not text:
         bodies = client.bodies()
         if len(bodies) != 1:
-            raise Refusal(f"--body: the node holds {len(bodies)} bodies; name one")
+            raise Refusal(f"{flag}: the node holds {len(bodies)} bodies; name one")
         text = str(bodies[0]["id"])
     try:
         raw = bytes.fromhex(text)
     except ValueError:
-        raise Refusal(f"--body: {text!r} is not hex") from None
+        raise Refusal(f"{flag}: {text!r} is not hex") from None
     if len(raw) != 32:
-        raise Refusal(f"--body: a body id has 64 hex digits, got {len(text)}")
+        raise Refusal(f"{flag}: a body id has 64 hex digits, got {len(text)}")
     return raw
 
 

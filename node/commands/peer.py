@@ -7,7 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from node.config import Peer, load, render, with_peer, without_peer
+from node.config import Peer, is_url, load, save, with_peer, without_peer
 from node.errors import NodeError
 from protocol.errors import BadKeyText
 from protocol.keys import key_from_text
@@ -34,11 +34,19 @@ def run(args: argparse.Namespace) -> int:
                 print(f"{p.name}\t{p.url}\t{p.node_key}")
             return 0
         if args.peer_command == "add":
-            key_from_text(args.node_key)
+            if not is_url(args.url):
+                raise NodeError(
+                    f"URL {args.url!r} is not a node's address; give it as http://HOST:PORT "
+                    "(e.g. http://192.0.2.10:8470)"
+                )
+            try:
+                key_from_text(args.node_key)
+            except BadKeyText as exc:
+                raise NodeError(f"NODE_KEY {args.node_key!r}: {exc}") from None
             config = with_peer(config, Peer(args.name, args.url.rstrip("/"), args.node_key))
         else:
             config = without_peer(config, args.name)
-        args.config.write_text(render(config))
+        save(args.config, config)  # only a config that reads back is written
         print(f"{args.peer_command}: {args.name} (restart the node to apply)")
         return 0
     except (NodeError, BadKeyText) as exc:

@@ -24,9 +24,12 @@ from node.config import Config, load
 from node.errors import NodeError
 from node.logs import setup_logging
 from node.runtime import NodeRuntime
+from protocol.errors import ProtocolError
 from protocol.keys import key_to_text
 
 SIOCGIFADDR = 0x8915
+ANY_HOST = ("0.0.0.0", "::", "")
+"""Hosts meaning every interface: the page is then opened at each LAN address."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -62,7 +65,7 @@ def page_urls(config: Config, port: int) -> list[str]:
     """The URLs of the members' page: every LAN address when the node
     listens on all interfaces, else its one address."""
     host = config.listen_host
-    hosts = lan_addresses() or ["127.0.0.1"] if host in ("0.0.0.0", "::", "") else [host]
+    hosts = (lan_addresses() or ["127.0.0.1"]) if host in ANY_HOST else [host]
     return [f"http://{f'[{h}]' if ':' in h else h}:{port}/" for h in hosts]
 
 
@@ -73,7 +76,9 @@ def _start_error(exc: OSError, config: Config, config_path: Path) -> NodeError:
             f"port {port} on {host} is in use (another caracol run?); stop it or set "
             f"listen_port in {config_path}"
         )
-    if exc.errno in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT) or isinstance(exc, socket.gaierror):
+    if exc.errno in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT, errno.EINVAL) or isinstance(
+        exc, socket.gaierror
+    ):
         return NodeError(
             f"cannot listen on {host!r}: not an address of this machine; set listen_host "
             f"in {config_path} (0.0.0.0 for the LAN, 127.0.0.1 for this machine only)"
@@ -82,6 +87,11 @@ def _start_error(exc: OSError, config: Config, config_path: Path) -> NodeError:
         return NodeError(
             f"cannot make the data folder {exc.filename}: a file is in the way; set data_dir "
             f"in {config_path}"
+        )
+    if exc.errno == errno.ENOENT:
+        return NodeError(
+            f"cannot make the data folder {exc.filename or config.data_dir}: {exc.strerror}; "
+            f"set data_dir in {config_path} to a folder this user can write"
         )
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         where = exc.filename or config.data_dir
@@ -103,16 +113,27 @@ async def serve(config_path: Path) -> None:
     except OSError as exc:
         await _stop_quietly(node)
         raise _start_error(exc, config, config_path) from None
+    except ProtocolError as exc:  # node.seed readable by others, or damaged
+        await _stop_quietly(node)
+        hint = "; restore it from your backup (or move it away to make a new node key)"
+        raise NodeError(f"{exc}{hint if 'damaged' in str(exc) else ''}") from None
+    except NodeError:
+        await _stop_quietly(node)
+        raise
     assert node.ingest is not None
     port = int(node.url.rsplit(":", 1)[1])
+    everywhere = config.listen_host in ANY_HOST
     print(
-        f"caracol node {config.node_name!r} serving {node.url} "
+        f"caracol node {config.node_name!r} listening on "
+        f"{'every interface' if everywhere else config.listen_host}, port {port} "
         f"(node key {key_to_text(node.node_key)}, {len(node.ingest.bodies)} bodies, "
         f"started in {node.startup_seconds:.2f} s)",
         flush=True,
     )
     for url in page_urls(config, port):
         print(f"members' page: {url}", flush=True)
+    if everywhere and not lan_addresses():
+        print("  (no LAN address found: only this machine can open it)", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -1,10 +1,15 @@
 """``caracol verify LOGFILE``: re-derive every verdict in an exported log and
 report any VERDICT message that does not follow from it.
 
-A log file is the canonical array ``[0, body id, [message, ...]]`` (the
-same form as a verdict's full proof, spec/federation.md); every message is
-verified, the log rebuilt, the assembly folded, and each VERDICT message
-compared with the verdict the fold derives for its proposal.
+It reads what ``caracol import`` reads (``read_log_file``, used by both):
+a sneakernet bundle (spec/sneakernet.md: refused whole when its integrity
+digest fails) or a plain log file, the canonical array ``[0, body id,
+[message, ...]]`` (the same form as a verdict's full proof,
+spec/federation.md). Every message is verified, the log rebuilt, the
+assembly folded, and each VERDICT message compared with the verdict the fold
+derives for its proposal. An incremental bundle (written ``--since`` the
+reader's heads) lacks the body's genesis and earlier messages, so no verdict
+can be re-derived from it alone: verify says so.
 """
 
 from __future__ import annotations
@@ -15,8 +20,11 @@ from pathlib import Path
 
 from crdt.errors import CrdtError
 from crdt.log import Log
+from mesh.bundle import Bundle, is_bundle
+from mesh.errors import MeshError
 from protocol import envelope
 from protocol.assembly import Assembly
+from protocol.envelope import message_id
 from protocol.errors import ProtocolError
 from protocol.kinds import Kind, Verdict
 from protocol.verdict import FullProof
@@ -26,11 +34,31 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("logfile", type=Path)
 
 
+def read_log_file(data: bytes) -> tuple[FullProof, Bundle | None]:
+    """A bundle's or a plain log file's messages (the bundle, when it is
+    one); a damaged bundle raises ``MeshError`` before any message is read."""
+    if is_bundle(data):
+        b = Bundle.decode_untrusted(data)
+        return FullProof(b.body, b.messages), b
+    return FullProof.decode_untrusted(data), None
+
+
 def check(data: bytes) -> tuple[list[str], list[str]]:
-    """(report lines, problems) for a log file's bytes."""
-    proof = FullProof.decode_untrusted(data)
+    """(report lines, problems) for a log file's or a bundle's bytes."""
+    proof, bundle = read_log_file(data)
     lines: list[str] = []
     problems: list[str] = []
+    if bundle is not None:
+        heads = ", ".join(h.hex()[:12] for h in bundle.heads)
+        lines.append(f"bundle of {len(bundle.messages)} messages; its writer's heads: {heads}")
+    if proof.messages and message_id(proof.messages[0]) != proof.community:
+        what = "bundle" if bundle is not None else "log"
+        problems.append(
+            f"the {what} does not start with the body's genesis (an incremental copy?), so no "
+            "verdict can be re-derived from it: verify a full one, `caracol export` without "
+            "--since or --since-bundle"
+        )
+        return lines, problems
     log = Log(proof.community)
     if not proof.messages:
         problems.append("the log holds no messages, not even its genesis")
@@ -95,8 +123,8 @@ def check(data: bytes) -> tuple[list[str], list[str]]:
 def run(args: argparse.Namespace) -> int:
     try:
         lines, problems = check(args.logfile.read_bytes())
-    except (OSError, ProtocolError) as exc:
-        print(f"caracol verify: {exc}", file=sys.stderr)
+    except (OSError, ProtocolError, MeshError) as exc:
+        print(f"caracol verify: {args.logfile}: {exc}", file=sys.stderr)
         return 2
     for line in lines:
         print(line)
