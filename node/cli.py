@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
@@ -102,6 +103,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"caracol {args.command}: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug: one line, the traceback on request
+        if os.environ.get("CARACOL_DEBUG"):
+            raise
+        print(
+            f"caracol {args.command}: internal error ({type(exc).__name__}: {exc}); "
+            "this is a bug — run again with CARACOL_DEBUG=1 for the traceback and report it",
+            file=sys.stderr,
+        )
+        return 70
     return rc
 
 

@@ -294,3 +294,24 @@ def test_a_prompt_without_a_terminal_is_one_line(tmp_path: Path) -> None:
         )
     )  # fmt: skip
     assert "CARACOL_PIN" in line
+
+
+def test_an_unforeseen_error_is_one_line_and_the_traceback_is_on_request(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A bug in a command is reported as one line naming CARACOL_DEBUG; with
+    it set, the exception propagates (for the report)."""
+    from node import cli
+    from node.commands import status
+
+    def broken(args: object) -> int:
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr(status, "run", broken)
+    monkeypatch.delenv("CARACOL_DEBUG", raising=False)
+    assert cli.main(["status", "--node", "http://127.0.0.1:9"]) == 70
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "internal error" in err[0] and "CARACOL_DEBUG=1" in err[0]
+    monkeypatch.setenv("CARACOL_DEBUG", "1")
+    with pytest.raises(ZeroDivisionError):
+        cli.main(["status", "--node", "http://127.0.0.1:9"])
