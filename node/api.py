@@ -627,6 +627,29 @@ class MemberApi:
             lines.append(
                 f'caracol_pending_wanted{{body="{body_id.hex()[:16]}"}} {len(body.log.missing())}'
             )
+        families: dict[str, tuple[str, str, list[str]]] = {
+            "caracol_pending_messages": ("gauge", "Messages held waiting for their parents.", []),
+            "caracol_pending_bytes": ("gauge", "Bytes of messages waiting for parents.", []),
+            "caracol_pending_evicted_total": (
+                "counter",
+                "Pending messages evicted (the bounds per body and per peer).",
+                [],
+            ),
+            "caracol_pending_by_peer": ("gauge", "Pending messages held per sending peer.", []),
+        }
+        for body_id, body in self.ingest.bodies.items():
+            b = body_id.hex()[:16]
+            stats = body.log.statistics()
+            evicted = self.ingest.evicted.get(body_id, 0)
+            families["caracol_pending_messages"][2].append(f'{{body="{b}"}} {stats.pending}')
+            families["caracol_pending_bytes"][2].append(f'{{body="{b}"}} {stats.pending_bytes}')
+            families["caracol_pending_evicted_total"][2].append(f'{{body="{b}"}} {evicted}')
+            for source, n in sorted(body.log.pending_by_source().items()):
+                peer = source.removeprefix("peer ").replace("\\", "").replace('"', "")
+                families["caracol_pending_by_peer"][2].append(f'{{body="{b}",peer="{peer}"}} {n}')
+        for name, (kind, text, samples) in families.items():
+            lines += [f"# HELP {name} {text}", f"# TYPE {name} {kind}"]
+            lines += [name + sample for sample in samples]
         lines += [
             "# HELP caracol_subscribers Live event subscribers.",
             "# TYPE caracol_subscribers gauge",
