@@ -7,7 +7,13 @@ arrived in. Everything else is derived from the set:
 * **Insertion** accepts a message only when all its parents are present;
   otherwise it waits in a bounded *pending* area and its missing parents are
   reported so the caller can ask for them. Accepting a message may unblock
-  pending ones, which are accepted in the same call.
+  pending ones, which are accepted in the same call. The pending area is
+  bounded per body and per *source* (the peer a message came from, when the
+  caller names one): past a bound the oldest pending message of that source
+  (or, past the body's bound, of the whole body) is evicted, and reported in
+  ``AddResult.evicted`` so a store can forget it too. A peer that sends
+  orphans whose parents never come can thus fill only its own share, never
+  push out what honest peers sent.
 * **Replay order** is the topological order by ``(depth, id)``: depth is 0
   for the genesis and ``1 + max(depth of parents)`` otherwise, and the
   message id breaks ties. It depends only on the set, so every node computes
@@ -73,6 +79,9 @@ class AddResult:
     duplicate: bool = False
     first_changed: int | None = None
     """The smallest replay-order index that changed, or None."""
+    evicted: tuple[bytes, ...] = ()
+    """Pending messages dropped to keep the pending area within its bounds
+    (possibly the one just added)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,12 +104,19 @@ class Log:
         *,
         max_pending: int = 10_000,
         max_pending_bytes: int = 16 * 1024 * 1024,
+        max_pending_per_source: int = 2_000,
+        max_pending_bytes_per_source: int = 4 * 1024 * 1024,
     ) -> None:
         if len(body) != 32:
             raise LocalCrdtError("a body id is 32 bytes")
         self.body = body
         self.max_pending = max_pending
         self.max_pending_bytes = max_pending_bytes
+        self.max_pending_per_source = max_pending_per_source
+        self.max_pending_bytes_per_source = max_pending_bytes_per_source
+        self._source_of: dict[bytes, str] = {}
+        self._by_source: dict[str, OrderedDict[bytes, int]] = {}
+        self._source_bytes: dict[str, int] = {}
         self._msgs: dict[bytes, Envelope] = {}
         self._depth: dict[bytes, int] = {}
         self._order: list[tuple[int, bytes]] = []
@@ -168,6 +184,10 @@ class Log:
     def pending_ids(self) -> tuple[bytes, ...]:
         return tuple(self._pending)
 
+    def pending_by_source(self) -> dict[str, int]:
+        """How many pending messages each named source holds."""
+        return {src: len(held) for src, held in self._by_source.items()}
+
     def is_ancestor(self, a: bytes, b: bytes) -> bool:
         """True when ``a`` is strictly in the causal past of ``b``."""
         depth = self._depth
@@ -227,8 +247,10 @@ class Log:
 
     # --- insertion ----------------------------------------------------------------
 
-    def add(self, env: Envelope) -> AddResult:
-        """Insert a verified envelope of this body (see the module docstring)."""
+    def add(self, env: Envelope, *, source: str | None = None) -> AddResult:
+        """Insert a verified envelope of this body (see the module docstring).
+        ``source`` names where it came from (a peer), for the per-source
+        bound on pending messages; None is not bounded per source."""
         if env.body != self.body:
             raise WrongBody(
                 f"message belongs to body {env.body.hex()[:16]}…, "
@@ -244,10 +266,11 @@ class Log:
             raise WrongBody("a second genesis cannot join an existing body", field="kind")
         missing = tuple(p for p in env.parents if p not in self._msgs)
         if missing:
-            self._hold(env, missing)
+            evicted = self._hold(env, missing, source)
             return AddResult(
-                pending=True,
+                pending=env.id not in evicted,
                 missing=tuple(m for m in missing if m not in self._pending),
+                evicted=evicted,
             )
         accepted: list[Envelope] = []
         first = self._insert(env)
@@ -283,19 +306,41 @@ class Log:
         same.append(mid)
         return at
 
-    def _hold(self, env: Envelope, missing: tuple[bytes, ...]) -> None:
+    def _hold(
+        self, env: Envelope, missing: tuple[bytes, ...], source: str | None
+    ) -> tuple[bytes, ...]:
         self._pending[env.id] = env
         self._pending_bytes += len(env.raw)
         for p in missing:
             self._waiting.setdefault(p, set()).add(env.id)
+        evicted: list[bytes] = []
+        if source is not None:
+            self._source_of[env.id] = source
+            held = self._by_source.setdefault(source, OrderedDict())
+            held[env.id] = len(env.raw)
+            self._source_bytes[source] = self._source_bytes.get(source, 0) + len(env.raw)
+            while held and (
+                len(held) > self.max_pending_per_source
+                or self._source_bytes.get(source, 0) > self.max_pending_bytes_per_source
+            ):
+                evicted.append(next(iter(held)))
+                self._release(evicted[-1])
         while len(self._pending) > self.max_pending or self._pending_bytes > self.max_pending_bytes:
-            oldest = next(iter(self._pending))
-            self._release(oldest)
-            self._evicted += 1
+            evicted.append(next(iter(self._pending)))
+            self._release(evicted[-1])
+        self._evicted += len(evicted)
+        return tuple(evicted)
 
     def _release(self, mid: bytes) -> None:
         env = self._pending.pop(mid)
         self._pending_bytes -= len(env.raw)
+        source = self._source_of.pop(mid, None)
+        if source is not None:
+            held = self._by_source[source]
+            self._source_bytes[source] -= held.pop(mid)
+            if not held:
+                del self._by_source[source]
+                del self._source_bytes[source]
         for p in env.parents:
             waiting = self._waiting.get(p)
             if waiting is not None:

@@ -188,23 +188,31 @@ class MemberApi:
 
     # --- reads ----------------------------------------------------------------
 
+    # Every read of a log or a fold runs on the store thread (``run_store``),
+    # which owns them: iterating them on the event loop while the store thread
+    # inserts raised "dictionary changed size during iteration" (a 500).
+
     async def get_node(self, request: web.Request) -> web.Response:
         info = {k: v for k, v in self.node_info.items() if not k.startswith("_")}
-        return web.json_response({**info, "bodies": [b.hex() for b in self.ingest.bodies]})
+        bodies = await self.run_store(lambda: [b.hex() for b in self.ingest.bodies])
+        return web.json_response({**info, "bodies": bodies})
 
     async def list_bodies(self, request: web.Request) -> web.Response:
-        out = []
-        for body_id, body in self.ingest.bodies.items():
-            genesis = body.log.get(body_id)
-            out.append(
-                {
-                    "id": body_id.hex(),
-                    "name": getattr(genesis.payload, "name", ""),
-                    "messages": len(body.log),
-                    "heads": [h.hex() for h in body.log.heads()],
-                }
-            )
-        return web.json_response({"bodies": out})
+        def build() -> list[dict[str, Any]]:
+            out = []
+            for body_id, body in self.ingest.bodies.items():
+                genesis = body.log.get(body_id)
+                out.append(
+                    {
+                        "id": body_id.hex(),
+                        "name": getattr(genesis.payload, "name", ""),
+                        "messages": len(body.log),
+                        "heads": [h.hex() for h in body.log.heads()],
+                    }
+                )
+            return out
+
+        return web.json_response({"bodies": await self.run_store(build)})
 
     async def post_body(self, request: web.Request) -> web.Response:
         """Found a body here from its signed GENESIS message (raw bytes)."""
@@ -336,14 +344,16 @@ class MemberApi:
         sequence number in this body and the body's current heads."""
         body = self._body(request)
         key = _hex_param(request, "key")
-        mine = body.log.by_author(key)
-        return web.json_response(
-            {
+
+        def build() -> dict[str, Any]:
+            mine = body.log.by_author(key)
+            return {
                 "last_seq": max((e.seq for e in mine), default=0),
                 "messages": len(mine),
                 "heads": [h.hex() for h in body.log.heads()],
             }
-        )
+
+        return web.json_response(await self.run_store(build))
 
     def _body(self, request: web.Request) -> Any:
         try:
@@ -356,39 +366,42 @@ class MemberApi:
 
     async def get_body(self, request: web.Request) -> web.Response:
         body = self._body(request)
-        genesis = body.log.get(body.id)
-        return web.json_response(
-            {
+
+        def build() -> dict[str, Any]:
+            return {
                 "id": body.id.hex(),
-                "genesis": fields_of(genesis),
+                "genesis": fields_of(body.log.get(body.id)),
                 "messages": len(body.log),
                 "heads": [h.hex() for h in body.log.heads()],
                 "missing": [m.hex() for m in sorted(body.log.missing())],
                 "equivocations": len(body.log.equivocations()),
             }
-        )
+
+        return web.json_response(await self.run_store(build))
 
     async def list_messages(self, request: web.Request) -> web.Response:
         """Messages in replay order, paged: ``?start=N&limit=M``."""
         body = self._body(request)
         start = _query_int(request, "start", 0, 2**40)
         limit = min(_query_int(request, "limit", 500, 2**40), 5000)
-        order = body.log.order()
-        page = order[start : start + limit]
-        return web.json_response(
-            {
+
+        def build() -> dict[str, Any]:
+            order = body.log.order()
+            page = order[start : start + limit]
+            return {
                 "start": start,
                 "total": len(order),
                 "messages": [body.log.get(mid).raw.hex() for mid in page],
             }
-        )
+
+        return web.json_response(await self.run_store(build))
 
     async def get_message(self, request: web.Request) -> web.Response:
         body = self._body(request)
         mid = _hex_param(request, "id")
-        if mid not in body.log:
+        env = await self.run_store(lambda: body.log.get(mid) if mid in body.log else None)
+        if env is None:
             return _error(404, "unknown_message", "no such message in this body", field="id")
-        env = body.log.get(mid)
         if request.headers.get("Accept") == "application/octet-stream":
             return web.Response(body=env.raw, content_type="application/octet-stream")
         return web.json_response({"message": env.raw.hex(), "fields": fields_of(env)})
@@ -586,6 +599,14 @@ class MemberApi:
     # --- operations -------------------------------------------------------------
 
     async def metrics(self, request: web.Request) -> web.Response:
+        lines = await self.run_store(self._metrics_lines)
+        extra = self.node_info.get("_metrics")
+        if callable(extra):
+            lines += extra()
+        return web.Response(text="\n".join(lines) + "\n", content_type="text/plain")
+
+    def _metrics_lines(self) -> list[str]:
+        """The log-derived metrics (on the store thread)."""
         lines = [
             "# HELP caracol_messages Messages held per body.",
             "# TYPE caracol_messages gauge",
@@ -606,6 +627,29 @@ class MemberApi:
             lines.append(
                 f'caracol_pending_wanted{{body="{body_id.hex()[:16]}"}} {len(body.log.missing())}'
             )
+        families: dict[str, tuple[str, str, list[str]]] = {
+            "caracol_pending_messages": ("gauge", "Messages held waiting for their parents.", []),
+            "caracol_pending_bytes": ("gauge", "Bytes of messages waiting for parents.", []),
+            "caracol_pending_evicted_total": (
+                "counter",
+                "Pending messages evicted (the bounds per body and per peer).",
+                [],
+            ),
+            "caracol_pending_by_peer": ("gauge", "Pending messages held per sending peer.", []),
+        }
+        for body_id, body in self.ingest.bodies.items():
+            b = body_id.hex()[:16]
+            stats = body.log.statistics()
+            evicted = self.ingest.evicted.get(body_id, 0)
+            families["caracol_pending_messages"][2].append(f'{{body="{b}"}} {stats.pending}')
+            families["caracol_pending_bytes"][2].append(f'{{body="{b}"}} {stats.pending_bytes}')
+            families["caracol_pending_evicted_total"][2].append(f'{{body="{b}"}} {evicted}')
+            for source, n in sorted(body.log.pending_by_source().items()):
+                peer = source.removeprefix("peer ").replace("\\", "").replace('"', "")
+                families["caracol_pending_by_peer"][2].append(f'{{body="{b}",peer="{peer}"}} {n}')
+        for name, (kind, text, samples) in families.items():
+            lines += [f"# HELP {name} {text}", f"# TYPE {name} {kind}"]
+            lines += [name + sample for sample in samples]
         lines += [
             "# HELP caracol_subscribers Live event subscribers.",
             "# TYPE caracol_subscribers gauge",
@@ -614,10 +658,7 @@ class MemberApi:
             "# TYPE caracol_uptime_seconds gauge",
             f"caracol_uptime_seconds {time.time() - self.started:.1f}",
         ]
-        extra = self.node_info.get("_metrics")
-        if callable(extra):
-            lines += extra()
-        return web.Response(text="\n".join(lines) + "\n", content_type="text/plain")
+        return lines
 
 
 def _event(env: Envelope) -> dict[str, Any]:

@@ -57,6 +57,11 @@ MAX_BATCH = 1024
 """Most messages one ``msgs`` frame may carry (senders use ``max_batch``, default 256)."""
 MAX_FRAME = 4 * 1024 * 1024
 HANDSHAKE_TIMEOUT = 10.0
+MAX_WANT_IDS = 4096
+WANT_BYTES = 1024 * 1024
+"""Most bytes of messages one ``want`` is answered with: a want of 4,096 ids
+(132 KiB) could otherwise ask for 4,096 messages of 16 KiB (64 MiB). What
+is left out the peer asks for again, or reconciliation brings."""
 
 
 class LinkClosed(Exception):
@@ -118,6 +123,7 @@ class Link:
         cfg = gossip.config
         self.bucket = TokenBucket(cfg.peer_rate, max(cfg.peer_rate * 2, 1.0))
         self.throttled = 0.0
+        self.wants_answered = 0
         self.closed = asyncio.Event()
 
     async def send(self, *items: Any) -> None:
@@ -158,17 +164,38 @@ class Link:
                 self.sessions.pop(body_id, None)
                 raise LinkClosed("reconcile", f"{event.code}: {event.reason}")
 
-    async def send_messages(self, body_id: bytes, ids: tuple[bytes, ...] | list[bytes]) -> None:
+    async def send_messages(
+        self,
+        body_id: bytes,
+        ids: tuple[bytes, ...] | list[bytes],
+        *,
+        budget: int | None = None,
+    ) -> int:
+        """Send the messages of ``ids`` this node holds, parents first, at
+        most ``budget`` bytes of them; returns how many were sent. The log is
+        read on the store thread, which owns it."""
         body = self.gossip.ingest.bodies.get(body_id)
         if body is None:
-            return
-        held = [m for m in ids if m in body.log]
-        held.sort(key=body.log.index)  # parents before children
+            return 0
+
+        def collect() -> list[bytes]:
+            held = [m for m in dict.fromkeys(ids) if m in body.log]
+            held.sort(key=body.log.index)  # parents before children
+            raws, size = [], 0
+            for m in held:
+                raw = body.log.get(m).raw
+                if budget is not None and size + len(raw) > budget:
+                    break
+                raws.append(raw)
+                size += len(raw)
+            return raws
+
+        raws = await self.gossip.run_store(collect)
         batch = self.gossip.config.max_batch
-        for i in range(0, len(held), batch):
-            raws = [body.log.get(m).raw for m in held[i : i + batch]]
-            await self.send("msgs", body_id, raws)
-            self.stats.sent += len(raws)
+        for i in range(0, len(raws), batch):
+            await self.send("msgs", body_id, raws[i : i + batch])
+            self.stats.sent += len(raws[i : i + batch])
+        return len(raws)
 
     # --- receiving --------------------------------------------------------------------
 
@@ -219,10 +246,20 @@ class Link:
 
     async def on_want(self, body_id: object, ids: object) -> None:
         body_id = _id32(body_id)
-        if type(ids) is not tuple or len(ids) > 4096:
-            raise LinkClosed("malformed", "want carries at most 4096 ids")
-        # Each id answered once per want: duplicates once cost 5.6x what was asked.
-        await self.send_messages(body_id, list(dict.fromkeys(_id32(i) for i in ids)))
+        if type(ids) is not tuple or len(ids) > MAX_WANT_IDS:
+            raise LinkClosed("malformed", f"want carries at most {MAX_WANT_IDS} ids")
+        # Bounded work per want: each distinct id answered once (duplicates
+        # once cost 5.6x what was asked), at most WANT_BYTES in all, and the
+        # messages sent count against this peer's rate like those it sends:
+        # a peer repeating wants is slowed by not being read, not served.
+        sent = await self.send_messages(
+            body_id, list(dict.fromkeys(_id32(i) for i in ids)), budget=WANT_BYTES
+        )
+        self.wants_answered += sent
+        wait = self.bucket.delay(sent)
+        if wait > 0:
+            self.throttled += wait
+            await asyncio.sleep(wait)
 
     async def on_bye(self, code: object, reason: object) -> None:
         raise LinkClosed("peer_closed", f"{code}: {reason}")

@@ -122,6 +122,9 @@ class Ingest:
         self.clock = clock
         self.bodies: dict[bytes, Body] = {}
         self.counters = {status: 0 for status in Status}
+        self.evicted: dict[bytes, int] = {}
+        """Pending messages evicted per body (their parents never came in
+        time and the pending area, or their peer's share of it, was full)."""
         self.ratified: dict[bytes, FederalConstitution] = {}
         """RATIFICATIONs this node verified (``node.people``): every body's
         fold applies the adoptions they allow."""
@@ -232,7 +235,9 @@ class Ingest:
                     raise _Reject(
                         "genesis", "a genesis message founds a new body; found it instead"
                     )
-                result = body.log.add(env)
+                # a peer's orphans are bounded per peer (crdt.log), so one
+                # peer cannot fill the pending area honest peers need
+                result = body.log.add(env, source=origin if origin.startswith("peer ") else None)
             except ProtocolError as exc:
                 outcomes.append(
                     self._reject(
@@ -250,10 +255,16 @@ class Ingest:
                     self._reject(body_id, raw, exc.code, exc.reason, None, None, origin, now)
                 )
                 continue
+            if result.evicted:
+                self.store.remove_pending(result.evicted)
+                self.evicted[body_id] = self.evicted.get(body_id, 0) + len(result.evicted)
             if result.duplicate:
                 outcomes.append(Outcome(Status.DUPLICATE, env.id))
             elif result.pending:
                 self.store.add_pending(body_id, env.id, env.raw, now=now, origin=origin)
+                outcomes.append(Outcome(Status.PENDING, env.id, missing=tuple(result.missing)))
+            elif result.evicted:
+                # evicted at once: its source is over its share of the pending area
                 outcomes.append(Outcome(Status.PENDING, env.id, missing=tuple(result.missing)))
             else:
                 newly.extend(result.accepted)

@@ -64,9 +64,6 @@ class ProcessViews:
             web.get(f"{b}/proof", self.proof),
         ]
 
-    def assembly(self, request: web.Request) -> Assembly:
-        return self.fold_body(self._body(request))
-
     async def _view(self, request: web.Request, build: Callable[[Viewer], Any]) -> web.Response:
         """Build a document for the asking member (``?member=``, hex or ck1
         text) at ``?now=`` (seconds; default the node's clock), on the store
@@ -130,12 +127,18 @@ class ProcessViews:
         return web.json_response(doc)
 
     async def verdicts(self, request: web.Request) -> web.Response:
-        a = self.assembly(request)
-        return web.json_response({"verdicts": plain(a.verdicts())})
+        body = self._body(request)
+        doc = await self.run_store(lambda: {"verdicts": plain(body.fold().verdicts())})
+        return web.json_response(doc)
 
     async def evidence(self, request: web.Request) -> web.Response:
-        a = self.assembly(request)
-        return web.json_response({"evidence": plain(a.evidence), "ignored": plain(a.ignored)})
+        body = self._body(request)
+
+        def build() -> dict[str, Any]:
+            a = body.fold()
+            return {"evidence": plain(a.evidence), "ignored": plain(a.ignored)}
+
+        return web.json_response(await self.run_store(build))
 
     def fold_body(self, body: Any) -> Assembly:
         fold: Assembly = body.fold()

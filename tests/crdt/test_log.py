@@ -132,6 +132,32 @@ def test_pending_area_is_bounded() -> None:
     assert log.statistics().evicted == 2
 
 
+def test_pending_area_is_bounded_per_source_and_reports_evictions() -> None:
+    """A source over its share loses its own oldest orphans, never another
+    source's; every eviction is reported so a store can forget it too."""
+    log = Log(BODY, max_pending=100, max_pending_per_source=3)
+    log.add(GENESIS)
+    honest = msg(2, [hashlib.sha256(b"late parent").digest()], 1)
+    assert log.add(honest, source="peer b").pending
+    ghosts = [msg(1, [hashlib.sha256(bytes([i])).digest()], i + 1) for i in range(5)]
+    evicted: list[bytes] = []
+    for g in ghosts:
+        result = log.add(g, source="peer m")
+        evicted += result.evicted
+        assert result.pending
+    assert evicted == [ghosts[0].id, ghosts[1].id]
+    assert set(log.pending_ids()) == {honest.id, *(g.id for g in ghosts[2:])}
+    assert log.pending_by_source() == {"peer b": 1, "peer m": 3}
+    assert log.statistics().evicted == 2
+    # a byte bound per source as well: the newcomer itself may be the one dropped
+    small = Log(BODY, max_pending_bytes_per_source=len(ghosts[0].raw) - 1)
+    small.add(GENESIS)
+    result = small.add(ghosts[0], source="peer m")
+    assert not result.pending and result.evicted == (ghosts[0].id,)
+    assert small.pending_ids() == () and small.pending_by_source() == {}
+    assert small.missing() == frozenset()
+
+
 # --- convergence -----------------------------------------------------------------
 
 

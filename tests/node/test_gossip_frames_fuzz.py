@@ -1,0 +1,140 @@
+"""Any gossip frame a peer sends ends, at worst, in ``LinkClosed`` with a
+code (spec/node.md "Limits and hostile peers"): never another exception out
+of the link's frame handler (issue 16.1, the gossip side of the
+reconciliation OverflowError). Frames are drawn well-typed and hostile:
+every frame type with arbitrary fields, reconciliation payloads that are
+themselves hostile frames, and arbitrary bytes."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from crdt.sim import make_genesis, seed_for
+from node.config import Config
+from node.gossip import Gossip, Link, LinkClosed
+from node.ingest import Ingest
+from node.store import Store
+from protocol import canonical, envelope, kinds
+
+MEMBERS = [seed_for(f"fuzz{i}") for i in range(3)]
+GENESIS = make_genesis(MEMBERS)
+BODY = GENESIS.body
+
+
+def _messages(n: int) -> list[envelope.Envelope]:
+    out, parent = [], GENESIS.id
+    for i in range(n):
+        e = envelope.sign(
+            MEMBERS[i % 3],
+            BODY,
+            kinds.Comment(GENESIS.id, None, kinds.Stance.NEUTRAL, f"c{i}"),
+            parents=[parent],
+            seq=i // 3 + 1,
+            time=1_790_000_001 + i,
+        )
+        out.append(e)
+        parent = e.id
+    return out
+
+
+CODES = {"malformed", "limit", "reconcile", "misbehaving", "peer_closed"}
+
+
+class _Ws:
+    closed = False
+
+    def __init__(self) -> None:
+        self.sent: list[bytes] = []
+
+    async def send_bytes(self, data: bytes) -> None:
+        self.sent.append(data)
+
+
+async def _run_store(fn: Any) -> Any:
+    return fn()
+
+
+@pytest.fixture(scope="module")
+def gossip(tmp_path_factory: pytest.TempPathFactory) -> Gossip:
+    tmp: Path = tmp_path_factory.mktemp("fuzz")
+    ingest = Ingest(Store(tmp / "db.sqlite"))
+    ingest.found(GENESIS.raw, origin="test")
+    ingest.submit(BODY, [m.raw for m in _messages(40)], origin="test")
+    assert len(ingest.bodies[BODY].log) == 41
+    g = Gossip(Config(data_dir=tmp), ingest, _run_store, hashlib.sha256(b"node").digest())
+    return g
+
+
+_ID = st.sampled_from([BODY, BODY, BODY, b"\x00" * 32]) | st.binary(min_size=31, max_size=33)
+_scalar = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**64 - 1)
+    | st.text(max_size=10)
+    | st.binary(max_size=80)
+    | _ID
+)
+_value = st.recursive(_scalar, lambda v: st.lists(v, max_size=5).map(tuple), max_leaves=10)
+_BOUND = st.none() | st.binary(max_size=2) | st.binary(max_size=33)
+_IDS = st.lists(st.binary(min_size=32, max_size=32), max_size=3).map(lambda x: tuple(sorted(x)))
+_range = st.one_of(  # mostly well formed, so frames get past the parser to the session
+    st.tuples(_BOUND, st.just(0), st.none()),
+    st.tuples(_BOUND, st.just(1), st.binary(min_size=16, max_size=16)),
+    st.tuples(_BOUND, st.just(2), _IDS),
+    st.tuples(_BOUND, st.integers(-1, 3), _value),
+)
+_recon_payload = st.tuples(
+    st.just(0),
+    st.sampled_from([1, 1, 1, 2, 0, 3]),
+    _BOUND,
+    st.lists(_range | _ID, max_size=4).map(tuple),
+    st.just(True) | st.booleans(),
+).map(canonical.encode) | st.binary(max_size=100)
+_recon = st.tuples(st.just("recon"), st.just(BODY) | _ID, _recon_payload)
+_frame = st.one_of(
+    _recon,
+    _recon,
+    _recon,
+    st.tuples(
+        st.just("msgs"), _ID, st.lists(st.binary(max_size=200) | _value, max_size=6).map(tuple)
+    ),
+    st.tuples(st.just("want"), _ID, st.lists(_ID | _value, max_size=6).map(tuple)),
+    st.tuples(st.just("bye"), _value, _value),
+    st.lists(_value, max_size=4).map(tuple),
+    st.tuples(st.sampled_from(["recon", "msgs", "want", "bye", "hello"]), _value),
+)
+
+
+@given(st.lists(_frame.map(canonical.encode) | st.binary(max_size=100), min_size=1, max_size=6))
+@example(  # once OverflowError (a RANGES frame starting at nil, with a range)
+    [
+        canonical.encode(
+            ("recon", BODY, canonical.encode((0, 1, None, ((b"\x01", 1, bytes(16)),), True)))
+        )
+    ]
+)
+@settings(
+    max_examples=600,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+def test_hostile_gossip_frames_close_the_link_with_a_code(
+    gossip: Gossip, frames: list[bytes]
+) -> None:
+    async def run() -> None:
+        link = Link(gossip, _Ws(), b"\x01" * 32, "m", dialled_by=b"\x01" * 32)  # type: ignore[arg-type]
+        for data in frames:
+            try:
+                await link.handle(data)
+            except LinkClosed as exc:
+                assert exc.code in CODES, exc
+                return
+
+    asyncio.run(run())
