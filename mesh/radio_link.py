@@ -108,18 +108,65 @@ class RadioLink(WantLayer):
     """A radio link: the constructor's fields are ``radio_state.LinkState``'s."""
 
     def __post_init__(self) -> None:
+        # the anyio driver's events, made by the loop that waits on them
+        self._wake: anyio.Event | None = None
+        self._sync_wake: anyio.Event | None = None
+        # the pulled interface's timers (see handle_timer)
+        self._send_due: float | None = None  # when the queue's head may go
+        self._missing_due: float | None = None  # the next request_missing
+        self._sync_due = float("-inf")  # the next sync_timer
         super().__post_init__()
-        self._wake = anyio.Event()
-        self._sync_wake = anyio.Event()
 
     def _now(self, now: float | None) -> float:
         return self.clock() if now is None else now
 
     def _wake_pump(self) -> None:
-        self._wake.set()
+        self._send_due = float("-inf")
+        if self._wake is not None:
+            self._wake.set()
 
     def _wake_timer(self) -> None:
-        self._sync_wake.set()
+        self._sync_due = float("-inf")
+        if self._sync_wake is not None:
+            self._sync_wake.set()
+
+    # --- pulled: a driver of its own (aioquic's shape) ---------------------------------
+    #
+    # A driver that does not run ``run`` gives the link time and takes its
+    # output: ``receive(data, now)`` for each frame heard; ``handle_timer(now)``
+    # once ``next_timer()`` has come; then ``frames_to_send(now)`` onto the air.
+
+    def frames_to_send(self, now: float) -> list[bytes]:
+        """Every frame the duty-cycle budget lets out at ``now``, each recorded
+        as sent at ``now`` (``pump`` records each once the radio has sent it)."""
+        out: list[bytes] = []
+        while True:
+            frame, wake = self.queue.pop_ready(now)
+            if frame is None:
+                self._send_due = wake
+                return out
+            self.frame_sent(frame, now)
+            out.append(frame)
+
+    def next_timer(self) -> float | None:
+        """When to call ``handle_timer`` (and ``frames_to_send``) next; None
+        before the first ``handle_timer``. Past when the link has changed
+        since: frames were queued, or a session may be due."""
+        if self._missing_due is None:
+            return None
+        return min(t for t in (self._send_due, self._missing_due, self._sync_due) if t is not None)
+
+    def handle_timer(self, now: float) -> None:
+        """The link's timers: re-requests every half ``request_wait`` (as
+        ``ask_for_missing``), the reconciliation timer when due (as ``sync_loop``)."""
+        if self._missing_due is None:
+            self._missing_due = now + self.request_wait / 2
+        elif now >= self._missing_due:
+            self.request_missing(now)
+            self._missing_due = now + self.request_wait / 2
+        if now >= self._sync_due:
+            # what sync_timer itself wakes is in the time it returns (as in sync_loop)
+            self._sync_due = self.sync_timer(now)
 
     # --- out ------------------------------------------------------------------------
 
