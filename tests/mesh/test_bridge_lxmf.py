@@ -152,7 +152,10 @@ async def _store_and_forward(tmp: Path) -> None:
             assert second.id in log_b and len(log_b) == len(log_a) == len(sc.messages)
             doc = await _status_until(
                 url_b,
-                lambda d: d["lxmf"]["bundles_collected"] + d["lxmf"]["bundles_rejected"] >= 4,
+                # the deposits' messages are counted as submitted once the node
+                # answered them, a moment after the bundle is counted collected
+                lambda d: d["lxmf"]["bundles_collected"] + d["lxmf"]["bundles_rejected"] >= 4
+                and d["messages"]["submitted"] >= 2,
                 20,
             )
             lx = doc["lxmf"]
