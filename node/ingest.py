@@ -329,6 +329,9 @@ class Ingest:
         usage = self.usage(body)
         known = body.fold().membership.known_key
         coming = vouched_keys(envs, lambda key: usage.knows(known, key), body_id)
+        # a justice council whose Community this node does not hold cannot
+        # tell its members from strangers: no quota rather than refusing them
+        bounded = body.community is None or body.community() is not None
         refused: list[tuple[bytes | None, bytes, str, str]] = []
         stored: list[Envelope] = []
         for raw, env_or_error in zip(batch, opened, strict=True):
@@ -345,7 +348,9 @@ class Ingest:
                     raise _Reject(
                         "genesis", "a genesis message founds a new body; found it instead"
                     )
-                stranger = not usage.knows(known, env.author) and env.author not in coming
+                stranger = (
+                    bounded and not usage.knows(known, env.author) and env.author not in coming
+                )
                 if stranger and not self._fits(usage, body, env):
                     raise _Reject("quota_exceeded", self._over(body_id))
                 # a peer's orphans are bounded per peer (crdt.log), so one
