@@ -230,4 +230,4 @@ def test_the_quota_is_configured_in_the_node_config(tmp_path: Path) -> None:
     assert "stranger_messages = 123" in text and "stranger_bytes = 4567" in text
     back = parse(text, base=tmp_path)
     assert (back.stranger_messages, back.stranger_bytes) == (123, 4567)
-    assert parse("[node]\ndata_dir = \"d\"\n", base=tmp_path).stranger_messages == Quota().messages
+    assert parse('[node]\ndata_dir = "d"\n', base=tmp_path).stranger_messages == Quota().messages
