@@ -184,6 +184,10 @@ class Log:
     def pending_ids(self) -> tuple[bytes, ...]:
         return tuple(self._pending)
 
+    def pending_envelopes(self) -> tuple[Envelope, ...]:
+        """The messages waiting for their parents, oldest first."""
+        return tuple(self._pending.values())
+
     def pending_by_source(self) -> dict[str, int]:
         """How many pending messages each named source holds."""
         return {src: len(held) for src, held in self._by_source.items()}

@@ -636,6 +636,17 @@ class MemberApi:
                 [],
             ),
             "caracol_pending_by_peer": ("gauge", "Pending messages held per sending peer.", []),
+            "caracol_stranger_messages": (
+                "gauge",
+                "Stored messages signed by keys the body does not know (its quota's use).",
+                [],
+            ),
+            "caracol_stranger_bytes": ("gauge", "Bytes of those messages.", []),
+            "caracol_quota_refused_total": (
+                "counter",
+                "Messages refused: the body's quota for keys it does not know was full.",
+                [],
+            ),
         }
         for body_id, body in self.ingest.bodies.items():
             b = body_id.hex()[:16]
@@ -644,6 +655,10 @@ class MemberApi:
             families["caracol_pending_messages"][2].append(f'{{body="{b}"}} {stats.pending}')
             families["caracol_pending_bytes"][2].append(f'{{body="{b}"}} {stats.pending_bytes}')
             families["caracol_pending_evicted_total"][2].append(f'{{body="{b}"}} {evicted}')
+            usage = self.ingest.usage(body)
+            families["caracol_stranger_messages"][2].append(f'{{body="{b}"}} {usage.messages}')
+            families["caracol_stranger_bytes"][2].append(f'{{body="{b}"}} {usage.bytes}')
+            families["caracol_quota_refused_total"][2].append(f'{{body="{b}"}} {usage.refused}')
             for source, n in sorted(body.log.pending_by_source().items()):
                 peer = source.removeprefix("peer ").replace("\\", "").replace('"', "")
                 families["caracol_pending_by_peer"][2].append(f'{{body="{b}",peer="{peer}"}} {n}')

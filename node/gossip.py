@@ -379,7 +379,9 @@ class Gossip:
         outcomes = await self.run_store(lambda: self.ingest.submit(body_id, raws, origin=origin))
         wanted: list[bytes] = []
         for o in outcomes:
-            if o.status is Status.REJECTED:
+            if o.status is Status.REJECTED and o.code != "quota_exceeded":
+                # a quota refusal is this node's limit, not the peer's fault: an
+                # honest peer relays what it (with another quota) stored
                 link.strike(f"{o.code}: {o.reason}")
             elif o.status is Status.PENDING:
                 wanted.extend(o.missing)

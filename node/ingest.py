@@ -23,7 +23,7 @@ from enum import Enum
 
 from crdt.errors import CrdtError
 from crdt.log import AddResult, Log
-from protocol import envelope
+from protocol import envelope, kinds
 from protocol.assembly import Assembly
 from protocol.disposition import Disposition, disposition
 from protocol.envelope import Envelope
@@ -73,6 +73,83 @@ class Outcome:
         return out
 
 
+@dataclass(frozen=True, slots=True)
+class Quota:
+    """How much of one body's storage keys the body does not know may fill
+    (spec/node.md, "Storage quota for unknown keys")."""
+
+    messages: int = 5_000
+    bytes: int = 16 * 1024 * 1024
+
+
+class _Usage:
+    """What a body stores that was signed by keys it does not know: per
+    author, message id -> size. An author the body comes to know (admitted,
+    rotated to) leaves it, so an admitted newcomer frees what they used."""
+
+    def __init__(self) -> None:
+        self.by_author: dict[bytes, dict[bytes, int]] = {}
+        self.author_of: dict[bytes, bytes] = {}
+        self.messages = 0
+        self.bytes = 0
+        self.refused = 0
+        self.vouched: set[bytes] = set()
+        """Keys a member's message moved to admit or rotated to: not
+        strangers, though the fold may not know them yet."""
+
+    def add(self, env: Envelope) -> None:
+        if env.id in self.author_of:
+            return
+        self.by_author.setdefault(env.author, {})[env.id] = len(env.raw)
+        self.author_of[env.id] = env.author
+        self.messages += 1
+        self.bytes += len(env.raw)
+
+    def remove(self, mid: bytes) -> None:
+        author = self.author_of.pop(mid, None)
+        if author is None:
+            return
+        held = self.by_author[author]
+        self.messages -= 1
+        self.bytes -= held.pop(mid)
+        if not held:
+            del self.by_author[author]
+
+    def knows(self, known: Callable[[bytes], bool], key: bytes) -> bool:
+        return known(key) or key in self.vouched
+
+    def forget_known(self, known: Callable[[bytes], bool]) -> None:
+        for author in [a for a in self.by_author if known(a)]:
+            for mid, size in self.by_author.pop(author).items():
+                del self.author_of[mid]
+                self.messages -= 1
+                self.bytes -= size
+
+
+def vouched_keys(
+    envs: Iterable[Envelope], trusted: Callable[[bytes], bool], body_id: bytes
+) -> set[bytes]:
+    """Keys that messages of trusted authors admit (an ADMIT motion) or
+    rotate to, and the founders of the body's own genesis, taken in order so
+    a key vouched for early in ``envs`` vouches later. A stranger's ADMIT
+    vouches for nobody: else one throwaway key could admit another and flood
+    under it."""
+    out: set[bytes] = set()
+    for env in envs:
+        p = env.payload
+        if isinstance(p, kinds.Genesis):
+            if env.id == body_id:
+                out.update(p.founders)
+            continue
+        if not (trusted(env.author) or env.author in out):
+            continue
+        if isinstance(p, kinds.Admit):
+            out.add(p.member)
+        elif isinstance(p, kinds.RotateKey):
+            out.add(p.new_key)
+    return out
+
+
 class UnknownBody(NodeError):
     code = "unknown_body"
 
@@ -87,6 +164,8 @@ class Body:
     ratified: Mapping[bytes, FederalConstitution] = field(default_factory=dict)
     """The node's verified ratifications (``Ingest.ratified``, shared)."""
     _assembly: Assembly | None = None
+    usage: _Usage | None = None
+    """Stored messages of keys the body does not know (built on first need)."""
     community: Callable[[], Assembly | None] | None = None
     """For a justice council: its Community's fold, if this node holds it
     (spec/justice.md: the council's state depends on both logs)."""
@@ -117,9 +196,16 @@ class Body:
 class Ingest:
     """The node's bodies, their logs, and the one path into them."""
 
-    def __init__(self, store: Store, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        clock: Callable[[], float] = time.time,
+        quota: Quota | None = None,
+    ) -> None:
         self.store = store
         self.clock = clock
+        self.quota = Quota() if quota is None else quota
         self.bodies: dict[bytes, Body] = {}
         self.counters = {status: 0 for status in Status}
         self.evicted: dict[bytes, int] = {}
@@ -164,6 +250,24 @@ class Ingest:
             if is_council(genesis) and parent is not None:
                 body.community = lambda: self._community(parent)
         return body
+
+    def usage(self, body: Body) -> _Usage:
+        """The body's stored messages (held and pending) signed by keys it
+        does not know now, counted from what was replayed from the store the
+        first time it is asked for, then kept up to date by ``submit``."""
+        known = body.fold().membership.known_key
+        if body.usage is None:
+            usage = _Usage()
+            held = (*body.log.envelopes(), *body.log.pending_envelopes())
+            usage.vouched = vouched_keys(held, known, body.id)
+            for env in held:
+                if env.kind != Kind.GENESIS and not usage.knows(known, env.author):
+                    usage.add(env)
+            body.usage = usage
+        else:
+            usage = body.usage
+            usage.forget_known(lambda key: usage.knows(known, key))
+        return body.usage
 
     def _community(self, body_id: bytes) -> Assembly | None:
         held = self.bodies.get(body_id)
@@ -219,8 +323,17 @@ class Ingest:
                 opened.append(envelope.open_untrusted(raw, body_id))
             except ProtocolError as exc:
                 opened.append(exc)
+        envs = [e for e in opened if isinstance(e, Envelope)]
         if gate is not None:
-            gate(body, [e for e in opened if isinstance(e, Envelope)])
+            gate(body, envs)
+        usage = self.usage(body)
+        known = body.fold().membership.known_key
+        coming = vouched_keys(envs, lambda key: usage.knows(known, key), body_id)
+        # a justice council whose Community this node does not hold cannot
+        # tell its members from strangers: no quota rather than refusing them
+        bounded = body.community is None or body.community() is not None
+        refused: list[tuple[bytes | None, bytes, str, str]] = []
+        stored: list[Envelope] = []
         for raw, env_or_error in zip(batch, opened, strict=True):
             try:
                 if isinstance(env_or_error, ProtocolError):
@@ -235,6 +348,11 @@ class Ingest:
                     raise _Reject(
                         "genesis", "a genesis message founds a new body; found it instead"
                     )
+                stranger = (
+                    bounded and not usage.knows(known, env.author) and env.author not in coming
+                )
+                if stranger and not self._fits(usage, body, env):
+                    raise _Reject("quota_exceeded", self._over(body_id))
                 # a peer's orphans are bounded per peer (crdt.log), so one
                 # peer cannot fill the pending area honest peers need
                 result = body.log.add(env, source=origin if origin.startswith("peer ") else None)
@@ -251,11 +369,17 @@ class Ingest:
                 )
                 continue
             except _Reject as exc:
-                outcomes.append(
-                    self._reject(body_id, raw, exc.code, exc.reason, None, None, origin, now)
-                )
+                if exc.code == "quota_exceeded":
+                    usage.refused += 1
+                refused.append((body_id, raw, exc.code, exc.reason))
+                outcomes.append(Outcome(Status.REJECTED, None, exc.code, exc.reason))
                 continue
+            if stranger and not result.duplicate:
+                usage.add(env)
+            stored.append(env)
             if result.evicted:
+                for mid in result.evicted:
+                    usage.remove(mid)
                 self.store.remove_pending(result.evicted)
                 self.evicted[body_id] = self.evicted.get(body_id, 0) + len(result.evicted)
             if result.duplicate:
@@ -272,6 +396,10 @@ class Ingest:
             if result.first_changed is not None:
                 fc = result.first_changed
                 first_changed = fc if first_changed is None else min(first_changed, fc)
+        self.store.record_rejections(refused, now=now, origin=origin)
+        # what the batch's stored messages vouch for stays vouched (and is
+        # found again in the log at start-up)
+        usage.vouched |= vouched_keys(stored, lambda key: usage.knows(known, key), body_id)
         if newly:
             self.store.add_messages(body_id, [(e.id, e.raw) for e in newly], now=now, origin=origin)
             accepted = tuple(newly)
@@ -283,6 +411,20 @@ class Ingest:
         if judge:
             outcomes = [self._judged(body, o) for o in outcomes]
         return outcomes
+
+    def _fits(self, usage: _Usage, body: Body, env: Envelope) -> bool:
+        if env.id in body.log or env.id in usage.author_of:
+            return True  # held already: a duplicate costs nothing
+        q = self.quota
+        return usage.messages + 1 <= q.messages and usage.bytes + len(env.raw) <= q.bytes
+
+    def _over(self, body_id: bytes) -> str:
+        q = self.quota
+        return (
+            f"body {body_id.hex()} holds its quota of messages signed by keys it does not "
+            f"know ({q.messages} messages or {q.bytes} bytes); a newcomer's key is known "
+            f"once a member admits it"
+        )
 
     def _judged(self, body: Body, o: Outcome) -> Outcome:
         if o.status not in (Status.ACCEPTED, Status.DUPLICATE) or o.id not in body.log:

@@ -25,7 +25,7 @@ from . import static
 from .api import MemberApi
 from .config import Config
 from .gossip import Gossip
-from .ingest import Ingest
+from .ingest import Ingest, Quota
 from .nodekey import load_or_create_node_seed
 from .store import Store
 
@@ -68,7 +68,8 @@ class NodeRuntime:
         self.config.data_dir.mkdir(parents=True, exist_ok=True)
         self.node_seed, self.node_key = load_or_create_node_seed(self.config.data_dir)
         self.store = Store(self.config.database)
-        self.ingest = Ingest(self.store, clock=self.clock)
+        quota = Quota(self.config.stranger_messages, self.config.stranger_bytes)
+        self.ingest = Ingest(self.store, clock=self.clock, quota=quota)
         return self.ingest.load()
 
     async def start(self) -> str:

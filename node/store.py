@@ -246,6 +246,23 @@ class Store:
             (MAX_REJECTIONS_KEPT,),
         )
 
+    def record_rejections(
+        self, rows: Iterable[tuple[bytes | None, bytes, str, str]], *, now: int, origin: str
+    ) -> None:
+        """Record many refusals (body, raw, code, reason) in ONE transaction:
+        a flood of refused messages costs one commit per batch, not one each."""
+        batch = list(rows)
+        if not batch:
+            return
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            for body, raw, code, reason in batch:
+                self.record_rejection(body, raw, code, reason, now=now, origin=origin)
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+
     def rejections(self, limit: int = 100) -> list[dict[str, object]]:
         rows = self._db.execute(
             "SELECT body, code, reason, origin, at FROM rejections ORDER BY seq DESC LIMIT ?",

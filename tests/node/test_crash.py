@@ -110,3 +110,17 @@ def test_sigkill_during_ingest_loses_nothing_acknowledged(tmp_path: Path) -> Non
             while next_i < len(msgs) and store.has_message(msgs[next_i].id):
                 next_i += 1
     assert len(acked) > 20
+
+
+def test_scripts_soak_prints_kills_acknowledged_and_lost() -> None:
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run(
+        [str(root / "scripts/soak"), "--kills", "2", "--seed", "4"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    result = json.loads(out.stdout)
+    assert result["kills"] == 2 and result["lost"] == 0, result
+    assert result["acknowledged"] > 20, result
