@@ -31,7 +31,7 @@ from protocol.verdict import FullProof, ProofError, verify_full_proof
 from . import ratelimit
 from .constituency import refusal
 from .disputes import DisputeViews
-from .ingest import Ingest, Outcome, Status, UnknownBody
+from .ingest import Ingest, Outcome, Status, UnknownBody, vouched_keys
 from .justice_views import JusticeViews
 from .people import People, Superseded
 from .views import ProcessViews
@@ -464,22 +464,20 @@ class MemberApi:
 
         def gate(body: Any, envs: list[Envelope]) -> None:
             self.people.gate(body, envs)  # no decision under a superseded constitution
+            # keys a member's message (held, or earlier in this batch) admits,
+            # rotates to or founds count as known, so a whole history relayed
+            # at once (a bulletin, a backup) passes; a stranger's ADMIT vouches
+            # for nobody (the storage quota's rule, node.ingest.vouched_keys)
+            usage = self.ingest.usage(body)
             known = body.fold().membership.known_key
-            # keys the same batch admits, rotates to or founds count as
-            # known, so a whole history relayed at once (a bulletin, a backup)
-            # passes
-            coming: set[bytes] = set()
-            for env in envs:
-                p = env.payload
-                if isinstance(p, kinds.Admit):
-                    coming.add(p.member)
-                elif isinstance(p, kinds.RotateKey):
-                    coming.add(p.new_key)
-                elif isinstance(p, kinds.Genesis):
-                    coming.update(p.founders)
+
+            def trusted(key: bytes) -> bool:
+                return usage.knows(known, key)
+
+            coming = vouched_keys(envs, trusted, body.id)
             counts: dict[bytes, int] = {}
             for e in envs:
-                if not known(e.author) and e.author not in coming:
+                if not trusted(e.author) and e.author not in coming:
                     counts[e.author] = counts.get(e.author, 0) + 1
             if not counts:
                 return

@@ -81,3 +81,30 @@ async def _strangers(tmp: Path) -> None:
 
 def test_strangers_are_limited_members_are_not(tmp_path: Path) -> None:
     asyncio.run(_strangers(tmp_path))
+
+
+async def _sham_admission(tmp: Path) -> None:
+    sc = Scenario()
+    async with NodeRuntime(Config(data_dir=tmp / "n", listen_port=0)) as node:
+        body = await node.found_body(sc.messages[0].raw)
+        url = f"{node.url}/v0/bodies/{body.hex()}/messages"
+        # a throwaway key "admits" another and floods under it, in one batch
+        admit = sc.post("zed", Admit(sc.key("sham"), "Sham", ""), parents=(body,))
+        flood, parent = [], admit.id
+        for i in range(STRANGER_KEY.burst + 1):
+            env = sc.post("sham", Name(sc.key("sham"), f"Sham {i}"), parents=(parent,))
+            flood.append(env.raw.hex())
+            parent = env.id
+        async with aiohttp.ClientSession() as http:
+            async with http.post(url, json={"messages": [admit.raw.hex(), *flood]}) as r:
+                doc = await r.json()
+                assert r.status == 429 and doc["error"] == "rate_limited", doc
+            # nothing of the batch was stored
+            async with http.get(f"{url}/{admit.id.hex()}") as r:
+                assert r.status == 404
+
+
+def test_a_strangers_admission_vouches_for_nobody(tmp_path: Path) -> None:
+    """Only a member's ADMIT (held, or earlier in the same batch) makes a key
+    known to the rate limits, as to the storage quota (spec/node.md)."""
+    asyncio.run(_sham_admission(tmp_path))
