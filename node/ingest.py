@@ -126,6 +126,12 @@ class _Usage:
                 self.bytes -= size
 
 
+def _source(origin: str) -> str | None:
+    """The source a pending message is bounded under: the gossip peer it
+    came from; other origins are bounded only by the body's whole share."""
+    return origin if origin.startswith("peer ") else None
+
+
 def vouched_keys(
     envs: Iterable[Envelope], trusted: Callable[[bytes], bool], body_id: bytes
 ) -> set[bytes]:
@@ -236,8 +242,11 @@ class Ingest:
                     envelope.verify(env)
                 body.log.add(env)
                 count += 1
-            for raw in self.store.pending(body_id):
-                body.log.add(envelope.decode_untrusted(raw, body_id))
+            for raw, origin in self.store.pending_with_origins(body_id):
+                env = envelope.decode_untrusted(raw, body_id)
+                result = body.log.add(env, source=_source(origin))
+                if result.evicted:  # a peer's share shrank (a lower bound configured)
+                    self.store.remove_pending(result.evicted)
         return count
 
     def _open_body(self, genesis: Envelope) -> Body:
@@ -355,7 +364,7 @@ class Ingest:
                     raise _Reject("quota_exceeded", self._over(body_id))
                 # a peer's orphans are bounded per peer (crdt.log), so one
                 # peer cannot fill the pending area honest peers need
-                result = body.log.add(env, source=origin if origin.startswith("peer ") else None)
+                result = body.log.add(env, source=_source(origin))
             except ProtocolError as exc:
                 outcomes.append(
                     self._reject(

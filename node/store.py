@@ -226,10 +226,16 @@ class Store:
         self._db.executemany("DELETE FROM pending WHERE id = ?", [(m,) for m in mids])
 
     def pending(self, body: bytes) -> list[bytes]:
+        return [raw for raw, _origin in self.pending_with_origins(body)]
+
+    def pending_with_origins(self, body: bytes) -> list[tuple[bytes, str]]:
+        """The body's pending messages and where each came from (``peer
+        NAME`` for gossip), oldest first: a restart bounds each peer's
+        share of the pending area again."""
         rows = self._db.execute(
-            "SELECT raw FROM pending WHERE body = ? ORDER BY received, id", (body,)
+            "SELECT raw, origin FROM pending WHERE body = ? ORDER BY received, id", (body,)
         )
-        return [bytes(r[0]) for r in rows]
+        return [(bytes(r[0]), str(r[1])) for r in rows]
 
     # --- rejections (the audit trail of what was refused, bounded) ---------------
 

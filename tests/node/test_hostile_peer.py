@@ -27,10 +27,21 @@ from typing import Any
 import aiohttp
 
 from node import gossip as gossip_module
-from node.ingest import Status
+from node.ingest import Ingest, Status
 from node.runtime import NodeRuntime
+from node.store import Store
 from protocol import envelope, kinds
-from tests.node.test_gossip import BODY, MEMBERS, PROPOSAL, has, node, peer, submit, until
+from tests.node.test_gossip import (
+    BODY,
+    GENESIS,
+    MEMBERS,
+    PROPOSAL,
+    has,
+    node,
+    peer,
+    submit,
+    until,
+)
 
 
 def link(a: NodeRuntime, m: NodeRuntime) -> None:
@@ -199,3 +210,22 @@ def test_orphans_are_bounded_per_peer_evicted_and_counted(tmp_path: Path) -> Non
     assert f["evicted_metric"] == f["orphans_sent"] - cap, f
     assert f["pending_metric"] == cap + 1 and f["by_peer_metric"] == cap, f
     assert f["honest_child_released"], f
+
+
+def test_a_restart_keeps_each_orphans_peer(tmp_path: Path) -> None:
+    """Orphans reloaded from the store are counted under the peer that sent
+    them again, so the per-peer bound holds across a restart."""
+    orphans = _orphans(30)
+    with Store(tmp_path / "db") as store:
+        ingest = Ingest(store)
+        ingest.found(GENESIS.raw, origin="test")
+        ingest.submit(BODY, [o.raw for o in orphans[:20]], origin="peer m")
+        ingest.submit(BODY, [o.raw for o in orphans[20:]], origin="api")
+        before = ingest.body(BODY).log.pending_by_source()
+    with Store(tmp_path / "db") as store:
+        ingest = Ingest(store)
+        ingest.load()
+        log = ingest.body(BODY).log
+        assert before == {"peer m": 20}
+        assert log.pending_by_source() == before
+        assert log.statistics().pending == 30
