@@ -270,13 +270,24 @@ class Ingest:
             held = (*body.log.envelopes(), *body.log.pending_envelopes())
             usage.vouched = vouched_keys(held, known, body.id)
             for env in held:
-                if env.kind != Kind.GENESIS and not usage.knows(known, env.author):
+                if env.kind == Kind.GENESIS or self._citizen(env):
+                    continue
+                if not usage.knows(known, env.author):
                     usage.add(env)
             body.usage = usage
         else:
             usage = body.usage
             usage.forget_known(lambda key: usage.knows(known, key))
         return body.usage
+
+    def _citizen(self, env: Envelope) -> bool:
+        """A CONSTITUTION_INITIATIVE (signed by anyone, in the Collective's
+        log) whose author a body this node holds knows: one of the people,
+        not a stranger, so strangers filling the quota cannot shut the
+        people's initiative out."""
+        if env.kind != Kind.CONSTITUTION_INITIATIVE:
+            return False
+        return any(held.fold().membership.known_key(env.author) for held in self.bodies.values())
 
     def _community(self, body_id: bytes) -> Assembly | None:
         held = self.bodies.get(body_id)
@@ -358,7 +369,10 @@ class Ingest:
                         "genesis", "a genesis message founds a new body; found it instead"
                     )
                 stranger = (
-                    bounded and not usage.knows(known, env.author) and env.author not in coming
+                    bounded
+                    and not usage.knows(known, env.author)
+                    and env.author not in coming
+                    and not self._citizen(env)
                 )
                 if stranger and not self._fits(usage, body, env):
                     raise _Reject("quota_exceeded", self._over(body_id))

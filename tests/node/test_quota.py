@@ -21,6 +21,7 @@ from typing import Any
 
 import aiohttp
 
+from crdt.sim import make_genesis, seed_for
 from node.config import parse, render
 from node.ingest import Ingest, Quota, Status
 from node.runtime import NodeRuntime
@@ -231,3 +232,59 @@ def test_the_quota_is_configured_in_the_node_config(tmp_path: Path) -> None:
     back = parse(text, base=tmp_path)
     assert (back.stranger_messages, back.stranger_bytes) == (123, 4567)
     assert parse('[node]\ndata_dir = "d"\n', base=tmp_path).stranger_messages == Quota().messages
+
+
+def _initiative(seed: bytes, body: bytes, parent: bytes, seq: int) -> envelope.Envelope:
+    return envelope.sign(
+        seed,
+        body,
+        kinds.ConstitutionInitiative(2, (), ((1, "Equal power", "Each Community."),), "why"),
+        parents=[parent],
+        seq=seq,
+        time=9500 + seq,
+    )
+
+
+def test_strangers_filling_the_quota_do_not_shut_out_the_peoples_initiative(
+    tmp_path: Path,
+) -> None:
+    """A CONSTITUTION_INITIATIVE may be signed by anyone in the Collective's
+    log; one whose author a body this node holds knows (a Community's
+    member) is not a stranger's, so a full quota still lets it in. Anything
+    else from that key, and an initiative from a key no held body knows,
+    still meets the quota."""
+    collective = make_genesis([seed_for(f"collective{i}") for i in range(3)])
+    flood = [
+        envelope.sign(
+            hashlib.sha256(f"c flood {i}".encode()).digest(),
+            collective.body,
+            kinds.Comment(collective.id, None, kinds.Stance.NEUTRAL, "s" * 100),
+            parents=[collective.id],
+            seq=1,
+            time=9000 + i,
+        )
+        for i in range(3)
+    ]
+    with Store(tmp_path / "db") as store:
+        ingest = _ingest(store, Quota(messages=3, bytes=1 << 20))
+        ingest.found(collective.raw, origin="test")
+        out = ingest.submit(collective.body, [e.raw for e in flood], origin="peer m")
+        assert [o.status for o in out] == [Status.ACCEPTED] * 3  # the quota is full
+        people = _initiative(MEMBERS[1], collective.body, collective.id, 1)
+        foreign = _initiative(hashlib.sha256(b"nobody").digest(), collective.body, collective.id, 1)
+        chatter = envelope.sign(
+            MEMBERS[1],
+            collective.body,
+            kinds.Comment(collective.id, None, kinds.Stance.NEUTRAL, "hi"),
+            parents=[people.id],
+            seq=2,
+            time=9600,
+        )
+        out = ingest.submit(collective.body, [people.raw, foreign.raw, chatter.raw], origin="api")
+        assert [o.status for o in out] == [Status.ACCEPTED, Status.REJECTED, Status.REJECTED]
+        assert out[1].code == out[2].code == "quota_exceeded"
+    # counted again from the store: the initiative is still not a stranger's
+    with Store(tmp_path / "db") as store:
+        ingest = _ingest(store, Quota(messages=3, bytes=1 << 20))
+        ingest.load()
+        assert ingest.usage(ingest.body(collective.body)).messages == 3
