@@ -255,7 +255,7 @@ def bulletin_command(args: argparse.Namespace) -> int:
 
     try:
         config = load(args.config)
-        with Store(config.database, create=False) as store:
+        with Store(config.database, writer=False) as store:  # a reader: beside a node too
             ingest = Ingest(store)
             ingest.load()
             log = ingest.body(bytes.fromhex(args.body)).log
@@ -279,8 +279,7 @@ def bulletin_command(args: argparse.Namespace) -> int:
 def scan_command(args: argparse.Namespace) -> int:
     from node.config import load
     from node.errors import NodeError
-    from node.ingest import Ingest, Status
-    from node.store import Store
+    from node.writer import deliver
     from protocol.errors import ProtocolError
 
     from .bulletin import messages_from_payloads, scan_images
@@ -290,27 +289,22 @@ def scan_command(args: argparse.Namespace) -> int:
         print(f"  {p}")
     try:
         config = load(args.config)
-        config.data_dir.mkdir(parents=True, exist_ok=True)
-        with Store(config.database) as store:
-            ingest = Ingest(store)
-            ingest.load()
-            if body not in ingest.bodies:
-                if not raws or raws[0][1:2] != b"\x01":
-                    raise NodeError(
-                        f"this node does not hold body {body.hex()[:16]}… and the scan did not "
-                        "bring its genesis (the first code): scan that code too"
-                    )
-                ingest.found(raws[0], origin="bulletin scan")
-                raws = raws[1:]
-            outcomes = ingest.submit(body, raws, origin="bulletin scan")
+        done = deliver(
+            config,
+            body,
+            raws,
+            origin="bulletin scan",
+            no_genesis=f"this node does not hold body {body.hex()[:16]}… and the scan did not "
+            "bring its genesis (the first code): scan that code too",
+            say=lambda line: print(line, file=sys.stderr),
+        )
     except (NodeError, ProtocolError, OSError) as exc:
         print(f"caracol mesh: {exc}", file=sys.stderr)
         return 1
-    rejected = [o for o in outcomes if o.status is Status.REJECTED]
     print(
         f"scanned {len(raws)} messages of body {body.hex()[:16]}…: "
-        f"{sum(o.status is Status.ACCEPTED for o in outcomes)} new, {len(rejected)} rejected"
+        f"{done.counts['accepted']} new, {len(done.problems)} rejected"
     )
-    for o in rejected:
-        print(f"  rejected {o.code}: {o.reason}")
-    return 0 if not rejected and not problems else 1
+    for p in done.problems:
+        print(f"  rejected {p}")
+    return 0 if not done.problems and not problems else 1

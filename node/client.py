@@ -69,12 +69,16 @@ class NodeClient:
         return list(self.get("/v0/bodies")["bodies"])
 
     def found(self, genesis: Envelope) -> str:
-        return str(
-            self._request("POST", "/v0/bodies", genesis.raw, "application/octet-stream")["id"]
-        )
+        return self.found_raw(genesis.raw)
+
+    def found_raw(self, genesis: bytes) -> str:
+        return str(self._request("POST", "/v0/bodies", genesis, "application/octet-stream")["id"])
 
     def submit(self, body: bytes, messages: list[Envelope]) -> list[dict[str, Any]]:
-        doc = json.dumps({"messages": [m.raw.hex() for m in messages]}).encode()
+        return self.submit_raw(body, [m.raw for m in messages])
+
+    def submit_raw(self, body: bytes, raws: list[bytes]) -> list[dict[str, Any]]:
+        doc = json.dumps({"messages": [raw.hex() for raw in raws]}).encode()
         return list(
             self._request("POST", f"/v0/bodies/{body.hex()}/messages", doc, "application/json")[
                 "results"

@@ -15,6 +15,12 @@ class StoreError(NodeError):
     code = "store"
 
 
+class StoreLocked(StoreError):
+    """Another process (a running node, an import) writes the database."""
+
+    code = "store_locked"
+
+
 class ConfigError(NodeError):
     """The configuration file is invalid; the message names the bad key."""
 

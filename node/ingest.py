@@ -245,7 +245,7 @@ class Ingest:
             for raw, origin in self.store.pending_with_origins(body_id):
                 env = envelope.decode_untrusted(raw, body_id)
                 result = body.log.add(env, source=_source(origin))
-                if result.evicted:  # a peer's share shrank (a lower bound configured)
+                if result.evicted and self.store.writer:  # a lower bound configured
                     self.store.remove_pending(result.evicted)
         return count
 

@@ -15,6 +15,7 @@ import concurrent.futures
 import logging
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -28,6 +29,7 @@ from .gossip import Gossip
 from .ingest import Ingest, Quota
 from .nodekey import load_or_create_node_seed
 from .store import Store
+from .writer import URL_FILE
 
 T = TypeVar("T")
 log = logging.getLogger("caracol.node")
@@ -105,6 +107,11 @@ class NodeRuntime:
         assert server is not None
         port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
         self.url = f"http://{self.config.listen_host}:{port}"
+        host = self.config.listen_host
+        local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+        # where commands on this machine reach the running node, the store's
+        # writer (node.writer): they submit through its API, not into the file
+        self.url_file.write_text(f"http://{local}:{port}\n")
         await self.gossip.start()
         self.startup_seconds = time.perf_counter() - started
         log.info(
@@ -139,7 +146,13 @@ class NodeRuntime:
         if not body.listeners:
             body.listeners.append(self._listener(body_id, asyncio.get_running_loop()))
 
+    @property
+    def url_file(self) -> Path:
+        return self.config.data_dir / URL_FILE
+
     async def stop(self) -> None:
+        if self.url:
+            self.url_file.unlink(missing_ok=True)
         if self.gossip is not None:
             await self.gossip.stop()
         if self.api is not None:

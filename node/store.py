@@ -15,17 +15,23 @@ applied in order inside a transaction; a database from a newer version is
 refused rather than guessed at.
 
 The store is synchronous (``sqlite3``); the runtime calls it from one worker
-thread (see ``node.runtime``), which makes it the single writer.
+thread (see ``node.runtime``), which makes it the single writer. One
+process writes a database at a time: a writer holds an exclusive lock on
+the file (``flock``, released by the kernel however the process ends), and
+a second writer is refused with ``StoreLocked``; readers (``writer=False``)
+open it read-only beside a running node, which WAL allows.
 """
 
 from __future__ import annotations
 
+import fcntl
+import os
 import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import StoreError
+from .errors import StoreError, StoreLocked
 
 SCHEMA_VERSION = 1
 
@@ -84,21 +90,64 @@ class StoredMessage:
 class Store:
     """A node's SQLite database. Not thread-safe: one owner thread."""
 
-    def __init__(self, path: str | Path, *, create: bool = True) -> None:
+    def __init__(self, path: str | Path, *, create: bool = True, writer: bool = True) -> None:
         self.path = Path(path)
-        if not create and not self.path.exists():
+        self.writer = writer
+        self._lock: int | None = None
+        if (not create or not writer) and not self.path.exists():
             raise StoreError(f"no database at {self.path}")
+        if writer:
+            self._lock = self._take_lock()
         try:
-            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
+            if writer:
+                self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=FULL")
+            else:
+                self._db = sqlite3.connect(
+                    f"{self.path.resolve().as_uri()}?mode=ro",
+                    uri=True,
+                    isolation_level=None,
+                    check_same_thread=False,
+                )
+                self._db.execute("PRAGMA query_only=ON")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.execute("PRAGMA busy_timeout=5000")
             # Fewer, larger checkpoints: less SD wear; the WAL stays bounded.
             self._db.execute("PRAGMA wal_autocheckpoint=2000")
-            self._migrate()
+            if writer:
+                self._migrate()
+            elif self._version() != SCHEMA_VERSION:
+                raise StoreError(
+                    f"database {self.path} has schema version {self._version()}, this "
+                    f"Caracol reads {SCHEMA_VERSION}; start the node once to migrate it"
+                )
         except sqlite3.DatabaseError as exc:
+            self._release()
             raise StoreError(f"cannot open database {self.path}: {exc}") from exc
+        except BaseException:
+            self._release()
+            raise
+
+    def _take_lock(self) -> int:
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        except OSError as exc:
+            raise StoreError(f"cannot open database {self.path}: {exc.strerror}") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise StoreLocked(
+                f"{self.path} is being written by another process (a running caracol "
+                "node, or an import): one writer at a time"
+            ) from None
+        return fd
+
+    def _release(self) -> None:
+        if self._lock is not None:
+            os.close(self._lock)  # closing the descriptor releases the lock
+            self._lock = None
 
     # --- schema -----------------------------------------------------------------
 
@@ -129,7 +178,10 @@ class Store:
         return self._version()
 
     def close(self) -> None:
-        self._db.close()
+        try:
+            self._db.close()
+        finally:
+            self._release()
 
     def __enter__(self) -> Store:
         return self

@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         config = load(args.config)
         body_id = bytes.fromhex(args.body)
-        with Store(config.database, create=False) as store:
+        with Store(config.database, writer=False) as store:
             ingest = Ingest(store)
             ingest.load()
             log = ingest.body(body_id).log

@@ -51,7 +51,7 @@ def _online(url: str) -> dict[str, Any]:
 def _offline(config_path: Path) -> dict[str, Any]:
     config = load(config_path)
     _seed, key = load_or_create_node_seed(config.data_dir)
-    with Store(config.database, create=False) as store:
+    with Store(config.database, writer=False) as store:
         ingest = Ingest(store)
         ingest.load()
         bodies = [

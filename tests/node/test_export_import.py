@@ -153,3 +153,62 @@ def test_a_courier_round_trip_carries_only_what_each_side_lacks(
     elsewhere.write_bytes(Bundle(other.body, (other.body,), (other.messages[0].raw,)).encode())
     assert main([*args, "--since-bundle", str(elsewhere)]) == 1
     assert "is a bundle of body" in capsys.readouterr().err
+
+
+def test_import_into_a_running_node_goes_through_its_api(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One writer per store (spec/node.md): beside a running node, ``caracol
+    import`` submits through the node's API, so the messages are live at
+    once; the store itself refuses a second writer, while readers (export,
+    status) still open it."""
+    import asyncio
+    import urllib.request
+
+    from node.errors import StoreLocked
+    from node.runtime import NodeRuntime
+
+    sc = Scenario()
+    p = sc.propose("ana")
+    a = node(tmp_path, "a", sc)
+    out = tmp_path / "all.bin"
+    assert main(["export", "--config", str(a), "--body", sc.body.hex(), "--out", str(out)]) == 0
+    b_cfg = Config(data_dir=tmp_path / "b", listen_port=0)
+    b = tmp_path / "b.toml"
+    b.write_text(render(b_cfg))
+
+    async def scenario() -> None:
+        async with NodeRuntime(b_cfg) as rt:
+            with pytest.raises(StoreLocked, match="one writer at a time"):
+                Store(b_cfg.database)
+            capsys.readouterr()
+            code = await asyncio.to_thread(main, ["import", str(out), "--config", str(b)])
+            err = capsys.readouterr().err
+            assert code == 0, err
+            assert f"submitting through its API at {rt.url}" in err
+            # live at once: the running node serves the proposal, no restart
+            url = f"{rt.url}/v0/bodies/{sc.body.hex()}/messages/{p.hex()}"
+            with await asyncio.to_thread(urllib.request.urlopen, url) as r:
+                assert r.status == 200
+            # a reader opens the store beside the writer
+            code = await asyncio.to_thread(
+                main,
+                [
+                    "export",
+                    "--config",
+                    str(b),
+                    "--body",
+                    sc.body.hex(),
+                    "--out",
+                    str(tmp_path / "again.bin"),
+                ],
+            )
+            assert code == 0
+            assert (tmp_path / "again.bin").read_bytes() == out.read_bytes()
+            assert (tmp_path / "b" / "node.url").read_text().strip() == rt.url
+        assert not (tmp_path / "b" / "node.url").exists()  # removed at stop
+
+    asyncio.run(scenario())
+    # with no node running the import writes the store itself, under the lock, and says so
+    assert main(["import", str(out), "--config", str(b)]) == 0
+    assert "no node is running" in capsys.readouterr().err
