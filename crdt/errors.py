@@ -6,22 +6,13 @@ author, and carry a stable wire ``code`` that the spec lists.
 
 from __future__ import annotations
 
+from protocol.errors import CaracolError
 
-class CrdtError(Exception):
+
+class CrdtError(CaracolError):
     """Root of every error the crdt package raises. Never raised itself."""
 
-    code: str = "crdt_error"
-
-    def __init__(self, message: str, *, field: str | None = None, offset: int | None = None):
-        where = []
-        if field is not None:
-            where.append(f"field {field}")
-        if offset is not None:
-            where.append(f"byte offset {offset}")
-        super().__init__(f"{message} ({', '.join(where)})" if where else message)
-        self.reason = message
-        self.field = field
-        self.offset = offset
+    code = "crdt_error"
 
 
 class LocalCrdtError(CrdtError):

@@ -27,15 +27,12 @@ from protocol import envelope
 from protocol.errors import ProtocolError
 from protocol.kinds import PAYLOADS, Kind
 
+from .errors import BadRequest
 from .fields import payload_from_json
 
 IMPLEMENTATION = "caracol-python"
 VERSION = "0.1.0"
 OPS = ("hello", "decode", "verify", "id", "encode", "verdict_proof", "constitution")
-
-
-class BadRequest(Exception):
-    pass
 
 
 def _hex(
@@ -195,7 +192,7 @@ def handle_line(line: str) -> dict[str, Any]:
             raise BadRequest(f"unknown op {request.get('op')!r}; ops: {', '.join(OPS)}")
         answer = handler(request)
     except BadRequest as exc:
-        answer = {"ok": False, "error": "bad_request", "reason": str(exc)}
+        answer = {"ok": False, "error": exc.code, "reason": exc.reason}
     return {"id": rid, **answer}
 
 

@@ -89,7 +89,7 @@ __all__ = [
     "BridgeConfig",
     "BridgeError",
     "Messages",
-    "NodeError",
+    "NodeUnreachable",
     "Radio",
     "bridge",
     "config_from_args",
@@ -105,7 +105,7 @@ __all__ = [
 # --- the node's side ----------------------------------------------------------------
 
 
-class NodeError(BridgeError):
+class NodeUnreachable(BridgeError):
     """The node is unreachable or answered unexpectedly."""
 
 
@@ -268,25 +268,25 @@ class Bridge:
         try:
             async with http.get(url) as r:
                 if r.status == 404:
-                    raise NodeError(
+                    raise NodeUnreachable(
                         f"the node at {self.config.node} holds no body {self.body.hex()}"
                     )
                 if r.status != 200:
-                    raise NodeError(f"the node answered {r.status} to GET {url}")
+                    raise NodeUnreachable(f"the node answered {r.status} to GET {url}")
                 return await r.json()
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-            raise NodeError(
+            raise NodeUnreachable(
                 f"cannot reach the node at {self.config.node}: {exc or type(exc).__name__}"
             ) from None
         except ValueError:
-            raise NodeError(f"the node's answer to GET {url} is not JSON") from None
+            raise NodeUnreachable(f"the node's answer to GET {url} is not JSON") from None
 
     async def fetch_roster(self, http: aiohttp.ClientSession) -> None:
         doc = await self._get_json(http, "/roster")
         try:
             keys = sorted(bytes.fromhex(k) for k in doc["members"].values())
         except (KeyError, TypeError, AttributeError, ValueError):
-            raise NodeError("the node's roster is not {members: {name: hex key}}") from None
+            raise NodeUnreachable("the node's roster is not {members: {name: hex key}}") from None
         self.roster[:] = keys  # in place: the radio link's context holds this list
         self._roster_stale = False
 
@@ -300,7 +300,7 @@ class Bridge:
                 page = [bytes.fromhex(h) for h in doc["messages"]]
                 total = int(doc["total"])
             except (KeyError, TypeError, ValueError):
-                raise NodeError(
+                raise NodeUnreachable(
                     "the node's messages page is not {start, total, messages}"
                 ) from None
             for raw in page:
@@ -347,7 +347,7 @@ class Bridge:
                         if msg.type is not WSMsgType.TEXT:
                             break
                         await self._on_event(http, msg.data)
-            except (aiohttp.ClientError, OSError, TimeoutError, NodeError) as exc:
+            except (aiohttp.ClientError, OSError, TimeoutError, NodeUnreachable) as exc:
                 self._drop("node", f"node events: {exc or type(exc).__name__}")
             was = self.events_connected
             self.events_connected = False
@@ -438,7 +438,7 @@ class Bridge:
             if self._roster_stale:
                 try:
                     await self.fetch_roster(http)
-                except NodeError as exc:
+                except NodeUnreachable as exc:
                     self._drop("node", str(exc))
 
     # --- status ---------------------------------------------------------------------
@@ -610,7 +610,7 @@ class Bridge:
         while True:
             try:
                 await self.send_digest(http)
-            except (NodeError, KeyError, TypeError, ValueError) as exc:
+            except (NodeUnreachable, KeyError, TypeError, ValueError) as exc:
                 self._drop("node", f"digest: {exc}")
             await anyio.sleep(self.config.digest_every)
 

@@ -9,16 +9,13 @@ from __future__ import annotations
 
 import anyio
 
+from protocol.errors import CaracolError
 
-class MeshError(Exception):
+
+class MeshError(CaracolError):
     """Root of every error the mesh package raises."""
 
     code = "mesh_error"
-
-    def __init__(self, message: str, *, offset: int | None = None) -> None:
-        super().__init__(message if offset is None else f"{message} (byte offset {offset})")
-        self.reason = message
-        self.offset = offset
 
 
 class LocalMeshError(MeshError):

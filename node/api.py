@@ -31,9 +31,10 @@ from protocol.verdict import FullProof, ProofError, verify_full_proof
 from . import ratelimit
 from .constituency import refusal
 from .disputes import DisputeViews
+from .errors import RateLimited, Superseded
 from .ingest import Ingest, Outcome, Status, UnknownBody, vouched_keys
 from .justice_views import JusticeViews
-from .people import People, Superseded
+from .people import People
 from .views import ProcessViews
 
 API_PREFIX = "/v0"
@@ -109,14 +110,6 @@ def _query_int(request: web.Request, name: str, default: int, maximum: int) -> i
             content_type="application/json",
         )
     return int(text)
-
-
-class RateLimited(Exception):
-    """A batch refused by the rate limits; ``seconds`` until it would fit."""
-
-    def __init__(self, seconds: int) -> None:
-        super().__init__(f"rate limited for {seconds} s")
-        self.seconds = seconds
 
 
 def _level_bundle(data: bytes) -> tuple[list[list[bytes]], list[tuple[bytes, bytes, bytes]]]:

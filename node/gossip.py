@@ -47,6 +47,7 @@ from protocol.errors import ProtocolError
 from protocol.keys import key_from_text, public_key
 
 from .config import Config, Peer
+from .errors import PeerLinkClosed
 from .ingest import Ingest, Status
 from .peering import Handshake, HandshakeError
 
@@ -62,13 +63,6 @@ WANT_BYTES = 1024 * 1024
 """Most bytes of messages one ``want`` is answered with: a want of 4,096 ids
 (132 KiB) could otherwise ask for 4,096 messages of 16 KiB (64 MiB). What
 is left out the peer asks for again, or reconciliation brings."""
-
-
-class LinkClosed(Exception):
-    def __init__(self, code: str, reason: str) -> None:
-        super().__init__(f"{code}: {reason}")
-        self.code = code
-        self.reason = reason
 
 
 @dataclass
@@ -162,7 +156,7 @@ class Link:
                 self.gossip.sync_count += 1
             elif isinstance(event, PeerError):
                 self.sessions.pop(body_id, None)
-                raise LinkClosed("reconcile", f"{event.code}: {event.reason}")
+                raise PeerLinkClosed("reconcile", f"{event.code}: {event.reason}")
 
     async def send_messages(
         self,
@@ -203,21 +197,21 @@ class Link:
         try:
             frame = canonical.decode(data, max_bytes=MAX_FRAME)
         except ProtocolError as exc:
-            raise LinkClosed("malformed", f"frame is not canonical: {exc}") from None
+            raise PeerLinkClosed("malformed", f"frame is not canonical: {exc}") from None
         if type(frame) is not tuple or not frame or type(frame[0]) is not str:
-            raise LinkClosed("malformed", "a frame is an array starting with its type")
+            raise PeerLinkClosed("malformed", "a frame is an array starting with its type")
         kind, args = frame[0], frame[1:]
         handler = _HANDLERS.get(kind)
         if handler is None:
-            raise LinkClosed("malformed", f"unknown frame type {kind!r}")
+            raise PeerLinkClosed("malformed", f"unknown frame type {kind!r}")
         if not _arity_ok(handler, args):
-            raise LinkClosed("malformed", f"{kind} frame has the wrong number of fields")
+            raise PeerLinkClosed("malformed", f"{kind} frame has the wrong number of fields")
         await handler(self, *args)
 
     async def on_recon(self, body_id: object, payload: object) -> None:
         body_id = _id32(body_id)
         if type(payload) is not bytes:
-            raise LinkClosed("malformed", "recon carries bytes")
+            raise PeerLinkClosed("malformed", "recon carries bytes")
         if body_id not in self.gossip.ingest.bodies:
             return
         session = self.sessions.get(body_id)
@@ -232,9 +226,9 @@ class Link:
     async def on_msgs(self, body_id: object, raws: object) -> None:
         body_id = _id32(body_id)
         if type(raws) is not tuple or not all(type(r) is bytes for r in raws):
-            raise LinkClosed("malformed", "msgs carries an array of bin")
+            raise PeerLinkClosed("malformed", "msgs carries an array of bin")
         if len(raws) > MAX_BATCH:
-            raise LinkClosed("limit", f"batch of {len(raws)} messages exceeds {MAX_BATCH}")
+            raise PeerLinkClosed("limit", f"batch of {len(raws)} messages exceeds {MAX_BATCH}")
         wait = self.bucket.delay(len(raws))
         if wait > 0:
             # Over this peer's rate: stop reading for a while. TCP backpressure
@@ -247,7 +241,7 @@ class Link:
     async def on_want(self, body_id: object, ids: object) -> None:
         body_id = _id32(body_id)
         if type(ids) is not tuple or len(ids) > MAX_WANT_IDS:
-            raise LinkClosed("malformed", f"want carries at most {MAX_WANT_IDS} ids")
+            raise PeerLinkClosed("malformed", f"want carries at most {MAX_WANT_IDS} ids")
         # Bounded work per want: each distinct id answered once (duplicates
         # once cost 5.6x what was asked), at most WANT_BYTES in all, and the
         # messages sent count against this peer's rate like those it sends:
@@ -262,14 +256,14 @@ class Link:
             await asyncio.sleep(wait)
 
     async def on_bye(self, code: object, reason: object) -> None:
-        raise LinkClosed("peer_closed", f"{code}: {reason}")
+        raise PeerLinkClosed("peer_closed", f"{code}: {reason}")
 
     def strike(self, reason: str) -> None:
         self.strikes += 1
         self.stats.rejected += 1
         log.warning("peer %s sent a bad message: %s (strike %d)", self.name, reason, self.strikes)
         if self.strikes >= MAX_STRIKES:
-            raise LinkClosed("misbehaving", f"{self.strikes} invalid messages; last: {reason}")
+            raise PeerLinkClosed("misbehaving", f"{self.strikes} invalid messages; last: {reason}")
 
 
 _HANDLERS: dict[str, Callable[..., Any]] = {
@@ -286,7 +280,7 @@ def _arity_ok(handler: Callable[..., Any], args: tuple[Any, ...]) -> bool:
 
 def _id32(value: object) -> bytes:
     if type(value) is not bytes or len(value) != 32:
-        raise LinkClosed("malformed", "a body or message id is 32 bytes")
+        raise PeerLinkClosed("malformed", "a body or message id is 32 bytes")
     return value
 
 
@@ -414,7 +408,7 @@ class Gossip:
         await ws.prepare(request)
         try:
             peer_key = await asyncio.wait_for(self._handshake(ws, None), HANDSHAKE_TIMEOUT)
-        except (TimeoutError, HandshakeError, LinkClosed, ProtocolError) as exc:
+        except (TimeoutError, HandshakeError, PeerLinkClosed, ProtocolError) as exc:
             log.warning("refused a peer connection: %s", exc)
             self._count("handshake")
             with contextlib.suppress(Exception):
@@ -500,10 +494,10 @@ class Gossip:
                 if msg.type == aiohttp.WSMsgType.BINARY:
                     await link.handle(msg.data)
                 elif msg.type == aiohttp.WSMsgType.TEXT:
-                    raise LinkClosed("malformed", "text frames are not used")
+                    raise PeerLinkClosed("malformed", "text frames are not used")
                 else:
                     break
-        except LinkClosed as exc:
+        except PeerLinkClosed as exc:
             if exc.code != "peer_closed":
                 log.warning("closing link to %s: %s", name, exc)
                 self._count(exc.code)
@@ -533,7 +527,7 @@ class Gossip:
                         link._last_sync = now  # type: ignore[attr-defined]
                         for body_id in list(self.ingest.bodies):
                             await link.start_sync(body_id)
-                except LinkClosed as exc:
+                except PeerLinkClosed as exc:
                     await link.close(exc.code, exc.reason)
                 except Exception as exc:
                     log.info("periodic sync with %s failed: %s", link.name, exc)

@@ -27,7 +27,7 @@ from protocol import envelope, kinds
 from protocol.assembly import Assembly
 from protocol.disposition import Disposition, disposition
 from protocol.envelope import Envelope
-from protocol.errors import ProtocolError, RemoteProtocolError
+from protocol.errors import NotGenesis, ProtocolError
 from protocol.federal import FederalConstitution
 from protocol.justice import Council, is_council
 from protocol.kinds import Kind
@@ -299,7 +299,7 @@ class Ingest:
         """Add a body from its genesis message (verified here)."""
         genesis = envelope.open_untrusted(genesis_raw, None)
         if genesis.kind != Kind.GENESIS:
-            raise _NotGenesis("a body is founded by a genesis message", field="kind")
+            raise NotGenesis("a body is founded by a genesis message", field="kind")
         now = int(self.clock())
         self.store.add_body(genesis.body, genesis.raw, now)
         self.store.add_messages(genesis.body, [(genesis.id, genesis.raw)], now=now, origin=origin)
@@ -470,11 +470,9 @@ class Ingest:
         return Outcome(Status.REJECTED, None, code, reason, field_, offset)
 
 
-class _NotGenesis(RemoteProtocolError):
-    code = "not_genesis"
+class _Reject(NodeError):
+    """One message refused by the node's own rules (quota, standing)."""
 
-
-class _Reject(Exception):
     def __init__(self, code: str, reason: str) -> None:
         super().__init__(reason)
         self.code = code

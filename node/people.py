@@ -36,6 +36,7 @@ from protocol.kinds import BodyKind, Genesis, Kind
 from protocol.ratification import Ratified, ratification_standing
 from protocol.verdict import ProofError
 
+from .errors import Superseded
 from .ingest import Body, Ingest
 from .views import ProcessViews
 
@@ -57,12 +58,6 @@ DECIDING = frozenset(
     }
 )
 """Messages that run a decision: refused under a superseded constitution."""
-
-
-class Superseded(Exception):
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,12 +12,21 @@ asserts exactly that.
 from __future__ import annotations
 
 
-class ProtocolError(Exception):
-    """Root of every error the protocol package raises. Never raised itself."""
+class CaracolError(Exception):
+    """Root of every error any Caracol package raises; each package subclasses
+    it once (``ProtocolError``, ``CrdtError``, ``MeshError``, ``NodeError``,
+    ``InteropError``) and raises only under its own root. Never raised itself.
 
-    code: str = "protocol_error"
+    ``code`` is stable (the spec's error tables list the wire codes);
+    ``reason`` is the message without the position; ``field`` names the path
+    that was wrong and ``offset`` the byte where it was found, when known.
+    """
 
-    def __init__(self, message: str, *, field: str | None = None, offset: int | None = None):
+    code: str = "error"
+
+    def __init__(
+        self, message: str, *, field: str | None = None, offset: int | None = None
+    ) -> None:
         where = []
         if field is not None:
             where.append(f"field {field}")
@@ -28,6 +37,12 @@ class ProtocolError(Exception):
         self.reason = message
         self.field = field
         self.offset = offset
+
+
+class ProtocolError(CaracolError):
+    """Root of every error the protocol package raises. Never raised itself."""
+
+    code = "protocol_error"
 
 
 class LocalProtocolError(ProtocolError):
@@ -118,6 +133,12 @@ class NotSorted(SchemaError):
     """A set-valued field is not strictly ascending (sorted, no duplicates)."""
 
     code = "not_sorted"
+
+
+class NotGenesis(SchemaError):
+    """A body is founded from a message that is not its GENESIS."""
+
+    code = "not_genesis"
 
 
 class BadSignature(RemoteProtocolError):

@@ -154,8 +154,10 @@ async def _store_and_forward(tmp: Path) -> None:
                 url_b,
                 # the deposits' messages are counted as submitted once the node
                 # answered them, a moment after the bundle is counted collected
-                lambda d: d["lxmf"]["bundles_collected"] + d["lxmf"]["bundles_rejected"] >= 4
-                and d["messages"]["submitted"] >= 2,
+                lambda d: (
+                    d["lxmf"]["bundles_collected"] + d["lxmf"]["bundles_rejected"] >= 4
+                    and d["messages"]["submitted"] >= 2
+                ),
                 20,
             )
             lx = doc["lxmf"]

@@ -1,4 +1,4 @@
-"""Any gossip frame a peer sends ends, at worst, in ``LinkClosed`` with a
+"""Any gossip frame a peer sends ends, at worst, in ``PeerLinkClosed`` with a
 code (spec/node.md "Limits and hostile peers"): never another exception out
 of the link's frame handler (issue 16.1, the gossip side of the
 reconciliation OverflowError). Frames are drawn well-typed and hostile:
@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 
 from crdt.sim import make_genesis, seed_for
 from node.config import Config
-from node.gossip import Gossip, Link, LinkClosed
+from node.errors import PeerLinkClosed
+from node.gossip import Gossip, Link
 from node.ingest import Ingest
 from node.store import Store
 from protocol import canonical, envelope, kinds
@@ -133,7 +134,7 @@ def test_hostile_gossip_frames_close_the_link_with_a_code(
         for data in frames:
             try:
                 await link.handle(data)
-            except LinkClosed as exc:
+            except PeerLinkClosed as exc:
                 assert exc.code in CODES, exc
                 return
 
