@@ -10,13 +10,9 @@ QR codes carry the messages of each decision's causal cut — the genesis, the
 proposals, the votes and the closes — so a node that scans them holds exactly
 what the verdicts were computed from, and re-derives them.
 
-QR payload (binary mode, one per code)::
-
-    "CQ" 0x00 || canonical [0, body id, index, count, [message, ...]]
-
-Scanning collects the payloads from one or more images (any number of codes
-per image, in any order), checks the framing, and returns the messages. They
-are then verified and inserted like any others: a tampered code fails to
+The QR payloads are ``protocol.sneakernet``'s bulletin codes; drawing,
+printing and scanning are ``node.paper``'s. Scanned codes give back messages
+that are verified and inserted like any others: a tampered code fails to
 decode or to verify, and is reported with its reason; nothing in a bulletin is
 trusted.
 """
@@ -25,44 +21,15 @@ from __future__ import annotations
 
 import base64
 import html
-import io
-import shutil
-import subprocess
-import sys
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import segno
-import zxingcpp
-from PIL import Image
-
 from crdt.log import Log
-from protocol import canonical
+from node.paper import qr_png, qr_sheet
 from protocol.assembly import Assembly, SubjectKind
-from protocol.errors import ProtocolError
 from protocol.minutes import minutes, utc
+from protocol.sneakernet import bulletin_codes
 from protocol.stages import DURATION, FINAL
-
-from .errors import BadFrame, LocalMeshError
-
-MAGIC = b"CQ\x00"
-VERSION = 0
-CODE_BYTES = 1100  # per QR code: version ~25 at ECC level L, easy to print and scan
-MAX_BYTES = 256 * 1024
-# Chromium as a print engine only: no network, no profile left behind.
-CHROMIUM_FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--no-pdf-header-footer",
-)
-SCAN_DPI = 200  # a PDF page is rasterised at this resolution before scanning
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,25 +40,11 @@ class Bulletin:
     omitted: int = 0  # messages of the causal cuts that did not fit (a bundle carries them)
 
     def qr_pngs(self, scale: int = 4) -> list[bytes]:
-        out = []
-        for p in self.payloads:
-            buf = io.BytesIO()
-            segno.make(p, error="l", mode="byte", micro=False).save(
-                buf, kind="png", scale=scale, border=4
-            )
-            out.append(buf.getvalue())
-        return out
+        return [qr_png(p, scale=scale) for p in self.payloads]
 
-    def sheet(self, scale: int = 3, columns: int = 3) -> Image.Image:
-        """All codes on one printable image (a grid)."""
-        images = [Image.open(io.BytesIO(png)).convert("L") for png in self.qr_pngs(scale)]
-        w = max(i.width for i in images)
-        h = max(i.height for i in images)
-        rows = (len(images) + columns - 1) // columns
-        sheet = Image.new("L", (w * min(columns, len(images)), h * rows), 255)
-        for n, img in enumerate(images):
-            sheet.paste(img, ((n % columns) * w, (n // columns) * h))
-        return sheet
+    def sheet(self, scale: int = 3, columns: int = 3) -> Any:
+        """All codes on one printable image (a grid; a PIL image)."""
+        return qr_sheet(self.qr_pngs(scale), columns=columns)
 
 
 def _messages_for(log: Log, assembly: Assembly, max_bytes: int) -> tuple[list[bytes], int]:
@@ -116,19 +69,6 @@ def _messages_for(log: Log, assembly: Assembly, max_bytes: int) -> tuple[list[by
         size += extra
     raws = [log.get(m).raw for m in log.order() if m in kept]
     return raws, len(wanted - kept)
-
-
-def _chunk(body: bytes, raws: list[bytes]) -> list[bytes]:
-    groups: list[list[bytes]] = [[]]
-    size = 0
-    for raw in raws:
-        if groups[-1] and size + len(raw) + 3 > CODE_BYTES:
-            groups.append([])
-            size = 0
-        groups[-1].append(raw)
-        size += len(raw) + 3
-    n = len(groups)
-    return [MAGIC + canonical.encode((VERSION, body, i, n, tuple(g))) for i, g in enumerate(groups)]
 
 
 def _who(a: Assembly, names: dict[bytes, str], key_or_identity: bytes) -> str:
@@ -232,7 +172,7 @@ def make_bulletin(
 ) -> Bulletin:
     assembly = Assembly(log.body).fold(log)
     raws, omitted = _messages_for(log, assembly, max_bytes)
-    payloads = _chunk(log.body, raws)
+    payloads = bulletin_codes(log.body, raws)
     name = getattr(log.get(log.body).payload, "name", "")
     names = {i: r.name for i, r in assembly.names.all().items()}
     decisions = "".join(_decision(assembly, sid, names, now) for sid in assembly.proposals())
@@ -272,144 +212,3 @@ verified on import.</p>
 {partial}</body></html>
 """
     return Bulletin(log.body, page, tuple(payloads), omitted)
-
-
-def write_printable(out: Path, stem: str, page: str, *, pdf: bool = True) -> list[str]:
-    """Write ``stem.html`` in ``out`` and, with ``pdf``, ``stem.pdf`` through
-    headless Chromium; the names written. A missing Chromium is not an
-    error here: the HTML prints from any browser, and the reason is said on
-    stderr."""
-    out.mkdir(parents=True, exist_ok=True)
-    (out / f"{stem}.html").write_text(page)
-    wrote = [f"{stem}.html"]
-    if pdf:
-        try:
-            print_pdf(out / f"{stem}.html", out / f"{stem}.pdf")
-            wrote.append(f"{stem}.pdf")
-        except LocalMeshError as exc:
-            print(f"caracol: no PDF: {exc}", file=sys.stderr)
-    return wrote
-
-
-def print_pdf(html_file: Path, pdf_file: Path, *, chromium: str | None = None) -> None:
-    """Print a bulletin's HTML to PDF with headless Chromium (Debian's package),
-    the same engine that renders it on screen."""
-    exe = chromium or shutil.which("chromium") or shutil.which("chromium-browser")
-    if exe is None:
-        raise LocalMeshError("printing a PDF needs Chromium (Debian: apt install chromium)")
-    pdf_file = Path(pdf_file).resolve()
-    pdf_file.unlink(missing_ok=True)
-    with tempfile.TemporaryDirectory(prefix="caracol-chromium-") as profile:
-        try:
-            done = subprocess.run(
-                [
-                    exe,
-                    *CHROMIUM_FLAGS,
-                    f"--user-data-dir={profile}",
-                    f"--print-to-pdf={pdf_file}",
-                    Path(html_file).resolve().as_uri(),
-                ],
-                stdin=subprocess.DEVNULL,
-                capture_output=True,
-                text=True,
-                timeout=120,
-                check=False,
-            )
-        except subprocess.TimeoutExpired:
-            raise LocalMeshError("Chromium did not print the bulletin within 120 s") from None
-    if not pdf_file.exists() or pdf_file.stat().st_size == 0:
-        tail = done.stderr.strip().splitlines()[-3:]
-        raise LocalMeshError(
-            f"Chromium (exit {done.returncode}) wrote no PDF at {pdf_file}: " + " / ".join(tail)
-        )
-
-
-def pdf_pages(pdf_file: Path, *, dpi: int = SCAN_DPI) -> list[Image.Image]:
-    """The pages of a PDF as images (poppler's pdftoppm), to be scanned."""
-    exe = shutil.which("pdftoppm")
-    if exe is None:
-        raise LocalMeshError("scanning a PDF needs pdftoppm (Debian: apt install poppler-utils)")
-    with tempfile.TemporaryDirectory(prefix="caracol-pages-") as tmp:
-        done = subprocess.run(
-            [exe, "-r", str(dpi), "-gray", "-png", str(pdf_file), f"{tmp}/page"],
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        if done.returncode != 0:
-            raise BadFrame(f"{pdf_file} is not a readable PDF: {done.stderr.strip()[:200]}")
-        pages = []
-        for png in sorted(Path(tmp).glob("page*.png")):
-            with Image.open(png) as img:
-                pages.append(img.copy())
-    return pages
-
-
-def scan_images(images: list[Any]) -> list[bytes]:
-    """QR payloads found in images (PIL images, image files or PDF files), in
-    any order."""
-    out = []
-    for image in images:
-        if isinstance(image, (str, Path)) and str(image).lower().endswith(".pdf"):
-            pages: list[Any] = pdf_pages(Path(image))
-        elif isinstance(image, (str, Path)):
-            try:
-                pages = [Image.open(image)]
-            except (OSError, ValueError) as exc:
-                raise BadFrame(f"{image} is not an image: {exc}") from None
-        else:
-            pages = [image]
-        for img in pages:
-            for result in zxingcpp.read_barcodes(img):
-                if result.format == zxingcpp.BarcodeFormat.QRCode:
-                    out.append(bytes(result.bytes))
-    return out
-
-
-def messages_from_payloads(payloads: list[bytes]) -> tuple[bytes, list[bytes], list[str]]:
-    """(body id, messages in order, problems). Untrusted: a code that does
-    not parse is reported, the rest used; the messages still need verifying."""
-    body: bytes | None = None
-    parts: dict[int, tuple[bytes, ...]] = {}
-    count = 0
-    problems = []
-    for n, p in enumerate(payloads):
-        try:
-            if not p.startswith(MAGIC):
-                raise BadFrame("not a Caracol bulletin code")
-            value = canonical.decode(p[len(MAGIC) :], max_bytes=MAX_BYTES)
-            if (
-                type(value) is not tuple
-                or len(value) != 5
-                or type(value[0]) is not int
-                or value[0] != VERSION
-            ):
-                raise BadFrame("a bulletin code is [0, body, index, count, [message, ...]]")
-            _, b, index, total, raws = value
-            if (
-                type(b) is not bytes
-                or len(b) != 32
-                or type(index) is not int
-                or type(total) is not int
-            ):
-                raise BadFrame("bad body id or numbering")
-            if (
-                not 0 <= index < total
-                or type(raws) is not tuple
-                or not all(type(r) is bytes for r in raws)
-            ):
-                raise BadFrame("bad numbering or messages")
-            if body is not None and b != body:
-                raise BadFrame("codes of two different bodies")
-            body, count = b, total
-            parts[index] = raws
-        except (BadFrame, ProtocolError) as exc:
-            problems.append(f"code {n + 1}: {exc}")
-    if body is None:
-        raise BadFrame("no readable Caracol bulletin code: " + "; ".join(problems))
-    missing = [i + 1 for i in range(count) if i not in parts]
-    if missing:
-        problems.append(f"codes {missing} of {count} were not read")
-    return body, [r for i in sorted(parts) for r in parts[i]], problems

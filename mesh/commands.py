@@ -249,9 +249,10 @@ def bulletin_command(args: argparse.Namespace) -> int:
     from node.config import load
     from node.errors import NodeError
     from node.ingest import Ingest
+    from node.paper import write_printable
     from node.store import Store
 
-    from .bulletin import make_bulletin, write_printable
+    from .bulletin import make_bulletin
 
     try:
         config = load(args.config)
@@ -279,10 +280,10 @@ def bulletin_command(args: argparse.Namespace) -> int:
 def scan_command(args: argparse.Namespace) -> int:
     from node.config import load
     from node.errors import NodeError
+    from node.paper import scan_images
     from node.writer import deliver
     from protocol.errors import ProtocolError
-
-    from .bulletin import messages_from_payloads, scan_images
+    from protocol.sneakernet import messages_from_payloads
 
     body, raws, problems = messages_from_payloads(scan_images(args.images))
     for p in problems:

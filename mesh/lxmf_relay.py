@@ -7,7 +7,7 @@ propagation node, addressed to the peer's LXMF delivery destination
 holds them (LXMF encrypts them for the recipient, so it cannot read them)
 until the peer comes back and collects them.
 
-The payload is a sneakernet bundle (``mesh/bundle.py``: body, the writer's
+The payload is a sneakernet bundle (``protocol/sneakernet.py``: body, the writer's
 heads, the messages, a digest over their ids) in the LXMF message's custom
 fields: ``FIELD_CUSTOM_TYPE`` = ``caracol-bundle/0``, ``FIELD_CUSTOM_DATA`` =
 the bundle's bytes. A bundle, because it is already the form in which
@@ -55,9 +55,9 @@ from crdt.errors import RemoteCrdtError
 from crdt.log import Log
 from protocol import envelope
 from protocol.envelope import Envelope
-from protocol.errors import RemoteProtocolError
+from protocol.errors import BadBundle, RemoteProtocolError
+from protocol.sneakernet import Bundle
 
-from .bundle import Bundle
 from .errors import BadFrame, LocalMeshError
 from .reticulum import (
     ReticulumTransport,
@@ -182,7 +182,10 @@ def open_deposit(data: bytes, body: bytes) -> Opened:
     """
     if len(data) > MAX_DEPOSIT_BYTES:
         raise BadFrame(f"deposit of {len(data)} bytes exceeds the {MAX_DEPOSIT_BYTES}-byte limit")
-    bundle = Bundle.decode_untrusted(data)
+    try:
+        bundle = Bundle.decode_untrusted(data)
+    except BadBundle as exc:
+        raise BadFrame(exc.reason) from None
     if bundle.body != body:
         raise BadFrame(
             f"the deposit is for body {bundle.body.hex()[:16]}…, this log is {body.hex()[:16]}…"

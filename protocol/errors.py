@@ -141,6 +141,20 @@ class NotGenesis(SchemaError):
     code = "not_genesis"
 
 
+class BadBundle(RemoteProtocolError):
+    """A sneakernet bundle is refused whole: not canonical, a field breaks its
+    rule, or the integrity digest does not match (spec/sneakernet.md)."""
+
+    code = "bad_bundle"
+
+
+class BadBulletinCode(RemoteProtocolError):
+    """A scanned bulletin code is not one (spec/sneakernet.md): reported, and
+    the other codes are used."""
+
+    code = "bad_bulletin_code"
+
+
 class BadSignature(RemoteProtocolError):
     """The Ed25519 signature does not verify under the spec's rules."""
 

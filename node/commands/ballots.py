@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from node.client import ClientError, NodeClient
-from node.commands.card import qr_png
 from node.commands.member_state import body_id, node_url
 from node.errors import NodeError
+from node.paper import PaperError, qr_png, scan_images, write_printable
 from protocol.hand_counts import HAND_STAGES
 from protocol.stages import Stage
 
@@ -100,7 +100,7 @@ def ballots_html(
     stage = Stage(s["stage_number"])
     stage_name = STAGE_NAMES.get(stage.name.lower(), stage.name.lower())
     code = ballot_code(body, bytes.fromhex(s["id"]), int(stage))
-    png = base64.b64encode(qr_png(code, scale=4)).decode()
+    png = base64.b64encode(qr_png(code, scale=4, error="m")).decode()
     title = html.escape(_title(s))
     text = html.escape(s.get("text") or "")
     one = f"""<section class="ballot">
@@ -156,8 +156,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _print(args: argparse.Namespace) -> int:
-    from mesh.bulletin import write_printable
-
     client = NodeClient(node_url(args.node))
     body = body_id(client, args.body)
     s = _subject(client, body, args.subject)
@@ -181,12 +179,9 @@ def _print(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from mesh.bulletin import scan_images
-    from mesh.errors import MeshError
-
     try:
         codes = scan_images([args.image])
-    except MeshError as exc:
+    except PaperError as exc:
         raise NodeError(f"cannot read {args.image}: {exc}") from None
     ballots = [c for c in codes if c.startswith(MAGIC.encode())]
     if not ballots:

@@ -15,14 +15,11 @@ from __future__ import annotations
 import argparse
 import base64
 import html
-import io
 import json
 import os
 import sys
 import time
 from pathlib import Path
-
-import segno
 
 from node import keyfile
 from node.client import NodeClient
@@ -30,6 +27,7 @@ from node.commands.flags import hex_id
 from node.commands.key import ask_secret, passphrase
 from node.commands.member_actions import CHOICES
 from node.errors import NodeError
+from node.paper import PaperError, qr_png, scan_images, write_printable
 from protocol import keycard, kinds
 from protocol.errors import ProtocolError
 from protocol.keys import key_to_text
@@ -76,14 +74,6 @@ def _pin(confirm: bool) -> str:
     return first
 
 
-def qr_png(data: bytes, scale: int = 8) -> bytes:
-    buf = io.BytesIO()
-    segno.make(data, error="m", mode="byte", micro=False).save(
-        buf, kind="png", scale=scale, border=4
-    )
-    return buf.getvalue()
-
-
 def card_html(card: keycard.Card, png: bytes) -> str:
     name = html.escape(card.name)
     return f"""<!doctype html>
@@ -104,8 +94,6 @@ at once: your key is replaced (spec/keys.md, "When a card is lost").</p>
 
 
 def print_card(args: argparse.Namespace) -> int:
-    from mesh.bulletin import write_printable
-
     seed = keyfile.read(args.keystore, passphrase())
     data = keycard.seal(
         seed,
@@ -117,7 +105,7 @@ def print_card(args: argparse.Namespace) -> int:
     )
     del seed
     card = keycard.read(data)
-    png = qr_png(data)
+    png = qr_png(data, scale=8, error="m")
     out: Path = args.out
     wrote = write_printable(out, "card", card_html(card, png), pdf=not args.no_pdf)
     (out / "card.png").write_bytes(png)
@@ -128,12 +116,9 @@ def print_card(args: argparse.Namespace) -> int:
 
 def scan_card(path: Path) -> bytes:
     """The bytes of the one key card in a photo or PDF."""
-    from mesh.bulletin import scan_images
-    from mesh.errors import MeshError
-
     try:
         codes = scan_images([path])
-    except MeshError as exc:
+    except PaperError as exc:
         raise keycard.DamagedCard(f"cannot read {path}: {exc}") from None
     first: keycard.CardError | None = None
     for code in codes:

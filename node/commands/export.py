@@ -17,13 +17,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from mesh.bundle import Bundle
-from mesh.errors import MeshError
 from node.commands.flags import hex_id, hex_ids
 from node.config import load
 from node.errors import NodeError
 from node.ingest import Ingest
 from node.store import Store
+from protocol.errors import ProtocolError
+from protocol.sneakernet import Bundle
 from protocol.verdict import FullProof
 
 
@@ -79,6 +79,6 @@ def run(args: argparse.Namespace) -> int:
         what = f"{len(raws)} messages ({len(data)} bytes) of body {body_id.hex()[:16]}…"
         print(f"wrote {what} to {args.out}")
         return 0
-    except (NodeError, MeshError, ValueError, OSError) as exc:
+    except (NodeError, ProtocolError, ValueError, OSError) as exc:
         print(f"caracol export: {exc}", file=sys.stderr)
         return 1

@@ -14,7 +14,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from mesh.errors import MeshError
 from node.commands.verify import read_log_file
 from node.config import load
 from node.errors import NodeError
@@ -48,6 +47,6 @@ def run(args: argparse.Namespace) -> int:
         for p in done.problems[:20]:
             print(f"  rejected {p}")
         return 0 if not done.problems else 1
-    except (NodeError, ProtocolError, MeshError, OSError) as exc:
+    except (NodeError, ProtocolError, OSError) as exc:
         print(f"caracol import: {exc}", file=sys.stderr)
         return 1

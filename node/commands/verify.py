@@ -20,13 +20,12 @@ from pathlib import Path
 
 from crdt.errors import CrdtError
 from crdt.log import Log
-from mesh.bundle import Bundle, is_bundle
-from mesh.errors import MeshError
 from protocol import envelope
 from protocol.assembly import Assembly
 from protocol.envelope import message_id
 from protocol.errors import ProtocolError
 from protocol.kinds import Kind, Verdict
+from protocol.sneakernet import Bundle, is_bundle
 from protocol.verdict import FullProof
 
 
@@ -36,7 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def read_log_file(data: bytes) -> tuple[FullProof, Bundle | None]:
     """A bundle's or a plain log file's messages (the bundle, when it is
-    one); a damaged bundle raises ``MeshError`` before any message is read."""
+    one); a damaged bundle raises ``BadBundle`` before any message is read."""
     if is_bundle(data):
         b = Bundle.decode_untrusted(data)
         return FullProof(b.body, b.messages), b
@@ -123,7 +122,7 @@ def check(data: bytes) -> tuple[list[str], list[str]]:
 def run(args: argparse.Namespace) -> int:
     try:
         lines, problems = check(args.logfile.read_bytes())
-    except (OSError, ProtocolError, MeshError) as exc:
+    except (OSError, ProtocolError) as exc:
         print(f"caracol verify: {args.logfile}: {exc}", file=sys.stderr)
         return 2
     for line in lines:

@@ -4,7 +4,7 @@ them.
 
 Each bundle case holds a file's bytes (hex) and either what it carries (body,
 heads, message ids in order, and which messages then verify) or a fragment of
-the reason the whole file must be refused (error code ``bad_frame``). Each
+the reason the whole file must be refused (error code ``bad_bundle``). Each
 bulletin case holds a set of scanned QR payloads (hex, in scan order) and the
 body and message ids they yield with the problems a reader reports, or the
 reason no code was readable. Deterministic (fixed seeds and claimed times), so
@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from mesh import bulletin
-from mesh.bundle import MAGIC, VERSION, Bundle, _digest
-from protocol import canonical
+from protocol import canonical, sneakernet
 from protocol.envelope import message_id
+from protocol.sneakernet import MAGIC, VERSION, Bundle, _digest
 from protocol.testing import Scenario
 
 OUT = Path(__file__).resolve().parent / "sneakernet.json"
@@ -166,7 +166,7 @@ def build() -> dict[str, Any]:
         )
 
     def yields(scanned: list[bytes]) -> dict[str, Any]:
-        b, raws, problems = bulletin.messages_from_payloads(scanned)
+        b, raws, problems = sneakernet.messages_from_payloads(scanned)
         return {
             "body": b.hex(),
             "messages": [message_id(r).hex() for r in raws],
@@ -185,11 +185,11 @@ def build() -> dict[str, Any]:
     other = Scenario(("zoe",))
     foreign = bulletin.make_bulletin(other.log).payloads[0]
     code_case("a code of another body", [*payloads, foreign], yields([*payloads, foreign]))
-    bad_index = bulletin.MAGIC + canonical.encode((0, body, 2, 2, ()))
+    bad_index = sneakernet.CODE_MAGIC + canonical.encode((0, body, 2, 2, ()))
     code_case("an index past the count", [*payloads, bad_index], yields([*payloads, bad_index]))
     code_case(
         "version 1",
-        [bulletin.MAGIC + canonical.encode((1, body, 0, 1, ()))],
+        [sneakernet.CODE_MAGIC + canonical.encode((1, body, 0, 1, ()))],
         {"error": "no readable Caracol bulletin code"},
     )
     code_case("nothing of ours", [b"hello"], {"error": "no readable Caracol bulletin code"})

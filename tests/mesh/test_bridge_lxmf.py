@@ -29,11 +29,11 @@ from rns_harness import Proc, free_port, processes
 from mesh import bridge as bridge_module
 from mesh import lxmf_relay
 from mesh.bridge import Bridge, BridgeConfig, BridgeError, Radio, render_status
-from mesh.bundle import Bundle
 from mesh.errors import LinkClosed
 from mesh.reticulum import write_config
 from mesh.transport import LinkState, LinkStatistics
 from protocol import kinds
+from protocol.sneakernet import Bundle
 
 RELAY = ["-m", "mesh.lxmf_relay"]
 

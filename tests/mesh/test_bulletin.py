@@ -11,11 +11,14 @@ import pytest
 import segno
 from PIL import Image
 
-from mesh.bulletin import MAGIC, make_bulletin, messages_from_payloads, scan_images
-from mesh.errors import BadFrame
+from mesh.bulletin import make_bulletin
 from node.config import Config
 from node.ingest import Ingest, Status
+from node.paper import scan_images
 from node.store import Store
+from protocol.errors import BadBulletinCode
+from protocol.sneakernet import CODE_MAGIC as MAGIC
+from protocol.sneakernet import messages_from_payloads
 from protocol.testing import Scenario
 
 
@@ -63,7 +66,7 @@ def test_a_tampered_code_is_rejected_with_a_reason(tmp_path: Path) -> None:
         ingest.found(raws[0], origin="bulletin")
         outcomes = ingest.submit(body, raws[1:], origin="bulletin")
         assert outcomes[-1].status is Status.REJECTED and outcomes[-1].code == "bad_signature"
-    with pytest.raises(BadFrame, match="no readable"):
+    with pytest.raises(BadBulletinCode, match="no readable"):
         messages_from_payloads([b"not ours", MAGIC + b"\xc1"])
 
 

@@ -10,12 +10,13 @@ from pathlib import Path
 import pytest
 
 from crdt.log import Log
-from mesh.bulletin import make_bulletin, messages_from_payloads, print_pdf, scan_images
-from mesh.errors import BadFrame, LocalMeshError
+from mesh.bulletin import make_bulletin
 from node.config import Config
 from node.ingest import Ingest, Status
+from node.paper import PaperError, print_pdf, scan_images
 from node.store import Store
 from protocol.assembly import Assembly
+from protocol.sneakernet import messages_from_payloads
 from protocol.testing import Scenario
 
 MEMBERS = ("ana", "bea", "cruz", "dev", "eli", "fede", "gala", "hugo")
@@ -87,11 +88,11 @@ def test_a_small_notice_carries_whole_decisions_and_says_what_it_left_out(
 def test_scanning_what_is_not_an_image_or_pdf_says_so(tmp_path: Path) -> None:
     junk = tmp_path / "notes.txt"
     junk.write_text("not a picture")
-    with pytest.raises(BadFrame, match="not an image"):
+    with pytest.raises(PaperError, match="not an image"):
         scan_images([junk])
     fake = tmp_path / "fake.pdf"
     fake.write_bytes(b"%PDF-1.4 truncated")
-    with pytest.raises(BadFrame, match="not a readable PDF"):
+    with pytest.raises(PaperError, match="not a readable PDF"):
         scan_images([fake])
 
 
@@ -99,7 +100,7 @@ def test_printing_without_chromium_is_a_clear_local_error(tmp_path: Path) -> Non
     sc, _, _ = two_decisions()
     html = tmp_path / "b.html"
     html.write_text(make_bulletin(sc.log).html)
-    with pytest.raises(LocalMeshError, match=r"wrote no PDF|Chromium"):
+    with pytest.raises(PaperError, match=r"wrote no PDF|Chromium"):
         print_pdf(html, tmp_path / "b.pdf", chromium="/bin/false")
 
 

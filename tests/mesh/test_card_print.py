@@ -84,7 +84,7 @@ def test_a_printed_card_signs_a_vote_the_node_counts(tmp_path: Path) -> None:
                     CARACOL_PIN="tortuga lima 4418")  # fmt: skip
         assert r.returncode == 1 and "wrong PIN for Ana Quispe's card" in r.stderr
 
-        from mesh.bulletin import scan_images
+        from node.paper import scan_images
 
         (code,) = scan_images([tmp_path / "card" / "card.png"])
         assert keycard.read(code).name == "Ana Quispe"

@@ -18,10 +18,10 @@ from rns_harness import Proc, free_port, processes
 
 from crdt.log import Log
 from mesh import lxmf_relay
-from mesh.bundle import Bundle
 from mesh.errors import BadFrame, LocalMeshError, RemoteMeshError
 from protocol import envelope
 from protocol.kinds import Choice, Comment, Stance, Vote
+from protocol.sneakernet import Bundle
 from protocol.testing import Scenario
 from protocol.verdict import FullProof
 

@@ -13,12 +13,10 @@ from typing import Any
 
 import pytest
 
-from mesh.bulletin import messages_from_payloads
-from mesh.bundle import Bundle
-from mesh.errors import BadFrame
 from protocol import envelope
 from protocol.envelope import message_id
-from protocol.errors import ProtocolError
+from protocol.errors import BadBulletinCode, BadBundle, ProtocolError
+from protocol.sneakernet import Bundle, messages_from_payloads
 
 VECTORS = Path(__file__).resolve().parents[2] / "spec" / "vectors" / "sneakernet.json"
 DOC: dict[str, Any] = json.loads(VECTORS.read_text())
@@ -51,9 +49,9 @@ def test_bundle_vector(case: dict[str, Any]) -> None:
     data = bytes.fromhex(case["bundle"])
     expect = case["expect"]
     if "error" in expect:
-        with pytest.raises(BadFrame, match=expect["error"]) as info:
+        with pytest.raises(BadBundle, match=expect["error"]) as info:
             Bundle.decode_untrusted(data)
-        assert info.value.code == "bad_frame"
+        assert info.value.code == "bad_bundle"
         return
     b = Bundle.decode_untrusted(data)
     assert b.body.hex() == expect["body"]
@@ -70,7 +68,7 @@ def test_bulletin_code_vector(case: dict[str, Any]) -> None:
     scanned = [bytes.fromhex(p) for p in case["payloads"]]
     expect = case["expect"]
     if "error" in expect:
-        with pytest.raises(BadFrame, match=expect["error"]):
+        with pytest.raises(BadBulletinCode, match=expect["error"]):
             messages_from_payloads(scanned)
         return
     body, raws, problems = messages_from_payloads(scanned)

@@ -121,8 +121,8 @@ def test_a_courier_round_trip_carries_only_what_each_side_lacks(
 ) -> None:
     """A writes a bundle; B imports it, adds its own votes, and writes back
     only what A lacks, taking A's heads from A's bundle (--since-bundle)."""
-    from mesh.bundle import Bundle
     from protocol.kinds import Choice, Vote
+    from protocol.sneakernet import Bundle
 
     sc = Scenario()
     p = sc.propose("ana")

@@ -30,11 +30,10 @@ from crdt.errors import RemoteCrdtError
 from crdt.reconcile import PeerError, Session, SortedIds
 from crdt.text import TextDocument
 from crdt.text_guard import check_ops
-from mesh.bundle import Bundle, _digest
-from mesh.errors import RemoteMeshError
 from protocol import canonical, envelope, keycard
-from protocol.errors import RemoteProtocolError
+from protocol.errors import BadBundle, RemoteProtocolError
 from protocol.nesting import LevelProof
+from protocol.sneakernet import Bundle, _digest
 from protocol.verdict import Attestation, FullProof, verify_full_proof
 
 EXAMPLES = 800
@@ -188,7 +187,7 @@ def test_arbitrary_key_cards_raise_only_card_errors(data: bytes) -> None:
 
 @given(st.data())
 @BUDGET
-def test_mutated_bundles_raise_only_mesh_errors(data: st.DataObject) -> None:
+def test_mutated_bundles_raise_only_bundle_errors(data: st.DataObject) -> None:
     value = canonical.decode(data.draw(st.sampled_from(BUNDLES)))
     bad = data.draw(mutated(value[:-1]))
     candidates = [_encode((*bad, value[-1])) if isinstance(bad, tuple) else _encode(bad)]
@@ -203,14 +202,14 @@ def test_mutated_bundles_raise_only_mesh_errors(data: st.DataObject) -> None:
     for wire in candidates:
         if wire is None:
             continue
-        with contextlib.suppress(RemoteMeshError):
+        with contextlib.suppress(BadBundle):
             Bundle.decode_untrusted(wire)
 
 
 @given(st.binary(max_size=400) | hostile.map(lambda v: _encode(v) or b""))
 @BUDGET
-def test_arbitrary_bundles_raise_only_mesh_errors(data: bytes) -> None:
-    with contextlib.suppress(RemoteMeshError):
+def test_arbitrary_bundles_raise_only_bundle_errors(data: bytes) -> None:
+    with contextlib.suppress(BadBundle):
         Bundle.decode_untrusted(data)
 
 
@@ -340,7 +339,7 @@ def test_deep_nests_are_refused_by_every_parser(depth: int) -> None:
             parse(data)
     with pytest.raises(keycard.CardError):
         keycard.read(data)
-    with pytest.raises(RemoteMeshError):
+    with pytest.raises(BadBundle):
         Bundle.decode_untrusted(data)
     s = Session(SortedIds([]))
     s.receive_frame(data, 0.0)
