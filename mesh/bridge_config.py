@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from node.extras import need
 from protocol.kinds import Kind
 
 from .dutycycle import Priority, sub_band
@@ -145,6 +146,16 @@ def _hex(text: str, flag: str, nbytes: int, what: str) -> bytes:
     return value
 
 
+# the libraries of the mesh extra each radio needs (pyproject.toml)
+RADIO_LIBRARIES: dict[str, tuple[str, ...]] = {
+    "kiss": (),
+    "kiss_serial": ("serial",),
+    "meshtastic": ("meshtastic", "google.protobuf"),
+    "meshtastic_serial": ("meshtastic", "serial", "google.protobuf"),
+    "reticulum": ("RNS", "LXMF"),
+}
+
+
 def config_from_args(args: argparse.Namespace) -> BridgeConfig:
     """The bridge's configuration from its flags, or a BridgeError naming what is wrong."""
     node = (getattr(args, "node", None) or "").strip()
@@ -166,6 +177,8 @@ def config_from_args(args: argparse.Namespace) -> BridgeConfig:
         got = " and ".join(RADIO_FLAGS[n] for n in chosen) if chosen else "none"
         raise BridgeError(f"give exactly one radio ({flags}); got {got}")
     (which,) = chosen
+    for module in RADIO_LIBRARIES[which]:
+        need(module, "mesh")  # before anything is opened: one line naming the extra
     value = str(getattr(args, which)).strip()
     baud_given = getattr(args, "baud", None) is not None
     if baud_given and which != "kiss_serial":

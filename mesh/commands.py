@@ -24,6 +24,9 @@ from typing import NoReturn
 
 import anyio
 
+from node.errors import NodeError
+from node.extras import MissingExtra
+
 from .airtime import MESHTASTIC, LoRaParams
 from .dutycycle import REGIONS, Budget, SendQueue, sub_band
 from .errors import LocalMeshError, MeshError
@@ -173,6 +176,10 @@ def _params(args: argparse.Namespace) -> LoRaParams:
     )
 
 
+# the radio libraries of the ``mesh`` extra (pyproject.toml)
+RADIO_MODULES = frozenset({"meshtastic", "google", "RNS", "LXMF", "serial", "trio"})
+
+
 def run(args: argparse.Namespace) -> int:
     try:
         if args.mesh_command == "airtime":
@@ -210,8 +217,14 @@ def run(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             print("caracol mesh: bridge stopped", file=sys.stderr)
             return 0
-    except MeshError as exc:
+    except (MeshError, NodeError) as exc:  # NodeError: node.paper, a missing extra
         print(f"caracol mesh: {exc}", file=sys.stderr)
+        return 1
+    except ModuleNotFoundError as exc:
+        top = (exc.name or "").split(".")[0]
+        if top not in RADIO_MODULES:
+            raise
+        print(f"caracol mesh: {MissingExtra('mesh', top)}", file=sys.stderr)
         return 1
 
 
@@ -247,7 +260,6 @@ def bulletin_command(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from node.config import load
-    from node.errors import NodeError
     from node.ingest import Ingest
     from node.paper import write_printable
     from node.store import Store
@@ -279,16 +291,15 @@ def bulletin_command(args: argparse.Namespace) -> int:
 
 def scan_command(args: argparse.Namespace) -> int:
     from node.config import load
-    from node.errors import NodeError
     from node.paper import scan_images
     from node.writer import deliver
     from protocol.errors import ProtocolError
     from protocol.sneakernet import messages_from_payloads
 
-    body, raws, problems = messages_from_payloads(scan_images(args.images))
-    for p in problems:
-        print(f"  {p}")
     try:
+        body, raws, problems = messages_from_payloads(scan_images(args.images))
+        for p in problems:
+            print(f"  {p}")
         config = load(args.config)
         done = deliver(
             config,

@@ -26,9 +26,8 @@ class MissingExtra(NodeError):
 
     def __init__(self, extra: str, module: str) -> None:
         super().__init__(
-            f"{WHAT[extra]} needs the '{extra}' extra ({module} is not installed): "
-            f"pip install 'caracol[{extra}]', or scripts/setup --{extra}",
-            field=extra,
+            f"this needs the '{extra}' extra, for {WHAT[extra]} ({module} is not installed): "
+            f"pip install 'caracol[{extra}]', or scripts/setup --{extra}"
         )
         self.extra = extra
 
