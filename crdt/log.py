@@ -146,6 +146,10 @@ class Log:
     def ids(self) -> Iterable[bytes]:
         return self._msgs.keys()
 
+    def held(self, mid: bytes) -> Envelope | None:
+        """The message, inserted or pending; None when neither."""
+        return self._msgs.get(mid) or self._pending.get(mid)
+
     def depth(self, mid: bytes) -> int:
         return self._depth[mid]
 

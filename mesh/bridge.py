@@ -42,7 +42,6 @@ import dataclasses
 import json
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -54,7 +53,8 @@ import anyio.abc
 import anyio.lowlevel
 from aiohttp import WSMsgType, web
 
-from protocol import canonical, envelope
+from node.backoff import Backoff
+from protocol import envelope
 from protocol.envelope import Envelope
 from protocol.errors import ProtocolError
 from protocol.kinds import Kind
@@ -77,6 +77,7 @@ from .bridge_config import (
     load_bridge_identity,
     open_radio,
 )
+from .bridge_messages import Messages
 from .bridge_status import fetch_status, render_status, status_command
 from .digest import digest_texts
 from .dutycycle import Budget, Priority, sub_band
@@ -116,99 +117,6 @@ class Drop:
     reason: str
 
 
-class Messages:
-    """The body's messages the bridge knows (ids and raw bytes), with an
-    index by the 8-byte prefix abbreviated parents use. ``ids()`` lists them
-    parents first — what RadioLink sends a peer goes in that order — even
-    when the radio brought a child before its parent."""
-
-    def __init__(self) -> None:
-        self.raw: dict[bytes, bytes] = {}
-        self._parents: dict[bytes, tuple[bytes, ...]] = {}
-        self._by_prefix: dict[bytes, list[bytes]] = {}
-
-    def __contains__(self, mid: object) -> bool:
-        return mid in self.raw
-
-    def __len__(self) -> int:
-        return len(self.raw)
-
-    def add(self, mid: bytes, raw: bytes) -> bool:
-        if mid in self.raw:
-            return False
-        self.raw[mid] = raw
-        self._parents[mid] = _parents_of(raw)
-        self._by_prefix.setdefault(mid[: frames.PREFIX], []).append(mid)
-        return True
-
-    def forget(self, mid: bytes) -> None:
-        if self.raw.pop(mid, None) is not None:
-            self._parents.pop(mid, None)
-            self._by_prefix[mid[: frames.PREFIX]].remove(mid)
-
-    def with_prefix(self, prefix: bytes) -> list[bytes]:
-        if len(prefix) == frames.PREFIX:
-            return list(self._by_prefix.get(prefix, ()))
-        return [m for m in self.raw if m.startswith(prefix)]
-
-    def ids(self) -> Iterator[bytes]:
-        """Insertion order, except that a message waits until every parent
-        held here has been listed (a stable topological order)."""
-        done: set[bytes] = set()
-        out: list[bytes] = []
-        waiting: dict[bytes, list[bytes]] = {}  # parent -> children waiting for it
-        for mid in list(self.raw):
-            stack = [mid]
-            while stack:
-                m = stack.pop()
-                if m in done:
-                    continue
-                blocker = next(
-                    (p for p in self._parents.get(m, ()) if p in self.raw and p not in done),
-                    None,
-                )
-                if blocker is not None:
-                    waiting.setdefault(blocker, []).append(m)
-                    continue
-                done.add(m)
-                out.append(m)
-                stack.extend(reversed(waiting.pop(m, [])))
-        return iter(out)
-
-    def raw_of(self, mid: bytes) -> bytes | None:
-        return self.raw.get(mid)
-
-    def causal_past(self, mids: Iterable[bytes]) -> set[bytes]:
-        """The ids of ``mids`` held here, with every ancestor held here."""
-        seen = {m for m in mids if m in self.raw}
-        stack = list(seen)
-        while stack:
-            for p in self._parents.get(stack.pop(), ()):
-                if p in self.raw and p not in seen:
-                    seen.add(p)
-                    stack.append(p)
-        return seen
-
-    def heads(self, closed: set[bytes] | None = None) -> list[bytes]:
-        """The messages held (or of ``closed``, a set closed under parents)
-        that none of them names as a parent, sorted."""
-        pool = set(self.raw) if closed is None else closed
-        named = {p for m in pool for p in self._parents.get(m, ())}
-        return sorted(pool - named)
-
-
-def _parents_of(raw: bytes) -> tuple[bytes, ...]:
-    """The parent ids of a message's wire bytes ((): not a readable message;
-    the node judges it)."""
-    try:
-        content = canonical.decode(raw[: -envelope.SIGNATURE_BYTES])
-    except ProtocolError:
-        return ()
-    if type(content) is not tuple or len(content) != 6 or type(content[2]) is not tuple:
-        return ()
-    return tuple(p for p in content[2] if type(p) is bytes)
-
-
 DIGEST_RESERVE = 0.5
 """The daily digest uses at most half the hour's allowance, leaving the
 rest (and always the decisions' reserved share) to signed messages."""
@@ -221,7 +129,7 @@ class Bridge:
         self.config = config
         self.body = config.body
         self.api = f"{config.node}/v0/bodies/{config.body.hex()}"
-        self.messages = Messages()
+        self.messages = Messages(config.body)
         self.roster: list[bytes] = []
         self.radio: Transport | None = None
         self.link: RadioLink | None = None
@@ -290,9 +198,9 @@ class Bridge:
         self.roster[:] = keys  # in place: the radio link's context holds this list
         self._roster_stale = False
 
-    async def fetch_messages(self, http: aiohttp.ClientSession) -> list[bytes]:
+    async def fetch_messages(self, http: aiohttp.ClientSession) -> list[Envelope]:
         """Every message of the body, paged; returns those not known before."""
-        new: list[bytes] = []
+        new: list[Envelope] = []
         start, total = 0, None
         for _ in range(100_000):  # bounded: a page per 5,000 messages
             doc = await self._get_json(http, f"/messages?start={start}&limit={PAGE}")
@@ -304,8 +212,8 @@ class Bridge:
                     "the node's messages page is not {start, total, messages}"
                 ) from None
             for raw in page:
-                if self.messages.add(envelope.message_id(raw), raw):
-                    new.append(raw)
+                if (env := self._from_node(raw)) is not None:
+                    new.append(env)
             start += len(page)
             if not page or start >= total:
                 break
@@ -313,12 +221,21 @@ class Bridge:
 
     # --- node -> radio ------------------------------------------------------------
 
-    def _to_radio(self, raw: bytes) -> None:
+    def _from_node(self, raw: bytes) -> Envelope | None:
+        """A message of the node's log into the bridge's; None when it was
+        known (or, never from an honest node, when it does not decode)."""
         try:
             env = envelope.decode_untrusted(raw, self.body)
-            kind = Kind(env.kind)
-        except (ProtocolError, ValueError) as exc:
+        except ProtocolError as exc:
             self._drop("node", f"a message from the node does not decode: {exc}")
+            return None
+        return env if self.messages.add(env) else None
+
+    def _to_radio(self, env: Envelope) -> None:
+        try:
+            kind = Kind(env.kind)
+        except ValueError as exc:
+            self._drop("node", f"a message from the node has an unknown kind: {exc}")
             return
         if kind in ROSTER_KINDS:
             self._roster_stale = True
@@ -334,13 +251,14 @@ class Bridge:
     async def follow_node(self, http: aiohttp.ClientSession) -> None:
         """Live events from the node; after every (re)connect, catch up on
         what was accepted meanwhile. Reconnects with back-off, 0.5 s to 30 s."""
-        delay = 0.5
+        backoff = Backoff(0.5, 30.0)
         while True:
             try:
                 async with http.ws_connect(f"{self.api}/events", heartbeat=30) as ws:
-                    self.events_connected, delay = True, 0.5
-                    for raw in await self.fetch_messages(http):
-                        self._to_radio(raw)
+                    self.events_connected = True
+                    backoff.reset()
+                    for env in await self.fetch_messages(http):
+                        self._to_radio(env)
                     if self._roster_stale:
                         await self.fetch_roster(http)
                     async for msg in ws:
@@ -352,10 +270,10 @@ class Bridge:
             was = self.events_connected
             self.events_connected = False
             self.reconnects += 1
+            delay = backoff.next()
             if was:
                 print(f"lost the node's events; reconnecting in {delay:g} s", flush=True)
             await anyio.sleep(delay)
-            delay = min(delay * 2, 30.0)
 
     async def _on_event(self, http: aiohttp.ClientSession, data: str) -> None:
         try:
@@ -364,8 +282,8 @@ class Bridge:
         except (ValueError, KeyError, TypeError) as exc:
             self._drop("node", f"an event that is not {{message: hex}}: {exc}")
             return
-        if self.messages.add(envelope.message_id(raw), raw):
-            self._to_radio(raw)
+        if (env := self._from_node(raw)) is not None:
+            self._to_radio(env)
         if self._roster_stale:
             await self.fetch_roster(http)
 
@@ -382,9 +300,8 @@ class Bridge:
     def _take(self, env: Envelope) -> bool:
         """A verified message for the node (from the radio or a deposit);
         False when it is known already."""
-        if env.id in self.messages:
+        if not self.messages.hold(env):
             return False
-        self.messages.add(env.id, env.raw)
         if Kind(env.kind) in ROSTER_KINDS:
             self._roster_stale = True
         if len(self.pending) >= MAX_PENDING:
@@ -397,7 +314,7 @@ class Bridge:
 
     async def submit_heard(self, http: aiohttp.ClientSession) -> None:
         """Heard messages to the node, in batches; retried while it is away."""
-        delay = 0.5
+        backoff = Backoff(0.5, 30.0)
         while True:
             if not self.pending:
                 self._submit_wake = anyio.Event()
@@ -417,21 +334,22 @@ class Bridge:
             if results is None and (code == 0 or code >= 500 or code == 404):
                 self.pending.extendleft(reversed(batch))  # the node is away: again, in order
                 self._drop("node", f"submitting heard messages: {code or 'no answer'}: {why}")
-                await anyio.sleep(delay)
-                delay = min(delay * 2, 30.0)
+                await anyio.sleep(backoff.next())
                 continue
             if results is None:  # the node refuses the request itself: retrying cannot help
                 self._drop("node", f"the node refused {len(batch)} heard messages ({code}): {why}")
                 for env in batch:
                     self.messages.forget(env.id)
                 continue
-            delay = 0.5
+            backoff.reset()
             self.counts["submitted"] += len(batch)
             for env, result in zip(batch, results, strict=False):
                 outcome = str(result.get("status", "rejected"))
                 if outcome in self.counts:
                     self.counts[outcome] += 1
-                if outcome == "rejected":
+                if outcome != "rejected":
+                    self.messages.confirm(env.id)
+                else:
                     self.messages.forget(env.id)
                     why = result.get("reason") or result.get("code") or "no reason given"
                     self._drop("node", f"rejected {env.id.hex()[:16]}: {why}")
@@ -795,7 +713,7 @@ class Bridge:
         ``deposit_loop`` deposits for the peer while none is up."""
         cfg = self.config.radio
         assert cfg.peer is not None
-        delay = RETRY_FIRST
+        backoff = Backoff(RETRY_FIRST, RETRY_MAX)
         async with anyio.create_task_group() as tg:
             tg.start_soon(self.deposit_loop)
             while True:
@@ -803,10 +721,9 @@ class Bridge:
                     transport = await self.connect_peer()
                 except BridgeError as exc:
                     self._drop("radio", f"no live link to the peer: {exc}")
-                    await anyio.sleep(delay)
-                    delay = min(delay * 2, RETRY_MAX)
+                    await anyio.sleep(backoff.next())
                     continue
-                delay = RETRY_FIRST
+                backoff.reset()
                 print(f"reticulum link to {cfg.peer.hex()} is up", flush=True)
                 why = await self._carry_until_down(transport)
                 self._drop("radio", f"the link to the peer ended: {why}")
@@ -952,7 +869,8 @@ class Bridge:
             )
             return False
         heads = self.messages.heads()
-        bundles = bundles_of(self.body, heads, [self.messages.raw[m] for m in ids])
+        raws = [raw for m in ids if (raw := self.messages.raw_of(m)) is not None]
+        bundles = bundles_of(self.body, heads, raws)
         try:
             async with self._lxmf_lock:
                 await self.relay.deposit(

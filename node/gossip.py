@@ -32,6 +32,7 @@ import contextlib
 import functools
 import logging
 import os
+import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -46,6 +47,7 @@ from protocol.envelope import Envelope
 from protocol.errors import ProtocolError
 from protocol.keys import key_from_text, public_key
 
+from .backoff import Backoff
 from .config import Config, Peer
 from .errors import PeerLinkClosed
 from .ingest import Ingest, Status
@@ -420,7 +422,7 @@ class Gossip:
         return ws
 
     async def _dial_loop(self, key: bytes, peer: Peer) -> None:
-        delay = 1.0
+        backoff = Backoff(1.0, self.config.backoff_max, jitter=0.2, rand=random.random)
         while self.running:
             try:
                 async with (
@@ -430,23 +432,26 @@ class Gossip:
                     ) as ws,
                 ):
                     await asyncio.wait_for(self._handshake(ws, key), HANDSHAKE_TIMEOUT)
-                    delay = 1.0
+                    backoff.reset()
                     await self._run_link(ws, key, peer.name, dialled_by=self.key)
             except asyncio.CancelledError:
                 raise
             except HandshakeError as exc:
                 self._count("handshake")
+                delay = backoff.next()
                 log.warning(
                     "peer %s failed the handshake: %s; retrying in %.0f s", peer.name, exc, delay
                 )
             except Exception as exc:
+                delay = backoff.next()
                 log.info(
                     "peer %s unreachable or closed: %s; retrying in %.0f s", peer.name, exc, delay
                 )
+            else:
+                delay = backoff.next()  # the link ended cleanly: dial again, not at once
             if not self.running:
                 return
             await asyncio.sleep(delay)
-            delay = min(delay * 2, self.config.backoff_max)
 
     async def _handshake(
         self, ws: web.WebSocketResponse | aiohttp.ClientWebSocketResponse, expect: bytes | None

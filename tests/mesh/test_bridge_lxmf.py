@@ -191,7 +191,7 @@ def test_what_the_peer_holds_survives_a_restart_so_only_new_messages_are_deposit
         br = Bridge(BridgeConfig("http://127.0.0.1:9", sc.body, radio))
         br.peer_state = lxmf_relay.PeerState(state)
         for m in sc.messages:
-            br.messages.add(m.id, m.raw)
+            br.messages.add(m)
         return br
 
     first = bridge()
@@ -206,7 +206,7 @@ def test_what_the_peer_holds_survives_a_restart_so_only_new_messages_are_deposit
     again = bridge()  # a restart
     assert again._for_peer() == []
     vote = sc.post("bea", kinds.Vote(p, kinds.Choice.FOR))
-    again.messages.add(vote.id, vote.raw)
+    again.messages.add(vote)
     assert again._for_peer() == [vote.id]
     rec = again._peer_record()
     rec.deposited_since = 0.0  # deposited over 30 days ago: may be gone from the node
@@ -234,7 +234,7 @@ def test_a_completed_sync_teaches_the_peers_heads_once_the_queue_has_drained(
     br = Bridge(BridgeConfig("http://127.0.0.1:9", sc.body, radio))
     br.peer_state = lxmf_relay.PeerState(tmp_path / "identity.peers.json")
     for m in sc.messages:
-        br.messages.add(m.id, m.raw)
+        br.messages.add(m)
     rec = br._peer_record()
     rec.deposited, rec.deposited_since = (sc.messages[0].id,), 1e12
     link = _Link()
@@ -247,7 +247,7 @@ def test_a_completed_sync_teaches_the_peers_heads_once_the_queue_has_drained(
     assert br._for_peer() == [] and rec.deposited == () and rec.learned_at is not None
     assert lxmf_relay.PeerState(br.peer_state.path).get(sc.body, bytes(16)).heads == rec.heads
     vote = sc.post("bea", kinds.Vote(p, kinds.Choice.FOR))
-    br.messages.add(vote.id, vote.raw)
+    br.messages.add(vote)
     assert br._for_peer() == [vote.id]
 
 
@@ -309,7 +309,7 @@ def test_when_the_link_ends_the_peer_is_deposited_for_and_the_link_retried(
     br.relay, br.peer_identity = _Relay(), key
     br.lxmf = bridge_module.new_lxmf_status(radio, "00" * 16)
     for m in sc.messages:
-        br.messages.add(m.id, m.raw)
+        br.messages.add(m)
     live = _EndingLink()
     attempts: list[float] = []
 
@@ -333,7 +333,7 @@ def test_when_the_link_ends_the_peer_is_deposited_for_and_the_link_retried(
                 await wait_until(lambda: len(br.relay.deposits) == 1, 2)
                 assert br.relay.deposits[0][0] - ended >= radio.link_timeout
                 vote = sc.post("bea", kinds.Vote(p, kinds.Choice.FOR))
-                br.messages.add(vote.id, vote.raw)  # the node accepts one meanwhile
+                br.messages.add(vote)  # the node accepts one meanwhile
                 await wait_until(lambda: len(br.relay.deposits) == 2, 2)
                 (first_at, _), (second_at, (bundle,)) = br.relay.deposits
                 assert second_at - first_at >= radio.deposit_every - 0.01
