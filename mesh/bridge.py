@@ -54,6 +54,7 @@ import anyio.lowlevel
 from aiohttp import WSMsgType, web
 
 from node.backoff import Backoff
+from node.client import AsyncNodeClient, ClientError
 from protocol import envelope
 from protocol.envelope import Envelope
 from protocol.errors import ProtocolError
@@ -128,7 +129,8 @@ class Bridge:
     def __init__(self, config: BridgeConfig) -> None:
         self.config = config
         self.body = config.body
-        self.api = f"{config.node}/v0/bodies/{config.body.hex()}"
+        self.path = f"/v0/bodies/{config.body.hex()}"
+        self.api = f"{config.node}{self.path}"
         self.messages = Messages(config.body)
         self.roster: list[bytes] = []
         self.radio: Transport | None = None
@@ -172,22 +174,14 @@ class Bridge:
     # --- fetching ---------------------------------------------------------------
 
     async def _get_json(self, http: aiohttp.ClientSession, path: str) -> Any:
-        url = f"{self.api}{path}"
         try:
-            async with http.get(url) as r:
-                if r.status == 404:
-                    raise NodeUnreachable(
-                        f"the node at {self.config.node} holds no body {self.body.hex()}"
-                    )
-                if r.status != 200:
-                    raise NodeUnreachable(f"the node answered {r.status} to GET {url}")
-                return await r.json()
-        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-            raise NodeUnreachable(
-                f"cannot reach the node at {self.config.node}: {exc or type(exc).__name__}"
-            ) from None
-        except ValueError:
-            raise NodeUnreachable(f"the node's answer to GET {url} is not JSON") from None
+            return await AsyncNodeClient(self.config.node, http).get(f"{self.path}{path}")
+        except ClientError as exc:
+            if exc.status == 404:
+                raise NodeUnreachable(
+                    f"the node at {self.config.node} holds no body {self.body.hex()}"
+                ) from None
+            raise NodeUnreachable(str(exc)) from None
 
     async def fetch_roster(self, http: aiohttp.ClientSession) -> None:
         doc = await self._get_json(http, "/roster")
@@ -315,6 +309,7 @@ class Bridge:
     async def submit_heard(self, http: aiohttp.ClientSession) -> None:
         """Heard messages to the node, in batches; retried while it is away."""
         backoff = Backoff(0.5, 30.0)
+        node = AsyncNodeClient(self.config.node, http)
         while True:
             if not self.pending:
                 self._submit_wake = anyio.Event()
@@ -323,21 +318,16 @@ class Bridge:
                 continue
             batch = [self.pending.popleft() for _ in range(min(BATCH, len(self.pending)))]
             try:
-                async with http.post(
-                    f"{self.api}/messages", json={"messages": [e.raw.hex() for e in batch]}
-                ) as r:
-                    code, doc = r.status, await r.json()
-                results = doc["results"] if code in (200, 201, 422) else None
-            except (aiohttp.ClientError, OSError, TimeoutError, ValueError, KeyError) as exc:
-                results, code, doc = None, 0, {"reason": f"{exc or type(exc).__name__}"}
-            why = doc.get("reason", doc) if isinstance(doc, dict) else doc
-            if results is None and (code == 0 or code >= 500 or code == 404):
-                self.pending.extendleft(reversed(batch))  # the node is away: again, in order
-                self._drop("node", f"submitting heard messages: {code or 'no answer'}: {why}")
-                await anyio.sleep(backoff.next())
-                continue
-            if results is None:  # the node refuses the request itself: retrying cannot help
-                self._drop("node", f"the node refused {len(batch)} heard messages ({code}): {why}")
+                results = await node.submit_raw(self.body, [e.raw for e in batch])
+            except ClientError as exc:
+                code = exc.status
+                if code == 0 or code >= 500 or code == 404:
+                    self.pending.extendleft(reversed(batch))  # the node is away: again, in order
+                    self._drop("node", f"submitting heard messages: {code or 'no answer'}: {exc}")
+                    await anyio.sleep(backoff.next())
+                    continue
+                # the node refuses the request itself: retrying cannot help
+                self._drop("node", f"the node refused {len(batch)} heard messages ({code}): {exc}")
                 for env in batch:
                     self.messages.forget(env.id)
                 continue

@@ -230,21 +230,16 @@ def run(args: argparse.Namespace) -> int:
 
 def digest_command(args: argparse.Namespace) -> int:
     """Print the digest texts and what each costs on air."""
-    import json
-    import time
-    import urllib.error
-    import urllib.request
+    from node.client import ClientError, NodeClient
 
     from .digest import digest_texts
 
-    base = f"{args.node.rstrip('/')}/v0/bodies/{args.body}"
+    node, base = NodeClient(args.node), f"/v0/bodies/{args.body}"
     try:
-        with urllib.request.urlopen(f"{base}/proposals", timeout=30) as r:
-            proposals = json.load(r)["proposals"]
-        with urllib.request.urlopen(base, timeout=30) as r:
-            name = str(json.load(r)["genesis"]["payload"][1])
-    except (urllib.error.URLError, OSError, ValueError, KeyError) as exc:
-        raise LocalMeshError(f"cannot read {base}: {exc}") from None
+        proposals = node.get(f"{base}/proposals")["proposals"]
+        name = str(node.get(base)["genesis"]["payload"][1])
+    except (ClientError, KeyError, TypeError, IndexError) as exc:
+        raise LocalMeshError(f"cannot read {args.node}{base}: {exc}") from None
     p = MESHTASTIC[args.preset]
     texts = digest_texts(name, proposals, int(time.time()))
     for i, text in enumerate(texts, 1):

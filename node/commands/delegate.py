@@ -14,10 +14,9 @@ import argparse
 import json
 import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
+from node import client as calls
 from node.client import ClientError, NodeClient
 from node.commands.flags import hex_id, key_text
 from protocol.keys import key_from_text
@@ -47,20 +46,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _post_proof(url: str, higher: str, resolution: str, data: bytes) -> dict[str, str]:
-    req = urllib.request.Request(
-        f"{url.rstrip('/')}/v0/proofs?higher={higher}&resolution={resolution}",
-        data=data,
-        headers={"Content-Type": "application/octet-stream"},
-        method="POST",
-    )
+    path = f"/v0/proofs?higher={higher}&resolution={resolution}"
     try:
-        with urllib.request.urlopen(req, timeout=60) as r:
-            return dict(json.loads(r.read()))
-    except urllib.error.HTTPError as exc:
-        doc = json.loads(exc.read() or b"{}")
-        raise ClientError(f"refused: {doc.get('error')}: {doc.get('reason')}") from None
-    except (urllib.error.URLError, OSError) as exc:
-        raise ClientError(f"cannot reach {url}: {exc}") from None
+        return dict(NodeClient(url, timeout=60).do(calls.post_bytes(path, data)))
+    except ClientError as exc:
+        if not exc.status:
+            raise
+        raise ClientError(f"refused: {exc}", status=exc.status) from None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -76,18 +68,8 @@ def run(args: argparse.Namespace) -> int:
                 print(json.dumps(m))
             return 0
         if args.delegate_command == "relay":
-            url = (
-                f"{args.source.rstrip('/')}/v0/bodies/{args.body}/proof"
-                f"?higher={args.higher}&resolution={args.resolution}"
-            )
-            try:
-                with urllib.request.urlopen(url, timeout=60) as r:
-                    data = r.read()
-            except urllib.error.HTTPError as exc:
-                doc = json.loads(exc.read() or b"{}")
-                raise ClientError(f"no proof: {doc.get('error')}: {doc.get('reason')}") from None
-            except (urllib.error.URLError, OSError) as exc:
-                raise ClientError(f"cannot reach {args.source}: {exc}") from None
+            path = f"/v0/bodies/{args.body}/proof?higher={args.higher}&resolution={args.resolution}"
+            data = NodeClient(args.source, timeout=60).do(calls.get(path, binary=True))
             if args.out:
                 args.out.write_bytes(data)
                 print(f"wrote {len(data)} bytes to {args.out}")

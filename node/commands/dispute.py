@@ -15,11 +15,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import urllib.error
-import urllib.request
 from typing import Any
 
 from crdt.errors import CrdtError
+from node import client as calls
 from node.client import ClientError, NodeClient
 from node.commands import member
 from node.commands import member_actions as act
@@ -209,23 +208,10 @@ def _list(args: argparse.Namespace) -> int:
 
 def _relay(args: argparse.Namespace) -> int:
     d = _hex32(args.dispute, "--dispute")
-    data = _http(f"{args.source.rstrip('/')}/v0/disputes/{d.hex()}/bundle", None)
-    doc = json.loads(_http(f"{args.to.rstrip('/')}/v0/disputes", data))
+    path = f"/v0/disputes/{d.hex()}/bundle"
+    data = NodeClient(args.source, timeout=60).do(calls.get(path, binary=True))
+    doc = NodeClient(args.to, timeout=60).do(calls.post_bytes("/v0/disputes", data))
     mine = next((x for x in doc["disputes"] if x["dispute"] == d.hex()), None)
     status = mine["status"] if mine else "not known there yet (relay the claimant's log)"
     print(f"relayed {len(doc['bodies'])} log(s) to {args.to}: the dispute is {status}")
     return 0
-
-
-def _http(url: str, data: bytes | None) -> bytes:
-    headers = {"Content-Type": "application/octet-stream"} if data is not None else {}
-    req = urllib.request.Request(url, data=data, headers=headers)
-    try:
-        with urllib.request.urlopen(req, timeout=60) as r:
-            body: bytes = r.read()
-            return body
-    except urllib.error.HTTPError as exc:
-        doc = json.loads(exc.read() or b"{}")
-        raise ClientError(f"{url}: {doc.get('error')}: {doc.get('reason')}") from None
-    except (urllib.error.URLError, OSError) as exc:
-        raise ClientError(f"cannot reach {url}: {exc}") from None
