@@ -2,13 +2,16 @@
 
     python -m interop.runner --harness "caracol interop"
     python -m interop.runner --harness "node my-impl/harness.js" --vectors spec/vectors
+    python -m interop.runner --only messages  # one vector file (with or without .json)
     python -m interop.runner --js            # the JS core: node interop/js/harness.mjs
     python -m interop.runner --js --noble    # the same, on its @noble fallback
 
-Starts the harness as a subprocess, sends every case of every vector file
-it knows (messages.json: decode/id/encode; ed25519.json: verify), compares
-the answers with the expected results, prints a summary and exits non-zero
-on any mismatch.
+Starts the harness as a subprocess and goes through every vector file in
+the vectors folder: each section of it the runner has a check for (see
+``SECTIONS``) and the harness lists the ops of in its ``hello``. It prints
+one line per file (``passed N  failed M``, or ``not supported by this
+harness`` when it lacks the ops, or ``not driven`` when the runner has no
+check for the file), then the total, and exits non-zero on any failure.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,9 +38,35 @@ def js_harness_command(*, noble: bool = False) -> list[str]:
 
 
 @dataclass
-class Report:
+class FileResult:
+    """What one vector file gave: cases passed and failed (a case fails once
+    however many of its checks fail), the sections driven, those the harness
+    lacks the ops for, and those the runner has no check for."""
+
+    name: str
     passed: int = 0
+    failed: int = 0
     failures: list[str] = field(default_factory=list)
+    driven: list[str] = field(default_factory=list)
+    unsupported: list[tuple[str, list[str]]] = field(default_factory=list)
+    not_driven: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Report:
+    files: list[FileResult] = field(default_factory=list)
+
+    @property
+    def passed(self) -> int:
+        return sum(f.passed for f in self.files)
+
+    @property
+    def failed(self) -> int:
+        return sum(f.failed for f in self.files)
+
+    @property
+    def failures(self) -> list[str]:
+        return [p for f in self.files for p in f.failures]
 
 
 class Harness:
@@ -290,53 +320,127 @@ def check_constitution_case(h: Harness, case: dict[str, Any]) -> list[str]:
     return problems
 
 
-# Vector files driven only when the harness lists the op in its hello answer
-# (file, the section holding the cases, the op, the checker).
-OPTIONAL_CHECKERS = (
-    ("keys.json", "key_text", "key_from_text", check_key_text_case),
-    ("text.json", "tests", "text_replay", check_text_case),
-    ("text.json", "rejected", "text_replay", check_text_rejected_case),
-    ("keys.json", "keystore", "keystore_open", check_keystore_case),
-    ("cards.json", "cards", "card_open", check_card_case),
-    ("verdicts.json", "proofs", "verdict_proof", check_proof_case),
-    ("verdicts.json", "people_founding", "constitution", check_constitution_case),
+@dataclass(frozen=True)
+class Section:
+    """One list of cases in a vector file, the ops a harness needs for it
+    (beyond the core ops every harness has) and the function that checks a
+    case."""
+
+    file: str
+    key: str
+    ops: tuple[str, ...]
+    check: Callable[[Harness, dict[str, Any]], list[str]]
+
+
+# Every section of every vector file the runner drives, in the order run.
+SECTIONS = (
+    Section("messages.json", "tests", (), check_message_case),
+    Section("ed25519.json", "tests", (), check_ed25519_case),
+    Section("ed25519_rules.json", "tests", (), check_ed25519_case),
+    Section("keys.json", "key_text", ("key_from_text", "key_to_text"), check_key_text_case),
+    Section("keys.json", "keystore", ("keystore_open",), check_keystore_case),
+    Section("cards.json", "cards", ("card_open",), check_card_case),
+    Section("text.json", "tests", ("text_replay",), check_text_case),
+    Section("text.json", "rejected", ("text_replay",), check_text_rejected_case),
+    Section("verdicts.json", "proofs", ("verdict_proof",), check_proof_case),
+    Section("verdicts.json", "people_founding", ("constitution",), check_constitution_case),
 )
 
 
-CHECKERS = {
-    "messages.json": check_message_case,
-    "ed25519.json": check_ed25519_case,
-    "ed25519_rules.json": check_ed25519_case,
-}
+def case_sections(data: dict[str, Any]) -> list[str]:
+    """The keys of a vector file that hold lists of cases."""
+    return [
+        k
+        for k, v in data.items()
+        if isinstance(v, list) and v and all(isinstance(c, dict) for c in v)
+    ]
+
+
+def vector_files(vectors: Path) -> list[Path]:
+    return sorted(vectors.glob("*.json"))
+
+
+def resolve_only(vectors: Path, only: str) -> Path:
+    """``--only messages`` or ``--only messages.json``; a name not among
+    the vector files is an error naming them."""
+    name = only if only.endswith(".json") else f"{only}.json"
+    path = vectors / Path(name).name
+    if not path.is_file():
+        names = ", ".join(p.name for p in vector_files(vectors))
+        raise SystemExit(f"no vector file {name} in {vectors} (there are: {names})")
+    return path
+
+
+def run_file(h: Harness, path: Path, ops: Sequence[str]) -> FileResult:
+    """Drive every section of one vector file the runner knows, when the
+    harness lists the ops the section needs."""
+    result = FileResult(path.name)
+    data = json.loads(path.read_text())
+    known = [s for s in SECTIONS if s.file == path.name]
+    result.not_driven = [k for k in case_sections(data) if k not in {s.key for s in known}]
+    for section in known:
+        missing = [op for op in section.ops if op not in ops]
+        if missing:
+            result.unsupported.append((section.key, missing))
+            continue
+        if section.key not in data:
+            result.failures.append(f"{path.name}: no section {section.key!r}")
+            result.failed += 1
+            continue
+        result.driven.append(section.key)
+        for case in data[section.key]:
+            problems = section.check(h, case)
+            if problems:
+                result.failures += problems
+                result.failed += 1
+            else:
+                result.passed += 1
+    return result
 
 
 def run_vectors(
-    h: Harness, vectors: Path = DEFAULT_VECTORS, ops: tuple[str, ...] | list[str] = ()
+    h: Harness,
+    vectors: Path = DEFAULT_VECTORS,
+    ops: Sequence[str] | None = None,
+    *,
+    only: Path | None = None,
 ) -> Report:
-    """Every vector file the runner knows; the OPTIONAL_CHECKERS ones only
-    when ``ops`` (the harness's hello) lists their op."""
+    """Every vector file in ``vectors`` (or just ``only``), each section the
+    runner knows and the harness's ``hello`` lists the ops of."""
+    if ops is None:
+        ops = h.ask({"op": "hello"}).get("ops") or ()
     report = Report()
-    for name, section, op, optional in OPTIONAL_CHECKERS:
-        path = vectors / name
-        if op not in ops or not path.exists():
-            continue
-        for case in json.loads(path.read_text())[section]:
-            problems = optional(h, case)
-            if problems:
-                report.failures += problems
-            else:
-                report.passed += 1
-    for name, checker in CHECKERS.items():
-        path = vectors / name
-        if not path.exists():
-            continue
-        for case in json.loads(path.read_text())["tests"]:
-            problems = checker(h, case)
-            if problems:
-                report.failures += problems
-            else:
-                report.passed += 1
+    for path in [only] if only is not None else vector_files(vectors):
+        report.files.append(run_file(h, path, ops))
     return report
+
+
+def summary_lines(report: Report) -> list[str]:
+    """One line per vector file, then the total."""
+    width = max([len(f.name) for f in report.files] + [5])
+    lines = []
+    for f in report.files:
+        lacking = "; ".join(f"{key} needs {', '.join(ops)}" for key, ops in f.unsupported)
+        if f.driven:
+            notes = []
+            if f.unsupported:
+                notes.append(f"not supported by this harness: {lacking}")
+            if f.not_driven:
+                notes.append(f"not driven: {', '.join(f.not_driven)}")
+            note = f"  ({'; '.join(notes)})" if notes else ""
+            lines.append(f"{f.name:<{width}}  passed {f.passed}  failed {f.failed}{note}")
+        elif f.unsupported:
+            lines.append(f"{f.name:<{width}}  not supported by this harness ({lacking})")
+        else:
+            lines.append(f"{f.name:<{width}}  not driven (the runner has no check for it yet)")
+    driven = sum(1 for f in report.files if f.driven)
+    unsupported = sum(1 for f in report.files if f.unsupported and not f.driven)
+    lines.append(
+        f"{'total':<{width}}  passed {report.passed}  failed {report.failed}"
+        f"  ({driven} files driven, {unsupported} not supported,"
+        f" {len(report.files) - driven - unsupported} not driven)"
+    )
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -348,21 +452,31 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--vectors", type=Path, default=DEFAULT_VECTORS)
     parser.add_argument(
+        "--only", metavar="FILE", help="run one vector file (with or without .json)"
+    )
+    parser.add_argument(
         "--js", action="store_true", help="run the JS core's harness (node interop/js/harness.mjs)"
     )
     parser.add_argument(
         "--noble", action="store_true", help="with --js: force the @noble fallback (no WebCrypto)"
     )
     args = parser.parse_args(argv)
+    only = resolve_only(args.vectors, args.only) if args.only else None
     command: str | list[str] = js_harness_command(noble=args.noble) if args.js else args.harness
     with Harness(command) as h:
         hello = h.ask({"op": "hello"})
         print(f"harness: {hello.get('implementation')} {hello.get('version')}")
-        report = run_vectors(h, args.vectors, hello.get("ops") or ())
+        report = run_vectors(h, args.vectors, hello.get("ops") or (), only=only)
     for f in report.failures:
         print("FAIL", f)
-    print(f"{report.passed} passed, {len(report.failures)} failed")
-    return 1 if report.failures else 0
+    for line in summary_lines(report):
+        print(line)
+    if report.failures:
+        return 1
+    if only is not None and not report.files[0].driven:
+        print(f"{only.name}: nothing was checked", file=sys.stderr)
+        return 1
+    return 0
 
 
 if __name__ == "__main__":

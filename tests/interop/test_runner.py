@@ -1,0 +1,61 @@
+"""The conformance runner itself (interop/runner.py): its one line per
+vector file, ``--only``, and that it fails a harness that lies.
+
+These run the Python reference harness as a subprocess (no Node.js needed).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from interop import runner
+
+ROOT = Path(__file__).resolve().parents[2]
+VECTORS = ROOT / "spec" / "vectors"
+REFERENCE = [sys.executable, "-m", "interop"]
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, list[str]]:
+    rc = runner.main(["--harness", " ".join(REFERENCE), *argv])
+    return rc, capsys.readouterr().out.splitlines()
+
+
+def test_one_line_per_vector_file_then_the_total(capsys: pytest.CaptureFixture[str]) -> None:
+    rc, out = run(capsys)
+    assert rc == 0, "\n".join(out)
+    names = [p.name for p in sorted(VECTORS.glob("*.json"))]
+    table = [line for line in out if not line.startswith(("harness:", "FAIL"))]
+    assert [line.split()[0] for line in table] == [*names, "total"]
+    for line in table[:-1]:
+        assert (
+            "  passed " in line or "not supported by this harness" in line or "not driven" in line
+        )
+    assert any(line.startswith("messages.json") and "passed 82  failed 0" in line for line in out)
+
+
+def test_files_not_driven_are_never_counted_as_passed(tmp_path: Path) -> None:
+    (tmp_path / "messages.json").write_text((VECTORS / "messages.json").read_text())
+    (tmp_path / "future.json").write_text(json.dumps({"tests": [{"tcId": 1}]}))
+    with runner.Harness(REFERENCE) as h:
+        report = runner.run_vectors(h, tmp_path)
+    future = next(f for f in report.files if f.name == "future.json")
+    assert (future.passed, future.failed, future.driven) == (0, 0, [])
+    lines = runner.summary_lines(report)
+    assert any(line.startswith("future.json") and "not driven" in line for line in lines)
+    assert report.passed == next(f for f in report.files if f.name == "messages.json").passed
+
+
+def test_only_runs_one_file_named_with_or_without_json(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for name in ("ed25519", "ed25519.json"):
+        rc, out = run(capsys, "--only", name)
+        assert rc == 0
+        assert [line.split()[0] for line in out[1:]] == ["ed25519.json", "total"]
+        assert "passed 22  failed 0" in out[1]
+    with pytest.raises(SystemExit, match=r"no vector file nope\.json"):
+        runner.main(["--only", "nope"])
