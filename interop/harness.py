@@ -185,11 +185,12 @@ def handle_line(line: str) -> dict[str, Any]:
     try:
         request = json.loads(line)
     except ValueError:
-        return {"ok": False, "error": "bad_request", "reason": "not a JSON object"}
+        return {"id": None, "ok": False, "error": "bad_request", "reason": "not JSON"}
     if not isinstance(request, dict):
-        return {"ok": False, "error": "bad_request", "reason": "not a JSON object"}
+        return {"id": None, "ok": False, "error": "bad_request", "reason": "not a JSON object"}
     rid = request.get("id")
-    handler = HANDLERS.get(str(request.get("op")))
+    op = request.get("op")
+    handler = HANDLERS.get(op) if isinstance(op, str) else None
     try:
         if handler is None:
             raise BadRequest(f"unknown op {request.get('op')!r}; ops: {', '.join(OPS)}")

@@ -17,6 +17,7 @@ check for the file), then the total, and exits non-zero on any failure.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import shlex
 import shutil
@@ -83,16 +84,25 @@ class Harness:
         )
         self._next = 0
 
-    def ask(self, request: dict[str, Any]) -> dict[str, Any]:
+    def ask_raw(self, line: str) -> Any:
+        """Send one line as it is (even one that is not a request) and read
+        one answer line, parsed as JSON."""
         assert self.proc.stdin is not None and self.proc.stdout is not None
-        self._next += 1
-        request = {**request, "id": self._next}
-        self.proc.stdin.write(json.dumps(request) + "\n")
+        self.proc.stdin.write(line + "\n")
         self.proc.stdin.flush()
-        line = self.proc.stdout.readline()
-        if not line:
+        out = self.proc.stdout.readline()
+        if not out:
             raise RuntimeError("the harness closed its output")
-        answer: dict[str, Any] = json.loads(line)
+        try:
+            return json.loads(out)
+        except ValueError:
+            raise RuntimeError(f"the harness answered a line that is not JSON: {out!r}") from None
+
+    def ask(self, request: dict[str, Any]) -> dict[str, Any]:
+        self._next += 1
+        answer = self.ask_raw(json.dumps({**request, "id": self._next}))
+        if not isinstance(answer, dict):
+            raise RuntimeError(f"the harness answered {answer!r}, not a JSON object")
         if answer.get("id") != self._next:
             raise RuntimeError(
                 f"answer id {answer.get('id')!r} does not match request {self._next}"
@@ -117,36 +127,69 @@ class Harness:
         self.close()
 
 
+def rejection_problems(answer: dict[str, Any], case: dict[str, Any], where: str) -> list[str]:
+    """An answer to a case that must be rejected: ``ok`` false with the
+    case's ``error`` code and, wherever the case has the key, exactly its
+    ``field`` and ``offset`` (a null there means the answer names none:
+    the key absent or null)."""
+    if answer.get("ok") is not False:
+        return [f"{where}: expected {case['error']}, but it was accepted"]
+    if answer.get("error") != case["error"]:
+        return [f"{where}: expected error {case['error']}, got {answer.get('error')}"]
+    return [
+        f"{where}: expected {key} {case[key]!r}, got {answer.get(key)!r}"
+        for key in ("field", "offset")
+        if key in case and answer.get(key) != case[key]
+    ]
+
+
 def check_message_case(h: Harness, case: dict[str, Any]) -> list[str]:
-    """Every way a message vector is checked; returns the mismatches."""
+    """Every way a message vector is checked; returns the mismatches.
+
+    A valid message decodes (with and without ``verify``) to its id and
+    fields, ``id`` gives its id and, where the vector has the seed,
+    ``encode`` gives its exact bytes and id. An invalid one is rejected
+    with its code, field and offset; with ``verify: false`` the same,
+    except that a message whose only fault is its signature decodes to the
+    SHA-256 of its bytes."""
     where = f"messages.json tcId {case['tcId']} ({case['comment']})"
+    request = {"op": "decode", "message": case["message"], "body": case.get("body")}
+    answer = h.ask(request)
+    unverified = h.ask({**request, "verify": False})
+    if case["result"] != "valid":
+        problems = rejection_problems(answer, case, where)
+        if case["error"] != "bad_signature":
+            return problems + rejection_problems(unverified, case, f"{where} (verify: false)")
+        if not unverified.get("ok"):
+            return [*problems, f"{where}: with verify: false, got {unverified.get('error')}"]
+        sha = hashlib.sha256(bytes.fromhex(case["message"])).hexdigest()
+        if unverified.get("message_id") != sha:
+            problems.append(f"{where}: with verify: false, id {unverified.get('message_id')}")
+        return problems
+    if not answer.get("ok"):
+        return [f"{where}: expected valid, got {answer.get('error')}: {answer.get('reason')}"]
     problems = []
-    answer = h.ask({"op": "decode", "message": case["message"], "body": case.get("body")})
-    if case["result"] == "valid":
-        if not answer.get("ok"):
-            return [f"{where}: expected valid, got {answer.get('error')}: {answer.get('reason')}"]
-        if answer["message_id"] != case["id"]:
-            problems.append(f"{where}: id {answer['message_id']} != {case['id']}")
-        if answer["fields"] != case["fields"]:
-            problems.append(f"{where}: decoded fields differ")
-        idd = h.ask({"op": "id", "message": case["message"]})
-        if idd.get("message_id") != case["id"]:
-            problems.append(f"{where}: id op gave {idd.get('message_id')}")
-        if "seed" in case:
-            enc = h.ask(
-                {
-                    "op": "encode",
-                    "seed": case["seed"],
-                    "body": case.get("body"),
-                    "fields": case["fields"],
-                }
-            )
-            if enc.get("message") != case["message"]:
-                problems.append(f"{where}: encode did not reproduce the exact bytes")
-    elif answer.get("ok"):
-        problems.append(f"{where}: expected {case['error']}, but it was accepted")
-    elif answer.get("error") != case["error"]:
-        problems.append(f"{where}: expected error {case['error']}, got {answer.get('error')}")
+    for got, how in ((answer, ""), (unverified, " (verify: false)")):
+        if got.get("message_id") != case["id"]:
+            problems.append(f"{where}{how}: id {got.get('message_id')} != {case['id']}")
+        if got.get("fields") != case["fields"]:
+            problems.append(f"{where}{how}: decoded fields differ")
+    idd = h.ask({"op": "id", "message": case["message"]})
+    if idd.get("message_id") != case["id"]:
+        problems.append(f"{where}: id op gave {idd.get('message_id')}")
+    if "seed" in case:
+        enc = h.ask(
+            {
+                "op": "encode",
+                "seed": case["seed"],
+                "body": case.get("body"),
+                "fields": case["fields"],
+            }
+        )
+        if enc.get("message") != case["message"]:
+            problems.append(f"{where}: encode did not reproduce the exact bytes")
+        if enc.get("message_id") != case["id"]:
+            problems.append(f"{where}: encode gave id {enc.get('message_id')}")
     return problems
 
 
@@ -173,13 +216,7 @@ def check_key_text_case(h: Harness, case: dict[str, Any]) -> list[str]:
         if back.get("text") != canonical:
             problems.append(f"{where}: key_to_text gave {back.get('text')}, not {canonical}")
         return problems
-    if answer.get("ok"):
-        return [f"{where}: expected {case.get('error')}, but it was accepted"]
-    if answer.get("error") != case.get("error", "bad_key_text"):
-        return [f"{where}: expected error {case.get('error')}, got {answer.get('error')}"]
-    if "offset" in case and answer.get("offset") != case["offset"]:
-        return [f"{where}: expected offset {case['offset']}, got {answer.get('offset')}"]
-    return []
+    return rejection_problems(answer, {"error": "bad_key_text", **case}, where)
 
 
 def check_text_case(h: Harness, case: dict[str, Any]) -> list[str]:
@@ -320,6 +357,79 @@ def check_constitution_case(h: Harness, case: dict[str, Any]) -> list[str]:
     return problems
 
 
+CORE_OPS = ("hello", "decode", "verify", "id", "encode")
+
+
+def check_hello(hello: dict[str, Any]) -> list[str]:
+    """``hello`` answers what spec/harness.md says it must."""
+    problems = []
+    if hello.get("ok") is not True:
+        problems.append(f"hello: not ok: {hello}")
+    for key in ("implementation", "version"):
+        if not isinstance(hello.get(key), str) or not hello.get(key):
+            problems.append(f"hello: {key} must be a non-empty string, got {hello.get(key)!r}")
+    if hello.get("protocol") != 0:
+        problems.append(f"hello: protocol must be 0, got {hello.get('protocol')!r}")
+    ops = hello.get("ops")
+    if not isinstance(ops, list) or not all(isinstance(op, str) for op in ops):
+        problems.append(f"hello: ops must be a list of op names, got {ops!r}")
+    else:
+        lacking = [op for op in CORE_OPS if op not in ops]
+        if lacking:
+            problems.append(f"hello: ops lacks the core ops {', '.join(lacking)}")
+    return problems
+
+
+def _bad_request(answer: Any, rid: Any, what: str) -> list[str]:
+    if not isinstance(answer, dict):
+        return [f"{what}: answered {answer!r}, not a JSON object"]
+    problems = []
+    if "id" not in answer or answer["id"] != rid:
+        problems.append(f"{what}: the answer's id must be {json.dumps(rid)}, got {answer}")
+    if answer.get("ok") is not False or answer.get("error") != "bad_request":
+        problems.append(f"{what}: expected ok false and error bad_request, got {answer}")
+    return problems
+
+
+# Lines that are not requests, each with what the answer's id must be.
+BAD_LINES = (
+    ("a line that is not JSON", "this is not JSON", None),
+    ("a line of JSON cut short", '{"op": "hello", "id": 7', None),
+    ("a JSON array", '["hello"]', None),
+    ("a JSON string", '"hello"', None),
+    ("a JSON number", "42", None),
+    ("JSON null", "null", None),
+    ("an unknown op", '{"op": "no_such_op", "id": "u1"}', "u1"),
+    ("a request without op", '{"id": 17}', 17),
+    ("an op that is not a string", '{"op": ["hello"], "id": [1, 2]}', [1, 2]),
+    ("bytes that are not hex", '{"op": "decode", "message": "zz", "id": "x"}', "x"),
+)
+
+
+def check_framing(h: Harness, hello: dict[str, Any]) -> FileResult:
+    """The framing of spec/harness.md, checked as one more line of the
+    report: the hello answer, each bad line answered ``bad_request`` with
+    the id it must repeat (null for a line that is not a request object),
+    a blank line ignored, and the harness still answering after all that."""
+    result = FileResult("harness.md", driven=["framing"])
+
+    def record(problems: list[str]) -> None:
+        result.failures.extend(problems)
+        result.failed += bool(problems)
+        result.passed += not problems
+
+    record(check_hello(hello))
+    for what, line, rid in BAD_LINES:
+        record(_bad_request(h.ask_raw(line), rid, what))
+    # Blank lines get no answer: the next answer is the hello's after them.
+    again = h.ask_raw('\n \t\n{"op": "hello", "id": "after blank lines"}')
+    if not isinstance(again, dict) or again.get("id") != "after blank lines":
+        record([f"blank lines must get no answer; the next answer was {again}"])
+    else:
+        record([] if again.get("ok") is True else [f"after bad lines, hello gave {again}"])
+    return result
+
+
 @dataclass(frozen=True)
 class Section:
     """One list of cases in a vector file, the ops a harness needs for it
@@ -404,12 +514,15 @@ def run_vectors(
     ops: Sequence[str] | None = None,
     *,
     only: Path | None = None,
+    framing: bool = True,
 ) -> Report:
     """Every vector file in ``vectors`` (or just ``only``), each section the
     runner knows and the harness's ``hello`` lists the ops of."""
     if ops is None:
         ops = h.ask({"op": "hello"}).get("ops") or ()
     report = Report()
+    if framing:
+        report.files.append(check_framing(h, h.ask({"op": "hello"})))
     for path in [only] if only is not None else vector_files(vectors):
         report.files.append(run_file(h, path, ops))
     return report
@@ -433,12 +546,13 @@ def summary_lines(report: Report) -> list[str]:
             lines.append(f"{f.name:<{width}}  not supported by this harness ({lacking})")
         else:
             lines.append(f"{f.name:<{width}}  not driven (the runner has no check for it yet)")
-    driven = sum(1 for f in report.files if f.driven)
-    unsupported = sum(1 for f in report.files if f.unsupported and not f.driven)
+    files = [f for f in report.files if f.name.endswith(".json")]
+    driven = sum(1 for f in files if f.driven)
+    unsupported = sum(1 for f in files if f.unsupported and not f.driven)
     lines.append(
         f"{'total':<{width}}  passed {report.passed}  failed {report.failed}"
         f"  ({driven} files driven, {unsupported} not supported,"
-        f" {len(report.files) - driven - unsupported} not driven)"
+        f" {len(files) - driven - unsupported} not driven)"
     )
     return lines
 
@@ -466,7 +580,9 @@ def main(argv: list[str] | None = None) -> int:
     with Harness(command) as h:
         hello = h.ask({"op": "hello"})
         print(f"harness: {hello.get('implementation')} {hello.get('version')}")
-        report = run_vectors(h, args.vectors, hello.get("ops") or (), only=only)
+        report = run_vectors(
+            h, args.vectors, hello.get("ops") or (), only=only, framing=only is None
+        )
     for f in report.failures:
         print("FAIL", f)
     for line in summary_lines(report):

@@ -28,13 +28,13 @@ async function handleLine(line) {
   try {
     request = JSON.parse(line);
   } catch {
-    return { ok: false, error: "bad_request", reason: "not a JSON object" };
+    return { id: null, ok: false, error: "bad_request", reason: "not JSON" };
   }
   if (request === null || typeof request !== "object" || Array.isArray(request)) {
-    return { ok: false, error: "bad_request", reason: "not a JSON object" };
+    return { id: null, ok: false, error: "bad_request", reason: "not a JSON object" };
   }
   const id = request.id ?? null;
-  const handler = handlers[String(request.op)];
+  const handler = typeof request.op === "string" && Object.hasOwn(handlers, request.op) ? handlers[request.op] : undefined;
   let answer;
   try {
     if (!handler) throw new BadRequest(`unknown op ${JSON.stringify(request.op)}; ops: ${OPS.join(", ")}`);

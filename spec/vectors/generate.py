@@ -1,5 +1,6 @@
 """Generate spec/vectors/messages.json: valid messages of every kind and a
-catalogue of invalid ones, each with the error code it must produce.
+catalogue of invalid ones, each with the error code it must produce and
+the field and byte offset the rejection names (null where it names none).
 
 Deterministic (fixed seeds, fixed times, no clock or randomness), so the
 committed file is checked byte for byte by tests/vectors. Run after any
@@ -23,6 +24,7 @@ from typing import Any
 
 from protocol import canonical, envelope, hand_counts, kinds
 from protocol.envelope import SIGN_DOMAIN, Envelope
+from protocol.errors import ProtocolError
 from protocol.federal import FOUNDING, amended
 from protocol.keys import public_key, sign_raw
 from protocol.kinds import Choice, Kind
@@ -569,6 +571,17 @@ def invalid_messages(
     return cases
 
 
+def where_rejected(message: bytes, body: bytes | None, code: str) -> tuple[str | None, int | None]:
+    """The field and offset a receiver names for an invalid message
+    (spec/envelope.md, "Decoding order"); the code must be the one named."""
+    try:
+        envelope.open_untrusted(message, body)
+    except ProtocolError as exc:
+        assert exc.code == code, (exc.code, code)
+        return exc.field, exc.offset
+    raise AssertionError(f"an invalid vector was accepted ({code})")
+
+
 def build() -> dict[str, Any]:
     tests: list[dict[str, Any]] = []
     valid = valid_messages()
@@ -612,6 +625,7 @@ def build() -> dict[str, Any]:
         }
     )
     for comment, body, message, code, flags in invalid_messages(g.body, g, p):
+        field, offset = where_rejected(message, body, code)
         tests.append(
             {
                 "tcId": len(tests) + 1,
@@ -621,6 +635,8 @@ def build() -> dict[str, Any]:
                 "body": None if body is None else body.hex(),
                 "message": message.hex(),
                 "error": code,
+                "field": field,
+                "offset": offset,
             }
         )
     return {

@@ -29,8 +29,9 @@ def test_one_line_per_vector_file_then_the_total(capsys: pytest.CaptureFixture[s
     assert rc == 0, "\n".join(out)
     names = [p.name for p in sorted(VECTORS.glob("*.json"))]
     table = [line for line in out if not line.startswith(("harness:", "FAIL"))]
-    assert [line.split()[0] for line in table] == [*names, "total"]
-    for line in table[:-1]:
+    assert [line.split()[0] for line in table] == ["harness.md", *names, "total"]
+    assert "passed 12  failed 0" in table[0]  # hello and the framing of bad lines
+    for line in table[1:-1]:
         assert (
             "  passed " in line or "not supported by this harness" in line or "not driven" in line
         )
@@ -41,7 +42,7 @@ def test_files_not_driven_are_never_counted_as_passed(tmp_path: Path) -> None:
     (tmp_path / "messages.json").write_text((VECTORS / "messages.json").read_text())
     (tmp_path / "future.json").write_text(json.dumps({"tests": [{"tcId": 1}]}))
     with runner.Harness(REFERENCE) as h:
-        report = runner.run_vectors(h, tmp_path)
+        report = runner.run_vectors(h, tmp_path, framing=False)
     future = next(f for f in report.files if f.name == "future.json")
     assert (future.passed, future.failed, future.driven) == (0, 0, [])
     lines = runner.summary_lines(report)
@@ -59,3 +60,37 @@ def test_only_runs_one_file_named_with_or_without_json(
         assert "passed 22  failed 0" in out[1]
     with pytest.raises(SystemExit, match=r"no vector file nope\.json"):
         runner.main(["--only", "nope"])
+
+
+LIAR = Path(__file__).resolve().parent / "lying_harness.py"
+
+
+@pytest.mark.parametrize("lie", ["offset", "field"])
+def test_a_harness_that_lies_about_positions_fails(
+    capsys: pytest.CaptureFixture[str], lie: str
+) -> None:
+    rc = runner.main(["--harness", f"{sys.executable} {LIAR} {lie}"])
+    out = capsys.readouterr().out
+    assert rc != 0
+    fails = [line for line in out.splitlines() if line.startswith("FAIL")]
+    assert fails and all(f"expected {lie}" in line for line in fails), out
+    messages = next(line for line in out.splitlines() if line.startswith("messages.json"))
+    assert "failed 0" not in messages
+
+
+@pytest.mark.parametrize(
+    ("lie", "caught", "failed"),
+    [
+        ("hello", "hello: protocol must be 0", 1),
+        ("bad_line_id", "a JSON array: the answer's id must be null", 6),
+        ("bad_request", "an unknown op: expected ok false and error bad_request", 1),
+    ],
+)
+def test_a_harness_that_breaks_the_framing_fails(
+    capsys: pytest.CaptureFixture[str], lie: str, caught: str, failed: int
+) -> None:
+    rc = runner.main(["--harness", f"{sys.executable} {LIAR} {lie}"])
+    out = capsys.readouterr().out
+    assert rc != 0
+    assert f"FAIL {caught}" in out
+    assert f"harness.md          passed {12 - failed}  failed {failed}" in out
