@@ -27,7 +27,7 @@ from protocol import envelope
 from protocol.errors import ProtocolError
 from protocol.kinds import PAYLOADS, Kind
 
-from .fields import payload_from_json
+from .fields import from_json, payload_from_json, to_json
 
 IMPLEMENTATION = "caracol-python"
 VERSION = "0.1.0"
@@ -186,6 +186,11 @@ def handle_line(line: str) -> dict[str, Any]:
         request = json.loads(line)
     except ValueError:
         return {"id": None, "ok": False, "error": "bad_request", "reason": "not JSON"}
+    try:
+        request = from_json(request)
+    except ValueError as exc:
+        rid = request.get("id") if isinstance(request, dict) else None
+        return {"id": rid, "ok": False, "error": "bad_request", "reason": str(exc)}
     if not isinstance(request, dict):
         return {"id": None, "ok": False, "error": "bad_request", "reason": "not a JSON object"}
     rid = request.get("id")
@@ -204,7 +209,7 @@ def serve(stdin: IO[str], stdout: IO[str]) -> None:
     for line in stdin:
         if not line.strip():
             continue
-        stdout.write(json.dumps(handle_line(line)) + "\n")
+        stdout.write(json.dumps(to_json(handle_line(line))) + "\n")
         stdout.flush()
 
 

@@ -403,7 +403,10 @@ BAD_LINES = (
     ("a request without op", '{"id": 17}', 17),
     ("an op that is not a string", '{"op": ["hello"], "id": [1, 2]}', [1, 2]),
     ("bytes that are not hex", '{"op": "decode", "message": "zz", "id": "x"}', "x"),
+    ("a small integer in the int form", '{"op": "hello", "id": "n1", "n": {"int": "12"}}', "n1"),
+    ("an int form without digits", '{"op": "hello", "id": "n2", "n": {"int": "1e30"}}', "n2"),
 )
+BIG_ID = {"int": "18446744073709551615"}
 
 
 def check_framing(h: Harness, hello: dict[str, Any]) -> FileResult:
@@ -421,6 +424,11 @@ def check_framing(h: Harness, hello: dict[str, Any]) -> FileResult:
     record(check_hello(hello))
     for what, line, rid in BAD_LINES:
         record(_bad_request(h.ask_raw(line), rid, what))
+    big = h.ask_raw(json.dumps({"op": "hello", "id": BIG_ID}))
+    if not isinstance(big, dict) or big.get("id") != BIG_ID or big.get("ok") is not True:
+        record([f"an id of 2^64 - 1 (in its int form) came back as {big}"])
+    else:
+        record([])
     # Blank lines get no answer: the next answer is the hello's after them.
     again = h.ask_raw('\n \t\n{"op": "hello", "id": "after blank lines"}')
     if not isinstance(again, dict) or again.get("id") != "after blank lines":
