@@ -52,8 +52,6 @@ def from_json(value: Any) -> Any:
     return value
 
 
-
-
 def wire_from_json(value: Any) -> Any:
     if isinstance(value, dict):
         if set(value) == {"bin"}:

@@ -31,7 +31,20 @@ from .fields import from_json, payload_from_json, to_json
 
 IMPLEMENTATION = "caracol-python"
 VERSION = "0.1.0"
-OPS = ("hello", "decode", "verify", "id", "encode", "verdict_proof", "constitution")
+OPS = (
+    "hello",
+    "decode",
+    "verify",
+    "id",
+    "encode",
+    "verdict_proof",
+    "constitution",
+    "key_from_text",
+    "key_to_text",
+    "keystore_open",
+    "card_open",
+    "text_replay",
+)
 
 
 class BadRequest(Exception):
@@ -170,6 +183,136 @@ def op_constitution(request: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def failure(exc: Exception) -> dict[str, Any]:
+    """A rejection as harness.md writes it: the code, reason, field, offset
+    (ProtocolError, CrdtError and MeshError all carry a code and reason)."""
+    return {
+        "ok": False,
+        "error": getattr(exc, "code", "remote_error"),
+        "reason": getattr(exc, "reason", str(exc)),
+        "field": getattr(exc, "field", None),
+        "offset": getattr(exc, "offset", None),
+    }
+
+
+def _str(request: dict[str, Any], name: str) -> str:
+    value = request.get(name)
+    if not isinstance(value, str):
+        raise BadRequest(f"{name} must be a string")
+    return value
+
+
+def op_key_from_text(request: dict[str, Any]) -> dict[str, Any]:
+    from protocol.keys import key_from_text
+
+    try:
+        return {"ok": True, "key": key_from_text(_str(request, "text")).hex()}
+    except ProtocolError as exc:
+        return failure(exc)
+
+
+def op_key_to_text(request: dict[str, Any]) -> dict[str, Any]:
+    from protocol.keys import key_to_text
+
+    return {"ok": True, "text": key_to_text(_hex(request, "key", size=32))}
+
+
+def op_keystore_open(request: dict[str, Any]) -> dict[str, Any]:
+    from protocol import keystore
+    from protocol.keys import public_key
+
+    try:
+        seed = keystore.unseal(_hex(request, "file"), _str(request, "passphrase"))
+    except ProtocolError as exc:
+        return failure(exc)
+    return {"ok": True, "seed": seed.hex(), "public_key": public_key(seed).hex()}
+
+
+def op_card_open(request: dict[str, Any]) -> dict[str, Any]:
+    from protocol import keycard
+
+    try:
+        card, seed = keycard.unseal(_hex(request, "card"), _str(request, "pin"))
+    except ProtocolError as exc:
+        return failure(exc)
+    return {
+        "ok": True,
+        "seed": seed.hex(),
+        "body": card.body.hex(),
+        "public_key": card.public_key.hex(),
+        "name": card.name,
+    }
+
+
+def _text_value(value: Any) -> Any:
+    """Text ops from JSON: lists as tuples, a position ``[hex, offset]`` as
+    ``(bytes, offset)``; anything else as it is, for the shape check."""
+    if isinstance(value, list):
+        if (
+            len(value) == 2
+            and isinstance(value[0], str)
+            and len(value[0]) == 64
+            and type(value[1]) is int
+        ):
+            try:
+                return (bytes.fromhex(value[0]), value[1])
+            except ValueError:
+                pass
+        return tuple(_text_value(v) for v in value)
+    return value
+
+
+def _spans(doc: Any) -> list[list[Any]]:
+    """The document's runs, merged maximally: ``[hex, first offset, text, deleted]``."""
+    out: list[list[Any]] = []
+    for msg, off, text, deleted in doc.spans():
+        last = out[-1] if out else None
+        if last and last[0] == msg.hex() and last[1] + len(last[2]) == off and last[3] == deleted:
+            last[2] += text
+        else:
+            out.append([msg.hex(), off, text, deleted])
+    return out
+
+
+def op_text_replay(request: dict[str, Any]) -> dict[str, Any]:
+    """Apply messages' text ops in the given order to a fresh document; a
+    message with ``past`` is first put through the receiver's causal check
+    (crdt.text_guard); a rejection answers its code and the state before."""
+    from crdt.errors import CrdtError
+    from crdt.text import TextDocument
+    from crdt.text_guard import check_ops
+
+    messages = request.get("messages", [])
+    initial = request.get("initial", "")
+    if not isinstance(messages, list) or not isinstance(initial, str):
+        raise BadRequest("messages must be a list and initial a string")
+    doc = TextDocument(_hex(request, "root", size=32), initial)
+    for m in messages:
+        if not isinstance(m, dict):
+            raise BadRequest("each message must be an object")
+        mid = _hex(m, "id", size=32)
+        ops = _text_value(m.get("ops"))
+        past = m.get("past")
+        try:
+            if past is not None:
+                if not isinstance(past, list):
+                    raise BadRequest("past must be a list of ids")
+                check_ops(doc, mid, ops, {bytes.fromhex(p) for p in past})
+            if not isinstance(ops, tuple):
+                from crdt.text import BadTextOp
+
+                raise BadTextOp("ops must be a list")
+            doc.apply(mid, ops)
+        except CrdtError as exc:
+            return {**failure(exc), "text": doc.text(), "state_sha256": doc.state_hash().hex()}
+    return {
+        "ok": True,
+        "text": doc.text(),
+        "state_sha256": doc.state_hash().hex(),
+        "runs": _spans(doc),
+    }
+
+
 HANDLERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "hello": lambda r: {"ok": True, **op_hello(r)},
     "decode": op_decode,
@@ -178,6 +321,11 @@ HANDLERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "encode": op_encode,
     "verdict_proof": op_verdict_proof,
     "constitution": op_constitution,
+    "key_from_text": op_key_from_text,
+    "key_to_text": op_key_to_text,
+    "keystore_open": op_keystore_open,
+    "card_open": op_card_open,
+    "text_replay": op_text_replay,
 }
 
 
