@@ -44,6 +44,7 @@ OPS = (
     "keystore_open",
     "card_open",
     "text_replay",
+    "dag_replay",
 )
 
 
@@ -313,6 +314,50 @@ def op_text_replay(request: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _hex_list(request: dict[str, Any], name: str) -> list[bytes]:
+    values = request.get(name)
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise BadRequest(f"{name} must be a list of hex strings")
+    try:
+        return [bytes.fromhex(v) for v in values]
+    except ValueError:
+        raise BadRequest(f"{name} holds a string that is not hex") from None
+
+
+def op_dag_replay(request: dict[str, Any]) -> dict[str, Any]:
+    """Deliver messages, in the given order, to a fresh log of ``body``
+    (each decoded and verified for that body, then inserted as spec/dag.md
+    says) and describe the log they make (crdt.log)."""
+    from crdt.errors import CrdtError
+    from crdt.log import Log
+
+    body = _hex(request, "body", size=32)
+    log = Log(body)
+    for index, raw in enumerate(_hex_list(request, "messages")):
+        try:
+            log.add(envelope.open_untrusted(raw, body))
+        except (ProtocolError, CrdtError) as exc:
+            return {**failure(exc), "index": index}
+    return {
+        "ok": True,
+        "order": [i.hex() for i in log.order()],
+        "depths": {i.hex(): log.depth(i) for i in log.order()},
+        "heads": [h.hex() for h in log.heads()],
+        "missing": sorted(x.hex() for x in log.missing()),
+        "pending": sorted(x.hex() for x in log.pending_ids()),
+        "equivocations": [
+            {
+                "author": e.author.hex(),
+                "seq": e.seq,
+                "first": e.first.hex(),
+                "second": e.second.hex(),
+            }
+            for e in log.equivocations()
+        ],
+        "state_hash": log.state_hash().hex(),
+    }
+
+
 HANDLERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "hello": lambda r: {"ok": True, **op_hello(r)},
     "decode": op_decode,
@@ -326,6 +371,7 @@ HANDLERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "keystore_open": op_keystore_open,
     "card_open": op_card_open,
     "text_replay": op_text_replay,
+    "dag_replay": op_dag_replay,
 }
 
 

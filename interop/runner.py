@@ -438,6 +438,30 @@ def check_framing(h: Harness, hello: dict[str, Any]) -> FileResult:
     return result
 
 
+DAG_ANSWER = ("order", "depths", "heads", "missing", "pending", "equivocations", "state_hash")
+
+
+def check_dag_case(h: Harness, case: dict[str, Any]) -> list[str]:
+    """A log's replay order, depths, heads, missing parents, pending
+    messages, equivocation evidence and state hash are functions of its
+    set: the vector's delivery order and that order reversed (genesis
+    last) give exactly the recorded answer."""
+    where = f"dag.json tcId {case['tcId']} ({case['comment']})"
+    messages = [case["genesis"], *case["deliver"]]
+    problems = []
+    for how, delivery in (("", messages), (" (delivered backwards)", messages[::-1])):
+        answer = h.ask({"op": "dag_replay", "body": case["body"], "messages": delivery})
+        if not answer.get("ok"):
+            problems.append(f"{where}{how}: {answer.get('error')}: {answer.get('reason')}")
+            continue
+        problems += [
+            f"{where}{how}: {key} {answer.get(key)!r} is not {case[key]!r}"
+            for key in DAG_ANSWER
+            if answer.get(key) != case[key]
+        ]
+    return problems
+
+
 @dataclass(frozen=True)
 class Section:
     """One list of cases in a vector file, the ops a harness needs for it
@@ -460,6 +484,7 @@ SECTIONS = (
     Section("cards.json", "cards", ("card_open",), check_card_case),
     Section("text.json", "tests", ("text_replay",), check_text_case),
     Section("text.json", "rejected", ("text_replay",), check_text_rejected_case),
+    Section("dag.json", "tests", ("dag_replay",), check_dag_case),
     Section("verdicts.json", "proofs", ("verdict_proof",), check_proof_case),
     Section("verdicts.json", "people_founding", ("constitution",), check_constitution_case),
 )
