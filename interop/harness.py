@@ -45,6 +45,11 @@ OPS = (
     "card_open",
     "text_replay",
     "dag_replay",
+    "frame_decode",
+    "frame_abbreviate",
+    "frame_expand",
+    "frame_fragment",
+    "frame_reassemble",
 )
 
 
@@ -358,6 +363,90 @@ def op_dag_replay(request: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def op_frame_decode(request: dict[str, Any]) -> dict[str, Any]:
+    """A radio frame's fields (interop.mesh_json) and the one byte form
+    they encode to (mesh.frames)."""
+    from mesh import frames
+    from mesh.errors import MeshError
+
+    from .mesh_json import frame_fields
+
+    data = _hex(request, "frame")
+    try:
+        frame = frames.decode_untrusted(data)
+    except MeshError as exc:
+        return failure(exc)
+    return {
+        "ok": True,
+        "fields": frame_fields(frame, data),
+        "reencoded": frames.encode(frame).hex(),
+    }
+
+
+def _radio_context(request: dict[str, Any]) -> Any:
+    """What one end of a link knows of a body: its roster and held ids."""
+    from mesh import frames
+
+    roster = _hex_list(request, "roster")
+    held = _hex_list(request, "held")
+    return frames.Context(bytes(32), roster, lambda p: [m for m in held if m.startswith(p)])
+
+
+def op_frame_abbreviate(request: dict[str, Any]) -> dict[str, Any]:
+    from mesh import frames
+    from mesh.errors import MeshError
+
+    try:
+        short = frames.abbreviate(_hex(request, "message"), _radio_context(request))
+    except MeshError as exc:
+        return failure(exc)
+    return {"ok": True, "abbreviated": short.hex(), "handle": frames.handle_of(short).hex()}
+
+
+def op_frame_expand(request: dict[str, Any]) -> dict[str, Any]:
+    from mesh import frames
+    from mesh.errors import MeshError
+
+    try:
+        raw = frames.expand_untrusted(_hex(request, "abbreviated"), _radio_context(request))
+    except MeshError as exc:
+        return failure(exc)
+    return {"ok": True, "message": raw.hex()}
+
+
+def op_frame_fragment(request: dict[str, Any]) -> dict[str, Any]:
+    from mesh import frames
+    from mesh.errors import MeshError
+
+    mtu = request.get("mtu")
+    if type(mtu) is not int:
+        raise BadRequest("mtu must be an integer")
+    try:
+        pieces = frames.fragment(_hex(request, "frame"), mtu)
+    except MeshError as exc:
+        return failure(exc)
+    return {"ok": True, "fragments": [p.hex() for p in pieces]}
+
+
+def op_frame_reassemble(request: dict[str, Any]) -> dict[str, Any]:
+    """FRAG frames received in the given order; the whole frame once the
+    last one is in (null until then)."""
+    from mesh import frames
+    from mesh.errors import MeshError
+
+    r = frames.Reassembler()
+    whole = None
+    for data in _hex_list(request, "fragments"):
+        try:
+            frag = frames.decode_untrusted(data)
+        except MeshError as exc:
+            return failure(exc)
+        if not isinstance(frag, frames.Frag):
+            return {"ok": False, "error": "bad_frame", "reason": "not a FRAG frame"}
+        whole = r.receive(frag, 0.0) or whole
+    return {"ok": True, "frame": None if whole is None else whole.hex(), "dropped": r.dropped}
+
+
 HANDLERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "hello": lambda r: {"ok": True, **op_hello(r)},
     "decode": op_decode,
@@ -372,6 +461,11 @@ HANDLERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "card_open": op_card_open,
     "text_replay": op_text_replay,
     "dag_replay": op_dag_replay,
+    "frame_decode": op_frame_decode,
+    "frame_abbreviate": op_frame_abbreviate,
+    "frame_expand": op_frame_expand,
+    "frame_fragment": op_frame_fragment,
+    "frame_reassemble": op_frame_reassemble,
 }
 
 

@@ -462,6 +462,69 @@ def check_dag_case(h: Harness, case: dict[str, Any]) -> list[str]:
     return problems
 
 
+def check_frame_case(h: Harness, case: dict[str, Any]) -> list[str]:
+    """A valid frame decodes to its fields and is the one byte form of them."""
+    where = f"frames.json valid tcId {case['tcId']} ({case['comment']})"
+    answer = h.ask({"op": "frame_decode", "frame": case["frame"]})
+    if not answer.get("ok"):
+        return [f"{where}: dropped: {answer.get('error')}: {answer.get('reason')}"]
+    problems = []
+    if answer.get("fields") != case["fields"]:
+        problems.append(f"{where}: fields {answer.get('fields')} are not {case['fields']}")
+    if answer.get("reencoded") != case["frame"]:
+        problems.append(f"{where}: its fields encode to {answer.get('reencoded')}")
+    return problems
+
+
+def check_bad_frame_case(h: Harness, case: dict[str, Any]) -> list[str]:
+    """An invalid frame is dropped with its code and offset."""
+    where = f"frames.json invalid tcId {case['tcId']} ({case['comment']})"
+    answer = h.ask({"op": "frame_decode", "frame": case["frame"]})
+    return rejection_problems(answer, case, where)
+
+
+def check_abbreviation_case(h: Harness, case: dict[str, Any]) -> list[str]:
+    """The sender's abbreviation and handle, the MSG frame carrying it, and
+    the receiver's expansion to the exact signed bytes (or its refusal)."""
+    where = f"frames.json abbreviation tcId {case['tcId']} ({case['comment']})"
+    problems = []
+    if "message" in case:
+        short = h.ask({"op": "frame_abbreviate", "message": case["message"], **case["sender"]})
+        if (short.get("abbreviated"), short.get("handle")) != (case["abbreviated"], case["handle"]):
+            problems.append(f"{where}: the sender abbreviates to {short}")
+    frame = h.ask({"op": "frame_decode", "frame": case["frame"]}).get("fields") or {}
+    if (frame.get("type"), frame.get("abbreviated"), frame.get("body")) != (
+        "MSG",
+        True,
+        case["abbreviated"],
+    ):
+        problems.append(f"{where}: the frame decodes to {frame}")
+    answer = h.ask({"op": "frame_expand", "abbreviated": case["abbreviated"], **case["receiver"]})
+    expect = case["expect"]
+    if "expands_to" in expect:
+        if answer.get("message") != expect["expands_to"]:
+            problems.append(f"{where}: expands to {answer}")
+        return problems
+    return problems + rejection_problems(answer, {"error": expect["error"]}, where)
+
+
+def check_fragmentation_case(h: Harness, case: dict[str, Any]) -> list[str]:
+    """A frame is cut into exactly the recorded fragments, which reassemble
+    to it received backwards; an MTU too small is refused."""
+    where = f"frames.json fragmentation tcId {case['tcId']} ({case['comment']})"
+    answer = h.ask({"op": "frame_fragment", "frame": case["frame"], "mtu": case["mtu"]})
+    if "error" in case:
+        return rejection_problems(answer, {"error": case["error"]["code"]}, where)
+    if answer.get("fragments") != case["fragments"]:
+        return [f"{where}: fragments {answer.get('fragments')}"]
+    if len(case["fragments"]) == 1:
+        return []
+    whole = h.ask({"op": "frame_reassemble", "fragments": case["fragments"][::-1]})
+    if whole.get("frame") != case["frame"]:
+        return [f"{where}: reassembled to {whole}"]
+    return []
+
+
 @dataclass(frozen=True)
 class Section:
     """One list of cases in a vector file, the ops a harness needs for it
@@ -485,6 +548,20 @@ SECTIONS = (
     Section("text.json", "tests", ("text_replay",), check_text_case),
     Section("text.json", "rejected", ("text_replay",), check_text_rejected_case),
     Section("dag.json", "tests", ("dag_replay",), check_dag_case),
+    Section("frames.json", "valid", ("frame_decode",), check_frame_case),
+    Section("frames.json", "invalid", ("frame_decode",), check_bad_frame_case),
+    Section(
+        "frames.json",
+        "abbreviation",
+        ("frame_decode", "frame_abbreviate", "frame_expand"),
+        check_abbreviation_case,
+    ),
+    Section(
+        "frames.json",
+        "fragmentation",
+        ("frame_fragment", "frame_reassemble"),
+        check_fragmentation_case,
+    ),
     Section("verdicts.json", "proofs", ("verdict_proof",), check_proof_case),
     Section("verdicts.json", "people_founding", ("constitution",), check_constitution_case),
 )
