@@ -50,6 +50,7 @@ OPS = (
     "frame_expand",
     "frame_fragment",
     "frame_reassemble",
+    "reconcile_side",
 )
 
 
@@ -447,6 +448,38 @@ def op_frame_reassemble(request: dict[str, Any]) -> dict[str, Any]:
     return {"ok": True, "frame": None if whole is None else whole.hex(), "dropped": r.dropped}
 
 
+def op_reconcile_side(request: dict[str, Any]) -> dict[str, Any]:
+    """Play one side of a reconciliation (crdt.reconcile.Session) over
+    ``ids``: initiate if asked, then take the peer's frames in order; answer
+    every frame this side sent, in order, and what it concluded."""
+    from crdt.errors import CrdtError
+    from crdt.reconcile import HaveIds, NeedIds, PeerError, Session, SortedIds
+
+    params = {}
+    for name in ("max_frame", "branching", "idlist_threshold"):
+        if name in request:
+            if type(request[name]) is not int:
+                raise BadRequest(f"{name} must be an integer")
+            params[name] = request[name]
+    try:
+        session = Session(SortedIds(sorted(_hex_list(request, "ids"))), **params)
+    except CrdtError as exc:
+        return failure(exc)
+    if request.get("initiate") is True:
+        session.initiate()
+    sent = session.frames_to_send()
+    for data in _hex_list(request, "peer_frames"):
+        session.receive_frame(data, 0.0)
+        sent += session.frames_to_send()
+    events: list[dict[str, Any]] = []
+    for e in session.events():
+        if isinstance(e, (HaveIds, NeedIds)):
+            events.append({type(e).__name__: sorted(i.hex() for i in e.ids)})
+        elif isinstance(e, PeerError):
+            events.append({"PeerError": {"code": e.code, "reason": e.reason}})
+    return {"ok": True, "frames": [f.hex() for f in sent], "events": events}
+
+
 HANDLERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "hello": lambda r: {"ok": True, **op_hello(r)},
     "decode": op_decode,
@@ -466,6 +499,7 @@ HANDLERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "frame_expand": op_frame_expand,
     "frame_fragment": op_frame_fragment,
     "frame_reassemble": op_frame_reassemble,
+    "reconcile_side": op_reconcile_side,
 }
 
 

@@ -525,6 +525,42 @@ def check_fragmentation_case(h: Harness, case: dict[str, Any]) -> list[str]:
     return []
 
 
+def check_reconcile_case(h: Harness, case: dict[str, Any]) -> list[str]:
+    """Each side, replaying the other's frames of the transcript against its
+    own id set, sends exactly its recorded frames and concludes exactly its
+    recorded HaveIds/NeedIds."""
+    where = f"reconcile.json tcId {case['tcId']} ({case['comment']})"
+    problems = []
+    for side in ("a", "b"):
+        answer = h.ask(
+            {
+                "op": "reconcile_side",
+                "ids": case[f"{side}_ids"],
+                "initiate": side == "a",
+                "max_frame": case["max_frame"],
+                "branching": case["branching"],
+                "idlist_threshold": case["idlist_threshold"],
+                "peer_frames": [f["frame"] for f in case["frames"] if f["from"] != side],
+            }
+        )
+        if not answer.get("ok"):
+            problems.append(f"{where}: side {side}: {answer.get('error')}: {answer.get('reason')}")
+            continue
+        mine = [f["frame"] for f in case["frames"] if f["from"] == side]
+        if answer.get("frames") != mine:
+            got = answer.get("frames") or []
+            first = next(
+                (i for i, (x, y) in enumerate(zip(got, mine, strict=False)) if x != y), None
+            )
+            problems.append(
+                f"{where}: side {side} sent {len(got)} frames, not {len(mine)}"
+                + (f" (frame {first} differs)" if first is not None else "")
+            )
+        if answer.get("events") != case["events"][side]:
+            problems.append(f"{where}: side {side} concluded {answer.get('events')}")
+    return problems
+
+
 @dataclass(frozen=True)
 class Section:
     """One list of cases in a vector file, the ops a harness needs for it
@@ -562,6 +598,7 @@ SECTIONS = (
         ("frame_fragment", "frame_reassemble"),
         check_fragmentation_case,
     ),
+    Section("reconcile.json", "tests", ("reconcile_side",), check_reconcile_case),
     Section("verdicts.json", "proofs", ("verdict_proof",), check_proof_case),
     Section("verdicts.json", "people_founding", ("constitution",), check_constitution_case),
 )
