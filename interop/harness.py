@@ -51,6 +51,8 @@ OPS = (
     "frame_fragment",
     "frame_reassemble",
     "reconcile_side",
+    "bundle_read",
+    "bulletin_read",
 )
 
 
@@ -480,6 +482,57 @@ def op_reconcile_side(request: dict[str, Any]) -> dict[str, Any]:
     return {"ok": True, "frames": [f.hex() for f in sent], "events": events}
 
 
+def _verified(raws: Any, body: bytes) -> list[str]:
+    """Each message decoded and verified for ``body``: "ok" or its code."""
+    out = []
+    for raw in raws:
+        try:
+            envelope.open_untrusted(raw, body)
+            out.append("ok")
+        except ProtocolError as exc:
+            out.append(exc.code)
+    return out
+
+
+def op_bundle_read(request: dict[str, Any]) -> dict[str, Any]:
+    """A sneakernet bundle (mesh.bundle): refused whole, or its body, heads,
+    message ids, each message's verification and the one byte form."""
+    from mesh.bundle import Bundle
+    from mesh.errors import MeshError
+
+    try:
+        b = Bundle.decode_untrusted(_hex(request, "bundle"))
+    except MeshError as exc:
+        return failure(exc)
+    return {
+        "ok": True,
+        "body": b.body.hex(),
+        "heads": [h.hex() for h in b.heads],
+        "messages": [envelope.message_id(m).hex() for m in b.messages],
+        "verify": _verified(b.messages, b.body),
+        "reencoded": b.encode().hex(),
+    }
+
+
+def op_bulletin_read(request: dict[str, Any]) -> dict[str, Any]:
+    """Scanned bulletin codes (mesh.bulletin), in the order scanned: the
+    body, the message ids in order, the problems, each message verified."""
+    from mesh.bulletin import messages_from_payloads
+    from mesh.errors import MeshError
+
+    try:
+        body, raws, problems = messages_from_payloads(_hex_list(request, "payloads"))
+    except MeshError as exc:
+        return failure(exc)
+    return {
+        "ok": True,
+        "body": body.hex(),
+        "messages": [envelope.message_id(m).hex() for m in raws],
+        "problems": problems,
+        "verify": _verified(raws, body),
+    }
+
+
 HANDLERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "hello": lambda r: {"ok": True, **op_hello(r)},
     "decode": op_decode,
@@ -500,6 +553,8 @@ HANDLERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "frame_fragment": op_frame_fragment,
     "frame_reassemble": op_frame_reassemble,
     "reconcile_side": op_reconcile_side,
+    "bundle_read": op_bundle_read,
+    "bulletin_read": op_bulletin_read,
 }
 
 

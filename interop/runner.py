@@ -561,6 +561,64 @@ def check_reconcile_case(h: Harness, case: dict[str, Any]) -> list[str]:
     return problems
 
 
+def check_bundle_case(h: Harness, case: dict[str, Any]) -> list[str]:
+    """A bundle reads to its body, heads and messages (each verified as
+    recorded) and is the one byte form of them, or is refused whole."""
+    where = f"sneakernet.json bundles tcId {case['tcId']} ({case['comment']})"
+    answer = h.ask({"op": "bundle_read", "bundle": case["bundle"]})
+    expect = case["expect"]
+    if "error" in expect:
+        return rejection_problems(answer, {"error": "bad_frame"}, where)
+    if not answer.get("ok"):
+        return [f"{where}: refused: {answer.get('error')}: {answer.get('reason')}"]
+    problems = [
+        f"{where}: {key} {answer.get(key)} is not {expect[key]}"
+        for key in ("body", "heads", "messages", "verify")
+        if answer.get(key) != expect[key]
+    ]
+    if answer.get("reencoded") != case["bundle"]:
+        problems.append(f"{where}: does not re-encode to its bytes")
+    return problems
+
+
+def _same_problem(got: Any, want: str) -> bool:
+    """A scan problem names its place exactly: ``code N: ...`` (the text
+    after the colon is the implementation's) or the whole
+    ``codes [i, ...] of n were not read``."""
+    if not isinstance(got, str):
+        return False
+    if want.startswith("code "):
+        return got.startswith(want[: want.index(":") + 1])
+    return got == want
+
+
+def check_bulletin_case(h: Harness, case: dict[str, Any]) -> list[str]:
+    """Scanned codes give the body, the messages in order (each verifying)
+    and each problem at its position, or fail when none is readable."""
+    where = f"sneakernet.json bulletin_codes tcId {case['tcId']} ({case['comment']})"
+    answer = h.ask({"op": "bulletin_read", "payloads": case["payloads"]})
+    expect = case["expect"]
+    if "error" in expect:
+        return rejection_problems(answer, {"error": "bad_frame"}, where)
+    if not answer.get("ok"):
+        return [f"{where}: failed: {answer.get('error')}: {answer.get('reason')}"]
+    problems = [
+        f"{where}: {key} {answer.get(key)} is not {expect[key]}"
+        for key in ("body", "messages")
+        if answer.get(key) != expect[key]
+    ]
+    got = answer.get("problems")
+    if (
+        not isinstance(got, list)
+        or len(got) != len(expect["problems"])
+        or not all(_same_problem(g, w) for g, w in zip(got, expect["problems"], strict=True))
+    ):
+        problems.append(f"{where}: problems {got} are not {expect['problems']}")
+    if answer.get("verify") != ["ok"] * len(expect["messages"]):
+        problems.append(f"{where}: not every message verifies: {answer.get('verify')}")
+    return problems
+
+
 @dataclass(frozen=True)
 class Section:
     """One list of cases in a vector file, the ops a harness needs for it
@@ -599,6 +657,8 @@ SECTIONS = (
         check_fragmentation_case,
     ),
     Section("reconcile.json", "tests", ("reconcile_side",), check_reconcile_case),
+    Section("sneakernet.json", "bundles", ("bundle_read",), check_bundle_case),
+    Section("sneakernet.json", "bulletin_codes", ("bulletin_read",), check_bulletin_case),
     Section("verdicts.json", "proofs", ("verdict_proof",), check_proof_case),
     Section("verdicts.json", "people_founding", ("constitution",), check_constitution_case),
 )
