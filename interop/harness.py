@@ -53,6 +53,7 @@ OPS = (
     "reconcile_side",
     "bundle_read",
     "bulletin_read",
+    "process_fold",
 )
 
 
@@ -533,6 +534,36 @@ def op_bulletin_read(request: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _log_of(body: bytes, raws: list[bytes]) -> Any:
+    """A fresh log of ``body`` holding ``raws`` (each decoded, verified and
+    inserted in the given order); raises ProtocolError or CrdtError."""
+    from crdt.log import Log
+
+    log = Log(body)
+    for raw in raws:
+        log.add(envelope.open_untrusted(raw, body))
+    return log
+
+
+def op_process_fold(request: dict[str, Any]) -> dict[str, Any]:
+    """Fold a body's log (protocol.assembly) under the rules its genesis
+    founds, and answer the result at ``now`` (interop.process_json)."""
+    from crdt.errors import CrdtError
+    from protocol.assembly import Assembly
+
+    from .process_json import assembly_json
+
+    body = _hex(request, "body", size=32)
+    now = request.get("now")
+    if type(now) is not int:
+        raise BadRequest("now must be an integer")
+    try:
+        log = _log_of(body, _hex_list(request, "messages"))
+    except (ProtocolError, CrdtError) as exc:
+        return failure(exc)
+    return {"ok": True, "result": assembly_json(Assembly(body).fold(log), now)}
+
+
 HANDLERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "hello": lambda r: {"ok": True, **op_hello(r)},
     "decode": op_decode,
@@ -555,6 +586,7 @@ HANDLERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "reconcile_side": op_reconcile_side,
     "bundle_read": op_bundle_read,
     "bulletin_read": op_bulletin_read,
+    "process_fold": op_process_fold,
 }
 
 

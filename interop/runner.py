@@ -619,6 +619,43 @@ def check_bulletin_case(h: Harness, case: dict[str, Any]) -> list[str]:
     return problems
 
 
+def _normative_fold(result: Any) -> Any:
+    """What of a fold's result the vectors fix for every implementation:
+    all of it but the reference's own ``state_hash``, and of the ignored
+    messages which ones (their reasons are the reference's wording)."""
+    if not isinstance(result, dict):
+        return result
+    out = {k: v for k, v in result.items() if k != "state_hash"}
+    if isinstance(out.get("ignored"), list):
+        out["ignored"] = sorted(
+            str(i[0]) if isinstance(i, list) and i else repr(i) for i in out["ignored"]
+        )
+    return out
+
+
+def check_process_case(h: Harness, case: dict[str, Any]) -> list[str]:
+    """A Community log folds to exactly the recorded result, whether its
+    messages are delivered in signing order or backwards."""
+    where = f"process.json tcId {case['tcId']} ({case['comment']})"
+    want = _normative_fold(case["expect"])
+    problems = []
+    for how, messages in (
+        ("", case["messages"]),
+        (" (delivered backwards)", case["messages"][::-1]),
+    ):
+        answer = h.ask(
+            {"op": "process_fold", "body": case["body"], "messages": messages, "now": case["now"]}
+        )
+        if not answer.get("ok"):
+            problems.append(f"{where}{how}: {answer.get('error')}: {answer.get('reason')}")
+            continue
+        got = _normative_fold(answer.get("result"))
+        if got != want:
+            keys = sorted(k for k in want if not isinstance(got, dict) or got.get(k) != want[k])
+            problems.append(f"{where}{how}: the fold differs in {', '.join(keys) or 'its keys'}")
+    return problems
+
+
 @dataclass(frozen=True)
 class Section:
     """One list of cases in a vector file, the ops a harness needs for it
@@ -659,6 +696,7 @@ SECTIONS = (
     Section("reconcile.json", "tests", ("reconcile_side",), check_reconcile_case),
     Section("sneakernet.json", "bundles", ("bundle_read",), check_bundle_case),
     Section("sneakernet.json", "bulletin_codes", ("bulletin_read",), check_bulletin_case),
+    Section("process.json", "cases", ("process_fold",), check_process_case),
     Section("verdicts.json", "proofs", ("verdict_proof",), check_proof_case),
     Section("verdicts.json", "people_founding", ("constitution",), check_constitution_case),
 )
