@@ -54,6 +54,11 @@ OPS = (
     "bundle_read",
     "bulletin_read",
     "process_fold",
+    "attestation_verify",
+    "refute",
+    "constituency",
+    "one_person",
+    "people_ratify",
 )
 
 
@@ -564,6 +569,135 @@ def op_process_fold(request: dict[str, Any]) -> dict[str, Any]:
     return {"ok": True, "result": assembly_json(Assembly(body).fold(log), now)}
 
 
+def _int(request: dict[str, Any], name: str) -> int:
+    value = request.get(name)
+    if type(value) is not int:
+        raise BadRequest(f"{name} must be an integer")
+    return value
+
+
+def op_attestation_verify(request: dict[str, Any]) -> dict[str, Any]:
+    """A compact attestation co-signed by at least ``k`` members
+    (protocol.verdict): the verdict it states, or bad_proof."""
+    from protocol.verdict import Attestation, statement_json, verify_attestation
+
+    try:
+        att = Attestation.decode_untrusted(_hex(request, "attestation"))
+        v = verify_attestation(att, _int(request, "k"))
+    except ProtocolError as exc:
+        return failure(exc)
+    return {"ok": True, "verdict": statement_json(v)}
+
+
+def op_refute(request: dict[str, Any]) -> dict[str, Any]:
+    """An attestation (of at least ``k`` signers) confronted with the full
+    proof of the same decision: the signers it proves wrong (sorted)."""
+    from protocol.verdict import (
+        Attestation,
+        FullProof,
+        confront,
+        verify_attestation,
+        verify_full_proof,
+    )
+
+    try:
+        att = Attestation.decode_untrusted(_hex(request, "attestation"))
+        verify_attestation(att, _int(request, "k"))
+        proven = verify_full_proof(
+            FullProof.decode_untrusted(_hex(request, "proof")),
+            higher_body=_hex(request, "higher_body", size=32),
+            resolution=_hex(request, "resolution", size=32),
+        )
+    except ProtocolError as exc:
+        return failure(exc)
+    refuted = confront(att, proven)
+    signers = [] if refuted is None else sorted(k.hex() for k in refuted.signers)
+    return {"ok": True, "refuted_signers": signers}
+
+
+def _proofs(request: dict[str, Any]) -> list[Any]:
+    from protocol.verdict import FullProof
+
+    return [FullProof.decode_untrusted(p) for p in _hex_list(request, "proofs")]
+
+
+def op_constituency(request: dict[str, Any]) -> dict[str, Any]:
+    """A higher body's log (genesis first) and its constituents' full
+    proofs: who its constituents are, each admission's standing, what is
+    ignored, and why each of ``bodies`` is or is not a constituent."""
+    from crdt.errors import CrdtError
+
+    from .federation_json import constituency_from, constituency_json
+
+    raws = _hex_list(request, "higher_messages")
+    bodies = _hex_list(request, "bodies")
+    try:
+        if not raws:
+            raise BadRequest("higher_messages must start with the genesis")
+        body = envelope.decode_untrusted(raws[0], None).id
+        got = constituency_from(_log_of(body, raws), _proofs(request))
+    except (ProtocolError, CrdtError) as exc:
+        return failure(exc)
+    return {"ok": True, **constituency_json(got, bodies)}
+
+
+def op_one_person(request: dict[str, Any]) -> dict[str, Any]:
+    """Constituents' full proofs combined by a higher body whose
+    ``min_constituent_size`` is given: duplicate members, the constituents
+    that do not count and why, the standing and how many count."""
+    from protocol.rules import ProcessRules
+
+    from .federation_json import one_person_from, one_person_json
+
+    rules = ProcessRules(min_constituent_size=_int(request, "min_constituent_size"))
+    try:
+        fed = one_person_from(
+            _hex(request, "higher_body", size=32),
+            _hex(request, "resolution", size=32),
+            rules,
+            _proofs(request),
+        )
+    except ProtocolError as exc:
+        return failure(exc)
+    return {"ok": True, **one_person_json(fed)}
+
+
+def op_people_ratify(request: dict[str, Any]) -> dict[str, Any]:
+    """The Collective's log and the Regions' level proofs: whether the
+    RATIFICATION's claim holds (the version and constitution it makes,
+    the votes for and the constituents counting) or why not."""
+    from crdt.errors import CrdtError
+    from protocol.nesting import LevelProof
+    from protocol.rules import ProcessRules
+
+    from .federation_json import people_from
+
+    structure = request.get("structure")
+    if not isinstance(structure, dict):
+        raise BadRequest("structure must be an object: body -> [constituent, ...]")
+    rules = ProcessRules(min_constituent_size=_int(request, "min_constituent_size"))
+    try:
+        tree = {
+            bytes.fromhex(b): frozenset(bytes.fromhex(m) for m in ms) for b, ms in structure.items()
+        }
+    except (ValueError, TypeError):
+        raise BadRequest("structure holds a value that is not hex") from None
+    try:
+        parts = [LevelProof.decode_untrusted(p) for p in _hex_list(request, "parts")]
+        result = people_from(
+            _hex_list(request, "collective_log"),
+            _hex(request, "ratification", size=32),
+            parts,
+            tree,
+            rules,
+        )
+    except (ProtocolError, CrdtError) as exc:
+        return failure(exc)
+    except KeyError:
+        return {"ok": False, "error": "bad_proof", "reason": "no such RATIFICATION in the log"}
+    return {"ok": True, **result}
+
+
 HANDLERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "hello": lambda r: {"ok": True, **op_hello(r)},
     "decode": op_decode,
@@ -587,6 +721,11 @@ HANDLERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "bundle_read": op_bundle_read,
     "bulletin_read": op_bulletin_read,
     "process_fold": op_process_fold,
+    "attestation_verify": op_attestation_verify,
+    "refute": op_refute,
+    "constituency": op_constituency,
+    "one_person": op_one_person,
+    "people_ratify": op_people_ratify,
 }
 
 

@@ -656,6 +656,122 @@ def check_process_case(h: Harness, case: dict[str, Any]) -> list[str]:
     return problems
 
 
+def check_attestation_case(h: Harness, case: dict[str, Any]) -> list[str]:
+    """An attestation of at least k signers states exactly the recorded
+    verdict, or is rejected as bad_proof."""
+    where = f"verdicts.json attestations tcId {case['tcId']} ({case['comment']})"
+    answer = h.ask({"op": "attestation_verify", "attestation": case["attestation"], "k": case["k"]})
+    want = case["expect"]
+    if "error" in want:
+        return rejection_problems(answer, {"error": "bad_proof"}, where)
+    if answer.get("verdict") != want["verdict"]:
+        return [f"{where}: verdict {answer.get('verdict')} is not {want['verdict']}"]
+    return []
+
+
+def check_refutation_case(h: Harness, case: dict[str, Any]) -> list[str]:
+    """The full proof refutes exactly the recorded signers of the attestation."""
+    where = f"verdicts.json refutations tcId {case['tcId']} ({case['comment']})"
+    answer = h.ask(
+        {
+            "op": "refute",
+            "attestation": case["attestation"],
+            "k": 5,
+            "proof": case["proof"],
+            "higher_body": case["higher_body"],
+            "resolution": case["resolution"],
+        }
+    )
+    if answer.get("refuted_signers") != case["refuted_signers"]:
+        return [f"{where}: refuted {answer.get('refuted_signers')}: {answer.get('reason', '')}"]
+    return []
+
+
+def _reasons_as_presence(value: Any) -> Any:
+    """A reason string (the reference's wording) as True, null as False."""
+    return value is not None
+
+
+def _normative_constituency(result: dict[str, Any]) -> dict[str, Any]:
+    out = {k: result.get(k) for k in ("constituents", "admissions", "ignored", "why_not")}
+    if isinstance(out["ignored"], list):
+        out["ignored"] = sorted(str(i[0]) for i in out["ignored"] if isinstance(i, list) and i)
+    if isinstance(out["why_not"], dict):
+        out["why_not"] = {b: _reasons_as_presence(w) for b, w in out["why_not"].items()}
+    return out
+
+
+def check_constituency_case(h: Harness, case: dict[str, Any]) -> list[str]:
+    """A higher body's log and its constituents' proofs give exactly the
+    recorded constituents and admissions, ignore exactly the recorded
+    messages, and say of exactly the recorded bodies that they are not
+    constituents (the wording of the reasons is the implementation's)."""
+    where = f"verdicts.json constituencies tcId {case['tcId']} ({case['comment']})"
+    answer = h.ask(
+        {
+            "op": "constituency",
+            "higher_messages": case["higher_messages"],
+            "proofs": case["proofs"],
+            "bodies": list(case["expect"]["why_not"]),
+        }
+    )
+    if not answer.get("ok"):
+        return [f"{where}: {answer.get('error')}: {answer.get('reason')}"]
+    got, want = _normative_constituency(answer), _normative_constituency(case["expect"])
+    return [f"{where}: {k} {got[k]} is not {want[k]}" for k in want if got[k] != want[k]]
+
+
+def check_one_person_case(h: Harness, case: dict[str, Any]) -> list[str]:
+    """The duplicates, the constituents that do not count (the reasons'
+    wording is the implementation's), the standing and the count."""
+    where = f"verdicts.json one_person tcId {case['tcId']} ({case['comment']})"
+    answer = h.ask(
+        {
+            "op": "one_person",
+            "higher_body": case["higher_body"],
+            "resolution": case["resolution"],
+            "min_constituent_size": case["rules"]["min_constituent_size"],
+            "proofs": case["proofs"],
+        }
+    )
+    if not answer.get("ok"):
+        return [f"{where}: {answer.get('error')}: {answer.get('reason')}"]
+    want = case["expect"]
+    problems = [
+        f"{where}: {k} {answer.get(k)} is not {want[k]}"
+        for k in ("duplicates", "standing", "counting")
+        if answer.get(k) != want[k]
+    ]
+    got_nc = answer.get("not_counting")
+    if not isinstance(got_nc, dict) or sorted(got_nc) != sorted(want["not_counting"]):
+        problems.append(f"{where}: not counting {got_nc}, not {sorted(want['not_counting'])}")
+    return problems
+
+
+def check_people_case(h: Harness, case: dict[str, Any]) -> list[str]:
+    """The Collective ratifies exactly the recorded version (with its count)
+    or refuses it."""
+    where = f"verdicts.json people tcId {case['tcId']} ({case['comment']})"
+    answer = h.ask(
+        {
+            "op": "people_ratify",
+            "collective_log": case["collective_log"],
+            "ratification": case["ratification"],
+            "parts": case["parts"],
+            "structure": case["structure"],
+            "min_constituent_size": case["rules"]["min_constituent_size"],
+        }
+    )
+    if not answer.get("ok"):
+        return [f"{where}: {answer.get('error')}: {answer.get('reason')}"]
+    keys = [k for k in case["expect"] if k != "reason"]
+    return [
+        f"{where}: {k} {answer.get(k)!r} is not {case['expect'][k]!r}"
+        for k in keys
+        if answer.get(k) != case["expect"][k]
+    ]
+
+
 @dataclass(frozen=True)
 class Section:
     """One list of cases in a vector file, the ops a harness needs for it
@@ -699,6 +815,11 @@ SECTIONS = (
     Section("process.json", "cases", ("process_fold",), check_process_case),
     Section("verdicts.json", "proofs", ("verdict_proof",), check_proof_case),
     Section("verdicts.json", "people_founding", ("constitution",), check_constitution_case),
+    Section("verdicts.json", "attestations", ("attestation_verify",), check_attestation_case),
+    Section("verdicts.json", "refutations", ("refute",), check_refutation_case),
+    Section("verdicts.json", "constituencies", ("constituency",), check_constituency_case),
+    Section("verdicts.json", "one_person", ("one_person",), check_one_person_case),
+    Section("verdicts.json", "people", ("people_ratify",), check_people_case),
 )
 
 
