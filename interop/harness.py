@@ -59,6 +59,8 @@ OPS = (
     "constituency",
     "one_person",
     "people_ratify",
+    "dispute_read",
+    "council_fold",
 )
 
 
@@ -698,6 +700,64 @@ def op_people_ratify(request: dict[str, Any]) -> dict[str, Any]:
     return {"ok": True, **result}
 
 
+def _fold_log(raws: list[bytes]) -> Any:
+    """One body's log from its messages (genesis first, the rest in the
+    order given), folded by protocol.assembly under its genesis's rules."""
+    from protocol.assembly import Assembly
+
+    if not raws:
+        raise BadRequest("a log starts with its genesis")
+    body = envelope.decode_untrusted(raws[0], None).id
+    return Assembly(body).fold(_log_of(body, raws))
+
+
+def _logs(request: dict[str, Any]) -> list[list[bytes]]:
+    logs = request.get("logs")
+    if not isinstance(logs, list):
+        raise BadRequest("logs must be a list of lists of hex messages")
+    return [_hex_list({"log": log}, "log") for log in logs]
+
+
+def op_dispute_read(request: dict[str, Any]) -> dict[str, Any]:
+    """A dispute between bodies read from the folds of the logs given (the
+    claimant's, the respondent's, the higher body's), with the higher
+    body's constituents when known (protocol.disputes)."""
+    from crdt.errors import CrdtError
+
+    from .disputes_json import dispute_json, dispute_read
+
+    constituents = request.get("constituents")
+    try:
+        folds = {a.body_id: a for a in (_fold_log(raws) for raws in _logs(request))}
+        known = None if constituents is None else frozenset(_hex_list(request, "constituents"))
+        state = dispute_read(_hex(request, "dispute", size=32), folds, known)
+    except (ProtocolError, CrdtError) as exc:
+        return failure(exc)
+    return {"ok": True, "result": dispute_json(state, folds)}
+
+
+def op_council_fold(request: dict[str, Any]) -> dict[str, Any]:
+    """A justice council's log folded against its Community's fold
+    (protocol.justice), read at ``now``."""
+    from crdt.errors import CrdtError
+    from protocol.justice import Council
+
+    from .justice_json import council_json
+
+    now = _int(request, "now")
+    try:
+        community = _fold_log(_hex_list(request, "community_messages"))
+        raws = _hex_list(request, "council_messages")
+        if not raws:
+            raise BadRequest("a council's log starts with its genesis")
+        body = envelope.decode_untrusted(raws[0], None).id
+        council = Council(body, community)
+        council.fold(_log_of(body, raws))
+    except (ProtocolError, CrdtError) as exc:
+        return failure(exc)
+    return {"ok": True, "result": council_json(council, now)}
+
+
 HANDLERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "hello": lambda r: {"ok": True, **op_hello(r)},
     "decode": op_decode,
@@ -726,6 +786,8 @@ HANDLERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "constituency": op_constituency,
     "one_person": op_one_person,
     "people_ratify": op_people_ratify,
+    "dispute_read": op_dispute_read,
+    "council_fold": op_council_fold,
 }
 
 
@@ -750,6 +812,8 @@ def handle_line(line: str) -> dict[str, Any]:
         answer = handler(request)
     except BadRequest as exc:
         answer = {"ok": False, "error": "bad_request", "reason": str(exc)}
+    except Exception as exc:  # a bug here: say so and go on (spec/harness.md)
+        answer = {"ok": False, "error": "harness_error", "reason": f"{type(exc).__name__}: {exc}"}
     return {"id": rid, **answer}
 
 

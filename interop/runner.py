@@ -51,6 +51,10 @@ class FileResult:
     driven: list[str] = field(default_factory=list)
     unsupported: list[tuple[str, list[str]]] = field(default_factory=list)
     not_driven: list[str] = field(default_factory=list)
+    broken: bool = False
+    """The harness broke off during this file (exited, or answered out of
+    turn): the run stops, and the files after it are not run."""
+    not_run: bool = False
 
 
 @dataclass
@@ -68,6 +72,11 @@ class Report:
     @property
     def failures(self) -> list[str]:
         return [p for f in self.files for p in f.failures]
+
+
+class HarnessBroken(RuntimeError):
+    """The harness exited, or answered something that is not an answer:
+    the run cannot go on with it."""
 
 
 class Harness:
@@ -92,19 +101,19 @@ class Harness:
         self.proc.stdin.flush()
         out = self.proc.stdout.readline()
         if not out:
-            raise RuntimeError("the harness closed its output")
+            raise HarnessBroken("the harness closed its output")
         try:
             return json.loads(out)
         except ValueError:
-            raise RuntimeError(f"the harness answered a line that is not JSON: {out!r}") from None
+            raise HarnessBroken(f"the harness answered a line that is not JSON: {out!r}") from None
 
     def ask(self, request: dict[str, Any]) -> dict[str, Any]:
         self._next += 1
         answer = self.ask_raw(json.dumps({**request, "id": self._next}))
         if not isinstance(answer, dict):
-            raise RuntimeError(f"the harness answered {answer!r}, not a JSON object")
+            raise HarnessBroken(f"the harness answered {answer!r}, not a JSON object")
         if answer.get("id") != self._next:
-            raise RuntimeError(
+            raise HarnessBroken(
                 f"answer id {answer.get('id')!r} does not match request {self._next}"
             )
         return answer
@@ -772,6 +781,95 @@ def check_people_case(h: Harness, case: dict[str, Any]) -> list[str]:
     ]
 
 
+def _ignored_ids(ignored: Any) -> Any:
+    """Of ``[[id, reason], ...]`` the ids, sorted: which messages are
+    ignored is normative, the reasons' wording is the reference's."""
+    if not isinstance(ignored, list):
+        return ignored
+    return sorted(str(i[0]) if isinstance(i, list) and i else repr(i) for i in ignored)
+
+
+def _backwards(log: list[str]) -> list[str]:
+    """A log delivered genesis first, then the rest in reverse."""
+    return log[:1] + log[:0:-1]
+
+
+def _normative_dispute(result: Any) -> Any:
+    if not isinstance(result, dict):
+        return result
+    out = dict(result)
+    if isinstance(out.get("fold_ignored"), dict):
+        out["fold_ignored"] = {b: _ignored_ids(v) for b, v in out["fold_ignored"].items()}
+    if isinstance(out.get("state"), dict):
+        out["state"] = {**out["state"], "ignored": _ignored_ids(out["state"].get("ignored"))}
+    return out
+
+
+def check_dispute_case(h: Harness, case: dict[str, Any]) -> list[str]:
+    """The dispute's state, positions, settlement, escalations and
+    determination, and which messages each fold ignores, from the logs
+    delivered in signing order and backwards."""
+    where = f"disputes.json tcId {case['tcId']} ({case['comment']})"
+    want = _normative_dispute(case["expect"])
+    problems = []
+    for how, logs in (
+        ("", case["logs"]),
+        (" (delivered backwards)", [_backwards(log) for log in case["logs"]]),
+    ):
+        answer = h.ask(
+            {
+                "op": "dispute_read",
+                "dispute": case["dispute"],
+                "logs": logs,
+                "constituents": case["constituents"],
+            }
+        )
+        if not answer.get("ok"):
+            problems.append(f"{where}{how}: {answer.get('error')}: {answer.get('reason')}")
+            continue
+        got = _normative_dispute(answer.get("result"))
+        if got != want:
+            problems.append(f"{where}{how}: the dispute reads {got}, not {want}")
+    return problems
+
+
+def _normative_council(result: Any) -> Any:
+    """All of a council's fold but the reference's state hash, the ignored
+    messages' reasons and the wording of the problem (only whether there
+    is one: a council without a valid charter)."""
+    if not isinstance(result, dict):
+        return result
+    out = {k: v for k, v in result.items() if k != "state_hash"}
+    out["ignored"] = _ignored_ids(out.get("ignored"))
+    out["problem"] = out.get("problem") is not None
+    return out
+
+
+def check_justice_case(h: Harness, case: dict[str, Any]) -> list[str]:
+    """A council folded against its Community gives the recorded charter,
+    seats, members, cases and plans, and ignores the recorded messages."""
+    where = f"justice.json tcId {case['tcId']} ({case['comment']})"
+    want = _normative_council(case["expect"])
+    problems = []
+    for how, order in (("", lambda log: log), (" (delivered backwards)", _backwards)):
+        answer = h.ask(
+            {
+                "op": "council_fold",
+                "community_messages": order(case["community_messages"]),
+                "council_messages": order(case["council_messages"]),
+                "now": case["now"],
+            }
+        )
+        if not answer.get("ok"):
+            problems.append(f"{where}{how}: {answer.get('error')}: {answer.get('reason')}")
+            continue
+        got = _normative_council(answer.get("result"))
+        if got != want:
+            keys = sorted(k for k in want if not isinstance(got, dict) or got.get(k) != want[k])
+            problems.append(f"{where}{how}: the council differs in {', '.join(keys)}")
+    return problems
+
+
 @dataclass(frozen=True)
 class Section:
     """One list of cases in a vector file, the ops a harness needs for it
@@ -813,6 +911,8 @@ SECTIONS = (
     Section("sneakernet.json", "bundles", ("bundle_read",), check_bundle_case),
     Section("sneakernet.json", "bulletin_codes", ("bulletin_read",), check_bulletin_case),
     Section("process.json", "cases", ("process_fold",), check_process_case),
+    Section("disputes.json", "cases", ("dispute_read",), check_dispute_case),
+    Section("justice.json", "cases", ("council_fold",), check_justice_case),
     Section("verdicts.json", "proofs", ("verdict_proof",), check_proof_case),
     Section("verdicts.json", "people_founding", ("constitution",), check_constitution_case),
     Section("verdicts.json", "attestations", ("attestation_verify",), check_attestation_case),
@@ -865,7 +965,15 @@ def run_file(h: Harness, path: Path, ops: Sequence[str]) -> FileResult:
             continue
         result.driven.append(section.key)
         for case in data[section.key]:
-            problems = section.check(h, case)
+            try:
+                problems = section.check(h, case)
+            except HarnessBroken as exc:
+                result.failures.append(
+                    f"{path.name} {section.key} tcId {case.get('tcId')}: {exc}; the run stops"
+                )
+                result.failed += 1
+                result.broken = True
+                return result
             if problems:
                 result.failures += problems
                 result.failed += 1
@@ -887,10 +995,21 @@ def run_vectors(
     if ops is None:
         ops = h.ask({"op": "hello"}).get("ops") or ()
     report = Report()
+    paths = [only] if only is not None else vector_files(vectors)
     if framing:
-        report.files.append(check_framing(h, h.ask({"op": "hello"})))
-    for path in [only] if only is not None else vector_files(vectors):
-        report.files.append(run_file(h, path, ops))
+        try:
+            report.files.append(check_framing(h, h.ask({"op": "hello"})))
+        except HarnessBroken as exc:
+            broken = FileResult("harness.md", failed=1, broken=True, failures=[f"framing: {exc}"])
+            report.files.append(broken)
+            report.files += [FileResult(p.name, not_run=True) for p in paths]
+            return report
+    for i, path in enumerate(paths):
+        result = run_file(h, path, ops)
+        report.files.append(result)
+        if result.broken:
+            report.files += [FileResult(p.name, not_run=True) for p in paths[i + 1 :]]
+            break
     return report
 
 
@@ -900,7 +1019,9 @@ def summary_lines(report: Report) -> list[str]:
     lines = []
     for f in report.files:
         lacking = "; ".join(f"{key} needs {', '.join(ops)}" for key, ops in f.unsupported)
-        if f.driven:
+        if f.not_run:
+            lines.append(f"{f.name:<{width}}  not run (the harness broke off before it)")
+        elif f.driven or f.broken:
             notes = []
             if f.unsupported:
                 notes.append(f"not supported by this harness: {lacking}")
@@ -915,10 +1036,13 @@ def summary_lines(report: Report) -> list[str]:
     files = [f for f in report.files if f.name.endswith(".json")]
     driven = sum(1 for f in files if f.driven)
     unsupported = sum(1 for f in files if f.unsupported and not f.driven)
+    not_run = sum(1 for f in files if f.not_run)
     lines.append(
         f"{'total':<{width}}  passed {report.passed}  failed {report.failed}"
         f"  ({driven} files driven, {unsupported} not supported,"
-        f" {len(files) - driven - unsupported} not driven)"
+        f" {len(files) - driven - unsupported - not_run} not driven"
+        + (f", {not_run} not run" if not_run else "")
+        + ")"
     )
     return lines
 

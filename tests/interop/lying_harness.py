@@ -7,6 +7,7 @@
                                                    request object gets no id
     python tests/interop/lying_harness.py bad_request   an unknown op gets
                                                    "unknown_op", not bad_request
+    python tests/interop/lying_harness.py die      exits at its first text_replay
 
 It wraps the real reference harness (``python -m interop``) and rewrites
 each answer that has ``"ok": false``; everything else passes unchanged.
@@ -51,6 +52,8 @@ def main() -> None:
     for line in sys.stdin:
         if not line.strip():
             continue
+        if how == "die" and '"text_replay"' in line:
+            sys.exit(3)
         real.stdin.write(line)
         real.stdin.flush()
         answer = json.loads(real.stdout.readline())

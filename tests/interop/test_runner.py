@@ -94,3 +94,15 @@ def test_a_harness_that_breaks_the_framing_fails(
     assert rc != 0
     assert f"FAIL {caught}" in out
     assert f"harness.md          passed {15 - failed}  failed {failed}" in out
+
+
+def test_a_harness_that_dies_fails_and_the_rest_is_not_run(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    rc = runner.main(["--harness", f"{sys.executable} {LIAR} die"])
+    out = capsys.readouterr().out
+    assert rc != 0
+    assert "FAIL text.json tests tcId 1: the harness closed its output; the run stops" in out
+    assert "text.json           passed 0  failed 1" in out
+    assert "verdicts.json       not run (the harness broke off before it)" in out
+    assert "1 not run)" in out
