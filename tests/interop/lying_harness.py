@@ -8,6 +8,8 @@
     python tests/interop/lying_harness.py bad_request   an unknown op gets
                                                    "unknown_op", not bad_request
     python tests/interop/lying_harness.py die      exits at its first text_replay
+    python tests/interop/lying_harness.py no_dag   lists dag_replay in hello but
+                                                   answers it as an unknown op
 
 It wraps the real reference harness (``python -m interop``) and rewrites
 each answer that has ``"ok": false``; everything else passes unchanged.
@@ -22,6 +24,8 @@ from typing import Any
 
 
 def lie(line: str, answer: dict[str, Any], how: str) -> dict[str, Any]:
+    if how == "no_dag" and '"dag_replay"' in line:
+        return {"id": answer.get("id"), "ok": False, "error": "bad_request", "reason": "unknown op"}
     if how == "hello":
         return {**answer, "protocol": 1} if "implementation" in answer else answer
     if how == "bad_line_id":

@@ -7,6 +7,7 @@ These run the Python reference harness as a subprocess (no Node.js needed).
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -36,6 +37,9 @@ def test_one_line_per_vector_file_then_the_total(capsys: pytest.CaptureFixture[s
             "  passed " in line or "not supported by this harness" in line or "not driven" in line
         )
     assert any(line.startswith("messages.json") and "passed 83  failed 0" in line for line in out)
+    # the reference harness has every op: every file is driven, every case passes
+    assert all("failed 0" in line and "not " not in line for line in table[:-1]), "\n".join(table)
+    assert table[-1].endswith(f"({len(names)} files driven, 0 not supported, 0 not driven)")
 
 
 def test_files_not_driven_are_never_counted_as_passed(tmp_path: Path) -> None:
@@ -106,3 +110,27 @@ def test_a_harness_that_dies_fails_and_the_rest_is_not_run(
     assert "text.json           passed 0  failed 1" in out
     assert "verdicts.json       not run (the harness broke off before it)" in out
     assert "1 not run)" in out
+
+
+def test_a_harness_listing_an_op_it_does_not_answer_fails(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    rc = runner.main(["--harness", f"{sys.executable} {LIAR} no_dag", "--only", "dag"])
+    out = capsys.readouterr().out
+    assert rc != 0
+    assert "dag.json  passed 0  failed 5" in out
+
+
+def test_the_js_harness_reports_what_it_lacks_as_not_supported(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    if shutil.which("node") is None:
+        pytest.skip("node is not installed (scripts/setup installs Debian nodejs)")
+    rc = runner.main(["--js"])
+    out = capsys.readouterr().out
+    assert rc == 0, out
+    lines = {line.split()[0]: line for line in out.splitlines()[1:]}
+    assert "not supported by this harness (tests needs dag_replay)" in lines["dag.json"]
+    assert "passed 83  failed 0" in lines["messages.json"]
+    assert "passed 15  failed 0" in lines["harness.md"]
+    assert "failed 0" in lines["total"] and "not supported" in lines["total"]
