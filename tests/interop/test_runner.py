@@ -31,7 +31,7 @@ def test_one_line_per_vector_file_then_the_total(capsys: pytest.CaptureFixture[s
     names = [p.name for p in sorted(VECTORS.glob("*.json"))]
     table = [line for line in out if not line.startswith(("harness:", "FAIL"))]
     assert [line.split()[0] for line in table] == ["harness.md", *names, "total"]
-    assert "passed 15  failed 0" in table[0]  # hello and the framing of bad lines
+    assert "passed 16  failed 0" in table[0]  # hello and the framing of bad lines
     for line in table[1:-1]:
         assert (
             "  passed " in line or "not supported by this harness" in line or "not driven" in line
@@ -97,7 +97,7 @@ def test_a_harness_that_breaks_the_framing_fails(
     out = capsys.readouterr().out
     assert rc != 0
     assert f"FAIL {caught}" in out
-    assert f"harness.md          passed {15 - failed}  failed {failed}" in out
+    assert f"harness.md          passed {16 - failed}  failed {failed}" in out
 
 
 def test_a_harness_that_dies_fails_and_the_rest_is_not_run(
@@ -132,5 +132,5 @@ def test_the_js_harness_reports_what_it_lacks_as_not_supported(
     lines = {line.split()[0]: line for line in out.splitlines()[1:]}
     assert "not supported by this harness (tests needs dag_replay)" in lines["dag.json"]
     assert "passed 83  failed 0" in lines["messages.json"]
-    assert "passed 15  failed 0" in lines["harness.md"]
+    assert "passed 16  failed 0" in lines["harness.md"]
     assert "failed 0" in lines["total"] and "not supported" in lines["total"]

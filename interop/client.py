@@ -1,0 +1,81 @@
+"""The runner's end of a harness (spec/harness.md): a subprocess spoken to
+in JSON lines, one request and one answer at a time."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+JS_HARNESS = Path(__file__).resolve().parent / "js" / "harness.mjs"
+
+
+def js_harness_command(*, noble: bool = False) -> list[str]:
+    """The command that starts the JS core's harness under Node.js."""
+    node = shutil.which("node") or "/usr/bin/node"
+    return [node, str(JS_HARNESS), *(["--noble"] if noble else [])]
+
+
+class HarnessBroken(RuntimeError):
+    """The harness exited, or answered something that is not an answer:
+    the run cannot go on with it."""
+
+
+class Harness:
+    """A running harness subprocess; ``ask`` sends one request, reads one answer."""
+
+    def __init__(self, command: str | list[str]) -> None:
+        argv = shlex.split(command) if isinstance(command, str) else command
+        self.proc = subprocess.Popen(
+            argv,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            bufsize=1,
+        )
+        self._next = 0
+
+    def ask_raw(self, line: str) -> Any:
+        """Send one line as it is (even one that is not a request) and read
+        one answer line, parsed as JSON."""
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+        out = self.proc.stdout.readline()
+        if not out:
+            raise HarnessBroken("the harness closed its output")
+        try:
+            return json.loads(out)
+        except ValueError:
+            raise HarnessBroken(f"the harness answered a line that is not JSON: {out!r}") from None
+
+    def ask(self, request: dict[str, Any]) -> dict[str, Any]:
+        self._next += 1
+        answer = self.ask_raw(json.dumps({**request, "id": self._next}))
+        if not isinstance(answer, dict):
+            raise HarnessBroken(f"the harness answered {answer!r}, not a JSON object")
+        if answer.get("id") != self._next:
+            raise HarnessBroken(
+                f"answer id {answer.get('id')!r} does not match request {self._next}"
+            )
+        return answer
+
+    def close(self) -> None:
+        if self.proc.stdin:
+            self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        if self.proc.stdout:
+            self.proc.stdout.close()
+
+    def __enter__(self) -> Harness:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
