@@ -134,3 +134,36 @@ def test_the_js_harness_reports_what_it_lacks_as_not_supported(
     assert "passed 83  failed 0" in lines["messages.json"]
     assert "passed 16  failed 0" in lines["harness.md"]
     assert "failed 0" in lines["total"] and "not supported" in lines["total"]
+
+
+def test_the_reference_answers_malformed_requests_to_every_op() -> None:
+    """Fields missing, of the wrong type, or bytes that are no message: every
+    op of the reference answers ok false with a code (bad_request or the
+    protocol's), never harness_error, and goes on."""
+    wrong_types: dict[str, object] = {
+        "messages": "x",
+        "body": 5,
+        "frame": [],
+        "ids": {},
+        "logs": [1],
+        "proofs": "zz",
+        "k": "a",
+        "now": "1",
+        "mtu": None,
+        "text": 3,
+        "passphrase": 3,
+        "pin": None,
+        "fields": [],
+        "structure": [],
+    }
+    lists = "messages proofs parts payloads ids peer_frames fragments collective_log"
+    lists += " community_messages council_messages higher_messages"
+    no_messages = {name: ["00"] for name in lists.split()}
+    with runner.Harness(REFERENCE) as h:
+        ops = h.ask({"op": "hello"})["ops"]
+        for op in ops:
+            for request in ({}, wrong_types, {**no_messages, "body": "00" * 32, "now": 1}):
+                answer = h.ask({"op": op, **request})
+                assert answer.get("error") != "harness_error", (op, request, answer)
+                assert isinstance(answer.get("ok"), bool), (op, answer)
+        assert h.ask({"op": "hello"})["ok"] is True
