@@ -3,10 +3,13 @@ in JSON lines, one request and one answer at a time."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import queue
 import shlex
 import shutil
 import subprocess
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +28,12 @@ class HarnessBroken(RuntimeError):
 
 
 class Harness:
-    """A running harness subprocess; ``ask`` sends one request, reads one answer."""
+    """A running harness subprocess; ``ask`` sends one request, reads one answer.
 
-    def __init__(self, command: str | list[str]) -> None:
+    Answers are read by a thread, so a harness that stops answering breaks
+    the run after ``timeout`` seconds instead of hanging it."""
+
+    def __init__(self, command: str | list[str], *, timeout: float = 120.0) -> None:
         argv = shlex.split(command) if isinstance(command, str) else command
         self.proc = subprocess.Popen(
             argv,
@@ -36,16 +42,33 @@ class Harness:
             text=True,
             bufsize=1,
         )
+        self.timeout = timeout
         self._next = 0
+        self._lines: queue.Queue[str] = queue.Queue()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self._lines.put(line)
+        self._lines.put("")  # end of output
 
     def ask_raw(self, line: str) -> Any:
         """Send one line as it is (even one that is not a request) and read
         one answer line, parsed as JSON."""
-        assert self.proc.stdin is not None and self.proc.stdout is not None
-        self.proc.stdin.write(line + "\n")
-        self.proc.stdin.flush()
-        out = self.proc.stdout.readline()
+        assert self.proc.stdin is not None
+        try:
+            self.proc.stdin.write(line + "\n")
+            self.proc.stdin.flush()
+        except (BrokenPipeError, ValueError):
+            raise HarnessBroken("the harness closed its input") from None
+        try:
+            out = self._lines.get(timeout=self.timeout)
+        except queue.Empty:
+            raise HarnessBroken(f"the harness gave no answer within {self.timeout:g} s") from None
         if not out:
+            self._lines.put("")  # stays ended
             raise HarnessBroken("the harness closed its output")
         try:
             return json.loads(out)
@@ -65,13 +88,15 @@ class Harness:
 
     def close(self) -> None:
         if self.proc.stdin:
-            self.proc.stdin.close()
+            with contextlib.suppress(BrokenPipeError):
+                self.proc.stdin.close()
         try:
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
-        if self.proc.stdout:
+        self._reader.join(timeout=5)
+        if self.proc.stdout and not self._reader.is_alive():
             self.proc.stdout.close()
 
     def __enter__(self) -> Harness:

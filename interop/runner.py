@@ -384,6 +384,13 @@ def main(argv: list[str] | None = None) -> int:
         "--only", metavar="FILE", help="run one vector file (with or without .json)"
     )
     parser.add_argument(
+        "--timeout",
+        type=float,
+        default=120.0,
+        metavar="SECONDS",
+        help="give up on a harness that has not answered for this long (default 120)",
+    )
+    parser.add_argument(
         "--js", action="store_true", help="run the JS core's harness (node interop/js/harness.mjs)"
     )
     parser.add_argument(
@@ -392,7 +399,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     only = resolve_only(args.vectors, args.only) if args.only else None
     command: str | list[str] = js_harness_command(noble=args.noble) if args.js else args.harness
-    with Harness(command) as h:
+    with Harness(command, timeout=args.timeout) as h:
         hello = h.ask({"op": "hello"})
         print(f"harness: {hello.get('implementation')} {hello.get('version')}")
         report = run_vectors(

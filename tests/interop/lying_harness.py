@@ -8,6 +8,8 @@
     python tests/interop/lying_harness.py bad_request   an unknown op gets
                                                    "unknown_op", not bad_request
     python tests/interop/lying_harness.py die      exits at its first text_replay
+    python tests/interop/lying_harness.py hang     stops answering at its first
+                                                   text_replay (reads on, exits at EOF)
     python tests/interop/lying_harness.py no_dag   lists dag_replay in hello but
                                                    answers it as an unknown op
 
@@ -53,11 +55,16 @@ def main() -> None:
         bufsize=1,
     )
     assert real.stdin is not None and real.stdout is not None
+    hanging = False
     for line in sys.stdin:
         if not line.strip():
             continue
         if how == "die" and '"text_replay"' in line:
             sys.exit(3)
+        if how == "hang" and '"text_replay"' in line:
+            hanging = True
+        if hanging:
+            continue
         real.stdin.write(line)
         real.stdin.flush()
         answer = json.loads(real.stdout.readline())

@@ -167,3 +167,13 @@ def test_the_reference_answers_malformed_requests_to_every_op() -> None:
                 assert answer.get("error") != "harness_error", (op, request, answer)
                 assert isinstance(answer.get("ok"), bool), (op, answer)
         assert h.ask({"op": "hello"})["ok"] is True
+
+
+def test_a_harness_that_stops_answering_breaks_the_run_after_the_timeout(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    rc = runner.main(["--harness", f"{sys.executable} {LIAR} hang", "--timeout", "2"])
+    out = capsys.readouterr().out
+    assert rc != 0
+    assert "the harness gave no answer within 2 s; the run stops" in out
+    assert "verdicts.json       not run (the harness broke off before it)" in out
