@@ -16,3 +16,10 @@ class BadRequest(InteropError):
     answered as an error line, never a crash (spec/harness.md)."""
 
     code = "bad_request"
+
+
+class HarnessBroken(InteropError):
+    """The harness exited, or answered something that is not an answer:
+    the run cannot go on with it."""
+
+    code = "harness_broken"

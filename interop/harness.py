@@ -6,9 +6,13 @@ another implementation (the browser's JavaScript core, anyone's) provides
 the same small program and the same vectors run against it through
 ``interop/runner.py``.
 
-Operations: ``hello``, ``decode``, ``verify``, ``id``, ``encode``. A request
-this harness cannot parse gets ``{"ok": false, "error": "bad_request"}``;
-the harness never dies on bad input.
+The core operations (``hello``, ``decode``, ``verify``, ``id``, ``encode``)
+and the verdict and constitution ones are here; those of each layer are in
+``ops_protocol``, ``ops_crdt`` and ``ops_mesh``, each calling the library
+code (protocol, crdt, mesh) and writing its answer in the JSON forms of
+spec/harness.md. A request this harness cannot parse gets ``{"ok": false,
+"error": "bad_request"}``; a bug inside an op gets ``harness_error``; the
+harness never dies on bad input.
 """
 
 from __future__ import annotations
@@ -28,28 +32,35 @@ from protocol.errors import ProtocolError
 from protocol.kinds import PAYLOADS, Kind
 
 from .errors import BadRequest
-from .fields import payload_from_json
+from .fields import from_json, payload_from_json, to_json
+from .ops_crdt import op_dag_replay, op_reconcile_side, op_text_replay
+from .ops_mesh import (
+    op_bulletin_read,
+    op_bundle_read,
+    op_frame_abbreviate,
+    op_frame_decode,
+    op_frame_expand,
+    op_frame_fragment,
+    op_frame_reassemble,
+)
+from .ops_protocol import (
+    op_attestation_verify,
+    op_card_open,
+    op_constituency,
+    op_council_fold,
+    op_dispute_read,
+    op_key_from_text,
+    op_key_to_text,
+    op_keystore_open,
+    op_one_person,
+    op_people_ratify,
+    op_process_fold,
+    op_refute,
+)
+from .requests import hex_field
 
 IMPLEMENTATION = "caracol-python"
 VERSION = "0.1.0"
-OPS = ("hello", "decode", "verify", "id", "encode", "verdict_proof", "constitution")
-
-
-def _hex(
-    request: dict[str, Any], name: str, *, size: int | None = None, optional: bool = False
-) -> Any:
-    value = request.get(name)
-    if value is None and optional:
-        return None
-    if not isinstance(value, str):
-        raise BadRequest(f"{name} must be a hex string")
-    try:
-        raw = bytes.fromhex(value)
-    except ValueError:
-        raise BadRequest(f"{name} is not valid hex") from None
-    if size is not None and len(raw) != size:
-        raise BadRequest(f"{name} must be {size} bytes")
-    return raw
 
 
 def op_hello(request: dict[str, Any]) -> dict[str, Any]:
@@ -57,9 +68,11 @@ def op_hello(request: dict[str, Any]) -> dict[str, Any]:
 
 
 def op_decode(request: dict[str, Any]) -> dict[str, Any]:
-    message = _hex(request, "message")
-    body = _hex(request, "body", size=32, optional=True)
+    message = hex_field(request, "message")
+    body = hex_field(request, "body", size=32, optional=True)
     check_signature = request.get("verify", True)
+    if type(check_signature) is not bool:
+        raise BadRequest("verify must be true or false")
     try:
         env = envelope.decode_untrusted(message, body)
         if check_signature:
@@ -76,9 +89,9 @@ def op_decode(request: dict[str, Any]) -> dict[str, Any]:
 
 
 def op_verify(request: dict[str, Any]) -> dict[str, Any]:
-    pk = _hex(request, "pk")
-    msg = _hex(request, "msg")
-    sig = _hex(request, "sig")
+    pk = hex_field(request, "pk")
+    msg = hex_field(request, "msg")
+    sig = hex_field(request, "sig")
     if len(pk) != 32 or len(sig) != 64:
         return {"ok": True, "valid": False}
     try:
@@ -89,12 +102,12 @@ def op_verify(request: dict[str, Any]) -> dict[str, Any]:
 
 
 def op_id(request: dict[str, Any]) -> dict[str, Any]:
-    return {"ok": True, "message_id": hashlib.sha256(_hex(request, "message")).hexdigest()}
+    return {"ok": True, "message_id": hashlib.sha256(hex_field(request, "message")).hexdigest()}
 
 
 def op_encode(request: dict[str, Any]) -> dict[str, Any]:
-    seed = _hex(request, "seed", size=32)
-    body = _hex(request, "body", size=32, optional=True)
+    seed = hex_field(request, "seed", size=32)
+    body = hex_field(request, "body", size=32, optional=True)
     fields = request.get("fields")
     if not isinstance(fields, dict):
         raise BadRequest("fields must be an object")
@@ -120,9 +133,9 @@ def op_verdict_proof(request: dict[str, Any]) -> dict[str, Any]:
     """Re-derive a Community Verdict from its full proof (federation.md)."""
     from protocol.verdict import FullProof, statement_json, verify_full_proof
 
-    higher = _hex(request, "higher_body", size=32)
-    resolution = _hex(request, "resolution", size=32)
-    data = _hex(request, "proof")
+    higher = hex_field(request, "higher_body", size=32)
+    resolution = hex_field(request, "resolution", size=32)
+    data = hex_field(request, "proof")
     try:
         v = verify_full_proof(
             FullProof.decode_untrusted(data), higher_body=higher, resolution=resolution
@@ -175,24 +188,56 @@ HANDLERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "encode": op_encode,
     "verdict_proof": op_verdict_proof,
     "constitution": op_constitution,
+    "key_from_text": op_key_from_text,
+    "key_to_text": op_key_to_text,
+    "keystore_open": op_keystore_open,
+    "card_open": op_card_open,
+    "text_replay": op_text_replay,
+    "dag_replay": op_dag_replay,
+    "frame_decode": op_frame_decode,
+    "frame_abbreviate": op_frame_abbreviate,
+    "frame_expand": op_frame_expand,
+    "frame_fragment": op_frame_fragment,
+    "frame_reassemble": op_frame_reassemble,
+    "reconcile_side": op_reconcile_side,
+    "bundle_read": op_bundle_read,
+    "bulletin_read": op_bulletin_read,
+    "process_fold": op_process_fold,
+    "attestation_verify": op_attestation_verify,
+    "refute": op_refute,
+    "constituency": op_constituency,
+    "one_person": op_one_person,
+    "people_ratify": op_people_ratify,
+    "dispute_read": op_dispute_read,
+    "council_fold": op_council_fold,
 }
+OPS = tuple(HANDLERS)
+"""Every op this harness has, as hello lists them."""
 
 
 def handle_line(line: str) -> dict[str, Any]:
     try:
         request = json.loads(line)
     except ValueError:
-        return {"ok": False, "error": "bad_request", "reason": "not a JSON object"}
+        return {"id": None, "ok": False, "error": "bad_request", "reason": "not JSON"}
+    try:
+        request = from_json(request)
+    except ValueError as exc:
+        rid = request.get("id") if isinstance(request, dict) else None
+        return {"id": rid, "ok": False, "error": "bad_request", "reason": str(exc)}
     if not isinstance(request, dict):
-        return {"ok": False, "error": "bad_request", "reason": "not a JSON object"}
+        return {"id": None, "ok": False, "error": "bad_request", "reason": "not a JSON object"}
     rid = request.get("id")
-    handler = HANDLERS.get(str(request.get("op")))
+    op = request.get("op")
+    handler = HANDLERS.get(op) if isinstance(op, str) else None
     try:
         if handler is None:
             raise BadRequest(f"unknown op {request.get('op')!r}; ops: {', '.join(OPS)}")
         answer = handler(request)
     except BadRequest as exc:
-        answer = {"ok": False, "error": exc.code, "reason": exc.reason}
+        answer = {"ok": False, "error": "bad_request", "reason": str(exc)}
+    except Exception as exc:  # a bug here: say so and go on (spec/harness.md)
+        answer = {"ok": False, "error": "harness_error", "reason": f"{type(exc).__name__}: {exc}"}
     return {"id": rid, **answer}
 
 
@@ -200,7 +245,7 @@ def serve(stdin: IO[str], stdout: IO[str]) -> None:
     for line in stdin:
         if not line.strip():
             continue
-        stdout.write(json.dumps(handle_line(line)) + "\n")
+        stdout.write(json.dumps(to_json(handle_line(line))) + "\n")
         stdout.flush()
 
 

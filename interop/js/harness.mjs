@@ -28,13 +28,20 @@ async function handleLine(line) {
   try {
     request = JSON.parse(line);
   } catch {
-    return { ok: false, error: "bad_request", reason: "not a JSON object" };
+    return { id: null, ok: false, error: "bad_request", reason: "not JSON" };
+  }
+  try {
+    request = JSON.parse(line, revive);
+  } catch (e) {
+    if (!(e instanceof BadNumber)) throw e;
+    const id = request !== null && typeof request === "object" && !Array.isArray(request) ? (request.id ?? null) : null;
+    return { id, ok: false, error: "bad_request", reason: e.message };
   }
   if (request === null || typeof request !== "object" || Array.isArray(request)) {
-    return { ok: false, error: "bad_request", reason: "not a JSON object" };
+    return { id: null, ok: false, error: "bad_request", reason: "not a JSON object" };
   }
   const id = request.id ?? null;
-  const handler = handlers[String(request.op)];
+  const handler = typeof request.op === "string" && Object.hasOwn(handlers, request.op) ? handlers[request.op] : undefined;
   let answer;
   try {
     if (!handler) throw new BadRequest(`unknown op ${JSON.stringify(request.op)}; ops: ${OPS.join(", ")}`);
@@ -49,12 +56,28 @@ async function handleLine(line) {
   return { id, ...answer };
 }
 
-// JSON with BigInt written as its exact digits (Python's json does the same).
+// Integers JSON cannot carry exactly (beyond 2^53 - 1 either side) travel as
+// {"int": "digits"} (spec/harness.md): read as BigInt, written back the same.
+const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const DIGITS = /^-?(0|[1-9][0-9]*)$/;
+
+class BadNumber extends Error {}
+
+function revive(_, v) {
+  if (v === null || typeof v !== "object" || Array.isArray(v)) return v;
+  const keys = Object.keys(v);
+  if (keys.length !== 1 || keys[0] !== "int") return v;
+  if (typeof v.int !== "string" || !DIGITS.test(v.int)) throw new BadNumber(`{"int": ...} must hold decimal digits, not ${JSON.stringify(v.int)}`);
+  const n = BigInt(v.int);
+  if (n >= -SAFE && n <= SAFE) throw new BadNumber(`${n} is written as a plain JSON number, not {"int": ...}`);
+  return n;
+}
+
 function stringify(value) {
-  return JSON.stringify(value, (_, v) => (typeof v === "bigint" ? `__BIGINT__${v}__` : v)).replace(
-    /"__BIGINT__(-?\d+)__"/g,
-    "$1",
-  );
+  return JSON.stringify(value, (_, v) => {
+    if (typeof v !== "bigint") return v;
+    return v >= -SAFE && v <= SAFE ? Number(v) : { int: v.toString() };
+  });
 }
 
 const rl = createInterface({ input: process.stdin, crlfDelay: Infinity });

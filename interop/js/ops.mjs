@@ -36,6 +36,7 @@ export const handlers = {
     const message = hexField(request, "message");
     const body = hexField(request, "body", { size: 32, optional: true });
     const verify = request.verify ?? true;
+    if (typeof verify !== "boolean") throw new Error("verify must be true or false");
     try {
       const env = await core.decodeEnvelope(message, body);
       if (verify) await core.verifyEnvelope(env);

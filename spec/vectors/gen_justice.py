@@ -24,6 +24,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from interop.justice_json import council_json
 from protocol.justice import Council
 from protocol.kinds import Choice, Comment, Stance
 from protocol.process_records import SubjectKind
@@ -132,69 +133,9 @@ CASES: list[tuple[str, str, Callable[[], tuple[Scenario, CouncilScenario, int]]]
 ]
 
 
-def _hex(b: bytes | None) -> str | None:
-    return None if b is None else b.hex()
-
-
 def expected(c: Council, now: int) -> dict[str, Any]:
-    cases = []
-    for case in sorted(c.cases.values(), key=lambda x: x.id):
-        plans = []
-        for pid in c.plans(case.id):
-            s = c.subject(pid)
-            v = c.verdict(pid)
-            plans.append(
-                {
-                    "id": pid.hex(),
-                    "stage": s.stage.name.lower(),
-                    "closes": [
-                        [
-                            r.stage.name.lower(),
-                            r.event.name.lower(),
-                            None
-                            if r.count is None
-                            else [
-                                r.count.votes_for,
-                                r.count.votes_against,
-                                r.count.abstentions,
-                                r.count.electorate,
-                            ],
-                        ]
-                        for r in s.history
-                    ],
-                    "verdict": None if v is None else v.outcome.name.lower(),
-                }
-            )
-        cases.append(
-            {
-                "id": case.id.hex(),
-                "filed_by": case.filed_by.hex(),
-                "harmed": [k.hex() for k in case.harmed],
-                "responsible": [k.hex() for k in case.responsible],
-                "status": c.case_status(case.id),
-                "plans": plans,
-            }
-        )
     assert all(s.kind == SubjectKind.PLAN for s in c.subjects.values())
-    return {
-        "charter": _hex(c.charter),
-        "resolution": _hex(c.resolution),
-        "problem": c.problem,
-        "seats": [
-            {
-                "mandate": s.mandate.hex(),
-                "identity": s.identity.hex(),
-                "since": s.since,
-                "until": s.until,
-                "ended": s.ended,
-            }
-            for s in c.seats
-        ],
-        "members": sorted(s.identity.hex() for s in c.members(now)),
-        "cases": cases,
-        "ignored": sorted([i.message.hex(), i.reason] for i in c.ignored),
-        "state_hash": c.state_hash().hex(),
-    }
+    return council_json(c, now)
 
 
 def build() -> dict[str, Any]:
