@@ -38,12 +38,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import dataclasses
 import json
 import time
 from collections import deque
 from dataclasses import dataclass
-from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -79,7 +77,14 @@ from .bridge_config import (
     open_radio,
 )
 from .bridge_messages import Messages
-from .bridge_status import fetch_status, render_status, status_command
+from .bridge_status import (
+    fetch_status,
+    log_line,
+    region_mismatch,
+    render_status,
+    status_command,
+    status_of,
+)
 from .digest import digest_texts
 from .dutycycle import Budget, Priority, sub_band
 from .errors import LocalMeshError, MeshError, OverBudget
@@ -367,59 +372,7 @@ class Bridge:
     def status(self) -> dict[str, Any]:
         """What ``caracol mesh status`` shows (JSON-safe)."""
         self._collect_link_drops()
-        link, radio, cfg = self.link, self.radio, self.config
-        out: dict[str, Any] = {
-            "node": {
-                "url": cfg.node,
-                "body": self.body.hex(),
-                "events": "connected" if self.events_connected else "reconnecting",
-                "reconnects": self.reconnects,
-            },
-            "uptime_s": round(time.time() - self.started, 1),
-            "radio": {"kind": cfg.radio.kind, "address": cfg.radio.address},
-            "messages": {"known": len(self.messages), "waiting": len(self.pending), **self.counts},
-            "drops": [dataclasses.asdict(d) for d in self.drops],
-            "warnings": list(self.warnings),
-        }
-        if self.reticulum is not None:
-            out["reticulum"] = dict(self.reticulum)
-        if self.lxmf is not None:
-            out["lxmf"] = json.loads(json.dumps(self.lxmf))  # a copy, JSON-safe
-        if radio is not None:
-            out["radio"]["mtu"] = radio.mtu
-            out["radio"]["settings"] = getattr(radio, "radio_settings", None)
-            out["radio"]["device_region"] = getattr(radio, "device_region", None)
-            out["link"] = {"state": radio.link_state().value, **_plain(radio.statistics())}
-        else:
-            out["link"] = {"state": LinkState.DOWN.value}
-        if link is not None:
-            now = link.clock()
-            band = link.budget.band
-            q = link.queue.report(now)
-            out["budget"] = {
-                "region": cfg.region,
-                "mhz": cfg.mhz,
-                "sub_band": band.name,
-                "duty_percent": band.duty * 100,
-                "dwell_s": band.dwell_s,
-                "used_s": round(q.used_s, 3),
-                "allowance_s": round(q.allowance_s, 3),
-                "remaining_s": round(q.remaining_s, 3),
-                "window_s": link.budget.window_s,
-            }
-            out["queue"] = {
-                "frames": q.queued_frames,
-                "airtime_s": round(q.queued_airtime_s, 3),
-                "by_priority": {
-                    name: {"frames": n, "airtime_s": round(a, 3)}
-                    for name, (n, a) in q.by_priority.items()
-                },
-                "next_frame_in_s": None if q.next_send_in_s is None else round(q.next_send_in_s, 1),
-                "reserved_s": round(q.reserved_s, 3),
-            }
-            out["messages"]["delivered"] = link.delivered
-            out["radio_link"] = _plain(link.statistics())
-        return out
+        return status_of(self)
 
     async def watch_link(self, radio: Transport) -> None:
         """End the bridge when the radio link stays DOWN for ``down_limit``
@@ -969,63 +922,6 @@ def _reticulum_mtu() -> int:
     from .reticulum import MTU
 
     return MTU
-
-
-# Meshtastic's region codes for the regions Caracol knows the duty cycle of.
-DEVICE_REGIONS = {"EU_868": "EU868", "US": "US915"}
-
-
-def region_mismatch(region: str, radio: Transport) -> str | None:
-    """A warning when the radio says it is set to another region than --region."""
-    device = getattr(radio, "device_region", None)
-    if device is None:
-        return None
-    if DEVICE_REGIONS.get(device) != region:
-        return (
-            f"the radio is set to region {device}, but the budget follows --region {region}; "
-            "give the region the radio transmits in"
-        )
-    return None
-
-
-def _plain(value: Any) -> Any:
-    """A dataclass (or nested values) as JSON-safe data."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, Enum):
-        return _plain(value.value)
-    if isinstance(value, bytes):
-        return value.hex()
-    if isinstance(value, dict):
-        return {str(_plain(k)): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return [_plain(v) for v in value]
-    if isinstance(value, float):
-        return round(value, 6)
-    return value
-
-
-def log_line(s: dict[str, Any]) -> str:
-    """The bridge's periodic line."""
-    b, q, lk, m = s.get("budget", {}), s.get("queue", {}), s["link"], s["messages"]
-    signal = ""
-    if lk.get("rssi_dbm") is not None or lk.get("snr_db") is not None:
-        signal = f" (RSSI {lk.get('rssi_dbm')} dBm, SNR {lk.get('snr_db')} dB)"
-    return (
-        f"link {lk['state']}{signal}; air used {b.get('used_s', 0):.1f}/"
-        f"{b.get('allowance_s', 0):.1f} s this hour, {q.get('frames', 0)} frames queued "
-        f"({q.get('airtime_s', 0):.1f} s), {m.get('delivered', 0)} heard, "
-        f"{m['submitted']} submitted, {len(s['drops'])} dropped" + _lxmf_line(s.get("lxmf"))
-    )
-
-
-def _lxmf_line(lx: dict[str, Any] | None) -> str:
-    if not lx:
-        return ""
-    return (
-        f"; lxmf {lx['messages_deposited']} deposited, {lx['messages_accepted']} collected, "
-        f"{lx['bundles_rejected'] + lx['messages_rejected']} refused"
-    )
 
 
 _RADIO_CLOSED = (anyio.EndOfStream, anyio.ClosedResourceError, anyio.BrokenResourceError)

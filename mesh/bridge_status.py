@@ -4,12 +4,18 @@ address on 127.0.0.1 and printed as a table for an operator (or as JSON)."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import time
-from typing import Any
+from enum import Enum
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from .bridge_config import BridgeError
+from .transport import LinkState, Transport
+
+if TYPE_CHECKING:
+    from .bridge import Bridge
 
 
 def fetch_status(url: str, timeout: float = 10.0) -> dict[str, Any]:
@@ -173,3 +179,125 @@ def status_command(args: argparse.Namespace) -> int:
     doc = fetch_status(args.bridge)
     print(json.dumps(doc, indent=1) if args.json else render_status(doc))
     return 0
+
+
+# --- the document a running bridge serves ------------------------------------------
+
+
+def status_of(bridge: Bridge) -> dict[str, Any]:
+    """A running bridge's status document (JSON-safe): what ``caracol mesh
+    status`` shows and the periodic line summarises."""
+    link, radio, cfg = bridge.link, bridge.radio, bridge.config
+    out: dict[str, Any] = {
+        "node": {
+            "url": cfg.node,
+            "body": bridge.body.hex(),
+            "events": "connected" if bridge.events_connected else "reconnecting",
+            "reconnects": bridge.reconnects,
+        },
+        "uptime_s": round(time.time() - bridge.started, 1),
+        "radio": {"kind": cfg.radio.kind, "address": cfg.radio.address},
+        "messages": {
+            "known": len(bridge.messages),
+            "waiting": len(bridge.pending),
+            **bridge.counts,
+        },
+        "drops": [dataclasses.asdict(d) for d in bridge.drops],
+        "warnings": list(bridge.warnings),
+    }
+    if bridge.reticulum is not None:
+        out["reticulum"] = dict(bridge.reticulum)
+    if bridge.lxmf is not None:
+        out["lxmf"] = json.loads(json.dumps(bridge.lxmf))  # a copy, JSON-safe
+    if radio is not None:
+        out["radio"]["mtu"] = radio.mtu
+        out["radio"]["settings"] = getattr(radio, "radio_settings", None)
+        out["radio"]["device_region"] = getattr(radio, "device_region", None)
+        out["link"] = {"state": radio.link_state().value, **_plain(radio.statistics())}
+    else:
+        out["link"] = {"state": LinkState.DOWN.value}
+    if link is not None:
+        now = link.clock()
+        band = link.budget.band
+        q = link.queue.report(now)
+        out["budget"] = {
+            "region": cfg.region,
+            "mhz": cfg.mhz,
+            "sub_band": band.name,
+            "duty_percent": band.duty * 100,
+            "dwell_s": band.dwell_s,
+            "used_s": round(q.used_s, 3),
+            "allowance_s": round(q.allowance_s, 3),
+            "remaining_s": round(q.remaining_s, 3),
+            "window_s": link.budget.window_s,
+        }
+        out["queue"] = {
+            "frames": q.queued_frames,
+            "airtime_s": round(q.queued_airtime_s, 3),
+            "by_priority": {
+                name: {"frames": n, "airtime_s": round(a, 3)}
+                for name, (n, a) in q.by_priority.items()
+            },
+            "next_frame_in_s": None if q.next_send_in_s is None else round(q.next_send_in_s, 1),
+            "reserved_s": round(q.reserved_s, 3),
+        }
+        out["messages"]["delivered"] = link.delivered
+        out["radio_link"] = _plain(link.statistics())
+    return out
+
+
+# Meshtastic's region codes for the regions Caracol knows the duty cycle of.
+DEVICE_REGIONS = {"EU_868": "EU868", "US": "US915"}
+
+
+def region_mismatch(region: str, radio: Transport) -> str | None:
+    """A warning when the radio says it is set to another region than --region."""
+    device = getattr(radio, "device_region", None)
+    if device is None:
+        return None
+    if DEVICE_REGIONS.get(device) != region:
+        return (
+            f"the radio is set to region {device}, but the budget follows --region {region}; "
+            "give the region the radio transmits in"
+        )
+    return None
+
+
+def _plain(value: Any) -> Any:
+    """A dataclass (or nested values) as JSON-safe data."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Enum):
+        return _plain(value.value)
+    if isinstance(value, bytes):
+        return value.hex()
+    if isinstance(value, dict):
+        return {str(_plain(k)): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_plain(v) for v in value]
+    if isinstance(value, float):
+        return round(value, 6)
+    return value
+
+
+def log_line(s: dict[str, Any]) -> str:
+    """The bridge's periodic line."""
+    b, q, lk, m = s.get("budget", {}), s.get("queue", {}), s["link"], s["messages"]
+    signal = ""
+    if lk.get("rssi_dbm") is not None or lk.get("snr_db") is not None:
+        signal = f" (RSSI {lk.get('rssi_dbm')} dBm, SNR {lk.get('snr_db')} dB)"
+    return (
+        f"link {lk['state']}{signal}; air used {b.get('used_s', 0):.1f}/"
+        f"{b.get('allowance_s', 0):.1f} s this hour, {q.get('frames', 0)} frames queued "
+        f"({q.get('airtime_s', 0):.1f} s), {m.get('delivered', 0)} heard, "
+        f"{m['submitted']} submitted, {len(s['drops'])} dropped" + _lxmf_line(s.get("lxmf"))
+    )
+
+
+def _lxmf_line(lx: dict[str, Any] | None) -> str:
+    if not lx:
+        return ""
+    return (
+        f"; lxmf {lx['messages_deposited']} deposited, {lx['messages_accepted']} collected, "
+        f"{lx['bundles_rejected'] + lx['messages_rejected']} refused"
+    )
