@@ -43,7 +43,7 @@ import time
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import anyio
@@ -62,7 +62,6 @@ from . import frames
 from .bridge_config import (
     BATCH,
     LAST_DROPS,
-    LXMF_TIMEOUT,
     MAX_PENDING,
     PAGE,
     PRIORITY,
@@ -91,6 +90,9 @@ from .errors import LocalMeshError, MeshError, OverBudget
 from .radio_link import RadioLink
 from .transport import LinkState, Transport
 
+if TYPE_CHECKING:
+    from .bridge_lxmf import StoreAndForward
+
 __all__ = [
     "Bridge",
     "BridgeConfig",
@@ -103,7 +105,6 @@ __all__ = [
     "fetch_status",
     "load_bridge_identity",
     "log_line",
-    "new_lxmf_status",
     "region_mismatch",
     "render_status",
     "status_command",
@@ -160,20 +161,11 @@ class Bridge:
         self._roster_stale = False
         self._submit_wake = anyio.Event()
         self._budget: Budget | None = None  # one for every link the bridge opens
-        self._linked = False  # a live radio link carries what the node accepts
+        self.linked = False  # a live radio link carries what the node accepts
         # Reticulum (start_reticulum) and LXMF store and forward
         self.identity: Any = None
         self.reticulum: dict[str, Any] | None = None
-        self.relay: Any = None  # an lxmf_relay.LxmfRelay with --propagation-node
-        self.peer_identity: Any = None  # from --peer-key, or recalled by Reticulum
-        self.peer_state: Any = None  # an lxmf_relay.PeerState (the --peer side)
-        self.lxmf: dict[str, Any] | None = None  # the status's "lxmf" section
-        self._lxmf_lock = anyio.Lock()  # one transfer with the propagation node at a time
-        self._peer_heard: set[bytes] = set()  # ids the peer is known to hold, to fold in
-        self._sync_pending = False  # a sync completed; the peer's heads once the queue drains
-        self._syncs_seen = 0
-        self._unreachable_since = time.monotonic()
-        self._nothing_new_at: tuple[int, tuple[bytes, ...]] | None = None
+        self.store_and_forward: StoreAndForward | None = None  # with --propagation-node
         self.digests_sent = 0  # daily digest texts put on the air
 
     # --- fetching ---------------------------------------------------------------
@@ -226,7 +218,7 @@ class Bridge:
         try:
             env = envelope.decode_untrusted(raw, self.body)
         except ProtocolError as exc:
-            self._drop("node", f"a message from the node does not decode: {exc}")
+            self.drop("node", f"a message from the node does not decode: {exc}")
             return None
         return env if self.messages.add(env) else None
 
@@ -234,16 +226,16 @@ class Bridge:
         try:
             kind = Kind(env.kind)
         except ValueError as exc:
-            self._drop("node", f"a message from the node has an unknown kind: {exc}")
+            self.drop("node", f"a message from the node has an unknown kind: {exc}")
             return
         if kind in ROSTER_KINDS:
             self._roster_stale = True
-        if self.link is None or not self._linked:  # the next sync (or a deposit) carries it
+        if self.link is None or not self.linked:  # the next sync (or a deposit) carries it
             return
         try:
             self.link.send_message(env, PRIORITY.get(kind, Priority.FRESH))
         except MeshError as exc:
-            self._drop("bridge", f"{kind.name.lower()} {env.id.hex()[:16]} not sent: {exc}")
+            self.drop("bridge", f"{kind.name.lower()} {env.id.hex()[:16]} not sent: {exc}")
             return
         self.counts["to_radio"] += 1
 
@@ -265,7 +257,7 @@ class Bridge:
                             break
                         await self._on_event(http, msg.data)
             except (aiohttp.ClientError, OSError, TimeoutError, NodeUnreachable) as exc:
-                self._drop("node", f"node events: {exc or type(exc).__name__}")
+                self.drop("node", f"node events: {exc or type(exc).__name__}")
             was = self.events_connected
             self.events_connected = False
             self.reconnects += 1
@@ -279,7 +271,7 @@ class Bridge:
             event: dict[str, Any] = json.loads(data)
             raw = bytes.fromhex(event["message"])
         except (ValueError, KeyError, TypeError) as exc:
-            self._drop("node", f"an event that is not {{message: hex}}: {exc}")
+            self.drop("node", f"an event that is not {{message: hex}}: {exc}")
             return
         if (env := self._from_node(raw)) is not None:
             self._to_radio(env)
@@ -291,12 +283,12 @@ class Bridge:
     def on_heard(self, env: Envelope) -> None:
         """A verified message from the radio (called by the radio link)."""
         self.counts["heard"] += 1
-        if self.peer_state is not None:  # one peer on the link: it holds what it sent
-            self._peer_heard.add(env.id)
-        if not self._take(env):
+        if self.store_and_forward is not None:  # one peer on the link: it holds what it sent
+            self.store_and_forward.heard_from_peer(env.id)
+        if not self.take(env):
             self.counts["heard_known"] += 1
 
-    def _take(self, env: Envelope) -> bool:
+    def take(self, env: Envelope) -> bool:
         """A verified message for the node (from the radio or a deposit);
         False when it is known already."""
         if not self.messages.hold(env):
@@ -306,7 +298,7 @@ class Bridge:
         if len(self.pending) >= MAX_PENDING:
             old = self.pending.popleft()
             self.messages.forget(old.id)
-            self._drop("bridge", f"{MAX_PENDING} messages wait for the node; dropped the oldest")
+            self.drop("bridge", f"{MAX_PENDING} messages wait for the node; dropped the oldest")
         self.pending.append(env)
         self._submit_wake.set()
         return True
@@ -328,11 +320,11 @@ class Bridge:
                 code = exc.status
                 if code == 0 or code >= 500 or code == 404:
                     self.pending.extendleft(reversed(batch))  # the node is away: again, in order
-                    self._drop("node", f"submitting heard messages: {code or 'no answer'}: {exc}")
+                    self.drop("node", f"submitting heard messages: {code or 'no answer'}: {exc}")
                     await anyio.sleep(backoff.next())
                     continue
                 # the node refuses the request itself: retrying cannot help
-                self._drop("node", f"the node refused {len(batch)} heard messages ({code}): {exc}")
+                self.drop("node", f"the node refused {len(batch)} heard messages ({code}): {exc}")
                 for env in batch:
                     self.messages.forget(env.id)
                 continue
@@ -347,16 +339,16 @@ class Bridge:
                 else:
                     self.messages.forget(env.id)
                     why = result.get("reason") or result.get("code") or "no reason given"
-                    self._drop("node", f"rejected {env.id.hex()[:16]}: {why}")
+                    self.drop("node", f"rejected {env.id.hex()[:16]}: {why}")
             if self._roster_stale:
                 try:
                     await self.fetch_roster(http)
                 except NodeUnreachable as exc:
-                    self._drop("node", str(exc))
+                    self.drop("node", str(exc))
 
     # --- status ---------------------------------------------------------------------
 
-    def _drop(self, where: str, reason: str) -> None:
+    def drop(self, where: str, reason: str) -> None:
         self.drops.append(Drop(time.time(), where, reason))
 
     def _collect_link_drops(self) -> None:
@@ -366,7 +358,7 @@ class Bridge:
         total, kept = self.link.dropped_total, list(self.link.dropped)
         new = min(total - self._link_drops_seen, LAST_DROPS, len(kept))
         for reason in kept[len(kept) - new :] if new > 0 else ():
-            self._drop("radio", str(reason))
+            self.drop("radio", str(reason))
         self._link_drops_seen = total
 
     def status(self) -> dict[str, Any]:
@@ -447,18 +439,18 @@ class Bridge:
             try:
                 at = budget.when(time.monotonic(), air, limit_s=limit)
             except OverBudget as exc:
-                self._drop("bridge", f"digest not sent: {exc}")
+                self.drop("bridge", f"digest not sent: {exc}")
                 break
             wait = at - time.monotonic()
             if wait > self.config.digest_every:
-                self._drop("bridge", "digest not sent: no airtime left before the next one")
+                self.drop("bridge", "digest not sent: no airtime left before the next one")
                 break
             if wait > 0:
                 await anyio.sleep(wait)
             try:
                 await send_text(text)
             except MeshError as exc:
-                self._drop("bridge", f"digest not sent: {exc}")
+                self.drop("bridge", f"digest not sent: {exc}")
                 break
             budget.record(time.monotonic(), air)
             sent += 1
@@ -472,7 +464,7 @@ class Bridge:
             try:
                 await self.send_digest(http)
             except (NodeUnreachable, KeyError, TypeError, ValueError) as exc:
-                self._drop("node", f"digest: {exc}")
+                self.drop("node", f"digest: {exc}")
             await anyio.sleep(self.config.digest_every)
 
     # --- running ------------------------------------------------------------------
@@ -491,8 +483,10 @@ class Bridge:
         self._collect_link_drops()  # those of the link before, if any
         self.radio = radio
         self.link = link = self._make_link(radio)
-        self._link_drops_seen = self._syncs_seen = 0
-        self._linked = True
+        self._link_drops_seen = 0
+        if self.store_and_forward is not None:
+            self.store_and_forward.new_link()
+        self.linked = True
         return link
 
     async def carry(self, radio: Transport) -> None:
@@ -516,7 +510,7 @@ class Bridge:
             radio: Transport | None = None
             if not reticulum:
                 radio = await open_radio(cfg)
-            elif cfg.peer is not None and self.relay is None:
+            elif cfg.peer is not None and self.store_and_forward is None:
                 radio = await self.connect_peer()  # an unreachable peer ends the bridge
             try:
                 if radio is not None:
@@ -532,8 +526,8 @@ class Bridge:
                         tg.start_soon(self.listen_links)
                     else:
                         tg.start_soon(self.peer_links)
-                    if self.relay is not None:
-                        tg.start_soon(self.collect_loop)
+                    if self.store_and_forward is not None:
+                        tg.start_soon(self.store_and_forward.collect_loop)
                     warning = region_mismatch(self.config.region, radio) if radio else None
                     if warning:
                         print(f"warning: {warning}", flush=True)
@@ -559,6 +553,7 @@ class Bridge:
         """The identity (made on first use), the process's Reticulum instance
         and, with ``--propagation-node``, its LXMF router; prints the hashes a
         peer needs. On the main thread (RNS and LXMF install signal handlers)."""
+        from .bridge_lxmf import StoreAndForward
         from .lxmf_relay import LxmfRelay, PeerState, delivery_hash, public_identity
         from .reticulum import start, sync_hash
 
@@ -582,22 +577,24 @@ class Bridge:
             f"lxmf.delivery {r['lxmf_delivery']}, public key {r['public_key']}",
             flush=True,
         )
-        if cfg.peer_key is not None:
-            self.peer_identity = public_identity(cfg.peer_key)
         if cfg.propagation_node is None:
             return
         try:
-            self.relay = LxmfRelay(Path(cfg.config_dir) / "caracol-lxmf", identity)
+            relay = LxmfRelay(Path(cfg.config_dir) / "caracol-lxmf", identity)
         except Exception as exc:  # LXMF raises whatever its storage does
             raise BridgeError(f"cannot start LXMF in {cfg.config_dir}: {exc}") from None
-        self.lxmf = new_lxmf_status(cfg, r["lxmf_delivery"])
+        peer_state = None
         if cfg.peer is not None:
-            self.peer_state = PeerState(path.with_name(path.name + ".peers.json"))
-            if self.peer_state.problem:
-                self.warnings.append(self.peer_state.problem)
-            if self.peer_identity is not None:
-                self.lxmf["peer_delivery"] = delivery_hash(self.peer_identity).hex()
-            self._note_peer_heads()
+            peer_state = PeerState(path.with_name(path.name + ".peers.json"))
+            if peer_state.problem:
+                self.warnings.append(peer_state.problem)
+        self.store_and_forward = StoreAndForward(
+            self,
+            relay,
+            r["lxmf_delivery"],
+            peer_state=peer_state,
+            peer_identity=public_identity(cfg.peer_key) if cfg.peer_key is not None else None,
+        )
 
     async def connect_peer(self) -> Transport:
         from .reticulum import ReticulumTransport
@@ -646,7 +643,7 @@ class Bridge:
                 tg.start_soon(watch_newer)
                 why = await self._carry_until_down(transport)
                 tg.cancel_scope.cancel()
-            self._drop("radio", f"the peer's link ended: {why}")
+            self.drop("radio", f"the peer's link ended: {why}")
             print(f"reticulum: the peer's link ended ({why}); waiting for the next", flush=True)
 
     async def peer_links(self) -> None:
@@ -658,18 +655,19 @@ class Bridge:
         assert cfg.peer is not None
         backoff = Backoff(RETRY_FIRST, RETRY_MAX)
         async with anyio.create_task_group() as tg:
-            tg.start_soon(self.deposit_loop)
+            if self.store_and_forward is not None:
+                tg.start_soon(self.store_and_forward.deposit_loop)
             while True:
                 try:
                     transport = await self.connect_peer()
                 except BridgeError as exc:
-                    self._drop("radio", f"no live link to the peer: {exc}")
+                    self.drop("radio", f"no live link to the peer: {exc}")
                     await anyio.sleep(backoff.next())
                     continue
                 backoff.reset()
                 print(f"reticulum link to {cfg.peer.hex()} is up", flush=True)
                 why = await self._carry_until_down(transport)
-                self._drop("radio", f"the link to the peer ended: {why}")
+                self.drop("radio", f"the link to the peer ended: {why}")
                 print(
                     f"reticulum link to {cfg.peer.hex()} ended ({why}); trying again, "
                     "depositing with the propagation node meanwhile",
@@ -704,218 +702,12 @@ class Bridge:
                 raise
             why = str(found)
         finally:
-            self._linked = False
-            self._unreachable_since = time.monotonic()
-            self._learn_from_link()
+            self.linked = False
+            if self.store_and_forward is not None:
+                self.store_and_forward.link_ended()
             with anyio.CancelScope(shield=True):
                 await transport.aclose()
         return why
-
-    def _peer_record(self) -> Any:
-        assert self.peer_state is not None and self.config.radio.peer is not None
-        return self.peer_state.get(self.body, self.config.radio.peer)
-
-    def _note_peer_heads(self) -> None:
-        rec = self._peer_record()
-        if self.lxmf is not None:
-            self.lxmf["peer_heads"] = {
-                "heads": len(rec.heads),
-                "learned_at": rec.learned_at,
-                "deposited_since": rec.deposited_since,
-            }
-
-    def _learn_from_link(self) -> None:
-        """What the peer holds, from the live link: a completed sync (once
-        the send queue has drained, the peer has all we held) and the
-        messages heard from it. Saved beside the identity when it changed."""
-        if self.peer_state is None:
-            return
-        rec, changed = self._peer_record(), False
-        link = self.link
-        if link is not None:
-            st = link.statistics()
-            if st.sync_completed > self._syncs_seen:
-                self._syncs_seen, self._sync_pending = st.sync_completed, True
-            if self._sync_pending and self._linked and st.queue.queued_frames == 0:
-                self._sync_pending = False
-                rec.heads, rec.learned_at = tuple(self.messages.heads()), time.time()
-                rec.deposited, rec.deposited_since = (), None  # nothing owed by deposit now
-                changed = True
-        if self._peer_heard:
-            known = self.messages.causal_past([*rec.heads, *self._peer_heard])
-            self._peer_heard.clear()
-            heads = tuple(self.messages.heads(known))
-            if heads != rec.heads:
-                rec.heads, rec.learned_at, changed = heads, time.time(), True
-        if changed:
-            self._note_peer_heads()
-            try:
-                self.peer_state.save()
-            except OSError as exc:
-                self._drop("bridge", f"cannot save what the peer holds: {exc}")
-
-    def _for_peer(self) -> list[bytes]:
-        """The ids the peer may lack, parents first: outside the causal past
-        of its heads last learned and of what is deposited and not expired."""
-        rec = self._peer_record()
-        known = self.messages.causal_past([*rec.heads, *rec.deposited_alive(time.time())])
-        return [m for m in self.messages.ids() if m not in known]
-
-    def _lxmf_result(self, what: str, ok: bool, result: str) -> None:
-        assert self.lxmf is not None
-        self.lxmf[f"last_{what}"] = {"at": time.time(), "ok": ok, "result": result}
-        if not ok:
-            self._drop("lxmf", f"{what}: {result}")
-
-    async def deposit_loop(self) -> None:
-        """While no live link to the peer has been up for ``--link-timeout``
-        (since the start, or since the last link ended), deposit what it may
-        lack with the propagation node: at once, then new messages at most
-        once every ``--deposit-every`` seconds (a failed attempt again after
-        at most a minute)."""
-        cfg = self.config.radio
-        tick = min(1.0, cfg.link_timeout / 4, cfg.deposit_every / 4)
-        next_at = 0.0
-        while True:
-            await anyio.sleep(tick)
-            self._learn_from_link()
-            now = time.monotonic()
-            if self._linked or now - self._unreachable_since < cfg.link_timeout or now < next_at:
-                continue
-            done = await self.deposit_now()
-            if done is not None:
-                next_at = now + (cfg.deposit_every if done else min(cfg.deposit_every, 60.0))
-
-    async def deposit_now(self) -> bool | None:
-        """Deposit what the peer may lack; None when there is nothing to."""
-        import RNS
-
-        from .lxmf_relay import bundles_of
-
-        cfg = self.config.radio
-        assert self.relay is not None and cfg.peer is not None and cfg.propagation_node
-        rec = self._peer_record()
-        mark = (len(self.messages), rec.heads + rec.deposited_alive(time.time()))
-        if mark == self._nothing_new_at:
-            return None  # the same messages and knowledge as when nothing was owed
-        ids = self._for_peer()
-        if not ids:
-            self._nothing_new_at = mark
-            return None
-        identity = self.peer_identity or RNS.Identity.recall(cfg.peer)
-        if identity is None:
-            self._lxmf_result(
-                "deposit",
-                False,
-                f"{len(ids)} messages for the peer, but its identity is unknown "
-                "(it was never heard here): give --peer-key",
-            )
-            return False
-        heads = self.messages.heads()
-        raws = [raw for m in ids if (raw := self.messages.raw_of(m)) is not None]
-        bundles = bundles_of(self.body, heads, raws)
-        try:
-            async with self._lxmf_lock:
-                await self.relay.deposit(
-                    identity, cfg.propagation_node, bundles, timeout=LXMF_TIMEOUT
-                )
-        except MeshError as exc:
-            self._lxmf_result("deposit", False, str(exc))
-            return False
-        assert self.lxmf is not None
-        self.lxmf["bundles_deposited"] += len(bundles)
-        self.lxmf["messages_deposited"] += len(ids)
-        rec.deposited = tuple(heads)
-        if rec.deposited_since is None:
-            rec.deposited_since = time.time()
-        self._note_peer_heads()
-        assert self.peer_state is not None
-        try:
-            self.peer_state.save()
-        except OSError as exc:
-            self._drop("bridge", f"cannot save what was deposited for the peer: {exc}")
-        result = f"{len(ids)} messages in {len(bundles)} bundles taken by the node"
-        self._lxmf_result("deposit", True, result)
-        print(f"lxmf: deposited for the peer: {result}", flush=True)
-        return True
-
-    async def collect_loop(self) -> None:
-        """Collect deposits at the start and every ``--collect-every`` seconds."""
-        while True:
-            await self.collect_now()
-            await anyio.sleep(self.config.radio.collect_every)
-
-    async def collect_now(self) -> None:
-        """Collect from the propagation node; every deposit is untrusted: one
-        that is not whole (too large, not a bundle, truncated or altered, for
-        another body) is refused with its reason, then each message is
-        verified on its own, and the verified ones go to the node with those
-        heard on the radio."""
-        from .lxmf_relay import delivery_hash, deposit_untrusted, open_deposit
-
-        cfg = self.config.radio
-        assert self.relay is not None and self.lxmf is not None and cfg.propagation_node
-        try:
-            async with self._lxmf_lock:
-                deliveries = await self.relay.collect(cfg.propagation_node, timeout=LXMF_TIMEOUT)
-        except MeshError as exc:
-            self._lxmf_result("collect", False, str(exc))
-            return
-        peer = delivery_hash(self.peer_identity) if self.peer_identity is not None else None
-        n = dict.fromkeys(("bundles", "refused", "new", "known", "bad"), 0)
-        for d in deliveries:
-            who = f"deposit from {d.source.hex()[:16]}…"
-            try:
-                opened = open_deposit(deposit_untrusted(d.fields), self.body)
-            except MeshError as exc:
-                n["refused"] += 1
-                self._drop("lxmf", f"{who} refused: {exc}")
-                continue
-            n["bundles"] += 1
-            for reason in opened.rejected:
-                n["bad"] += 1
-                self._drop("lxmf", f"{who}: {reason}")
-            for env in opened.messages:
-                n["new" if self._take(env) else "known"] += 1
-            if self.peer_state is not None and d.source == peer:  # as the message claims
-                self._peer_heard.update(opened.heads)
-                self._peer_heard.update(env.id for env in opened.messages)
-        lx = self.lxmf
-        lx["bundles_collected"] += n["bundles"]
-        lx["bundles_rejected"] += n["refused"]
-        lx["messages_accepted"] += n["new"]
-        lx["messages_known"] += n["known"]
-        lx["messages_rejected"] += n["bad"]
-        result = (
-            f"{len(deliveries)} deposits: {n['new']} new messages, {n['known']} known, "
-            f"{n['bad']} refused; {n['refused']} deposits refused whole"
-        )
-        self._lxmf_result("collect", True, result)
-        if deliveries:
-            print(f"lxmf: collected {result}", flush=True)
-        self._learn_from_link()
-
-
-def new_lxmf_status(radio: Radio, delivery: str) -> dict[str, Any]:
-    """The status's ``lxmf`` section before any deposit or collection."""
-    assert radio.propagation_node is not None
-    return {
-        "propagation_node": radio.propagation_node.hex(),
-        "delivery": delivery,
-        "peer_delivery": None,
-        "collect_every_s": radio.collect_every,
-        "deposit_every_s": radio.deposit_every if radio.peer else None,
-        "last_deposit": None,
-        "last_collect": None,
-        "bundles_deposited": 0,
-        "messages_deposited": 0,
-        "bundles_collected": 0,
-        "bundles_rejected": 0,
-        "messages_accepted": 0,
-        "messages_known": 0,
-        "messages_rejected": 0,
-        "peer_heads": None,
-    }
 
 
 def _reticulum_mtu() -> int:

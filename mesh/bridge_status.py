@@ -207,8 +207,8 @@ def status_of(bridge: Bridge) -> dict[str, Any]:
     }
     if bridge.reticulum is not None:
         out["reticulum"] = dict(bridge.reticulum)
-    if bridge.lxmf is not None:
-        out["lxmf"] = json.loads(json.dumps(bridge.lxmf))  # a copy, JSON-safe
+    if bridge.store_and_forward is not None:  # a copy, JSON-safe
+        out["lxmf"] = json.loads(json.dumps(bridge.store_and_forward.status))
     if radio is not None:
         out["radio"]["mtu"] = radio.mtu
         out["radio"]["settings"] = getattr(radio, "radio_settings", None)

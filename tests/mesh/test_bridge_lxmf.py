@@ -29,6 +29,7 @@ from rns_harness import Proc, free_port, processes
 from mesh import bridge as bridge_module
 from mesh import lxmf_relay
 from mesh.bridge import Bridge, BridgeConfig, BridgeError, Radio, render_status
+from mesh.bridge_lxmf import StoreAndForward
 from mesh.errors import LinkClosed
 from mesh.reticulum import write_config
 from mesh.transport import LinkState, LinkStatistics
@@ -184,37 +185,43 @@ def test_what_the_peer_holds_survives_a_restart_so_only_new_messages_are_deposit
 ) -> None:
     sc, p = scenario(("ana", "bea"))
     peer = bytes(range(16))
-    radio = Radio("reticulum", "test", config_dir=str(tmp_path), peer=peer)
+    radio = Radio(
+        "reticulum", "test", config_dir=str(tmp_path), peer=peer, propagation_node=bytes(16)
+    )
     state = tmp_path / "identity.peers.json"
 
     def bridge() -> Bridge:
         br = Bridge(BridgeConfig("http://127.0.0.1:9", sc.body, radio))
-        br.peer_state = lxmf_relay.PeerState(state)
+        br.store_and_forward = StoreAndForward(
+            br, None, "00" * 16, peer_state=lxmf_relay.PeerState(state)
+        )
         for m in sc.messages:
             br.messages.add(m)
         return br
 
     first = bridge()
-    assert first._for_peer() == [m.id for m in sc.messages]  # nothing known: the whole body
-    first._peer_heard.add(sc.messages[1].id)  # heard from the peer over the link
-    first._learn_from_link()
-    assert first._for_peer() == [m.id for m in sc.messages[2:]]
-    rec = first._peer_record()
+    assert first.store_and_forward.for_peer() == [
+        m.id for m in sc.messages
+    ]  # nothing known: the whole body
+    first.store_and_forward.heard_from_peer(sc.messages[1].id)  # heard from the peer over the link
+    first.store_and_forward.learn_from_link()
+    assert first.store_and_forward.for_peer() == [m.id for m in sc.messages[2:]]
+    rec = first.store_and_forward.peer_record()
     rec.deposited, rec.deposited_since = tuple(first.messages.heads()), 1e12  # "deposited"
-    first.peer_state.save()
+    first.store_and_forward.peer_state.save()
 
     again = bridge()  # a restart
-    assert again._for_peer() == []
+    assert again.store_and_forward.for_peer() == []
     vote = sc.post("bea", kinds.Vote(p, kinds.Choice.FOR))
     again.messages.add(vote)
-    assert again._for_peer() == [vote.id]
-    rec = again._peer_record()
+    assert again.store_and_forward.for_peer() == [vote.id]
+    rec = again.store_and_forward.peer_record()
     rec.deposited_since = 0.0  # deposited over 30 days ago: may be gone from the node
-    assert again._for_peer() == [m.id for m in sc.messages[2:]]
+    assert again.store_and_forward.for_peer() == [m.id for m in sc.messages[2:]]
 
 
 class _Link:
-    """What _learn_from_link reads of a radio link: its statistics."""
+    """What learn_from_link reads of a radio link: its statistics."""
 
     def __init__(self) -> None:
         self.completed, self.queued = 0, 0
@@ -230,25 +237,34 @@ def test_a_completed_sync_teaches_the_peers_heads_once_the_queue_has_drained(
     tmp_path: Path,
 ) -> None:
     sc, p = scenario(("ana", "bea"))
-    radio = Radio("reticulum", "test", config_dir=str(tmp_path), peer=bytes(16))
+    radio = Radio(
+        "reticulum", "test", config_dir=str(tmp_path), peer=bytes(16), propagation_node=bytes(16)
+    )
     br = Bridge(BridgeConfig("http://127.0.0.1:9", sc.body, radio))
-    br.peer_state = lxmf_relay.PeerState(tmp_path / "identity.peers.json")
+    br.store_and_forward = StoreAndForward(
+        br, None, "00" * 16, peer_state=lxmf_relay.PeerState(tmp_path / "identity.peers.json")
+    )
     for m in sc.messages:
         br.messages.add(m)
-    rec = br._peer_record()
+    rec = br.store_and_forward.peer_record()
     rec.deposited, rec.deposited_since = (sc.messages[0].id,), 1e12
     link = _Link()
-    br.link, br._linked = link, True  # type: ignore[assignment]
+    br.link, br.linked = link, True  # type: ignore[assignment]
     link.completed, link.queued = 1, 3  # history still waiting to go out
-    br._learn_from_link()
-    assert br._for_peer() == [m.id for m in sc.messages[1:]]
+    br.store_and_forward.learn_from_link()
+    assert br.store_and_forward.for_peer() == [m.id for m in sc.messages[1:]]
     link.queued = 0
-    br._learn_from_link()
-    assert br._for_peer() == [] and rec.deposited == () and rec.learned_at is not None
-    assert lxmf_relay.PeerState(br.peer_state.path).get(sc.body, bytes(16)).heads == rec.heads
+    br.store_and_forward.learn_from_link()
+    assert (
+        br.store_and_forward.for_peer() == [] and rec.deposited == () and rec.learned_at is not None
+    )
+    assert (
+        lxmf_relay.PeerState(br.store_and_forward.peer_state.path).get(sc.body, bytes(16)).heads
+        == rec.heads
+    )
     vote = sc.post("bea", kinds.Vote(p, kinds.Choice.FOR))
     br.messages.add(vote)
-    assert br._for_peer() == [vote.id]
+    assert br.store_and_forward.for_peer() == [vote.id]
 
 
 class _EndingLink:
@@ -305,9 +321,13 @@ def test_when_the_link_ends_the_peer_is_deposited_for_and_the_link_retried(
         link_timeout=0.2,
     )
     br = Bridge(BridgeConfig("http://127.0.0.1:9", sc.body, radio))
-    br.peer_state = lxmf_relay.PeerState(tmp_path / "identity.peers.json")
-    br.relay, br.peer_identity = _Relay(), key
-    br.lxmf = bridge_module.new_lxmf_status(radio, "00" * 16)
+    br.store_and_forward = StoreAndForward(
+        br,
+        _Relay(),
+        "00" * 16,
+        peer_state=lxmf_relay.PeerState(tmp_path / "identity.peers.json"),
+        peer_identity=key,
+    )
     for m in sc.messages:
         br.messages.add(m)
     live = _EndingLink()
@@ -325,23 +345,25 @@ def test_when_the_link_ends_the_peer_is_deposited_for_and_the_link_retried(
         with anyio.move_on_after(3.0):
             async with anyio.create_task_group() as tg:
                 tg.start_soon(br.peer_links)
-                await wait_until(lambda: br._linked, 2)
+                await wait_until(lambda: br.linked, 2)
                 await anyio.sleep(0.5)
-                assert br.relay.deposits == []  # a live link: nothing is deposited
+                assert (
+                    br.store_and_forward.relay.deposits == []
+                )  # a live link: nothing is deposited
                 ended = anyio.current_time()
                 live.closed.set()  # the peer goes away
-                await wait_until(lambda: len(br.relay.deposits) == 1, 2)
-                assert br.relay.deposits[0][0] - ended >= radio.link_timeout
+                await wait_until(lambda: len(br.store_and_forward.relay.deposits) == 1, 2)
+                assert br.store_and_forward.relay.deposits[0][0] - ended >= radio.link_timeout
                 vote = sc.post("bea", kinds.Vote(p, kinds.Choice.FOR))
                 br.messages.add(vote)  # the node accepts one meanwhile
-                await wait_until(lambda: len(br.relay.deposits) == 2, 2)
-                (first_at, _), (second_at, (bundle,)) = br.relay.deposits
+                await wait_until(lambda: len(br.store_and_forward.relay.deposits) == 2, 2)
+                (first_at, _), (second_at, (bundle,)) = br.store_and_forward.relay.deposits
                 assert second_at - first_at >= radio.deposit_every - 0.01
                 assert Bundle.decode_untrusted(bundle).messages == (vote.raw,)
                 tg.cancel_scope.cancel()
 
     anyio.run(main)
-    (_, whole), _ = br.relay.deposits
+    (_, whole), _ = br.store_and_forward.relay.deposits
     assert [m for b in whole for m in Bundle.decode_untrusted(b).messages] == [
         m.raw for m in sc.messages[:-1]
     ]
