@@ -37,12 +37,10 @@ to come back on its own. A node that goes away is waited for.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import time
 from collections import deque
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -86,7 +84,7 @@ from .bridge_status import (
 )
 from .digest import digest_texts
 from .dutycycle import Budget, Priority, sub_band
-from .errors import LocalMeshError, MeshError, OverBudget
+from .errors import MeshError, OverBudget
 from .radio_link import RadioLink
 from .transport import LinkState, Transport
 
@@ -550,51 +548,10 @@ class Bridge:
     # --- Reticulum: identity, links, LXMF store and forward ------------------------
 
     def start_reticulum(self) -> None:
-        """The identity (made on first use), the process's Reticulum instance
-        and, with ``--propagation-node``, its LXMF router; prints the hashes a
-        peer needs. On the main thread (RNS and LXMF install signal handlers)."""
-        from .bridge_lxmf import StoreAndForward
-        from .lxmf_relay import LxmfRelay, PeerState, delivery_hash, public_identity
-        from .reticulum import start, sync_hash
+        """See ``bridge_reticulum.start``."""
+        from .bridge_reticulum import start
 
-        cfg = self.config.radio
-        path = Path(cfg.identity or Path(cfg.config_dir) / "identity")
-        self.identity = identity = load_bridge_identity(path)
-        try:
-            start(Path(cfg.config_dir))
-        except Exception as exc:  # RNS raises whatever its config parser does
-            raise BridgeError(f"cannot start Reticulum from {cfg.config_dir}: {exc}") from None
-        self.reticulum = {
-            "identity": str(path),
-            "destination": sync_hash(identity).hex(),
-            "lxmf_delivery": delivery_hash(identity).hex(),
-            "public_key": identity.get_public_key().hex(),
-            "peer": cfg.peer.hex() if cfg.peer else None,
-        }
-        r = self.reticulum
-        print(
-            f"reticulum identity {path}: caracol.sync {r['destination']}, "
-            f"lxmf.delivery {r['lxmf_delivery']}, public key {r['public_key']}",
-            flush=True,
-        )
-        if cfg.propagation_node is None:
-            return
-        try:
-            relay = LxmfRelay(Path(cfg.config_dir) / "caracol-lxmf", identity)
-        except Exception as exc:  # LXMF raises whatever its storage does
-            raise BridgeError(f"cannot start LXMF in {cfg.config_dir}: {exc}") from None
-        peer_state = None
-        if cfg.peer is not None:
-            peer_state = PeerState(path.with_name(path.name + ".peers.json"))
-            if peer_state.problem:
-                self.warnings.append(peer_state.problem)
-        self.store_and_forward = StoreAndForward(
-            self,
-            relay,
-            r["lxmf_delivery"],
-            peer_state=peer_state,
-            peer_identity=public_identity(cfg.peer_key) if cfg.peer_key is not None else None,
-        )
+        start(self)
 
     async def connect_peer(self) -> Transport:
         from .reticulum import ReticulumTransport
@@ -608,43 +565,10 @@ class Bridge:
             raise BridgeError(str(exc)) from None
 
     async def listen_links(self) -> None:
-        """Offer ``caracol.sync`` and carry the links peers open, one at a
-        time: when a link ends the listener waits for the next, and a newer
-        link (the peer restarted; Reticulum would notice the old one is dead
-        only minutes later) replaces the one being carried."""
-        from .reticulum import ReticulumTransport
+        """See ``bridge_reticulum.listen_links``."""
+        from .bridge_reticulum import listen_links
 
-        dest, accept = await ReticulumTransport.serve(self.identity)
-        print(f"reticulum destination {dest.hash.hex()}: waiting for a peer's link", flush=True)
-        newer: Transport | None = None
-
-        async def next_link() -> Transport:
-            """Bounded waits, shielded so that a link accepted just as the
-            wait is cancelled is kept for the next round, never lost."""
-            nonlocal newer
-            while newer is None:
-                with anyio.CancelScope(shield=True), contextlib.suppress(LocalMeshError):
-                    newer = await accept(5.0)
-                await anyio.lowlevel.checkpoint()
-            got, newer = newer, None
-            return got
-
-        while True:  # cancelled with the bridge
-            transport = await next_link()
-            print("reticulum: a peer opened a link", flush=True)
-            why = "a newer link from a peer replaced it"
-            async with anyio.create_task_group() as tg:
-
-                async def watch_newer(scope: anyio.CancelScope = tg.cancel_scope) -> None:
-                    nonlocal newer
-                    newer = await next_link()
-                    scope.cancel()
-
-                tg.start_soon(watch_newer)
-                why = await self._carry_until_down(transport)
-                tg.cancel_scope.cancel()
-            self.drop("radio", f"the peer's link ended: {why}")
-            print(f"reticulum: the peer's link ended ({why}); waiting for the next", flush=True)
+        await listen_links(self)
 
     async def peer_links(self) -> None:
         """``--peer`` with a propagation node: keep trying a live link to the
@@ -666,7 +590,7 @@ class Bridge:
                     continue
                 backoff.reset()
                 print(f"reticulum link to {cfg.peer.hex()} is up", flush=True)
-                why = await self._carry_until_down(transport)
+                why = await self.carry_until_down(transport)
                 self.drop("radio", f"the link to the peer ended: {why}")
                 print(
                     f"reticulum link to {cfg.peer.hex()} ended ({why}); trying again, "
@@ -674,7 +598,7 @@ class Bridge:
                     flush=True,
                 )
 
-    async def _carry_until_down(self, transport: Transport) -> str:
+    async def carry_until_down(self, transport: Transport) -> str:
         """Run one live link until it closes or stays DOWN for ``--link-timeout``."""
         link = self._attach(transport)
         limit = self.config.radio.link_timeout
