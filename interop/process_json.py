@@ -40,6 +40,26 @@ def assembly_json(a: Assembly, now: int) -> dict[str, Any]:
                     for r in s.history
                 ],
                 "late": sorted(c.message.hex() for _, c in s.late),
+                "grievances": [
+                    {
+                        "id": g.id.hex(),
+                        "author": g.identity.hex(),
+                        "category": g.category,
+                        "deal_breaker": g.deal_breaker,
+                        "counted": g.counted,
+                        "agree": g.agree,
+                        "disagree": g.disagree,
+                    }
+                    for _, g in sorted(s.grievances.items())
+                ],
+                "delegates": [
+                    [category, deal_breaker, who.hex()]
+                    for (category, deal_breaker), who in sorted(s.delegates.items())
+                ],
+                "pleas": [
+                    [stage.name.lower(), plea.hex(), category]
+                    for stage, plea, _, category, _ in s.pleas
+                ],
                 "amendments": {x.id.hex(): x.status for x in s.amendments.values()},
                 "text": a.text(sid) if s.kind == SubjectKind.PROPOSAL else None,
                 "verdict": None

@@ -24,8 +24,9 @@ from typing import Any
 
 from crdt.text import TextDocument
 from interop.process_json import assembly_json
-from protocol.kinds import Choice, ConstitutionAmendment, Pertinent
+from protocol.kinds import Choice, ConstitutionAmendment, Pertinent, RotateKey
 from protocol.rules import DAY, ProcessRules
+from protocol.stages import Stage
 from protocol.testing import Scenario
 
 OUT = Path(__file__).resolve().parent / "process.json"
@@ -287,6 +288,67 @@ def pertinent(sc: Scenario) -> None:
     sc.post("bea", Pertinent(q, bodies))
 
 
+def mandate_expiry(sc: Scenario) -> None:
+    """A mandate elected for ten days; at the case's ``now``, past it, it is
+    expired."""
+    p = sc.to_first_check("ana")
+    sc.votes(p, yes=FIVE)
+    sc.close(p)
+    sc.close(p)
+    m = sc.mandate("ana", p, "bea", sc.now + 10 * DAY, scope="buy seeds, at most 40")
+    sc.votes(m, yes=FIVE[:3])
+    sc.close(m)
+    sc.advance(11 * DAY)
+
+
+def bad_rotation_proof(sc: Scenario) -> None:
+    """A rotation whose new key's proof does not verify is evidence and
+    changes nothing; a good one moves the member's vote to the new key."""
+    sc.post("eli", RotateKey(sc.key("eve"), b"\x01" * 64))
+    sc.rotate("dev", "dev2")
+    p = sc.to_first_check("ana")
+    sc.votes(p, yes=("ana", "bea", "cruz", "dev2", "eli"))
+    sc.vote("eve", p, Choice.AGAINST)  # not a member: the rotation did not happen
+    sc.close(p)
+
+
+def conflicting_close(sc: Scenario) -> None:
+    """The facilitator closes the temperature check twice concurrently: one
+    close is effective, the other is ignored and is evidence."""
+    p = sc.to_first_check("ana")
+    fac = sc.facilitator(p)
+    sc.votes(p, yes=FIVE)
+    base = sc.heads()
+    sc.close(p, Stage.TEMPERATURE, by=fac, parents=base)
+    sc.close(p, Stage.TEMPERATURE, by=fac, parents=base)
+
+
+def delegate_elections(sc: Scenario) -> None:
+    """Two categories in the minor round; in one the holders split their
+    votes between two candidates, in the other a non-holder's election and a
+    plea by someone who is not the delegate are ignored; members agree and
+    disagree with a grievance."""
+    p = sc.to_first_check("m0")
+    sc.votes(p, yes=TEN[:6], no=TEN[6:])
+    sc.close(p)
+    g6 = sc.grievance("m6", p, "cost")
+    sc.grievance("m7", p, "cost")
+    sc.grievance("m8", p, "noise")
+    sc.grievance("m9", p, "noise")
+    sc.close(p)
+    sc.elect("m6", p, "cost", "m6")
+    sc.elect("m7", p, "cost", "m7")
+    sc.elect("m8", p, "noise", "m9")
+    sc.elect("m9", p, "noise", "m9")
+    sc.elect("m1", p, "noise", "m1")  # not a holder of noise
+    sc.plea("m9", p, "noise", "quiet hours after ten")
+    sc.plea("m8", p, "noise", "me too")  # not the delegate
+    for n in TEN[:4]:
+        sc.agree(n, g6)
+    sc.agree("m4", g6, False)
+    sc.close(p)
+
+
 CASES: list[tuple[str, str, tuple[str, ...], ProcessRules, Callable[[Scenario], None]]] = [
     (
         "first-check-passes",
@@ -405,6 +467,35 @@ CASES: list[tuple[str, str, tuple[str, ...], ProcessRules, Callable[[Scenario], 
         FIVE,
         ProcessRules(min_duration=NO_MINIMUM, deadline={k: 0 for k in ProcessRules().deadline}),
         concurrent_cosigners,
+    ),
+    (
+        "mandate-expiry",
+        "a ten-day mandate is expired at the case's now",
+        FIVE,
+        ProcessRules(),
+        mandate_expiry,
+    ),
+    (
+        "bad-rotation-proof",
+        "a rotation with a bad proof is evidence and changes nothing; a good one moves the vote",
+        FIVE,
+        ProcessRules(),
+        bad_rotation_proof,
+    ),
+    (
+        "conflicting-close",
+        "the facilitator closes one stage twice concurrently: one is effective, one evidence",
+        FIVE,
+        ProcessRules(),
+        conflicting_close,
+    ),
+    (
+        "delegate-elections",
+        "delegates elected per category (a split vote, a non-holder's election ignored), "
+        "a plea by a non-delegate ignored, agreement and disagreement counted",
+        TEN,
+        ProcessRules(),
+        delegate_elections,
     ),
 ]
 
