@@ -22,6 +22,12 @@ def check_dag_case(h: Harness, case: dict[str, Any]) -> list[str]:
     last) give exactly the recorded answer."""
     where = f"dag.json tcId {case['tcId']} ({case['comment']})"
     messages = [case["genesis"], *case["deliver"]]
+    if "error" in case:  # the first rejection, in the vector's delivery order
+        answer = h.ask({"op": "dag_replay", "body": case["body"], "messages": messages})
+        problems = rejection_problems(answer, case, where)
+        if not problems and answer.get("index") != case["index"]:
+            problems.append(f"{where}: rejected message {answer.get('index')}, not {case['index']}")
+        return problems
     problems = []
     for how, delivery in (("", messages), (" (delivered backwards)", messages[::-1])):
         answer = h.ask({"op": "dag_replay", "body": case["body"], "messages": delivery})

@@ -10,10 +10,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from crdt.errors import CrdtError
 from crdt.log import Log, SelfReference, WrongBody
 from crdt.sim import make_genesis, seed_for, simulate
 from protocol import envelope, kinds
 from protocol.envelope import Envelope
+from protocol.errors import ProtocolError
 
 SEEDS = [seed_for(f"m{i}") for i in range(4)]
 GENESIS = make_genesis(SEEDS)
@@ -231,6 +233,16 @@ def test_dag_vectors() -> None:
     assert (vectors / "dag.json").read_text() == gen.render()
     for case in json.loads((vectors / "dag.json").read_text())["tests"]:
         body = bytes.fromhex(case["body"])
+        if "error" in case:  # the message at case["index"] is refused with that code
+            raws = [case["genesis"], *case["deliver"]]
+            log = Log(body)
+            for raw in raws[: case["index"]]:
+                log.add(envelope.open_untrusted(bytes.fromhex(raw), body))
+            with pytest.raises((ProtocolError, CrdtError)) as refused:
+                log.add(envelope.open_untrusted(bytes.fromhex(raws[case["index"]]), body))
+            assert refused.value.code == case["error"]
+            assert (refused.value.field, refused.value.offset) == (case["field"], case["offset"])
+            continue
         # any delivery order gives the same result: replay them reversed
         for delivery in (case["deliver"], case["deliver"][::-1]):
             log = Log(body)
