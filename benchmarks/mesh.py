@@ -193,20 +193,7 @@ async def sync_missed(
     over SYNC on simulated LoRa and a sends what b lacks, within the duty cycle.
     ``common`` messages both hold from the start (the d = 1 case); ``loss`` of
     the frames is lost on the air."""
-    g, p, votes = _votes(common + n + extra)
-    have = Log(g.body)
-    lack = Log(g.body)
-    for log in (have, lack):
-        log.add(g)
-        log.add(p)
-        for v in votes[:common]:
-            log.add(v)
-    for v in votes[common : common + n]:
-        have.add(v)
-    for v in votes[common + n :]:
-        lack.add(v)
-    want_b = {v.id for v in votes[common : common + n]}
-    want_a = {v.id for v in votes[common + n :]}
+    g, have, lack, want_a, want_b = _two_logs(n, extra, common)
     channel = SimChannel(LONG_FAST, loss=loss, seed=1)
     band = sub_band("EU868", mhz)
     taps = [_Tap(channel.radio("a")), _Tap(channel.radio("b"))]
@@ -248,6 +235,32 @@ async def sync_missed(
                 await trio.sleep(5)
             nursery.cancel_scope.cancel()
     assert have.state_hash() == lack.state_hash()
+    return _sync_run(a, b, taps, done)
+
+
+def _two_logs(n: int, extra: int, common: int) -> tuple[Envelope, Log, Log, set[bytes], set[bytes]]:
+    """The genesis, a log holding ``n`` messages the other lacks and one
+    holding ``extra`` the first lacks (both holding ``common``), and the ids
+    each lacks."""
+    g, p, votes = _votes(common + n + extra)
+    have = Log(g.body)
+    lack = Log(g.body)
+    for log in (have, lack):
+        log.add(g)
+        log.add(p)
+        for v in votes[:common]:
+            log.add(v)
+    for v in votes[common : common + n]:
+        have.add(v)
+    for v in votes[common + n :]:
+        lack.add(v)
+    want_b = {v.id for v in votes[common : common + n]}
+    want_a = {v.id for v in votes[common + n :]}
+    return g, have, lack, want_a, want_b
+
+
+def _sync_run(a: RadioLink, b: RadioLink, taps: list[_Tap], done: dict[str, float]) -> SyncRun:
+    """The figures of one reconciliation, from both links and what they sent."""
     stats = [a.statistics(), b.statistics()]
     sync = [f for tap in taps for f in tap.sent if f[0] & 0x0F == frames.FrameType.SYNC]
     return SyncRun(
@@ -275,39 +288,116 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     vote_row = next(r for r in rows if r["kind"] == "vote")
     att_frames, att_bytes = attestation_frames()
     result: dict[str, Any] = {}
-
-    async def radio() -> None:
-        # The simulator is deterministic per seed; over a few seeds (which
-        # frames the 10 % loss takes) the figures spread, so report the spread.
-        feds = [
-            await lora_federation(params=LONG_FAST, mhz=args.mhz, loss=0.1, seed=seed)
-            for seed in FED_SEEDS
-        ]
-        result["feds"] = feds
-        result["fed"] = feds[0]
-        result["sync"] = await sync_missed(args.sync, args.mhz)
-        result["sync_g3"] = await sync_missed(args.sync, 869.525)
-        result["d1"] = await sync_missed(
-            1, args.mhz, extra=0, auto=False, common=max(0, args.sync - 1)
-        )
-        result["sync_loss20"] = await sync_missed(args.sync, args.mhz, loss=0.2)
-        # auto: a message lost on the air is caught by the next session
-        result["d1_loss20"] = await sync_missed(
-            1, args.mhz, extra=0, auto=True, common=max(0, args.sync - 1), loss=0.2
-        )
-
-    trio.run(radio, clock=trio.testing.MockClock(autojump_threshold=0))
+    trio.run(_radio, args, result, clock=trio.testing.MockClock(autojump_threshold=0))
     feds: list[Any] = result["feds"]
-    run: SyncRun = result["sync"]
-    g3: SyncRun = result["sync_g3"]
-    d1: SyncRun = result["d1"]
-    lossy: SyncRun = result["sync_loss20"]
-    d1_lossy: SyncRun = result["d1_loss20"]
-    sync_s, allowance = run.b_complete_s, run.allowance_s
+    runs: list[SyncRun] = [result[k] for k in ("sync", "sync_g3", "d1", "sync_loss20", "d1_loss20")]
     exceeded = any(u > f.allowance_s + 1e-9 for f in feds for u in f.budget_used.values()) or any(
-        r.peak_s > r.allowance_s + 1e-9 for r in (run, g3, d1, lossy, d1_lossy)
+        r.peak_s > r.allowance_s + 1e-9 for r in runs
     )
-    side_by_side = [
+    return {
+        "vote_frames": vote_row["meshtastic_frames"],
+        "vote_frame_bytes": vote_row["frame_abbrev"],
+        "attestation_frames": att_frames,
+        "attestation_frame_bytes": att_bytes,
+        "duty_cycle_exceeded": exceeded,
+        **_verdict_figures(feds),
+        **_sync_figures(args, *runs),
+        "duty_allowance_s_per_hour": round(result["sync"].allowance_s, 1),
+        "region": f"EU868 {args.mhz} MHz, SF11/BW250 (LongFast)",
+        "per_kind": rows,
+        "sync_side_by_side": _side_by_side(args, *runs),
+    }
+
+
+async def _radio(args: argparse.Namespace, result: dict[str, Any]) -> None:
+    """Every simulated radio run of the benchmark, into ``result``."""
+    # The simulator is deterministic per seed; over a few seeds (which
+    # frames the 10 % loss takes) the figures spread, so report the spread.
+    feds = [
+        await lora_federation(params=LONG_FAST, mhz=args.mhz, loss=0.1, seed=seed)
+        for seed in FED_SEEDS
+    ]
+    result["feds"] = feds
+    result["fed"] = feds[0]
+    result["sync"] = await sync_missed(args.sync, args.mhz)
+    result["sync_g3"] = await sync_missed(args.sync, 869.525)
+    result["d1"] = await sync_missed(1, args.mhz, extra=0, auto=False, common=max(0, args.sync - 1))
+    result["sync_loss20"] = await sync_missed(args.sync, args.mhz, loss=0.2)
+    # auto: a message lost on the air is caught by the next session
+    result["d1_loss20"] = await sync_missed(
+        1, args.mhz, extra=0, auto=True, common=max(0, args.sync - 1), loss=0.2
+    )
+
+
+def _verdict_figures(feds: list[Any]) -> dict[str, Any]:
+    """How long the Communities' verdicts took to reach the Municipality."""
+    return {
+        "verdict_to_municipality_s": _median([f.provisional_s for f in feds]),
+        "verdict_confirmed_by_proof_s": _median([f.confirmed_s for f in feds]),
+        "verdict_by_seed": [
+            {
+                "seed": seed,
+                "to_municipality_s": round(f.provisional_s or 0.0, 1),
+                "confirmed_by_proof_s": round(f.confirmed_s or 0.0, 1),
+                "frames_lost": f.losses,
+                "airtime_s": round(sum(f.airtime.values()), 1),
+            }
+            for seed, f in zip(FED_SEEDS, feds, strict=True)
+        ],
+    }
+
+
+def _sync_figures(
+    args: argparse.Namespace,
+    run: SyncRun,
+    g3: SyncRun,
+    d1: SyncRun,
+    lossy: SyncRun,
+    d1_lossy: SyncRun,
+) -> dict[str, Any]:
+    """The reconciliation runs' figures, flat."""
+    sync_s = run.b_complete_s
+    return {
+        "sync_messages": args.sync,
+        "sync_1000_s": round(sync_s, 1),
+        "sync_hours": round(sync_s / 3600, 2),
+        "sync_1000_s_10pct_band": round(g3.b_complete_s, 1),
+        "sync_converged_s": round(run.converged_s, 1),
+        "sync_msg_frames": run.msg_frames,
+        "sync_frames": run.sync_frames,
+        "sync_frame_bytes": run.sync_bytes,
+        "sync_frame_airtime_s": round(run.sync_airtime_s, 1),
+        "sync_overhead_pct_airtime": round(100 * run.sync_airtime_s / run.airtime_s, 2),
+        "sync_d1_frames": d1.sync_frames,
+        "sync_d1_frame_bytes": d1.sync_bytes,
+        "sync_d1_airtime_s": round(d1.sync_airtime_s, 1),
+        "sync_d1_s": round(d1.b_complete_s, 1),
+        "sync_1000_loss20_s": round(lossy.b_complete_s, 1),
+        "sync_loss20_hours": round(lossy.b_complete_s / 3600, 2),
+        "sync_converged_loss20_s": round(lossy.converged_s, 1),
+        "sync_loss20_msg_frames": lossy.msg_frames,
+        "sync_loss20_frames": lossy.sync_frames,
+        "sync_loss20_frame_bytes": lossy.sync_bytes,
+        "sync_d1_loss20_s": round(d1_lossy.b_complete_s, 1),
+        "sync_d1_loss20_frames": d1_lossy.sync_frames,
+        "sync_d1_loss20_airtime_s": round(d1_lossy.sync_airtime_s, 1),
+        "sync_loss20_wants_sent": lossy.wants_sent,
+        "sync_loss20_wants_answered": lossy.wants_answered,
+        "sync_loss20_messages_resent_for_wants": lossy.messages_resent_for_wants,
+        "sync_loss20_offer_frames": lossy.offer_frames,
+    }
+
+
+def _side_by_side(
+    args: argparse.Namespace,
+    run: SyncRun,
+    g3: SyncRun,
+    d1: SyncRun,
+    lossy: SyncRun,
+    d1_lossy: SyncRun,
+) -> list[dict[str, Any]]:
+    """Without loss and with 20 % lost, for many messages missed and for one."""
+    return [
         {
             "case": case,
             "loss_pct": pct,
@@ -336,53 +426,3 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             ("d = 1", 20, d1_lossy),
         )
     ]
-    return {
-        "vote_frames": vote_row["meshtastic_frames"],
-        "vote_frame_bytes": vote_row["frame_abbrev"],
-        "attestation_frames": att_frames,
-        "attestation_frame_bytes": att_bytes,
-        "duty_cycle_exceeded": exceeded,
-        "verdict_to_municipality_s": _median([f.provisional_s for f in feds]),
-        "verdict_confirmed_by_proof_s": _median([f.confirmed_s for f in feds]),
-        "verdict_by_seed": [
-            {
-                "seed": seed,
-                "to_municipality_s": round(f.provisional_s or 0.0, 1),
-                "confirmed_by_proof_s": round(f.confirmed_s or 0.0, 1),
-                "frames_lost": f.losses,
-                "airtime_s": round(sum(f.airtime.values()), 1),
-            }
-            for seed, f in zip(FED_SEEDS, feds, strict=True)
-        ],
-        "sync_messages": args.sync,
-        "sync_1000_s": round(sync_s, 1),
-        "sync_hours": round(sync_s / 3600, 2),
-        "sync_1000_s_10pct_band": round(g3.b_complete_s, 1),
-        "sync_converged_s": round(run.converged_s, 1),
-        "sync_msg_frames": run.msg_frames,
-        "sync_frames": run.sync_frames,
-        "sync_frame_bytes": run.sync_bytes,
-        "sync_frame_airtime_s": round(run.sync_airtime_s, 1),
-        "sync_overhead_pct_airtime": round(100 * run.sync_airtime_s / run.airtime_s, 2),
-        "sync_d1_frames": d1.sync_frames,
-        "sync_d1_frame_bytes": d1.sync_bytes,
-        "sync_d1_airtime_s": round(d1.sync_airtime_s, 1),
-        "sync_d1_s": round(d1.b_complete_s, 1),
-        "sync_1000_loss20_s": round(lossy.b_complete_s, 1),
-        "sync_loss20_hours": round(lossy.b_complete_s / 3600, 2),
-        "sync_converged_loss20_s": round(lossy.converged_s, 1),
-        "sync_loss20_msg_frames": lossy.msg_frames,
-        "sync_loss20_frames": lossy.sync_frames,
-        "sync_loss20_frame_bytes": lossy.sync_bytes,
-        "sync_d1_loss20_s": round(d1_lossy.b_complete_s, 1),
-        "sync_d1_loss20_frames": d1_lossy.sync_frames,
-        "sync_d1_loss20_airtime_s": round(d1_lossy.sync_airtime_s, 1),
-        "sync_loss20_wants_sent": lossy.wants_sent,
-        "sync_loss20_wants_answered": lossy.wants_answered,
-        "sync_loss20_messages_resent_for_wants": lossy.messages_resent_for_wants,
-        "sync_loss20_offer_frames": lossy.offer_frames,
-        "duty_allowance_s_per_hour": round(allowance, 1),
-        "region": f"EU868 {args.mhz} MHz, SF11/BW250 (LongFast)",
-        "per_kind": rows,
-        "sync_side_by_side": side_by_side,
-    }

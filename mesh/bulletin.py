@@ -110,44 +110,8 @@ def _decision(a: Assembly, sid: bytes, names: dict[bytes, str], now: int) -> str
         verdict,
     ]
     if s.kind == SubjectKind.PROPOSAL:
-        proposed = getattr(s.payload, "text", "")
-        current = a.text(sid)
-        parts.append(f"<h3>Text</h3><blockquote>{e(current)}</blockquote>")
-        if current != proposed:
-            parts.append(f"<p>As proposed:</p><blockquote>{e(proposed)}</blockquote>")
-        amendments = a.amendments(sid)
-        if amendments:
-            items = "".join(
-                "<li>{} for “{}” by {}: {}{}</li>".format(
-                    e(am.stage.name.lower()),
-                    e(am.category),
-                    e(_who(a, names, am.identity)),
-                    e(am.status),
-                    f" ({_count(am.count)})" if am.count is not None else "",
-                )
-                for am in amendments
-            )
-            parts.append(f"<h3>Friendly amendments</h3><ul>{items}</ul>")
-    grievances = a.grievances(sid)
-    if grievances:
-        delegates = a.delegates(sid)
-        rows = "".join(
-            "<tr><td>{}{}</td><td>{}</td><td>{}</td></tr>".format(
-                e(cat),
-                " (deal-breaker)" if db else "",
-                e(_who(a, names, delegates[(cat, db)])) if (cat, db) in delegates else "—",
-                "<br>".join(
-                    f"{e(_who(a, names, g.identity))}: {e(g.text)} "
-                    f"(agree {g.agree}, disagree {g.disagree})"
-                    for g in items
-                ),
-            )
-            for (cat, db), items in grievances.items()
-        )
-        parts.append(
-            "<h3>Grievances</h3><table><tr><th>category</th><th>delegate</th>"
-            f"<th>grievances</th></tr>{rows}</table>"
-        )
+        parts += _text_html(a, sid, names)
+    parts += _grievances_html(a, sid, names)
     tallies = [
         "<tr><td>{}</td><td>{}</td><td>{}</td></tr>".format(
             r.stage.name.lower(),
@@ -165,6 +129,58 @@ def _decision(a: Assembly, sid: bytes, names: dict[bytes, str], now: int) -> str
     lines = minutes(a, sid, names)
     parts.append(f"<h3>Minutes</h3><pre>{e(chr(10).join(lines))}</pre></section>")
     return "".join(parts)
+
+
+def _text_html(a: Assembly, sid: bytes, names: dict[bytes, str]) -> list[str]:
+    """A proposal's text as amended, as proposed when that differs, and its
+    friendly amendments."""
+    e = html.escape
+    s = a.subject(sid)
+    proposed = getattr(s.payload, "text", "")
+    current = a.text(sid)
+    parts = [f"<h3>Text</h3><blockquote>{e(current)}</blockquote>"]
+    if current != proposed:
+        parts.append(f"<p>As proposed:</p><blockquote>{e(proposed)}</blockquote>")
+    amendments = a.amendments(sid)
+    if amendments:
+        items = "".join(
+            "<li>{} for “{}” by {}: {}{}</li>".format(
+                e(am.stage.name.lower()),
+                e(am.category),
+                e(_who(a, names, am.identity)),
+                e(am.status),
+                f" ({_count(am.count)})" if am.count is not None else "",
+            )
+            for am in amendments
+        )
+        parts.append(f"<h3>Friendly amendments</h3><ul>{items}</ul>")
+    return parts
+
+
+def _grievances_html(a: Assembly, sid: bytes, names: dict[bytes, str]) -> list[str]:
+    """The grievances by category, with each category's delegate."""
+    e = html.escape
+    grievances = a.grievances(sid)
+    if not grievances:
+        return []
+    delegates = a.delegates(sid)
+    rows = "".join(
+        "<tr><td>{}{}</td><td>{}</td><td>{}</td></tr>".format(
+            e(cat),
+            " (deal-breaker)" if db else "",
+            e(_who(a, names, delegates[(cat, db)])) if (cat, db) in delegates else "—",
+            "<br>".join(
+                f"{e(_who(a, names, g.identity))}: {e(g.text)} "
+                f"(agree {g.agree}, disagree {g.disagree})"
+                for g in items
+            ),
+        )
+        for (cat, db), items in grievances.items()
+    )
+    return [
+        "<h3>Grievances</h3><table><tr><th>category</th><th>delegate</th>"
+        f"<th>grievances</th></tr>{rows}</table>"
+    ]
 
 
 def make_bulletin(

@@ -20,7 +20,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from typing import NoReturn
+from typing import NoReturn, TypeAlias
 
 import anyio
 
@@ -53,20 +53,40 @@ def _hex_id(text: str) -> str:
     return t
 
 
+_Sub: TypeAlias = "argparse._SubParsersAction[_Parser]"
+"""The subcommands of ``caracol mesh``."""
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(
         dest="mesh_command", required=True, metavar="ACTION", parser_class=_Parser
     )
+    _airtime_parser(sub)
+    _budget_parser(sub)
+    _bridge_parser(sub)
+    _status_parser(sub)
+    _bulletin_parser(sub)
+    _digest_parser(sub)
+    _scan_parser(sub)
+
+
+def _airtime_parser(sub: _Sub) -> None:
     a = sub.add_parser("airtime", help="LoRa time on air of a packet")
     a.add_argument("--preset", choices=sorted(MESHTASTIC), default="LONG_FAST")
     a.add_argument("--sf", type=int)
     a.add_argument("--bw", type=int, help="bandwidth in kHz")
     a.add_argument("--cr", type=int, help="coding rate index 1..4 (4/5..4/8)")
     a.add_argument("--bytes", type=int, required=True)
+
+
+def _budget_parser(sub: _Sub) -> None:
     b = sub.add_parser("budget", help="duty-cycle allowance of a sub-band")
     b.add_argument("--region", choices=sorted(REGIONS), default="EU868")
     b.add_argument("--mhz", type=float, default=869.525)
     b.add_argument("--preset", choices=sorted(MESHTASTIC), default="LONG_FAST")
+
+
+def _bridge_parser(sub: _Sub) -> None:
     br = sub.add_parser(
         "bridge",
         help="carry a node's body over a radio (KISS TNC, Meshtastic or Reticulum)",
@@ -74,6 +94,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     br.add_argument("--node", metavar="URL", help="the node's API, e.g. http://127.0.0.1:8470")
     br.add_argument("--body", metavar="ID", help="the body id (64 hex digits)")
+    _bridge_radio_args(br)
+    _bridge_rns_args(br)
+    br.add_argument("--region", choices=sorted(REGIONS), default="EU868")
+    br.add_argument("--mhz", default="869.525", help="the frequency, for the duty-cycle sub-band")
+    br.add_argument(
+        "--status-port",
+        default="8471",
+        metavar="N",
+        help="serve the status as JSON on 127.0.0.1:N (default 8471; 0: any free port)",
+    )
+    br.add_argument("--seconds", default="0", help="stop after this long (0: run until Ctrl-C)")
+    br.add_argument(
+        "--digest-every",
+        metavar="SECONDS",
+        help="send the digest of open proposals as text messages this often "
+        "(Meshtastic; default 86400, 0: never)",
+    )
+
+
+def _bridge_radio_args(br: argparse.ArgumentParser) -> None:
     radio = br.add_argument_group("radio (exactly one)")
     radio.add_argument("--kiss", metavar="HOST:PORT", help="a TNC's KISS TCP port (Direwolf: 8001)")
     radio.add_argument("--kiss-serial", metavar="DEVICE", help="a KISS TNC on a serial port")
@@ -87,6 +127,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     radio.add_argument("--listen", action="store_true", help="Reticulum: wait for a peer's link")
     radio.add_argument("--peer", metavar="DESTHASH", help="Reticulum: open a link to this peer")
+
+
+def _bridge_rns_args(br: argparse.ArgumentParser) -> None:
     rns = br.add_argument_group("Reticulum identity and LXMF store and forward")
     rns.add_argument(
         "--identity",
@@ -118,21 +161,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="how long one attempt at a live link to the peer may take (default 60)",
     )
-    br.add_argument("--region", choices=sorted(REGIONS), default="EU868")
-    br.add_argument("--mhz", default="869.525", help="the frequency, for the duty-cycle sub-band")
-    br.add_argument(
-        "--status-port",
-        default="8471",
-        metavar="N",
-        help="serve the status as JSON on 127.0.0.1:N (default 8471; 0: any free port)",
-    )
-    br.add_argument("--seconds", default="0", help="stop after this long (0: run until Ctrl-C)")
-    br.add_argument(
-        "--digest-every",
-        metavar="SECONDS",
-        help="send the digest of open proposals as text messages this often "
-        "(Meshtastic; default 86400, 0: never)",
-    )
+
+
+def _status_parser(sub: _Sub) -> None:
     st = sub.add_parser("status", help="a running bridge's link, airtime budget, queue and drops")
     st.add_argument(
         "--bridge",
@@ -141,6 +172,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the bridge's status address (default http://127.0.0.1:8471)",
     )
     st.add_argument("--json", action="store_true", help="the raw JSON document")
+
+
+def _bulletin_parser(sub: _Sub) -> None:
     bu = sub.add_parser(
         "bulletin", help="a printable notice whose QR codes carry the signed messages"
     )
@@ -153,12 +187,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     bu.add_argument(
         "--no-pdf", action="store_true", help="skip printing the PDF through headless Chromium"
     )
+
+
+def _digest_parser(sub: _Sub) -> None:
     dg = sub.add_parser(
         "digest", help="the daily digest of open proposals, as the bridge sends it over LoRa"
     )
     dg.add_argument("--node", required=True, metavar="URL")
     dg.add_argument("--body", required=True, metavar="ID", type=_hex_id)
     dg.add_argument("--preset", choices=sorted(MESHTASTIC), default="LONG_FAST")
+
+
+def _scan_parser(sub: _Sub) -> None:
     sc = sub.add_parser(
         "scan", help="import the signed messages of scanned bulletins (images or PDF files)"
     )

@@ -371,100 +371,135 @@ def decode_untrusted(data: bytes) -> Frame:
         ftype = FrameType(t)
     except ValueError:
         raise BadFrame(f"unknown frame type {t}", offset=0) from None
+    return _DECODERS[ftype](data, ftype)
+
+
+def _inflate_untrusted(body: bytes, limit: int, what: str) -> bytes:
+    """A zlib-compressed body, whole and within ``limit`` bytes."""
+    try:
+        d = zlib.decompressobj()
+        body = d.decompress(body, limit)
+        if d.unconsumed_tail or not d.eof:
+            raise BadFrame(f"compressed {what} is truncated or inflates past the limit")
+    except zlib.error as exc:
+        raise BadFrame(f"compressed {what} is corrupt: {exc}") from None
+    return body
+
+
+def _msg_untrusted(data: bytes, ftype: FrameType) -> Msg:
     rest = data[1:]
-    if ftype == FrameType.MSG:
-        if len(rest) < CTX + 2:
-            raise BadFrame("MSG frame too short", offset=len(data))
-        ctx, flags, body = rest[:CTX], rest[CTX], rest[CTX + 1 :]
-        if flags & ~(FLAG_ZLIB | FLAG_ABBREV):
-            raise BadFrame(f"unknown MSG flags 0x{flags:02x}", offset=1 + CTX)
-        if flags & FLAG_ZLIB:
-            try:
-                d = zlib.decompressobj()
-                body = d.decompress(body, MAX_INFLATED)
-                if d.unconsumed_tail or not d.eof:
-                    raise BadFrame("compressed body is truncated or inflates past the limit")
-            except zlib.error as exc:
-                raise BadFrame(f"compressed body is corrupt: {exc}") from None
-        return Msg(ctx, body, bool(flags & FLAG_ABBREV))
-    if ftype == FrameType.FRAG:
-        if len(rest) < TAG + 3:
-            raise BadFrame("FRAG frame too short", offset=len(data))
-        index, count = rest[TAG], rest[TAG + 1]
-        if count < 2 or index >= count:
-            raise BadFrame(f"fragment {index} of {count} is impossible", offset=1 + TAG)
-        return Frag(rest[:TAG], index, count, rest[TAG + 2 :])
-    if ftype == FrameType.FRAG_REQ:
-        if len(rest) < TAG + 1:
-            raise BadFrame("FRAG_REQ frame too short", offset=len(data))
-        count = rest[TAG]
-        bitmap = rest[TAG + 1 :]
-        if count < 2 or len(bitmap) != (count + 7) // 8:
-            raise BadFrame("FRAG_REQ bitmap does not match the fragment count", offset=1 + TAG)
-        missing = tuple(i for i in range(count) if bitmap[i // 8] >> (i % 8) & 1)
-        return FragReq(rest[:TAG], missing, count)
-    if ftype == FrameType.SYNC:
-        if len(data) < ANNOUNCEMENT:
-            raise BadFrame("SYNC frame too short", offset=len(data))
-        i, j, k = CTX, CTX + SESSION, CTX + SESSION + STATION
-        m = k + STATION
-        ctx, session, sender, receiver = rest[:i], rest[i:j], rest[j:k], rest[k:m]
-        if receiver == BROADCAST and sender != BROADCAST:
-            if len(data) != ANNOUNCEMENT:
-                raise BadFrame("an announcement has nothing after to", offset=ANNOUNCEMENT)
-            sync = Sync(ctx, session, sender, receiver, 0, 0, 0, b"")
-        else:
-            if receiver != BROADCAST and len(data) < SYNC_OVERHEAD:
-                raise BadFrame("SYNC session frame too short", offset=len(data))
-            turn, part, parts = (data[_AT_TURN : _AT_TURN + 3] + bytes(3))[:3]
-            sync = Sync(ctx, session, sender, receiver, turn, part, parts, data[SYNC_OVERHEAD:])
-        _check_sync(sync, BadFrame)
-        return sync
-    if ftype == FrameType.OBJECT:
-        if len(rest) < CTX + 2:
-            raise BadFrame("OBJECT frame too short", offset=len(data))
-        what, body = rest[CTX], rest[CTX + 1 :]
-        try:
-            kind = ObjectKind(what & 0x7F)
-        except ValueError:
-            raise BadFrame(f"unknown object kind {what & 0x7F}", offset=1 + CTX) from None
-        if what & 0x80:
-            try:
-                d = zlib.decompressobj()
-                body = d.decompress(body, 1 << 20)
-                if d.unconsumed_tail or not d.eof:
-                    raise BadFrame("compressed object is truncated or inflates past the limit")
-            except zlib.error as exc:
-                raise BadFrame(f"compressed object is corrupt: {exc}") from None
-        return Object(rest[:CTX], kind, body)
-    if ftype in (FrameType.WANT, FrameType.OFFER):
-        name = ftype.name
-        an = "an" if ftype == FrameType.OFFER else "a"
-        if len(data) < WANT_OVERHEAD:
-            raise BadFrame(f"{name} frame too short", offset=len(data))
-        count = data[_AT_WANT_COUNT]
-        if count == 0:
-            raise BadFrame(f"{an} {name} names at least one prefix", offset=_AT_WANT_COUNT)
-        if len(data) != WANT_OVERHEAD + count * PREFIX:
-            raise BadFrame(
-                f"{an} {name} of count {count} is {WANT_OVERHEAD + count * PREFIX} bytes, "
-                f"not {len(data)}",
-                offset=_AT_WANT_COUNT,
-            )
-        at = WANT_OVERHEAD
-        prefixes = tuple(data[at + i * PREFIX : at + (i + 1) * PREFIX] for i in range(count))
-        want = Want(
-            data[1:_AT_WANT_FROM],
-            data[_AT_WANT_FROM:_AT_WANT_TO],
-            data[_AT_WANT_TO:_AT_WANT_COUNT],
-            prefixes,
-            ftype == FrameType.OFFER,
+    if len(rest) < CTX + 2:
+        raise BadFrame("MSG frame too short", offset=len(data))
+    ctx, flags, body = rest[:CTX], rest[CTX], rest[CTX + 1 :]
+    if flags & ~(FLAG_ZLIB | FLAG_ABBREV):
+        raise BadFrame(f"unknown MSG flags 0x{flags:02x}", offset=1 + CTX)
+    if flags & FLAG_ZLIB:
+        body = _inflate_untrusted(body, MAX_INFLATED, "body")
+    return Msg(ctx, body, bool(flags & FLAG_ABBREV))
+
+
+def _frag_untrusted(data: bytes, ftype: FrameType) -> Frag:
+    rest = data[1:]
+    if len(rest) < TAG + 3:
+        raise BadFrame("FRAG frame too short", offset=len(data))
+    index, count = rest[TAG], rest[TAG + 1]
+    if count < 2 or index >= count:
+        raise BadFrame(f"fragment {index} of {count} is impossible", offset=1 + TAG)
+    return Frag(rest[:TAG], index, count, rest[TAG + 2 :])
+
+
+def _frag_req_untrusted(data: bytes, ftype: FrameType) -> FragReq:
+    rest = data[1:]
+    if len(rest) < TAG + 1:
+        raise BadFrame("FRAG_REQ frame too short", offset=len(data))
+    count = rest[TAG]
+    bitmap = rest[TAG + 1 :]
+    if count < 2 or len(bitmap) != (count + 7) // 8:
+        raise BadFrame("FRAG_REQ bitmap does not match the fragment count", offset=1 + TAG)
+    missing = tuple(i for i in range(count) if bitmap[i // 8] >> (i % 8) & 1)
+    return FragReq(rest[:TAG], missing, count)
+
+
+def _sync_untrusted(data: bytes, ftype: FrameType) -> Sync:
+    rest = data[1:]
+    if len(data) < ANNOUNCEMENT:
+        raise BadFrame("SYNC frame too short", offset=len(data))
+    i, j, k = CTX, CTX + SESSION, CTX + SESSION + STATION
+    m = k + STATION
+    ctx, session, sender, receiver = rest[:i], rest[i:j], rest[j:k], rest[k:m]
+    if receiver == BROADCAST and sender != BROADCAST:
+        if len(data) != ANNOUNCEMENT:
+            raise BadFrame("an announcement has nothing after to", offset=ANNOUNCEMENT)
+        sync = Sync(ctx, session, sender, receiver, 0, 0, 0, b"")
+    else:
+        if receiver != BROADCAST and len(data) < SYNC_OVERHEAD:
+            raise BadFrame("SYNC session frame too short", offset=len(data))
+        turn, part, parts = (data[_AT_TURN : _AT_TURN + 3] + bytes(3))[:3]
+        sync = Sync(ctx, session, sender, receiver, turn, part, parts, data[SYNC_OVERHEAD:])
+    _check_sync(sync, BadFrame)
+    return sync
+
+
+def _object_untrusted(data: bytes, ftype: FrameType) -> Object:
+    rest = data[1:]
+    if len(rest) < CTX + 2:
+        raise BadFrame("OBJECT frame too short", offset=len(data))
+    what, body = rest[CTX], rest[CTX + 1 :]
+    try:
+        kind = ObjectKind(what & 0x7F)
+    except ValueError:
+        raise BadFrame(f"unknown object kind {what & 0x7F}", offset=1 + CTX) from None
+    if what & 0x80:
+        body = _inflate_untrusted(body, 1 << 20, "object")
+    return Object(rest[:CTX], kind, body)
+
+
+def _want_untrusted(data: bytes, ftype: FrameType) -> Want:
+    """A WANT or an OFFER frame (the same layout)."""
+    name = ftype.name
+    an = "an" if ftype == FrameType.OFFER else "a"
+    if len(data) < WANT_OVERHEAD:
+        raise BadFrame(f"{name} frame too short", offset=len(data))
+    count = data[_AT_WANT_COUNT]
+    if count == 0:
+        raise BadFrame(f"{an} {name} names at least one prefix", offset=_AT_WANT_COUNT)
+    if len(data) != WANT_OVERHEAD + count * PREFIX:
+        raise BadFrame(
+            f"{an} {name} of count {count} is {WANT_OVERHEAD + count * PREFIX} bytes, "
+            f"not {len(data)}",
+            offset=_AT_WANT_COUNT,
         )
-        _check_want(want, BadFrame)
-        return want
+    at = WANT_OVERHEAD
+    prefixes = tuple(data[at + i * PREFIX : at + (i + 1) * PREFIX] for i in range(count))
+    want = Want(
+        data[1:_AT_WANT_FROM],
+        data[_AT_WANT_FROM:_AT_WANT_TO],
+        data[_AT_WANT_TO:_AT_WANT_COUNT],
+        prefixes,
+        ftype == FrameType.OFFER,
+    )
+    _check_want(want, BadFrame)
+    return want
+
+
+def _expand_req_untrusted(data: bytes, ftype: FrameType) -> ExpandReq:
+    rest = data[1:]
     if len(rest) != CTX + HANDLE:
         raise BadFrame("EXPAND_REQ is exactly 12 bytes after the header", offset=len(data))
     return ExpandReq(rest[:CTX], rest[CTX:])
+
+
+_DECODERS: dict[FrameType, Callable[[bytes, FrameType], Frame]] = {
+    FrameType.MSG: _msg_untrusted,
+    FrameType.FRAG: _frag_untrusted,
+    FrameType.FRAG_REQ: _frag_req_untrusted,
+    FrameType.SYNC: _sync_untrusted,
+    FrameType.OBJECT: _object_untrusted,
+    FrameType.WANT: _want_untrusted,
+    FrameType.OFFER: _want_untrusted,
+    FrameType.EXPAND_REQ: _expand_req_untrusted,
+}
+"""The parser of each frame type (the frame whole, and its type)."""
 
 
 # --- abbreviation -----------------------------------------------------------------

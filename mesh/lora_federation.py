@@ -74,6 +74,30 @@ async def run(
     for sc in communities.values():  # member Communities' geneses are known upstream
         fed.learn_genesis(sc.messages[0])
     start = trio.current_time()
+    links = _links(channel, mhz, muni, communities)
+    out.allowance_s = links["valle"].budget.allowance_s
+    deciding = _Communities(muni.body, communities, links, out)
+    for name in communities:
+        links[name].on_message = lambda env, n=name: (
+            deciding.decide(n, env) if env.id == resolution else None
+        )
+    links["valle"].on_object = _Municipality(fed, out, start).received
+    await _announce_until_confirmed(links, resolution_env, out, deadline_s)
+    out.collisions, out.losses = channel.collisions, channel.losses
+    for radio in channel.radios:
+        out.frames_heard[radio.name] = radio.received
+    for name, link in links.items():
+        out.airtime[name] = link.queue.sent_airtime
+        out.budget_used[name] = link.budget.peak_s
+        out.dropped += link.dropped
+    return out
+
+
+def _links(
+    channel: SimChannel, mhz: float, muni: Scenario, communities: dict[str, Scenario]
+) -> dict[str, RadioLink]:
+    """One radio link per node, all within range of each other, each
+    carrying the Municipality's body."""
     band = sub_band("EU868", mhz)
     links: dict[str, RadioLink] = {}
     for name in ("valle", *communities):
@@ -84,17 +108,35 @@ async def run(
     for i, a in enumerate(names_all):  # all within range of each other
         for b in names_all[i + 1 :]:
             channel.connect(a, b)
-    out.allowance_s = links["valle"].budget.allowance_s
     muni_ctx = frames.Context(
         muni.body, [], lambda p: [m for m in muni.log.ids() if m.startswith(p)]
     )
     for link in links.values():
         link.add_context(muni_ctx)
+    return links
 
-    decided: dict[str, tuple[bytes, bytes, bytes]] = {}
-    proof_sent: dict[str, float] = {}
 
-    def decide(name: str, env: Envelope) -> None:
+class _Communities:
+    """Each Community's node: on the resolution it decides it (once) and
+    sends the verdict's attestation and full proof, again when announced to
+    again."""
+
+    def __init__(
+        self,
+        muni: bytes,
+        communities: dict[str, Scenario],
+        links: dict[str, RadioLink],
+        out: Outcome,
+    ) -> None:
+        self.muni = muni
+        self.communities = communities
+        self.links = links
+        self.out = out
+        self.decided: dict[str, tuple[bytes, bytes, bytes]] = {}
+        self.proof_sent: dict[str, float] = {}
+
+    def decide(self, name: str, env: Envelope) -> None:
+        links, decided, proof_sent = self.links, self.decided, self.proof_sent
         if name in decided:
             # The Municipality announced again: it still lacks something of ours.
             # The attestation is a few frames: always again. The full proof is
@@ -106,34 +148,40 @@ async def run(
                 proof_sent[name] = trio.current_time()
                 links[name].send_object(body, frames.ObjectKind.FULL_PROOF, proof, Priority.BULK)
             return
-        sc = communities[name]
-        p = sc.post(name, Proposal("Rain cisterns", TEXT, "", muni.body, env.id)).id
+        sc = self.communities[name]
+        p = sc.post(name, Proposal("Rain cisterns", TEXT, "", self.muni, env.id)).id
         sc.close(p)
         sc.votes(p, yes=list(sc.seeds))
         sc.close(p)
         sc.close(p)
-        v = community_verdict(sc.assembly(), muni.body, env.id)
+        v = community_verdict(sc.assembly(), self.muni, env.id)
         assert v is not None
         att = attest(v, list(sc.seeds.values())[:5]).encode()
         proof = make_full_proof(sc.log, v).encode()
-        out.attestation_bytes, out.proof_bytes = len(att), len(proof)
+        self.out.attestation_bytes, self.out.proof_bytes = len(att), len(proof)
         decided[name] = (sc.body, att, proof)
         proof_sent[name] = trio.current_time()
         links[name].send_object(sc.body, frames.ObjectKind.ATTESTATION, att, Priority.VERDICT)
         links[name].send_object(sc.body, frames.ObjectKind.FULL_PROOF, proof, Priority.BULK)
 
-    for name in communities:
-        links[name].on_message = lambda env, n=name: (
-            decide(n, env) if env.id == resolution else None
-        )
 
-    def received(ctx: bytes, what: frames.ObjectKind, data: bytes) -> None:
+@dataclass
+class _Municipality:
+    """The Municipality's node: combines attestations as they arrive and
+    confirms them against the full proofs."""
+
+    fed: Federation
+    out: Outcome
+    start: float
+
+    def received(self, ctx: bytes, what: frames.ObjectKind, data: bytes) -> None:
+        fed, out = self.fed, self.out
         if what == frames.ObjectKind.ATTESTATION:
             fed.receive_attestation(Attestation.decode_untrusted(data))
         else:
             fed.receive_proof(FullProof.decode_untrusted(data))
         combined = fed.combine()
-        now = trio.current_time() - start
+        now = trio.current_time() - self.start
         if combined.standing == Standing.PASSED and out.provisional_s is None:
             out.provisional_s = now
         if (
@@ -144,7 +192,12 @@ async def run(
             out.confirmed_s = now
         out.standing = combined.standing.value
 
-    links["valle"].on_object = received
+
+async def _announce_until_confirmed(
+    links: dict[str, RadioLink], resolution_env: Envelope, out: Outcome, deadline_s: float
+) -> None:
+    """Run every link and announce the resolution until every Community's
+    verdict is confirmed, or until the deadline."""
     async with trio.open_nursery() as nursery:
         for link in links.values():
             nursery.start_soon(link.pump)
@@ -162,11 +215,3 @@ async def run(
                         await trio.sleep(10)
                 wait = min(2 * wait, 3600.0)
         nursery.cancel_scope.cancel()
-    out.collisions, out.losses = channel.collisions, channel.losses
-    for radio in channel.radios:
-        out.frames_heard[radio.name] = radio.received
-    for name, link in links.items():
-        out.airtime[name] = link.queue.sent_airtime
-        out.budget_used[name] = link.budget.peak_s
-        out.dropped += link.dropped
-    return out

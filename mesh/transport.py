@@ -1,7 +1,8 @@
 """The one interface every link carries frames through.
 
 Adapters (the simulated LoRa channel, KISS TNCs, Meshtastic, Reticulum)
-implement it; the conformance suite in tests/mesh checks each the same way.
+implement it; the conformance suite (``mesh.testing.check_transport``,
+public, for anyone's adapter) checks each the same way.
 Frames are opaque bytes of at most ``mtu``; ``airtime`` says what a frame
 costs on the air so the duty-cycle scheduler can plan; ``link_state`` and
 ``statistics`` tell an operator whether the link works and how well (what
@@ -35,7 +36,7 @@ class LinkStatistics:
 
 @runtime_checkable
 class Transport(Protocol):
-    """What every adapter promises (``tests/mesh/conformance.py`` checks it)."""
+    """What every adapter promises (``mesh.testing.check_transport`` checks it)."""
 
     mtu: int
 

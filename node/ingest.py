@@ -199,6 +199,28 @@ class Body:
             self._assembly.update(self.log, AddResult(accepted, first_changed=first_changed))
 
 
+@dataclass(slots=True)
+class _Batch:
+    """What ``Ingest.submit`` keeps while it goes through one batch."""
+
+    body: Body
+    body_id: bytes
+    now: int
+    origin: str
+    usage: _Usage
+    known: Callable[[bytes], bool]
+    coming: set[bytes]
+    """Keys the batch's own messages vouch for."""
+    bounded: bool
+    """Strangers' messages count against the quota."""
+    outcomes: list[Outcome] = field(default_factory=list)
+    newly: list[Envelope] = field(default_factory=list)
+    """Messages the log accepted (a pending one's arrival may accept several)."""
+    first_changed: int | None = None
+    refused: list[tuple[bytes | None, bytes, str, str]] = field(default_factory=list)
+    stored: list[Envelope] = field(default_factory=list)
+
+
 class Ingest:
     """The node's bodies, their logs, and the one path into them."""
 
@@ -333,9 +355,6 @@ class Ingest:
         rate limits); each message is decoded once either way."""
         body = self.body(body_id)
         now = int(self.clock())
-        outcomes: list[Outcome] = []
-        newly: list[Envelope] = []
-        first_changed: int | None = None
         batch = list(raws)
         opened: list[Envelope | ProtocolError] = []
         for raw in batch:
@@ -348,92 +367,116 @@ class Ingest:
             gate(body, envs)
         usage = self.usage(body)
         known = body.fold().membership.known_key
-        coming = vouched_keys(envs, lambda key: usage.knows(known, key), body_id)
-        # a justice council whose Community this node does not hold cannot
-        # tell its members from strangers: no quota rather than refusing them
-        bounded = body.community is None or body.community() is not None
-        refused: list[tuple[bytes | None, bytes, str, str]] = []
-        stored: list[Envelope] = []
+        b = _Batch(
+            body,
+            body_id,
+            now,
+            origin,
+            usage,
+            known,
+            vouched_keys(envs, lambda key: usage.knows(known, key), body_id),
+            # a justice council whose Community this node does not hold cannot
+            # tell its members from strangers: no quota rather than refusing them
+            body.community is None or body.community() is not None,
+        )
         for raw, env_or_error in zip(batch, opened, strict=True):
-            try:
-                if isinstance(env_or_error, ProtocolError):
-                    raise env_or_error
-                env = env_or_error
-                if env.kind == Kind.GENESIS and env.id == body_id:
-                    # the body's own genesis, held already (a bulletin or a
-                    # sneakernet bundle of this body starts with it)
-                    outcomes.append(Outcome(Status.DUPLICATE, env.id))
-                    continue
-                if env.kind == Kind.GENESIS:
-                    raise _Reject(
-                        "genesis", "a genesis message founds a new body; found it instead"
-                    )
-                stranger = (
-                    bounded
-                    and not usage.knows(known, env.author)
-                    and env.author not in coming
-                    and not self._citizen(env)
-                )
-                if stranger and not self._fits(usage, body, env):
-                    raise _Reject("quota_exceeded", self._over(body_id))
-                # a peer's orphans are bounded per peer (crdt.log), so one
-                # peer cannot fill the pending area honest peers need
-                result = body.log.add(env, source=_source(origin))
-            except ProtocolError as exc:
-                outcomes.append(
-                    self._reject(
-                        body_id, raw, exc.code, exc.reason, exc.field, exc.offset, origin, now
-                    )
-                )
-                continue
-            except CrdtError as exc:
-                outcomes.append(
-                    self._reject(body_id, raw, exc.code, exc.reason, exc.field, None, origin, now)
-                )
-                continue
-            except _Reject as exc:
-                if exc.code == "quota_exceeded":
-                    usage.refused += 1
-                refused.append((body_id, raw, exc.code, exc.reason))
-                outcomes.append(Outcome(Status.REJECTED, None, exc.code, exc.reason))
-                continue
-            if stranger and not result.duplicate:
-                usage.add(env)
-            stored.append(env)
-            if result.evicted:
-                for mid in result.evicted:
-                    usage.remove(mid)
-                self.store.remove_pending(result.evicted)
-                self.evicted[body_id] = self.evicted.get(body_id, 0) + len(result.evicted)
-            if result.duplicate:
-                outcomes.append(Outcome(Status.DUPLICATE, env.id))
-            elif result.pending:
-                self.store.add_pending(body_id, env.id, env.raw, now=now, origin=origin)
-                outcomes.append(Outcome(Status.PENDING, env.id, missing=tuple(result.missing)))
-            elif result.evicted:
-                # evicted at once: its source is over its share of the pending area
-                outcomes.append(Outcome(Status.PENDING, env.id, missing=tuple(result.missing)))
-            else:
-                newly.extend(result.accepted)
-                outcomes.append(Outcome(Status.ACCEPTED, env.id))
-            if result.first_changed is not None:
-                fc = result.first_changed
-                first_changed = fc if first_changed is None else min(first_changed, fc)
-        self.store.record_rejections(refused, now=now, origin=origin)
-        # what the batch's stored messages vouch for stays vouched (and is
-        # found again in the log at start-up)
-        usage.vouched |= vouched_keys(stored, lambda key: usage.knows(known, key), body_id)
-        if newly:
-            self.store.add_messages(body_id, [(e.id, e.raw) for e in newly], now=now, origin=origin)
-            accepted = tuple(newly)
-            body._folded(accepted, first_changed)
-            for listener in list(body.listeners):
-                listener(accepted, origin)
+            self._add_one(b, raw, env_or_error)
+        self._store_batch(b)
+        outcomes = b.outcomes
         for o in outcomes:
             self.counters[o.status] += 1
         if judge:
             outcomes = [self._judged(body, o) for o in outcomes]
         return outcomes
+
+    def _add_one(self, b: _Batch, raw: bytes, env_or_error: Envelope | ProtocolError) -> None:
+        """Insert one opened message of a batch into the body's log (or
+        refuse it) and file its outcome."""
+        body_id, usage = b.body_id, b.usage
+        try:
+            if isinstance(env_or_error, ProtocolError):
+                raise env_or_error
+            env = env_or_error
+            if env.kind == Kind.GENESIS and env.id == body_id:
+                # the body's own genesis, held already (a bulletin or a
+                # sneakernet bundle of this body starts with it)
+                b.outcomes.append(Outcome(Status.DUPLICATE, env.id))
+                return
+            if env.kind == Kind.GENESIS:
+                raise _Reject("genesis", "a genesis message founds a new body; found it instead")
+            stranger = (
+                b.bounded
+                and not usage.knows(b.known, env.author)
+                and env.author not in b.coming
+                and not self._citizen(env)
+            )
+            if stranger and not self._fits(usage, b.body, env):
+                raise _Reject("quota_exceeded", self._over(body_id))
+            # a peer's orphans are bounded per peer (crdt.log), so one
+            # peer cannot fill the pending area honest peers need
+            result = b.body.log.add(env, source=_source(b.origin))
+        except ProtocolError as exc:
+            b.outcomes.append(
+                self._reject(
+                    body_id, raw, exc.code, exc.reason, exc.field, exc.offset, b.origin, b.now
+                )
+            )
+            return
+        except CrdtError as exc:
+            b.outcomes.append(
+                self._reject(body_id, raw, exc.code, exc.reason, exc.field, None, b.origin, b.now)
+            )
+            return
+        except _Reject as exc:
+            if exc.code == "quota_exceeded":
+                usage.refused += 1
+            b.refused.append((body_id, raw, exc.code, exc.reason))
+            b.outcomes.append(Outcome(Status.REJECTED, None, exc.code, exc.reason))
+            return
+        if stranger and not result.duplicate:
+            usage.add(env)
+        b.stored.append(env)
+        self._file(b, env, result)
+
+    def _file(self, b: _Batch, env: Envelope, result: AddResult) -> None:
+        """The outcome of a message the log took (accepted, pending or a
+        duplicate), and the pending messages its arrival evicted."""
+        if result.evicted:
+            for mid in result.evicted:
+                b.usage.remove(mid)
+            self.store.remove_pending(result.evicted)
+            self.evicted[b.body_id] = self.evicted.get(b.body_id, 0) + len(result.evicted)
+        if result.duplicate:
+            b.outcomes.append(Outcome(Status.DUPLICATE, env.id))
+        elif result.pending:
+            self.store.add_pending(b.body_id, env.id, env.raw, now=b.now, origin=b.origin)
+            b.outcomes.append(Outcome(Status.PENDING, env.id, missing=tuple(result.missing)))
+        elif result.evicted:
+            # evicted at once: its source is over its share of the pending area
+            b.outcomes.append(Outcome(Status.PENDING, env.id, missing=tuple(result.missing)))
+        else:
+            b.newly.extend(result.accepted)
+            b.outcomes.append(Outcome(Status.ACCEPTED, env.id))
+        if result.first_changed is not None:
+            fc = result.first_changed
+            b.first_changed = fc if b.first_changed is None else min(b.first_changed, fc)
+
+    def _store_batch(self, b: _Batch) -> None:
+        """Record the batch's rejections, store its newly accepted messages
+        in one transaction and tell the body and its listeners."""
+        body_id, usage, now, origin = b.body_id, b.usage, b.now, b.origin
+        self.store.record_rejections(b.refused, now=now, origin=origin)
+        # what the batch's stored messages vouch for stays vouched (and is
+        # found again in the log at start-up)
+        usage.vouched |= vouched_keys(b.stored, lambda key: usage.knows(b.known, key), body_id)
+        if b.newly:
+            self.store.add_messages(
+                body_id, [(e.id, e.raw) for e in b.newly], now=now, origin=origin
+            )
+            accepted = tuple(b.newly)
+            b.body._folded(accepted, b.first_changed)
+            for listener in list(b.body.listeners):
+                listener(accepted, origin)
 
     def _fits(self, usage: _Usage, body: Body, env: Envelope) -> bool:
         if env.id in body.log or env.id in usage.author_of:

@@ -34,6 +34,12 @@ stage does not take, a close of the wrong stage) is recorded in
 ``ignored`` with a reason; nothing raises for remote input. The fold is
 recomputed from the log (``fold``), so any two nodes holding the same set get
 the same ``state_hash()``.
+
+Layout: this module holds the state, the queries, the dispatch and the
+helpers every handler shares, and the proposal, vote and comment handlers.
+Its mixins: ``protocol.motions`` (admission, removal, mandates, key
+rotation, names), ``protocol.closing`` (CLOSE, the decision at an effective
+close, contention, verdicts) and ``protocol.rounds`` (the grievance rounds).
 """
 
 from __future__ import annotations
@@ -48,6 +54,7 @@ from crdt.text import TextDocument
 from crdt.text_guard import check_ops
 
 from . import canonical, disputes, federal_fold, hand_counts, pertinence
+from .closing import StageClosing
 from .constitution import federal_reason
 from .envelope import Envelope
 from .errors import ProtocolError
@@ -77,7 +84,6 @@ from .kinds import (
     Mandate,
     Mediation,
     Name,
-    Outcome,
     Pertinent,
     Plea,
     Proposal,
@@ -86,6 +92,7 @@ from .kinds import (
     RotateKey,
     Vote,
 )
+from .motions import Motions
 from .names import Names
 from .process_records import (
     DELIBERATED,
@@ -100,17 +107,13 @@ from .process_records import (
     Subject,
     SubjectKind,
     VerdictRecord,
-    count_of,
     count_tuple,
-    latest_casts,
-    passing_casts,
 )
-from .roster import Change, MembershipHistory, Roster, RosterEvent, rotation_proof_valid
+from .roster import Change, MembershipHistory, Roster, RosterEvent
 from .rotation import ROLES, roles
 from .rounds import GrievanceRounds
 from .rules import Count, ProcessRules, amend, federal_in, from_params
-from .stages import ACCEPTS, DURATION, FINAL, ROUNDS, VOTING, Event, Stage, next_stage
-from .terms import term_refusal
+from .stages import ACCEPTS, VOTING, Stage, next_stage
 
 __all__ = [
     "DELIBERATED",
@@ -129,7 +132,7 @@ __all__ = [
 ]
 
 
-class Assembly(GrievanceRounds):
+class Assembly(StageClosing, Motions, GrievanceRounds):
     """The fold of one body's log (see the module docstring)."""
 
     def __init__(
@@ -306,55 +309,6 @@ class Assembly(GrievanceRounds):
 
     def adopted_amendments(self, sid: bytes) -> tuple[AmendmentRecord, ...]:
         return tuple(a for a in self.subjects[sid].amendments.values() if a.status == "adopted")
-
-    def mandates(self, now: int) -> tuple[MandateView, ...]:
-        out = []
-        for s in self.subjects.values():
-            if s.kind != SubjectKind.MANDATE:
-                continue
-            m: Mandate = s.payload
-            if s.recalled_by is not None:
-                status = "recalled"
-            elif s.stage == Stage.ADOPTED:
-                status = "active" if now < m.expires else "expired"
-            elif s.stage == Stage.REJECTED:
-                status = "rejected"
-            else:
-                status = "nominated"
-            out.append(
-                MandateView(
-                    s.id, m.resolution, m.delegate, m.scope, m.expires, status, s.recalled_by
-                )
-            )
-        return tuple(out)
-
-    def verdict(self, sid: bytes) -> VerdictRecord | None:
-        s = self.subjects[sid]
-        if s.kind not in DELIBERATED or s.stage not in FINAL:
-            return None
-        last = s.history[-1]
-        if s.stage == Stage.FAILED:
-            assert last.count is not None
-            return VerdictRecord(
-                sid, Outcome.FAILED, last.closed_by, last.stage, last.count, len(s.electorate)
-            )
-        deciding = next(r for r in reversed(s.history[:-1]) if r.event == Event.PASSED)
-        assert deciding.count is not None and last.count is not None
-        if s.stage == Stage.TABLED:
-            return VerdictRecord(
-                sid, Outcome.TABLED, last.closed_by, Stage.PLANNING, last.count, len(s.electorate)
-            )
-        return VerdictRecord(
-            sid, Outcome.PASSED, last.closed_by, deciding.stage, deciding.count, len(s.electorate)
-        )
-
-    def verdicts(self) -> dict[bytes, VerdictRecord]:
-        out = {}
-        for sid in self.proposals():
-            v = self.verdict(sid)
-            if v is not None:
-                out[sid] = v
-        return out
 
     def text(self, sid: bytes) -> str:
         """The proposal's current text: its initial text with the adopted
@@ -579,99 +533,8 @@ class Assembly(GrievanceRounds):
             return
         self._new_subject(env, SubjectKind.CONSTITUTION, identity, Stage.DISCUSSION)
 
-    def _admit(self, env: Envelope, identity: bytes) -> None:
-        p: Admit = env.payload  # type: ignore[assignment]
-        if self.membership.known_key(p.member):
-            roster = self.membership.at(self.log.causal_past(env.id))
-            if roster.identity_of(p.member) is not None:
-                self._ignore(env, "key is already a member")
-                return
-            if self.membership.identity_of(p.member) != p.member:
-                self._ignore(env, "key was rotated away and cannot rejoin")
-                return
-        self._new_subject(env, SubjectKind.ADMISSION, identity, Stage.MOTION)
-
-    def _leave(self, env: Envelope, identity: bytes) -> None:
-        p: Leave = env.payload  # type: ignore[assignment]
-        if p.member == env.author:
-            self.membership.add(RosterEvent(env.id, Change.LEAVE, identity, env.author, env.id))
-            return
-        roster = self.membership.at(self.log.causal_past(env.id))
-        if roster.identity_of(p.member) is None:
-            self._ignore(env, "removal of a key that is not a member")
-            return
-        self._new_subject(env, SubjectKind.REMOVAL, identity, Stage.MOTION)
-
-    def _rotate(self, env: Envelope, identity: bytes) -> None:
-        p: RotateKey = env.payload  # type: ignore[assignment]
-        if self.membership.known_key(p.new_key):
-            self._ignore(env, "new key is already in use")
-            return
-        if not rotation_proof_valid(self.body_id, env.author, p.new_key, p.proof):
-            self._ignore(env, "rotation proof does not verify")
-            self.evidence.append(
-                Evidence(
-                    "bad rotation proof",
-                    env.author,
-                    (env.id,),
-                    "the new key did not sign the rotation",
-                )
-            )
-            return
-        self.membership.add(RosterEvent(env.id, Change.ROTATE, identity, p.new_key, env.id))
-        self.membership.retire(env.author, env.id)
-
-    def _name(self, env: Envelope, identity: bytes) -> None:
-        p: Name = env.payload  # type: ignore[assignment]
-        if p.member == env.author:
-            order = (self.membership.epoch_of(env.author), env.seq)
-            self.names.own(identity, order, p.name, env.id)
-            return
-        assert self.genesis is not None
-        if env.author == self._genesis_author and p.member in self.genesis.founders:
-            self.names.introduce(p.member, p.name, "founding", env.id)
-            return
-        self._ignore(env, "a member names only themself (the genesis author introduces founders)")
-
     def _proposal(self, env: Envelope, identity: bytes) -> None:
         self._new_subject(env, SubjectKind.PROPOSAL, identity, Stage.DISCUSSION)
-
-    def _mandate(self, env: Envelope, identity: bytes) -> None:
-        p: Mandate = env.payload  # type: ignore[assignment]
-        res = self._staged(env, p.resolution, SubjectKind.PROPOSAL)
-        if res is None:
-            return
-        _, stage = res
-        if stage != Stage.CARRIED:
-            self._ignore(
-                env, f"mandates follow a carried resolution (stage {stage.name})", p.resolution
-            )
-            return
-        past = self.log.causal_past(env.id)
-        roster = self.membership.at(past)
-        delegate = roster.identity_of(p.delegate)
-        if delegate is None:
-            self._ignore(env, "the delegate is not a member", p.resolution)
-            return
-        why = self.term_refusal(p, env.time, delegate, past)
-        if why is not None:
-            self._ignore(env, why, p.resolution)
-            return
-        self._new_subject(env, SubjectKind.MANDATE, identity, Stage.MOTION)
-
-    def term_refusal(
-        self, p: Mandate, time: int, delegate: bytes, past: Container[bytes] | None = None
-    ) -> str | None:
-        """Why nominating ``p`` at ``time`` breaks a term limit in the cut
-        ``past`` (the whole log when None), or None (``protocol.terms``)."""
-        cut: Container[bytes] = set(self.log.ids()) if past is None else past
-        held = []
-        for sid, s in self.subjects.items():
-            if s.kind == SubjectKind.MANDATE and sid in cut and s.stage == Stage.ADOPTED:
-                r = s.recalled_by
-                held.append((s.payload, self.log.get(r).time if r and r in cut else None))
-        rules = self._rules_at(cut)[1]
-        return term_refusal(p, time, delegate, rules, held, self.membership.identity_of)
 
     def _staged(
         self, env: Envelope, sid: bytes, kind: SubjectKind | None = None
@@ -730,192 +593,12 @@ class Assembly(GrievanceRounds):
         if stage == Stage.PLANNING == s.stage and p.choice != Choice.FOR:
             self._contest(s, env)
 
-    def _contest(self, s: Subject, vote: Envelope) -> None:
-        """Contention: the resolution is tabled at once by the first planning
-        vote whose causal past (with itself) holds support below the
-        contention threshold (spec/process.md §7.7)."""
-        cut = self.log.causal_past(vote.id) | {vote.id}
-        support = latest_casts(passing_casts(s))
-        support.update(latest_casts(c for c in s.casts[Stage.PLANNING] if c.message in cut))
-        count = count_of(support.values(), len(s.electorate))
-        if not count.share_met(s.rules.contention_threshold):
-            self._decide(s, vote, ())
-
     def _comment(self, env: Envelope, identity: bytes) -> None:
         p: Comment = env.payload  # type: ignore[assignment]
         res = self._staged(env, p.proposal, SubjectKind.PROPOSAL)
         if res is not None:
             s, stage = res
             s.comments.append((stage, env.id, identity, p.text, int(p.stance)))
-
-    def _recall(self, env: Envelope, identity: bytes) -> None:
-        p: RecallVote = env.payload  # type: ignore[assignment]
-        s = self.subjects.get(p.mandate)
-        if s is None or s.kind != SubjectKind.MANDATE:
-            self._ignore(env, "unknown mandate", p.mandate)
-            return
-        if (
-            not s.history
-            or s.stage != Stage.ADOPTED
-            or not self.log.is_ancestor(s.history[-1].closed_by, env.id)
-        ):
-            self._ignore(env, "recall of a mandate not (yet) in force", s.id)
-            return
-        if identity not in s.electorate:
-            self._ignore(env, "not in the mandate's electorate", s.id)
-            return
-        cast = self._cast(env, identity, p.choice)
-        if s.recalled_by is not None:
-            s.late.append((Stage.ADOPTED, cast))
-            return
-        s.recall.append(cast)
-        if p.choice != Choice.FOR:
-            return
-        need = s.rules.needed(s.rules.recall_threshold, len(s.electorate))
-        if len({c.identity for c in s.recall if c.value == Choice.FOR}) < need:
-            return
-        past = self.log.causal_past(env.id) | {env.id}
-        latest = latest_casts(c for c in s.recall if c.message in past)
-        if sum(1 for c in latest.values() if c.value == Choice.FOR) >= need:
-            s.recalled_by = env.id
-
-    # --- closing ----------------------------------------------------------
-
-    def _close(self, env: Envelope, identity: bytes) -> None:
-        p: Close = env.payload  # type: ignore[assignment]
-        res = self._staged(env, p.subject)
-        if res is None:
-            return
-        s, stage = res
-        if p.stage != stage:
-            self._ignore(
-                env, f"close names stage {p.stage}, the open stage is {stage.name.lower()}", s.id
-            )
-            return
-        if s.stage != stage:
-            prior = next((r for r in s.history if r.stage == stage), None)
-            if identity == s.facilitator and prior is not None and prior.closer == env.author:
-                self.evidence.append(
-                    Evidence(
-                        "conflicting close",
-                        env.author,
-                        (prior.closed_by, env.id),
-                        f"the facilitator closed stage {stage.name.lower()} twice",
-                    )
-                )
-            self._ignore(env, "stage already closed", s.id)
-            return
-        behind = max(self.log.get(q).time for q in env.parents)
-        if env.time < behind:
-            self.evidence.append(
-                Evidence(
-                    "close claims a time before its past",
-                    env.author,
-                    (env.id,),
-                    f"claims {env.time}, a parent claims {behind}",
-                )
-            )
-        duration = DURATION[stage]
-        if identity == s.facilitator:
-            if env.time < s.opened_time + s.rules.min_duration[duration]:
-                self._ignore(env, "facilitator's close before the stage's minimum duration", s.id)
-                return
-            self._decide(s, env, ())
-            return
-        if identity not in s.electorate:
-            self._ignore(env, "co-signer is not in the subject's electorate", s.id)
-            return
-        if env.time < s.opened_time + s.rules.deadline[duration]:
-            self._ignore(env, "co-signed close before the stage's deadline", s.id)
-            return
-        signed = s.cosigns.setdefault(stage, [])
-        signed.append((env.id, identity))
-        need = s.rules.needed(s.rules.cosign_quorum, len(s.electorate))
-        if len({i for _, i in signed}) < need:
-            return
-        cosigners = sorted({i for m, i in signed if m == env.id or self._before(m, env.id)})
-        if len(cosigners) >= need:
-            self._decide(s, env, tuple(cosigners))
-
-    def _decide(self, s: Subject, close: Envelope, cosigners: tuple[bytes, ...]) -> None:
-        stage = s.stage
-        cut = self.log.causal_past(close.id) | {close.id}
-        count: Count | None = None
-        counted: tuple[Cast, ...] = ()
-        hand: tuple[bytes, ...] = ()
-        if stage in VOTING:
-            casts = s.casts.get(stage, [])
-            latest = latest_casts(c for c in casts if c.message in cut)
-            s.late.extend((stage, c) for c in casts if c.message not in cut)
-            hands: tuple[hand_counts.HandRecord, ...] = ()
-            if stage in hand_counts.HAND_STAGES:
-                hands = hand_counts.standing(self, s, stage, cut)
-                by_hand = frozenset().union(*(h.present for h in hands))
-                s.superseded.extend(c for i, c in latest.items() if i in by_hand)
-                latest = {i: c for i, c in latest.items() if i not in by_hand}
-            hand = tuple(h.id for h in hands)
-            counted = tuple(latest[i] for i in sorted(latest))
-            if stage == Stage.PLANNING:
-                base = latest_casts(passing_casts(s))
-                base.update(latest)
-                count = count_of(base.values(), len(s.electorate))
-            else:
-                count = hand_counts.combined(count_of(counted, len(s.electorate)), hands)
-            event = self._vote_event(s, stage, count)
-            if stage == Stage.TEMPERATURE:
-                s.against = frozenset(
-                    [c.identity for c in counted if c.value == Choice.AGAINST]
-                    + [i for h in hands if h.count.votes_against for i in h.present]
-                )
-        elif stage == Stage.CONCERNS:
-            event = self._close_concerns(s, cut)
-        elif stage in ROUNDS:
-            counted = self._close_round(s, stage, cut)
-            event = Event.CLOSED
-        else:
-            event = Event.CLOSED  # discussion
-        s.history.append(
-            StageRecord(
-                stage, s.opened_by, close.id, close.author, cosigners, event, count, counted, hand
-            )
-        )
-        s.stage = next_stage(stage, event)
-        s.opened_by = close.id
-        s.opened_time = close.time
-        if s.kind == SubjectKind.CONSTITUTION and s.stage == Stage.CARRIED:
-            rules = self.amend_rules(s.rules, s.payload.params)
-            self.rule_changes.append((close.id, s.version + 1, rules))
-        if s.kind not in DELIBERATED and s.stage == Stage.ADOPTED:
-            self._motion_adopted(s, close, cut)
-
-    def _vote_event(self, s: Subject, stage: Stage, count: Count) -> Event:
-        threshold = s.rules.threshold(VOTING[stage])
-        if stage == Stage.PLANNING:
-            return Event.SUPPORT_HELD if count.share_met(threshold) else Event.SUPPORT_LOST
-        passed = count.passes(threshold, s.rules.quorum)
-        if stage == Stage.MINOR_CHECK and not passed:
-            major = any(g.counted and g.deal_breaker for g in s.grievances.values())
-            return Event.NOT_PASSED_MAJOR_PENDING if major else Event.NOT_PASSED_NO_MAJOR
-        return Event.PASSED if passed else Event.NOT_PASSED
-
-    def _motion_adopted(
-        self, s: Subject, close: Envelope, cut: set[bytes] | frozenset[bytes]
-    ) -> None:
-        if s.kind == SubjectKind.ADMISSION:
-            key = s.payload.member
-            cap = self._rules_at(cut)[1].size_cap
-            if len(self.membership.at(cut)) >= cap:
-                s.stage = Stage.REJECTED
-                s.note = f"the body is at its size cap ({cap})"
-                return
-            self.membership.add(RosterEvent(close.id, Change.JOIN, key, key, s.id))
-            self.names.introduce(key, s.payload.name, "admission", s.id)
-        elif s.kind == SubjectKind.REMOVAL:
-            identity = self.membership.identity_of(s.payload.member)
-            if identity is not None:
-                self.membership.add(
-                    RosterEvent(close.id, Change.LEAVE, identity, s.payload.member, s.id)
-                )
 
 
 _HANDLERS: dict[type, Any] = {

@@ -306,25 +306,9 @@ def read(
     if higher is None:
         notes.append("the higher body's log is not held here: its escalation is unknown")
     else:
-        for e in higher.subjects.values():
-            if e.kind != SubjectKind.ESCALATION or e.payload.dispute != dispute:
-                continue
-            ep: Escalation = e.payload
-            why = None
-            if (ep.claimant, ep.respondent) != (claimant.body_id, p.respondent):
-                why = "the escalation names other parties than the dispute's"
-            elif void is not None:
-                why = f"the dispute is void: {void}"
-            elif not unresolved_ever:
-                why = "neither party's delegate recorded the dispute unresolved (logs held here)"
-            if why is not None:
-                ignored.append((e.id, why))
-                continue
-            escalations.append((e.id, e.stage))
-            if determination is None and e.stage == Stage.CARRIED:
-                determination = Determination(
-                    e.id, e.history[-1].closed_by, ep.text, terms_hash(ep.text)
-                )
+        parties = (claimant.body_id, p.respondent)
+        refusal = _escalation_refusal(void, unresolved_ever)
+        determination = _escalations(higher, dispute, parties, refusal, escalations, ignored)
     settlement = _settlement(positions)
     status = _status(s.stage, void, positions, settlement, escalations, determination)
     return DisputeState(
@@ -344,6 +328,45 @@ def read(
         tuple(ignored),
         tuple(notes),
     )
+
+
+def _escalation_refusal(void: str | None, unresolved_ever: bool) -> str | None:
+    """Why no ESCALATION of the dispute holds, whatever it names, or None."""
+    if void is not None:
+        return f"the dispute is void: {void}"
+    if not unresolved_ever:
+        return "neither party's delegate recorded the dispute unresolved (logs held here)"
+    return None
+
+
+def _escalations(
+    higher: Assembly,
+    dispute: bytes,
+    parties: tuple[bytes, bytes],
+    refusal: str | None,
+    escalations: list[tuple[bytes, Stage]],
+    ignored: list[tuple[bytes, str]],
+) -> Determination | None:
+    """File the higher body's ESCALATIONs of ``dispute`` in ``escalations``
+    (or ``ignored``, with the reason) and return the first carried one's
+    determination."""
+    determination: Determination | None = None
+    for e in higher.subjects.values():
+        if e.kind != SubjectKind.ESCALATION or e.payload.dispute != dispute:
+            continue
+        ep: Escalation = e.payload
+        why = refusal
+        if (ep.claimant, ep.respondent) != parties:
+            why = "the escalation names other parties than the dispute's"
+        if why is not None:
+            ignored.append((e.id, why))
+            continue
+        escalations.append((e.id, e.stage))
+        if determination is None and e.stage == Stage.CARRIED:
+            determination = Determination(
+                e.id, e.history[-1].closed_by, ep.text, terms_hash(ep.text)
+            )
+    return determination
 
 
 def _parties_refusal(

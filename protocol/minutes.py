@@ -41,7 +41,7 @@ from .kinds import (
     Stance,
     Vote,
 )
-from .process_records import TEXTED
+from .process_records import TEXTED, StageRecord
 from .stages import Stage
 
 
@@ -192,10 +192,30 @@ def minutes(assembly: Assembly, sid: bytes, names: Mapping[bytes, str] | None = 
     a = assembly
     w = _Writer(a, names or {})
     s = a.subject(sid)
-    log = a.log
-    origin = log.get(sid)
+    out = _heading(a, w, s)
+    out += ["", "## Record", ""]
+    out += _record(a, w, s)
+    if s.kind in TEXTED:
+        out += _grievances(a, w, s) + _amendments(a, w, s)
+    out += _evidence(a, w, s)
+    out += ["", f"**Stage now: {s.stage.name.lower()}**"]
+    v = a.verdict(sid) if s.kind in TEXTED or s.kind in _STATED else None
+    if v is not None:
+        c = v.count
+        out.append(
+            f"**Verdict: {v.outcome.name.lower()}** at stage "
+            f"{v.deciding_stage.name.lower()} (FOR {c.votes_for}, AGAINST "
+            f"{c.votes_against}, ABSTAIN {c.abstentions}, of {v.electorate}); "
+            f"closed by {_short(v.close)}"
+        )
+    return out
+
+
+def _heading(a: Assembly, w: _Writer, s: Subject) -> list[str]:
+    """The title, who moved the subject and holds its roles, and what it states."""
+    origin = a.log.get(s.id)
     title = getattr(s.payload, "title", None) or s.kind.name.lower()
-    out = [f"# Minutes: {title} ({s.kind.name.lower()} {_short(sid)})", ""]
+    out = [f"# Minutes: {title} ({s.kind.name.lower()} {_short(s.id)})", ""]
     out.append(
         f"Moved by {w.who(origin.author)} at {utc(origin.time)}; facilitator "
         f"{w.who(s.facilitator)}, minutes {w.who(s.minute_taker)}, mediator "
@@ -211,14 +231,21 @@ def minutes(assembly: Assembly, sid: bytes, names: Mapping[bytes, str] | None = 
     elif s.kind == SubjectKind.PLAN:
         repairs = ", ".join(w.who(k) for k in s.payload.repairs)
         out += ["", f"A plan for case {_short(s.payload.case)}; reparation for {repairs}."]
+    return out
+
+
+def _record(a: Assembly, w: _Writer, s: Subject) -> list[str]:
+    """Every message about the subject in replay order, with what became of
+    it, and how each stage closed under the message that closed it."""
+    sid = s.id
     counted = {c.message for r in s.history for c in r.counted} | {
         h for r in s.history for h in r.hand
     }
     late = {c.message for _, c in s.late}
     ignored = {i.message: i.reason for i in a.ignored}
     closes = {r.closed_by: r for r in s.history}
-    out += ["", "## Record", ""]
-    for env in log.envelopes():
+    out = []
+    for env in a.log.envelopes():
         if env.id == sid or not _related(a, s, env):
             continue
         note = ""
@@ -234,70 +261,78 @@ def minutes(assembly: Assembly, sid: bytes, names: Mapping[bytes, str] | None = 
         out.append(f"- {utc(env.time)} [{stage}] {w.who(env.author)} {w.describe(env)}{note}")
         rec = closes.get(env.id)
         if rec is not None:
-            if rec.cosigners:
-                how = f"co-signed by {', '.join(w.who(c) for c in rec.cosigners)}"
-            elif env.kind == Kind.VOTE:
-                how = "by this vote (support fell below the contention threshold)"
-            else:
-                how = "by the facilitator"
-            line = f"  - **stage {rec.stage.name.lower()} closed** {how}: {rec.event.name.lower()}"
-            if rec.count is not None:
-                c = rec.count
-                line += (
-                    f" (FOR {c.votes_for}, AGAINST {c.votes_against}, ABSTAIN "
-                    f"{c.abstentions}, of {c.electorate})"
-                )
-            if rec.hand:
-                line += f"; with {len(rec.hand)} hand count(s) attested by " + ", ".join(
-                    sorted({w.who(k) for h in rec.hand for k, _ in _witnesses(log.get(h))})
-                )
-            out.append(line)
-    if s.kind in TEXTED:
-        grievances = a.grievances(sid)
-        if grievances:
-            out += ["", "## Grievances", ""]
-            for (category, db), items in grievances.items():
-                kind = "deal-breaker" if db else "not a deal-breaker"
-                delegate = a.delegates(sid).get((category, db))
-                dl = f"; delegate {w.who(delegate)}" if delegate else ""
-                out.append(f"- “{category}” ({kind}){dl}")
-                for g in items:
-                    out.append(
-                        f"  - {w.who(g.identity)}: “{g.text}” — agree {g.agree}, "
-                        f"disagree {g.disagree}"
-                    )
-        if s.amendments:
-            out += ["", "## Amendments", ""]
-            for am in s.amendments.values():
-                ac = am.count
-                tally = f" (FOR {ac.votes_for}, AGAINST {ac.votes_against})" if ac else ""
-                out.append(
-                    f"- {_short(am.id)} by {w.who(am.identity)} under “{am.category}”: "
-                    f"{am.status}{tally}"
-                )
-            out += ["", "Text as amended:", "", f"> {a.text(sid)}"]
+            out.append(_closed(a, w, env, rec))
+    return out
+
+
+def _closed(a: Assembly, w: _Writer, env: Envelope, rec: StageRecord) -> str:
+    """How the stage ``env`` closed was closed, and what it counted."""
+    if rec.cosigners:
+        how = f"co-signed by {', '.join(w.who(c) for c in rec.cosigners)}"
+    elif env.kind == Kind.VOTE:
+        how = "by this vote (support fell below the contention threshold)"
+    else:
+        how = "by the facilitator"
+    line = f"  - **stage {rec.stage.name.lower()} closed** {how}: {rec.event.name.lower()}"
+    if rec.count is not None:
+        c = rec.count
+        line += (
+            f" (FOR {c.votes_for}, AGAINST {c.votes_against}, ABSTAIN "
+            f"{c.abstentions}, of {c.electorate})"
+        )
+    if rec.hand:
+        line += f"; with {len(rec.hand)} hand count(s) attested by " + ", ".join(
+            sorted({w.who(k) for h in rec.hand for k, _ in _witnesses(a.log.get(h))})
+        )
+    return line
+
+
+def _grievances(a: Assembly, w: _Writer, s: Subject) -> list[str]:
+    grievances = a.grievances(s.id)
+    if not grievances:
+        return []
+    out = ["", "## Grievances", ""]
+    for (category, db), items in grievances.items():
+        kind = "deal-breaker" if db else "not a deal-breaker"
+        delegate = a.delegates(s.id).get((category, db))
+        dl = f"; delegate {w.who(delegate)}" if delegate else ""
+        out.append(f"- “{category}” ({kind}){dl}")
+        for g in items:
+            out.append(
+                f"  - {w.who(g.identity)}: “{g.text}” — agree {g.agree}, disagree {g.disagree}"
+            )
+    return out
+
+
+def _amendments(a: Assembly, w: _Writer, s: Subject) -> list[str]:
+    if not s.amendments:
+        return []
+    out = ["", "## Amendments", ""]
+    for am in s.amendments.values():
+        ac = am.count
+        tally = f" (FOR {ac.votes_for}, AGAINST {ac.votes_against})" if ac else ""
+        out.append(
+            f"- {_short(am.id)} by {w.who(am.identity)} under “{am.category}”: {am.status}{tally}"
+        )
+    return [*out, "", "Text as amended:", "", f"> {a.text(s.id)}"]
+
+
+def _evidence(a: Assembly, w: _Writer, s: Subject) -> list[str]:
+    """Evidence of misbehaviour that names a message about the subject."""
+    log = a.log
     evidence = [
         e
         for e in a.evidence
         if any(m in log for m in e.messages)
         and any(_related(a, s, log.get(m)) for m in e.messages if m in log)
     ]
-    if evidence:
-        out += ["", "## Evidence of misbehaviour", ""]
-        for e in evidence:
-            out.append(
-                f"- {e.what} by {w.who(e.author)}: {e.note} "
-                f"({', '.join(_short(m) for m in e.messages)})"
-            )
-    out += ["", f"**Stage now: {s.stage.name.lower()}**"]
-    v = a.verdict(sid) if s.kind in TEXTED or s.kind in _STATED else None
-    if v is not None:
-        c = v.count
+    if not evidence:
+        return []
+    out = ["", "## Evidence of misbehaviour", ""]
+    for e in evidence:
         out.append(
-            f"**Verdict: {v.outcome.name.lower()}** at stage "
-            f"{v.deciding_stage.name.lower()} (FOR {c.votes_for}, AGAINST "
-            f"{c.votes_against}, ABSTAIN {c.abstentions}, of {v.electorate}); "
-            f"closed by {_short(v.close)}"
+            f"- {e.what} by {w.who(e.author)}: {e.note} "
+            f"({', '.join(_short(m) for m in e.messages)})"
         )
     return out
 

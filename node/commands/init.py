@@ -131,29 +131,8 @@ def _run(args: argparse.Namespace) -> int:
     if args.config.exists():
         raise NodeError(f"{args.config} exists already; refusing to overwrite it")
     data_dir = args.data_dir or args.config.parent / f"{args.config.stem}-data"
-    peers = []
-    for spec in args.peer:
-        try:
-            name, url, key = spec.split("=", 2)
-        except ValueError:
-            raise NodeError(f"--peer {spec!r}: expected NAME=URL=KEY") from None
-        if not is_url(url):
-            raise NodeError(f"--peer {spec!r}: {url!r} is not a node's address (http://HOST:PORT)")
-        try:
-            key_from_text(key)
-        except ProtocolError as exc:
-            raise NodeError(f"--peer {spec!r}: {exc}") from None
-        peers.append(Peer(name, url.rstrip("/"), key))
-    for flag, value in (("--name", args.name), ("--host", args.host)):
-        if not value.strip():
-            raise NodeError(f"{flag}: give a non-empty value")
-    if not _is_host(args.host):
-        raise NodeError(
-            f"--host: {args.host!r} is not an address; give 0.0.0.0 (every interface, for the "
-            "LAN), 127.0.0.1 (this machine only) or one of this machine's addresses"
-        )
-    if not 0 <= args.port <= 65535:
-        raise NodeError(f"--port: {args.port} is not a port number (0..65535)")
+    peers = [_peer(spec) for spec in args.peer]
+    _check_listen(args)
     try:
         check(_config(args, data_dir, (), peers))  # nothing is made before it is known good
     except ConfigError as exc:
@@ -162,44 +141,7 @@ def _run(args: argparse.Namespace) -> int:
     data_dir.mkdir(parents=True, exist_ok=True)
     _seed, node_key = load_or_create_node_seed(data_dir)
     if args.found:
-        if not args.founder_keystore:
-            raise NodeError("--found needs --founder-keystore (the genesis is signed by a member)")
-        seed = keyfile.read(args.founder_keystore, passphrase())
-        named = _named_founders(args)
-        founders = (
-            {public_key(seed)}
-            | {k for _, k in named}
-            | {key_from_text(k) for k in args.founders.split(",") if k.strip()}
-        )
-        params = parse_params(args.param, "--param") if args.param else ()
-        payload = kinds.Genesis(
-            KINDS[args.kind],
-            args.found,
-            bytes.fromhex(args.parent) if args.parent else None,
-            tuple(sorted(founders)),
-            params,
-            b"",
-        )
-        from_params(params)
-        now = int(time.time())
-        genesis = envelope.sign(seed, None, payload, seq=1, time=now)
-        names = [(public_key(seed), args.founder_name)] if args.founder_name else []
-        names += [(k, n) for n, k in named]
-        intro, parent = [], genesis.id
-        for seq, (key, display) in enumerate(names, start=2):
-            env = envelope.sign(
-                seed, genesis.body, kinds.Name(key, display), parents=[parent], seq=seq, time=now
-            )
-            intro.append(env.raw)
-            parent = env.id
-        with Store(data_dir / "caracol.sqlite3") as store:
-            ingest = Ingest(store)
-            ingest.found(genesis.raw, origin="init")
-            for o in ingest.submit(genesis.body, intro, origin="init"):
-                if o.status.value != "accepted":
-                    raise NodeError(f"a founder's name was refused: {o.reason}")
-        bodies = (genesis.body.hex(),)
-        print(f"founded {args.kind} {args.found!r}: body {genesis.body.hex()}")
+        bodies = (_found(args, data_dir),)
     elif args.join:
         body = bytes.fromhex(args.join)
         if len(body) != 32:
@@ -213,3 +155,75 @@ def _run(args: argparse.Namespace) -> int:
     print(f"data folder {data_dir.resolve()} (back up its node.seed: the node's identity)")
     print(f"start it with: caracol run --config {args.config}")
     return 0
+
+
+def _peer(spec: str) -> Peer:
+    """A ``--peer NAME=URL=KEY``, checked."""
+    try:
+        name, url, key = spec.split("=", 2)
+    except ValueError:
+        raise NodeError(f"--peer {spec!r}: expected NAME=URL=KEY") from None
+    if not is_url(url):
+        raise NodeError(f"--peer {spec!r}: {url!r} is not a node's address (http://HOST:PORT)")
+    try:
+        key_from_text(key)
+    except ProtocolError as exc:
+        raise NodeError(f"--peer {spec!r}: {exc}") from None
+    return Peer(name, url.rstrip("/"), key)
+
+
+def _check_listen(args: argparse.Namespace) -> None:
+    """``--name``, ``--host`` and ``--port`` make sense."""
+    for flag, value in (("--name", args.name), ("--host", args.host)):
+        if not value.strip():
+            raise NodeError(f"{flag}: give a non-empty value")
+    if not _is_host(args.host):
+        raise NodeError(
+            f"--host: {args.host!r} is not an address; give 0.0.0.0 (every interface, for the "
+            "LAN), 127.0.0.1 (this machine only) or one of this machine's addresses"
+        )
+    if not 0 <= args.port <= 65535:
+        raise NodeError(f"--port: {args.port} is not a port number (0..65535)")
+
+
+def _found(args: argparse.Namespace, data_dir: Path) -> str:
+    """Sign the genesis of ``--found`` (and the founders' names) with the
+    founder's keystore and store them in the new node; the body id, hex."""
+    if not args.founder_keystore:
+        raise NodeError("--found needs --founder-keystore (the genesis is signed by a member)")
+    seed = keyfile.read(args.founder_keystore, passphrase())
+    named = _named_founders(args)
+    founders = (
+        {public_key(seed)}
+        | {k for _, k in named}
+        | {key_from_text(k) for k in args.founders.split(",") if k.strip()}
+    )
+    params = parse_params(args.param, "--param") if args.param else ()
+    payload = kinds.Genesis(
+        KINDS[args.kind],
+        args.found,
+        bytes.fromhex(args.parent) if args.parent else None,
+        tuple(sorted(founders)),
+        params,
+        b"",
+    )
+    from_params(params)
+    now = int(time.time())
+    genesis = envelope.sign(seed, None, payload, seq=1, time=now)
+    names = [(public_key(seed), args.founder_name)] if args.founder_name else []
+    names += [(k, n) for n, k in named]
+    intro, parent = [], genesis.id
+    for seq, (key, display) in enumerate(names, start=2):
+        env = envelope.sign(
+            seed, genesis.body, kinds.Name(key, display), parents=[parent], seq=seq, time=now
+        )
+        intro.append(env.raw)
+        parent = env.id
+    with Store(data_dir / "caracol.sqlite3") as store:
+        ingest = Ingest(store)
+        ingest.found(genesis.raw, origin="init")
+        for o in ingest.submit(genesis.body, intro, origin="init"):
+            if o.status.value != "accepted":
+                raise NodeError(f"a founder's name was refused: {o.reason}")
+    print(f"founded {args.kind} {args.found!r}: body {genesis.body.hex()}")
+    return genesis.body.hex()

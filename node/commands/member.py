@@ -64,235 +64,258 @@ def _proposal(p: argparse.ArgumentParser) -> None:
     p.add_argument("--proposal", required=True, help="proposal id (hex, or 8+ digit prefix)")
 
 
-def _setup() -> list[tuple[str, str, Builder, Callable[[argparse.ArgumentParser], None]]]:
-    def propose(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--title", required=True)
-        g = p.add_mutually_exclusive_group(required=True)
-        g.add_argument("--text")
-        g.add_argument("--text-file", type=Path, help="the proposal's text from a file")
-        p.add_argument("--scope", default="")
-
-    def present(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--from-node", required=True, help="URL of a node holding the higher body")
-        p.add_argument("--higher", required=True, help="the higher body's id (this body's parent)")
-        p.add_argument("--resolution", required=True, help="the carried resolution's id")
-        p.add_argument("--scope", default="")
-
-    def comment(p: argparse.ArgumentParser) -> None:
-        _proposal(p)
-        p.add_argument("--text", required=True)
-        p.add_argument("--reply-to", help="the comment this one answers (id or prefix)")
-        p.add_argument("--stance", choices=["neutral", "support", "oppose"], default="neutral")
-
-    def vote(p: argparse.ArgumentParser) -> None:
-        g = p.add_mutually_exclusive_group(required=True)
-        g.add_argument(
-            "--subject",
-            "--proposal",
-            "--motion",
-            "--mandate",
-            dest="subject",
-            help="the proposal (its open stage), admission, removal or mandate voted on",
-        )
-        g.add_argument("--amendment", help="a friendly amendment voted on in its round")
-        _choice(p)
-        _no_check(p)
-
-    def grievance(p: argparse.ArgumentParser) -> None:
-        _proposal(p)
-        p.add_argument("--category", required=True, help="new or existing category")
-        p.add_argument("--deal-breaker", action="store_true")
-        p.add_argument("--text", default="")
-
-    def agree(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--grievance", required=True, help="grievance id (or prefix)")
-        g = p.add_mutually_exclusive_group()
-        g.add_argument("--agree", dest="agree", action="store_true", default=True)
-        g.add_argument("--disagree", dest="agree", action="store_false")
-
-    def elect(p: argparse.ArgumentParser) -> None:
-        _proposal(p)
-        p.add_argument("--category", required=True)
-        p.add_argument("--candidate", required=True, help="a holder's name or ck1 key")
-
-    def plea(p: argparse.ArgumentParser) -> None:
-        _proposal(p)
-        p.add_argument("--category", required=True)
-        p.add_argument("--text", required=True)
-
-    def amend(p: argparse.ArgumentParser) -> None:
-        _proposal(p)
-        p.add_argument("--category", required=True, help="the grievance category it answers")
-        p.add_argument(
-            "--text-file", type=Path, required=True, help="the proposal's text, as you edited it"
-        )
-        p.add_argument("--rationale", default="")
-
-    def close(p: argparse.ArgumentParser) -> None:
-        p.add_argument(
-            "--proposal",
-            "--subject",
-            "--motion",
-            "--mandate",
-            dest="subject",
-            required=True,
-            help="the proposal or motion whose open stage closes",
-        )
-        p.add_argument("--stage", choices=sorted(act.STAGES), help="the open stage, to be explicit")
-        _no_check(p)
-
-    def admit(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--key", required=True, help="the newcomer's key (ck1…)")
-        p.add_argument("--name", default="", help="the newcomer's name (an introduction)")
-        p.add_argument("--note", default="")
-
-    def leave(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--reason", default="")
-
-    def remove(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--member", required=True, help="name or ck1 key of the member")
-        p.add_argument("--reason", default="")
-
-    def mandate(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--resolution", required=True, help="the carried proposal")
-        p.add_argument("--delegate", required=True, help="a member's name or ck1 key")
-        p.add_argument("--scope", required=True, help="what the delegate may do")
-        p.add_argument("--expires", required=True, help="a date (2027-06-30) or +DAYSd")
-
-    def recall(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--mandate", required=True)
-        _choice(p, "for")
-
-    def rotate(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--new-keystore", type=Path, required=True, help="keystore of the new key")
-
-    def constitution(p: argparse.ArgumentParser) -> None:
-        p.add_argument(
-            "--param",
-            action="append",
-            required=True,
-            metavar="NAME=VALUE",
-            help="a parameter of protocol/rules.py PARAMETERS, e.g. quorum=1/2 (repeatable)",
-        )
-        p.add_argument("--rationale", default="")
-
-    def initiative(p: argparse.ArgumentParser) -> None:
-        p.add_argument(
-            "--article",
-            nargs=3,
-            action="append",
-            metavar=("NUMBER", "TITLE", "TEXT"),
-            help="add or replace an article (repeatable)",
-        )
-        p.add_argument("--repeal", action="append", type=int, metavar="NUMBER")
-        p.add_argument(
-            "--param",
-            action="append",
-            metavar="NAME=VALUE",
-            help="a federation-level parameter, e.g. min_constituent_size=40",
-        )
-        p.add_argument("--rationale", default="")
-
-    def admit_body(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--constituent", required=True, help="the body to admit (id, hex)")
-        p.add_argument("--note", default="")
-
-    def ratify(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--initiative", required=True, help="initiative id (hex or a prefix)")
-
-    def name(p: argparse.ArgumentParser) -> None:
-        p.add_argument("display_name", metavar="NAME", help="your display name")
-
-    def hand_count(p: argparse.ArgumentParser) -> None:
-        p.add_argument(
-            "--subject",
-            "--proposal",
-            "--motion",
-            dest="subject",
-            required=True,
-            help="the proposal or motion whose open stage was counted by hand",
-        )
-        p.add_argument("--for", dest="votes_for", type=int, required=True)
-        p.add_argument("--against", dest="votes_against", type=int, required=True)
-        p.add_argument("--abstain", type=int, default=0)
-        p.add_argument("--present", action="append", default=[], required=True,
-                       help="a member present (name or ck1 key); repeat for each")  # fmt: skip
-        p.add_argument("--witness-card", action="append", type=Path, default=[],
-                       help="a witness's key card (photo or PDF); its PIN from $CARACOL_PIN "
-                       "or asked")  # fmt: skip
-        p.add_argument("--witness-keystore", action="append", type=Path, default=[],
-                       help="a witness's keystore; its passphrase from $CARACOL_WITNESS_PASSPHRASE "
-                       "or asked")  # fmt: skip
-        p.add_argument("--replaces", help="the contested hand count this recounts")
-
-    def contest(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--hand-count", required=True, help="the hand count's id (or prefix)")
-        p.add_argument("--reason", default="")
-
-    return [
-        ("propose", "post a proposal", act.propose, propose),
-        ("present", "present a higher body's resolution to this body", act.present, present),
-        ("comment", "comment on a proposal (or reply to a comment)", act.comment, comment),
-        (
-            "vote",
-            "vote on a proposal's open stage, a motion, a mandate or an amendment",
-            act.vote,
-            vote,
-        ),
-        ("grievance", "file a concern under a category", act.grievance, grievance),
-        ("agree", "record agreement (or not) with a grievance", act.agree, agree),
-        ("elect", "elect a category's delegate", act.elect, elect),
-        ("plea", "a category delegate's plea", act.plea, plea),
-        ("amend", "propose a friendly amendment from an edited text file", act.amendment, amend),
-        ("close", "close (or co-sign the close of) the open stage", act.close, close),
-        ("admit", "move to admit a new member", act.admit, admit),
-        ("leave", "leave the body", act.leave, leave),
-        ("remove", "move to remove a member", act.remove, remove),
-        ("mandate", "nominate an implementation delegate", act.mandate, mandate),
-        ("recall", "vote to recall a delegate's mandate", act.recall, recall),
-        ("rotate", "move your membership to a new key", act.rotate, rotate),
-        ("constitution", "propose a constitution amendment", act.constitution, constitution),
-        (
-            "admit-body",
-            "move that a body be admitted as a constituent of this one (its constituents decide)",
-            people.admit_body,
-            admit_body,
-        ),
-        (
-            "initiative",
-            "propose an amendment of the people's constitution (anyone; the Collective's log)",
-            people.initiative,
-            initiative,
-        ),
-        (
-            "ratify",
-            "record that an initiative was ratified (a member of the Collective)",
-            people.ratify,
-            ratify,
-        ),
-        (
-            "adopt",
-            "apply the next ratified version of the people's constitution in this body",
-            people.adopt,
-            lambda p: None,
-        ),
-        ("name", "set your display name", act.name, name),
-        (
-            "hand-count",
-            "record a show of hands (you facilitate), witnesses signing with cards or keys",
-            act.hand_count,
-            hand_count,
-        ),
-        (
-            "contest-count",
-            "contest a hand count (it goes to a recount)",
-            act.contest_count,
-            contest,
-        ),
-    ]
+def _propose_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--title", required=True)
+    g = p.add_mutually_exclusive_group(required=True)
+    g.add_argument("--text")
+    g.add_argument("--text-file", type=Path, help="the proposal's text from a file")
+    p.add_argument("--scope", default="")
 
 
-ACTIONS = {n: (b, f) for n, _, b, f in _setup()}
+def _present_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--from-node", required=True, help="URL of a node holding the higher body")
+    p.add_argument("--higher", required=True, help="the higher body's id (this body's parent)")
+    p.add_argument("--resolution", required=True, help="the carried resolution's id")
+    p.add_argument("--scope", default="")
+
+
+def _comment_args(p: argparse.ArgumentParser) -> None:
+    _proposal(p)
+    p.add_argument("--text", required=True)
+    p.add_argument("--reply-to", help="the comment this one answers (id or prefix)")
+    p.add_argument("--stance", choices=["neutral", "support", "oppose"], default="neutral")
+
+
+def _vote_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_mutually_exclusive_group(required=True)
+    g.add_argument(
+        "--subject",
+        "--proposal",
+        "--motion",
+        "--mandate",
+        dest="subject",
+        help="the proposal (its open stage), admission, removal or mandate voted on",
+    )
+    g.add_argument("--amendment", help="a friendly amendment voted on in its round")
+    _choice(p)
+    _no_check(p)
+
+
+def _grievance_args(p: argparse.ArgumentParser) -> None:
+    _proposal(p)
+    p.add_argument("--category", required=True, help="new or existing category")
+    p.add_argument("--deal-breaker", action="store_true")
+    p.add_argument("--text", default="")
+
+
+def _agree_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--grievance", required=True, help="grievance id (or prefix)")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--agree", dest="agree", action="store_true", default=True)
+    g.add_argument("--disagree", dest="agree", action="store_false")
+
+
+def _elect_args(p: argparse.ArgumentParser) -> None:
+    _proposal(p)
+    p.add_argument("--category", required=True)
+    p.add_argument("--candidate", required=True, help="a holder's name or ck1 key")
+
+
+def _plea_args(p: argparse.ArgumentParser) -> None:
+    _proposal(p)
+    p.add_argument("--category", required=True)
+    p.add_argument("--text", required=True)
+
+
+def _amend_args(p: argparse.ArgumentParser) -> None:
+    _proposal(p)
+    p.add_argument("--category", required=True, help="the grievance category it answers")
+    p.add_argument(
+        "--text-file", type=Path, required=True, help="the proposal's text, as you edited it"
+    )
+    p.add_argument("--rationale", default="")
+
+
+def _close_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--proposal",
+        "--subject",
+        "--motion",
+        "--mandate",
+        dest="subject",
+        required=True,
+        help="the proposal or motion whose open stage closes",
+    )
+    p.add_argument("--stage", choices=sorted(act.STAGES), help="the open stage, to be explicit")
+    _no_check(p)
+
+
+def _admit_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--key", required=True, help="the newcomer's key (ck1…)")
+    p.add_argument("--name", default="", help="the newcomer's name (an introduction)")
+    p.add_argument("--note", default="")
+
+
+def _leave_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--reason", default="")
+
+
+def _remove_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--member", required=True, help="name or ck1 key of the member")
+    p.add_argument("--reason", default="")
+
+
+def _mandate_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--resolution", required=True, help="the carried proposal")
+    p.add_argument("--delegate", required=True, help="a member's name or ck1 key")
+    p.add_argument("--scope", required=True, help="what the delegate may do")
+    p.add_argument("--expires", required=True, help="a date (2027-06-30) or +DAYSd")
+
+
+def _recall_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--mandate", required=True)
+    _choice(p, "for")
+
+
+def _rotate_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--new-keystore", type=Path, required=True, help="keystore of the new key")
+
+
+def _constitution_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--param",
+        action="append",
+        required=True,
+        metavar="NAME=VALUE",
+        help="a parameter of protocol/rules.py PARAMETERS, e.g. quorum=1/2 (repeatable)",
+    )
+    p.add_argument("--rationale", default="")
+
+
+def _initiative_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--article",
+        nargs=3,
+        action="append",
+        metavar=("NUMBER", "TITLE", "TEXT"),
+        help="add or replace an article (repeatable)",
+    )
+    p.add_argument("--repeal", action="append", type=int, metavar="NUMBER")
+    p.add_argument(
+        "--param",
+        action="append",
+        metavar="NAME=VALUE",
+        help="a federation-level parameter, e.g. min_constituent_size=40",
+    )
+    p.add_argument("--rationale", default="")
+
+
+def _admit_body_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--constituent", required=True, help="the body to admit (id, hex)")
+    p.add_argument("--note", default="")
+
+
+def _ratify_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--initiative", required=True, help="initiative id (hex or a prefix)")
+
+
+def _name_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("display_name", metavar="NAME", help="your display name")
+
+
+def _hand_count_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--subject",
+        "--proposal",
+        "--motion",
+        dest="subject",
+        required=True,
+        help="the proposal or motion whose open stage was counted by hand",
+    )
+    p.add_argument("--for", dest="votes_for", type=int, required=True)
+    p.add_argument("--against", dest="votes_against", type=int, required=True)
+    p.add_argument("--abstain", type=int, default=0)
+    p.add_argument("--present", action="append", default=[], required=True,
+                   help="a member present (name or ck1 key); repeat for each")  # fmt: skip
+    p.add_argument("--witness-card", action="append", type=Path, default=[],
+                   help="a witness's key card (photo or PDF); its PIN from $CARACOL_PIN "
+                   "or asked")  # fmt: skip
+    p.add_argument("--witness-keystore", action="append", type=Path, default=[],
+                   help="a witness's keystore; its passphrase from $CARACOL_WITNESS_PASSPHRASE "
+                   "or asked")  # fmt: skip
+    p.add_argument("--replaces", help="the contested hand count this recounts")
+
+
+def _contest_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--hand-count", required=True, help="the hand count's id (or prefix)")
+    p.add_argument("--reason", default="")
+
+
+_TABLE: list[tuple[str, str, Builder, Callable[[argparse.ArgumentParser], None]]] = [
+    ("propose", "post a proposal", act.propose, _propose_args),
+    ("present", "present a higher body's resolution to this body", act.present, _present_args),
+    ("comment", "comment on a proposal (or reply to a comment)", act.comment, _comment_args),
+    (
+        "vote",
+        "vote on a proposal's open stage, a motion, a mandate or an amendment",
+        act.vote,
+        _vote_args,
+    ),
+    ("grievance", "file a concern under a category", act.grievance, _grievance_args),
+    ("agree", "record agreement (or not) with a grievance", act.agree, _agree_args),
+    ("elect", "elect a category's delegate", act.elect, _elect_args),
+    ("plea", "a category delegate's plea", act.plea, _plea_args),
+    ("amend", "propose a friendly amendment from an edited text file", act.amendment, _amend_args),
+    ("close", "close (or co-sign the close of) the open stage", act.close, _close_args),
+    ("admit", "move to admit a new member", act.admit, _admit_args),
+    ("leave", "leave the body", act.leave, _leave_args),
+    ("remove", "move to remove a member", act.remove, _remove_args),
+    ("mandate", "nominate an implementation delegate", act.mandate, _mandate_args),
+    ("recall", "vote to recall a delegate's mandate", act.recall, _recall_args),
+    ("rotate", "move your membership to a new key", act.rotate, _rotate_args),
+    ("constitution", "propose a constitution amendment", act.constitution, _constitution_args),
+    (
+        "admit-body",
+        "move that a body be admitted as a constituent of this one (its constituents decide)",
+        people.admit_body,
+        _admit_body_args,
+    ),
+    (
+        "initiative",
+        "propose an amendment of the people's constitution (anyone; the Collective's log)",
+        people.initiative,
+        _initiative_args,
+    ),
+    (
+        "ratify",
+        "record that an initiative was ratified (a member of the Collective)",
+        people.ratify,
+        _ratify_args,
+    ),
+    (
+        "adopt",
+        "apply the next ratified version of the people's constitution in this body",
+        people.adopt,
+        lambda p: None,
+    ),
+    ("name", "set your display name", act.name, _name_args),
+    (
+        "hand-count",
+        "record a show of hands (you facilitate), witnesses signing with cards or keys",
+        act.hand_count,
+        _hand_count_args,
+    ),
+    (
+        "contest-count",
+        "contest a hand count (it goes to a recount)",
+        act.contest_count,
+        _contest_args,
+    ),
+]
+"""Each action: its name, help, payload builder and its own arguments."""
+
+
+ACTIONS = {n: (b, f) for n, _, b, f in _TABLE}
 ANYONE = frozenset({"initiative"})
 """Actions that need no membership of the body."""
 
@@ -301,7 +324,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="member_command", required=True, metavar="ACTION")
     new = sub.add_parser("new", help="create a member key in an encrypted keystore")
     new.add_argument("--keystore", type=Path, required=True)
-    for name, help_text, _, flags in _setup():
+    for name, help_text, _, flags in _TABLE:
         p = sub.add_parser(name, help=help_text, description=help_text)
         _common(p)
         flags(p)

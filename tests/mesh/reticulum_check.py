@@ -17,12 +17,10 @@ from pathlib import Path
 
 import trio
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # conformance.py
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository
 
-from conformance import check_transport
-
 from mesh.reticulum import ReticulumTransport, start, write_config
+from mesh.testing import check_transport
 
 
 async def main(args: argparse.Namespace) -> int:

@@ -11,9 +11,9 @@ import anyio
 import pytest
 from bridge_world import bridge_config, nodes, parse, post, scenario, status_of, wait_until
 from fake_meshtastic import FakeDevice
-from nullmodem import NullModem
 
 from mesh.bridge import Bridge, bridge
+from mesh.testing import NullModem
 from node.cli import main
 from protocol import envelope, kinds
 

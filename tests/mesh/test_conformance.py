@@ -1,4 +1,6 @@
-"""Every adapter available here passes the transport conformance suite."""
+"""Every adapter available here passes the transport conformance suite
+(``mesh.testing.check_transport``), and so does the in-memory pair of
+``mesh.testing``; the suite says which rule a transport breaks."""
 
 from __future__ import annotations
 
@@ -6,12 +8,13 @@ import anyio
 import pytest
 import trio
 import trio.testing
-from conformance import check_transport
-from nullmodem import NullModem
 
 from mesh.airtime import MESHTASTIC
+from mesh.errors import LinkClosed
 from mesh.kiss_transport import KissTransport
 from mesh.simchannel import SimChannel
+from mesh.testing import NullModem, check_transport, memory_transport_pair
+from mesh.transport import LinkState, LinkStatistics
 
 
 def test_simulated_lora_channel_conforms() -> None:
@@ -61,3 +64,45 @@ async def test_kiss_over_a_serial_port_conforms() -> None:
             await check_transport(a, b)
     finally:
         modem.stop()
+
+
+@pytest.mark.parametrize("backend", ["trio", "asyncio"])
+def test_the_memory_transport_pair_conforms(backend: str) -> None:
+    async def main() -> None:
+        a, b = memory_transport_pair()
+        await check_transport(a, b)
+
+    anyio.run(main, backend=backend)
+
+
+def test_the_memory_transport_pair_carries_both_ways_and_ends_for_both() -> None:
+    async def main() -> None:
+        a, b = memory_transport_pair(mtu=8)
+        await b.send(b"to a")
+        assert await a.receive() == b"to a"
+        await b.aclose()
+        assert a.link_state() is LinkState.DOWN
+        await a.send(b"lost")  # into the air: nobody hears it
+        with pytest.raises(LinkClosed, match="other end"):
+            await a.receive()
+        assert a.statistics().frames_sent == 1 and a.statistics().frames_received == 1
+        await a.aclose()
+
+    anyio.run(main)
+
+
+def test_the_suite_names_the_rule_a_transport_breaks() -> None:
+    async def stays_up() -> None:
+        a, b = memory_transport_pair()
+        a.link_state = lambda: LinkState.UP  # type: ignore[method-assign]
+        await check_transport(a, b)
+
+    async def counts_nothing() -> None:
+        a, b = memory_transport_pair()
+        b.statistics = lambda: LinkStatistics(0, 0, 0, 0, 0.0, 0)  # type: ignore[method-assign]
+        await check_transport(a, b)
+
+    with pytest.raises(AssertionError, match="a closed link reports DOWN"):
+        anyio.run(stays_up)
+    with pytest.raises(AssertionError, match="frames_received counts"):
+        anyio.run(counts_nothing)

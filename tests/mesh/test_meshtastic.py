@@ -10,13 +10,13 @@ from typing import Any
 
 import anyio
 import pytest
-from conformance import check_transport
 from fake_meshtastic import FakeDevice
 from meshtastic.protobuf import config_pb2, portnums_pb2
 
 from mesh.airtime import MESHTASTIC, LoRaParams
 from mesh.errors import LocalMeshError
 from mesh.meshtastic_adapter import DATA_PAYLOAD_LEN, MeshtasticTransport
+from mesh.testing import check_transport
 from mesh.transport import LinkState
 from protocol import envelope, kinds
 from protocol.testing import Scenario
