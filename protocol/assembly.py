@@ -517,7 +517,7 @@ class Assembly(StageClosing, Motions, GrievanceRounds):
         return version, rules
 
     def _constitution(self, env: Envelope, identity: bytes) -> None:
-        p: ConstitutionAmendment = env.payload  # type: ignore[assignment]
+        p = env.payload_as(ConstitutionAmendment)
         i = federal_in(p.params)
         if i is not None:
             self._ignore(env, federal_reason(p.params[i][0], self.body_kind))
@@ -577,7 +577,7 @@ class Assembly(StageClosing, Motions, GrievanceRounds):
             bucket.setdefault(stage, []).append(cast)
 
     def _vote(self, env: Envelope, identity: bytes) -> None:
-        p: Vote = env.payload  # type: ignore[assignment]
+        p = env.payload_as(Vote)
         res = self._staged(env, p.subject)
         if res is None:
             return
@@ -594,7 +594,7 @@ class Assembly(StageClosing, Motions, GrievanceRounds):
             self._contest(s, env)
 
     def _comment(self, env: Envelope, identity: bytes) -> None:
-        p: Comment = env.payload  # type: ignore[assignment]
+        p = env.payload_as(Comment)
         res = self._staged(env, p.proposal, SubjectKind.PROPOSAL)
         if res is not None:
             s, stage = res

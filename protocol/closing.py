@@ -80,7 +80,7 @@ class StageClosing:
     # --- closing ------------------------------------------------------------
 
     def _close(self, env: Envelope, identity: bytes) -> None:
-        p: Close = env.payload  # type: ignore[assignment]
+        p = env.payload_as(Close)
         res = self._staged(env, p.subject)
         if res is None:
             return

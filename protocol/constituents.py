@@ -118,7 +118,7 @@ def read_constituency(
         elif env.kind == Kind.CONSTITUENT_ADMIT:
             if membership is None:
                 membership = _membership(higher)
-            p: ConstituentAdmit = env.payload  # type: ignore[assignment]
+            p = env.payload_as(ConstituentAdmit)
             past = higher.causal_past(mid)
             if out.founding_message is None or out.founding_message not in past:
                 out.ignored.append((mid, "an admission must follow the body's FOUNDING"))
@@ -156,7 +156,7 @@ def _founding(out: Constituency, env: Envelope, founder: bytes, current: set[byt
             (env.id, "a FOUNDING is signed by the genesis author with the genesis as its parent")
         )
     else:
-        p: Founding = env.payload  # type: ignore[assignment]
+        p = env.payload_as(Founding)
         out.founding = frozenset(p.constituents)
         out.founding_message = env.id
         current.update(p.constituents)

@@ -111,7 +111,7 @@ class MediationRecord:
 
 def raise_dispute(a: Assembly, env: Envelope, identity: bytes) -> None:
     """DISPUTE: a subject of the claimant's own process."""
-    p: Dispute = env.payload  # type: ignore[assignment]
+    p = env.payload_as(Dispute)
     if p.respondent == a.body_id:
         a._ignore(env, "a body cannot raise a dispute with itself")
         return
@@ -124,7 +124,7 @@ def raise_dispute(a: Assembly, env: Envelope, identity: bytes) -> None:
 
 def respond(a: Assembly, env: Envelope, identity: bytes) -> None:
     """DISPUTE_RESPONSE: the respondent takes a dispute up by its process."""
-    p: DisputeResponse = env.payload  # type: ignore[assignment]
+    p = env.payload_as(DisputeResponse)
     if p.claimant == a.body_id:
         a._ignore(env, "a body does not answer its own dispute")
         return
@@ -139,7 +139,7 @@ def escalate(a: Assembly, env: Envelope, identity: bytes) -> None:
     """ESCALATION: a higher body moves a determination of its constituents'
     dispute; whether it is the parties' common higher body is read across
     the logs (``read``)."""
-    p: Escalation = env.payload  # type: ignore[assignment]
+    p = env.payload_as(Escalation)
     if p.claimant == p.respondent:
         a._ignore(env, "a dispute has two different parties")
         return
@@ -158,7 +158,7 @@ def mediate(a: Assembly, env: Envelope, identity: bytes) -> None:
     """MEDIATION: taken when its author is the delegate of a mandate in force
     in the message's causal past, on this very dispute (the carried DISPUTE,
     or the body's carried response to it)."""
-    p: Mediation = env.payload  # type: ignore[assignment]
+    p = env.payload_as(Mediation)
     why, under = _mandate_refusal(a, env, identity, p)
     if why is not None or under is None:
         a._ignore(env, why or "no mandate", p.dispute)

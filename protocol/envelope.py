@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import nacl.bindings
 import nacl.exceptions
@@ -43,6 +43,8 @@ from .errors import (
 )
 from .kinds import ID, KEY, Kind, Payload, payload_from_wire
 from .schema import List, UInt
+
+P = TypeVar("P", bound=Payload)
 
 SIGN_DOMAIN = b"caracol/0 message\x00"
 GENESIS_CONTEXT = bytes(32)
@@ -77,6 +79,17 @@ class Envelope:
     @property
     def content(self) -> bytes:
         return self.raw[:-SIGNATURE_BYTES]
+
+    def payload_as(self, kind: type[P]) -> P:
+        """The payload, typed as ``kind``: what a fold that dispatched on the
+        message's kind reads (a mismatch is the caller's bug)."""
+        payload = self.payload
+        if not isinstance(payload, kind):
+            raise LocalProtocolError(
+                f"message {self.id.hex()[:16]} carries {type(payload).__name__}, "
+                f"not {kind.__name__}"
+            )
+        return payload
 
     def signed_bytes(self) -> bytes:
         return _signed(self.body_context, self.content)

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 
 def initiative(a: Assembly, env: Envelope) -> None:
-    p: ConstitutionInitiative = env.payload  # type: ignore[assignment]
+    p = env.payload_as(ConstitutionInitiative)
     if a.body_kind != BodyKind.COLLECTIVE:
         a._ignore(env, "a constitution initiative is made in the Collective's log")
         return
@@ -48,7 +48,7 @@ def initiative(a: Assembly, env: Envelope) -> None:
 
 
 def ratification(a: Assembly, env: Envelope, identity: bytes) -> None:
-    p: Ratification = env.payload  # type: ignore[assignment]
+    p = env.payload_as(Ratification)
     if a.body_kind != BodyKind.COLLECTIVE:
         a._ignore(env, "a ratification is made in the Collective's log")
         return
@@ -82,7 +82,7 @@ def ratification(a: Assembly, env: Envelope, identity: bytes) -> None:
 
 
 def adoption(a: Assembly, env: Envelope, identity: bytes) -> None:
-    p: ConstitutionAdoption = env.payload  # type: ignore[assignment]
+    p = env.payload_as(ConstitutionAdoption)
     if a.body_kind == BodyKind.COLLECTIVE:
         a._ignore(env, "the Collective applies a ratification from the RATIFICATION itself")
         return

@@ -77,7 +77,7 @@ def witness(seed: bytes, body: bytes, p: HandCount) -> bytes:
 
 def record(a: Assembly, env: Envelope, identity: bytes) -> None:
     """The HAND_COUNT handler of the fold."""
-    p: HandCount = env.payload  # type: ignore[assignment]
+    p = env.payload_as(HandCount)
     res = a._staged(env, p.subject)
     if res is None:
         return
@@ -146,7 +146,7 @@ def _check(
 
 def contest(a: Assembly, env: Envelope, identity: bytes) -> None:
     """The HAND_COUNT_CONTEST handler of the fold."""
-    p: HandCountContest = env.payload  # type: ignore[assignment]
+    p = env.payload_as(HandCountContest)
     sid = a._hand_owner.get(p.hand_count)
     if sid is None or not a.log.is_ancestor(p.hand_count, env.id):
         a._ignore(env, "no such hand count in the message's causal past", sid)

@@ -344,7 +344,7 @@ class Council(Assembly):
                 continue
             why = self._charter_refusal(env)
             if why is None:
-                p: CouncilCharter = env.payload  # type: ignore[assignment]
+                p = env.payload_as(CouncilCharter)
                 self.charter, self.resolution, self.problem = env.id, p.resolution, None
                 return
             if self.problem is not None and self.problem.startswith("no charter"):
@@ -359,7 +359,7 @@ class Council(Assembly):
         c = self.community
         if c is None or g.parent != c.body_id:
             return "this node does not hold the council's Community"
-        p: CouncilCharter = env.payload  # type: ignore[assignment]
+        p = env.payload_as(CouncilCharter)
         s = c.subjects.get(p.resolution)
         if s is None or s.kind != SubjectKind.PROPOSAL:
             return "the charter names no proposal of the Community"
@@ -428,7 +428,7 @@ class Council(Assembly):
         return _without(members, self.cases[s.payload.case].parties)
 
     def _case(self, env: Envelope, identity: bytes) -> None:
-        p: Case = env.payload  # type: ignore[assignment]
+        p = env.payload_as(Case)
         if p.community != self.parent:
             self._ignore(
                 env,
@@ -445,7 +445,7 @@ class Council(Assembly):
         )
 
     def _plan(self, env: Envelope, identity: bytes) -> None:
-        p: Plan = env.payload  # type: ignore[assignment]
+        p = env.payload_as(Plan)
         case = self.cases.get(p.case)
         if case is None or not self.log.is_ancestor(p.case, env.id):
             self._ignore(env, "no such case in the plan's causal past", p.case)

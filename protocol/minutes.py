@@ -182,7 +182,7 @@ def _witnesses(env: Envelope) -> tuple[tuple[bytes, bytes], ...]:
 
 
 def _by_delegate(a: Assembly, s: Subject, env: Envelope) -> bool:
-    p: Plea = env.payload  # type: ignore[assignment]
+    p = env.payload_as(Plea)
     identity = a.membership.identity_of(env.author)
     return any(k[0] == p.category and v == identity for k, v in s.delegates.items())
 

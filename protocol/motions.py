@@ -66,7 +66,7 @@ class Motions:
     # --- membership -----------------------------------------------------------
 
     def _admit(self, env: Envelope, identity: bytes) -> None:
-        p: Admit = env.payload  # type: ignore[assignment]
+        p = env.payload_as(Admit)
         if self.membership.known_key(p.member):
             roster = self.membership.at(self.log.causal_past(env.id))
             if roster.identity_of(p.member) is not None:
@@ -78,7 +78,7 @@ class Motions:
         self._new_subject(env, SubjectKind.ADMISSION, identity, Stage.MOTION)
 
     def _leave(self, env: Envelope, identity: bytes) -> None:
-        p: Leave = env.payload  # type: ignore[assignment]
+        p = env.payload_as(Leave)
         if p.member == env.author:
             self.membership.add(RosterEvent(env.id, Change.LEAVE, identity, env.author, env.id))
             return
@@ -89,7 +89,7 @@ class Motions:
         self._new_subject(env, SubjectKind.REMOVAL, identity, Stage.MOTION)
 
     def _rotate(self, env: Envelope, identity: bytes) -> None:
-        p: RotateKey = env.payload  # type: ignore[assignment]
+        p = env.payload_as(RotateKey)
         if self.membership.known_key(p.new_key):
             self._ignore(env, "new key is already in use")
             return
@@ -108,7 +108,7 @@ class Motions:
         self.membership.retire(env.author, env.id)
 
     def _name(self, env: Envelope, identity: bytes) -> None:
-        p: Name = env.payload  # type: ignore[assignment]
+        p = env.payload_as(Name)
         if p.member == env.author:
             order = (self.membership.epoch_of(env.author), env.seq)
             self.names.own(identity, order, p.name, env.id)
@@ -141,7 +141,7 @@ class Motions:
     # --- mandates -------------------------------------------------------------
 
     def _mandate(self, env: Envelope, identity: bytes) -> None:
-        p: Mandate = env.payload  # type: ignore[assignment]
+        p = env.payload_as(Mandate)
         res = self._staged(env, p.resolution, SubjectKind.PROPOSAL)
         if res is None:
             return
@@ -178,7 +178,7 @@ class Motions:
         return term_refusal(p, time, delegate, rules, held, self.membership.identity_of)
 
     def _recall(self, env: Envelope, identity: bytes) -> None:
-        p: RecallVote = env.payload  # type: ignore[assignment]
+        p = env.payload_as(RecallVote)
         s = self.subjects.get(p.mandate)
         if s is None or s.kind != SubjectKind.MANDATE:
             self._ignore(env, "unknown mandate", p.mandate)

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 
 def record(a: Assembly, env: Envelope, identity: bytes) -> None:
-    p: Pertinent = env.payload  # type: ignore[assignment]
+    p = env.payload_as(Pertinent)
     s = a.subjects.get(p.resolution)
     if s is None or s.kind != SubjectKind.PROPOSAL or not a._before(p.resolution, env.id):
         a._ignore(env, "names no proposal of this body in its causal past")

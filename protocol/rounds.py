@@ -10,9 +10,10 @@ counted, amendments adopted or rejected.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from crdt.log import Log
+if TYPE_CHECKING:
+    from crdt.log import Log
 
 from .envelope import Envelope
 from .kinds import Agreement, Amendment, AmendmentVote, DelegateElect, Grievance, Plea
@@ -38,30 +39,27 @@ class GrievanceRounds:
     _amendment_owner: dict[bytes, bytes]
     rules: ProcessRules
 
-    @property
-    def log(self) -> Log:
-        raise NotImplementedError
+    if TYPE_CHECKING:  # what this mixin uses of Assembly, for the type checker only
 
-    def _ignore(self, env: Envelope, reason: str, subject: bytes | None = None) -> None:
-        raise NotImplementedError
+        @property
+        def log(self) -> Log: ...
 
-    def _staged(
-        self, env: Envelope, sid: bytes, kind: SubjectKind | None = None
-    ) -> tuple[Subject, Stage] | None:
-        raise NotImplementedError
+        def _ignore(self, env: Envelope, reason: str, subject: bytes | None = None) -> None: ...
 
-    def _cast(
-        self, env: Envelope, identity: bytes, value: Any, target: bytes | str | None = None
-    ) -> Cast:
-        raise NotImplementedError
+        def _staged(
+            self, env: Envelope, sid: bytes, kind: SubjectKind | None = None
+        ) -> tuple[Subject, Stage] | None: ...
 
-    def _record_staged(
-        self, s: Subject, stage: Stage, cast: Cast, bucket: dict[Stage, list[Cast]]
-    ) -> None:
-        raise NotImplementedError
+        def _cast(
+            self, env: Envelope, identity: bytes, value: Any, target: bytes | str | None = None
+        ) -> Cast: ...
+
+        def _record_staged(
+            self, s: Subject, stage: Stage, cast: Cast, bucket: dict[Stage, list[Cast]]
+        ) -> None: ...
 
     def _grievance(self, env: Envelope, identity: bytes) -> None:
-        p: Grievance = env.payload  # type: ignore[assignment]
+        p = env.payload_as(Grievance)
         res = self._staged(env, p.proposal, SubjectKind.PROPOSAL)
         if res is None:
             return
@@ -93,7 +91,7 @@ class GrievanceRounds:
         )
 
     def _delegate_elect(self, env: Envelope, identity: bytes) -> None:
-        p: DelegateElect = env.payload  # type: ignore[assignment]
+        p = env.payload_as(DelegateElect)
         res = self._round(env, p.proposal)
         if res is None:
             return
@@ -110,14 +108,14 @@ class GrievanceRounds:
         self._record_staged(s, stage, cast, s.elects)
 
     def _plea(self, env: Envelope, identity: bytes) -> None:
-        p: Plea = env.payload  # type: ignore[assignment]
+        p = env.payload_as(Plea)
         res = self._round(env, p.proposal)
         if res is not None:
             s, stage = res
             s.pleas.append((stage, env.id, identity, p.category, p.text))
 
     def _agreement(self, env: Envelope, identity: bytes) -> None:
-        p: Agreement = env.payload  # type: ignore[assignment]
+        p = env.payload_as(Agreement)
         sid = self._grievance_owner.get(p.grievance)
         if sid is None:
             self._ignore(env, "unknown grievance", p.grievance)
@@ -140,7 +138,7 @@ class GrievanceRounds:
             s.agreements.append(cast)
 
     def _amendment(self, env: Envelope, identity: bytes) -> None:
-        p: Amendment = env.payload  # type: ignore[assignment]
+        p = env.payload_as(Amendment)
         res = self._round(env, p.proposal)
         if res is None:
             return
@@ -158,7 +156,7 @@ class GrievanceRounds:
         self._amendment_owner[env.id] = s.id
 
     def _amendment_vote(self, env: Envelope, identity: bytes) -> None:
-        p: AmendmentVote = env.payload  # type: ignore[assignment]
+        p = env.payload_as(AmendmentVote)
         sid = self._amendment_owner.get(p.amendment)
         if sid is None:
             self._ignore(env, "unknown amendment", p.amendment)
@@ -224,7 +222,8 @@ class GrievanceRounds:
         for c in agreements:
             by_grievance.setdefault(c.target, []).append(c)
         for gid, casts in by_grievance.items():
-            g = s.grievances[gid]  # type: ignore[index]
+            assert isinstance(gid, bytes)  # an agreement's target is its grievance's id
+            g = s.grievances[gid]
             latest = latest_casts(casts).values()
             counted.extend(latest)
             g.agree = sum(1 for c in latest if c.value)

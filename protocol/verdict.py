@@ -38,7 +38,7 @@ from .assembly import Assembly
 from .errors import ProtocolError, RemoteProtocolError
 from .federal import text_hash
 from .keys import public_key, sign_raw
-from .kinds import Kind, Outcome, Proposal
+from .kinds import Close, Genesis, Kind, Outcome, Proposal
 from .rules import ProcessRules
 
 ATTEST_DOMAIN = b"caracol/0 attest\x00"
@@ -234,7 +234,7 @@ def decided_resolution(proof: FullProof) -> tuple[bytes, bytes]:
         raise ProofError(f"the last message is invalid: {exc.code}: {exc}") from None
     if close.kind != Kind.CLOSE:
         raise ProofError("the last message of a proof is the deciding CLOSE")
-    subject = close.payload.subject  # type: ignore[attr-defined]
+    subject = close.payload_as(Close).subject
     for raw in proof.messages[1:-1]:
         if envelope.message_id(raw) == subject:
             try:
@@ -289,7 +289,7 @@ def rederive_assembly(
         raise ProofError(f"the first message is not a valid genesis: {exc}") from None
     if genesis.body != proof.community:
         raise ProofError("the genesis does not found the community the proof names")
-    if genesis.payload.parent != higher_body:  # type: ignore[attr-defined]
+    if genesis.payload_as(Genesis).parent != higher_body:
         raise ProofError(
             "the community is not a member of the higher body (its genesis names another parent)"
         )
