@@ -100,6 +100,8 @@ PROPOSAL = envelope.sign(
     seq=2,
     time=10,
 )
+QUIET = make_genesis([seed_for("hostile quiet")], time=1_790_000_001)
+"""A second body the node holds, where nothing is ever posted."""
 HOSTILE_SEED = seed_for("hostile peer")
 PEER_NAME = "hostile"
 HONEST, CHAIN_AUTHOR, EQUIVOCATOR, CONTROL, FORGED_AUTHOR = 1, 2, 3, 4, 5
@@ -242,6 +244,7 @@ class HonestNode:
             ingest = Ingest(store)
             ingest.found(GENESIS.raw, origin="bench")
             ingest.submit(BODY, [PROPOSAL.raw, *(e.raw for e in self.chain)], origin="bench")
+            ingest.found(QUIET.raw, origin="bench")
 
     def _limit(self) -> None:  # in the child, before exec
         if self.nofile is not None:
@@ -252,13 +255,13 @@ class HonestNode:
         if not self.config.data_dir.exists():
             self.found()
         with open(self.root / "node.err", "ab") as err:
-            self.proc = subprocess.Popen(  # noqa: PLW1509 - only setrlimit in the child
+            self.proc = subprocess.Popen(
                 [sys.executable, "-m", "node", "run", "--config", "node.toml"],
                 cwd=self.root,
                 env={**os.environ, "PYTHONPATH": str(ROOT)},
                 stdout=subprocess.DEVNULL,
                 stderr=err,
-                preexec_fn=self._limit,
+                preexec_fn=self._limit,  # noqa: PLW1509 - only setrlimit, before exec
             )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -483,9 +486,14 @@ class HonestMember:
                 t = time.perf_counter()
                 status, results = await post_messages(http, node, [e.raw], self.tally)
                 self.slowest_ms = max(self.slowest_ms, (time.perf_counter() - t) * 1000)
-                if status in (200, 201) and results and results[0]["status"] in (
-                    "accepted",
-                    "duplicate",
+                if (
+                    status in (200, 201)
+                    and results
+                    and results[0]["status"]
+                    in (
+                        "accepted",
+                        "duplicate",
+                    )
                 ):
                     node.member_seq, node.member_parent = seq, e.id
                     self.acknowledged += 1
@@ -606,7 +614,8 @@ async def attack(
     requests, rejected, 5xx, seconds, the node's memory and whether it stayed
     up; with ``rejected_input`` the state hash must not move (what the honest
     member adds meanwhile is left out of the comparison)."""
-    before = state_hash(await state(node))
+    before_ids = await state(node)
+    before = state_hash(before_ids)
     row: dict[str, Any] = {"attack": name, "requests": 0, "rejected": 0, "five_xx": 0}
     t = time.perf_counter()
     async with HonestMember(node) as member:
@@ -616,9 +625,11 @@ async def attack(
     after = await state(node)
     row["honest_kept"] = {e.id for e in node.honest} <= set(after)
     if rejected_input:
-        # the honest member's comments are leaves nothing else names, so
-        # leaving them out of the replay order gives the log without them
-        row["state_kept"] = state_hash([i for i in after if i not in member.posted]) == before
+        # what honest members added meanwhile names only honest messages and
+        # nothing else names it, so leaving it out of the replay order gives
+        # the log as it would be without it: the rejected input's effect
+        honest = member.posted | ({e.id for e in node.honest} - set(before_ids))
+        row["state_kept"] = state_hash([i for i in after if i not in honest]) == before
     row["honest_acknowledged"] = member.acknowledged
     row["honest_five_xx"] = member.tally.five_xx
     row["honest_slowest_ms"] = round(member.slowest_ms)
@@ -772,9 +783,7 @@ async def measure_flood(
 ) -> None:
     per_key = 10
     over_http = [stranger(i // per_key, i % per_key + 1, 100) for i in range(http_n)]
-    over_gossip = [
-        stranger(100_000 + i // per_key, i % per_key + 1, size) for i in range(gossip_n)
-    ]
+    over_gossip = [stranger(100_000 + i // per_key, i % per_key + 1, size) for i in range(gossip_n)]
     tally = Tally()
     rss: list[float] = []
     async with attack(node, "flood", rows) as row:
@@ -876,7 +885,9 @@ async def _session_end(peer: HostilePeer, timeout: float = 30.0) -> list[bytes]:
     while True:
         get = asyncio.ensure_future(peer.recon.get())
         closed = asyncio.ensure_future(peer.closed.wait())
-        done, _ = await asyncio.wait({get, closed}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        done, _ = await asyncio.wait(
+            {get, closed}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+        )
         closed.cancel()
         if get not in done:
             get.cancel()
@@ -913,14 +924,16 @@ async def measure_recon(
         # 2. ids that exist nowhere: the node asks for them, nothing comes
         phantom = tuple(sorted(os.urandom(32) for _ in range(100)))
         async with HostilePeer(node) as peer:
-            await peer.send("recon", BODY, canonical.encode((0, 1, b"", ((None, 2, phantom),), True)))
+            await peer.send(
+                "recon", BODY, canonical.encode((0, 1, b"", ((None, 2, phantom),), True))
+            )
             frames = await _session_end(peer)
             await peer.settle(lambda: peer.received(0, held)[0])
             needed = sum(len(_ranges(f)[2]) for f in frames if _ranges(f)[0] == 2)
             out, inn = out + peer.bytes_out, inn + peer.bytes_in
         # 3. contradictions: the session ends with a peer error, the link closes
         fp = bytes(16)
-        lies = {
+        lies: dict[str, list[tuple[Any, ...]]] = {
             "descending ranges": [(0, 1, b"", ((b"\x80", 1, fp), (b"\x40", 1, fp)), True)],
             "need never offered": [
                 (0, 2, None, (os.urandom(32),), False),
@@ -944,7 +957,9 @@ async def measure_recon(
         # 4. every range answered with a random fingerprint, turn after turn
         turns = 0
         async with HostilePeer(node) as peer:
-            await peer.send("recon", BODY, canonical.encode((0, 1, b"", ((None, 1, os.urandom(16)),), True)))
+            await peer.send(
+                "recon", BODY, canonical.encode((0, 1, b"", ((None, 1, os.urandom(16)),), True))
+            )
             while turns < 200 and not peer.closed.is_set():
                 frames = await _session_end(peer, timeout=20)
                 ranges = [_ranges(f) for f in frames if _ranges(f)[0] == 1]
@@ -958,7 +973,12 @@ async def measure_recon(
                     )
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(peer.closed.wait(), 20)
-            liar = {"turns": turns, "bye": peer.bye, "in": peer.bytes_in, "out": peer.bytes_out}
+            liar: dict[str, Any] = {
+                "turns": turns,
+                "bye": peer.bye,
+                "in": peer.bytes_in,
+                "out": peer.bytes_out,
+            }
             out, inn = out + peer.bytes_out, inn + peer.bytes_in
         row.update(
             requests=sessions + 2 + len(lies),
@@ -1019,33 +1039,35 @@ async def measure_slowloris(
             else:
                 w.write(
                     f"POST /v0/bodies/{BODY.hex()}/messages HTTP/1.1\r\nHost: x\r\n"
-                    "Content-Type: application/octet-stream\r\nContent-Length: 100000\r\n\r\n".encode()
+                    "Content-Type: application/octet-stream\r\n"
+                    "Content-Length: 100000\r\n\r\n".encode()
                 )
             conns.append((r, w))
-        closed_at: dict[int, float] = {}
+        released: dict[int, float] = {}
+        """socket -> seconds until the node answered it (408) or closed it"""
         answers: Counter[str] = Counter()
         t0 = time.monotonic()
 
         async def watch(k: int, r: asyncio.StreamReader) -> None:
             try:
                 data = await r.read(65536)
+                released[k] = time.monotonic() - t0
                 if data:
                     answers[data.split(b"\r\n", 1)[0].decode(errors="replace")] += 1
                     if data.startswith(b"HTTP/1.1 5"):
                         tally.statuses[500] += 1
-                    while await r.read(65536):
+                    while await r.read(65536):  # aiohttp lingers, reading the rest
                         pass
             except OSError:
-                pass
-            closed_at[k] = time.monotonic() - t0
+                released.setdefault(k, time.monotonic() - t0)
 
         watchers = [asyncio.create_task(watch(k, r)) for k, (r, _) in enumerate(conns)]
         slowest = 0.0
         checks = 0
         unanswered = 0
         while time.monotonic() - t0 < seconds:
-            for k, (_, w) in enumerate(conns):
-                if k not in closed_at and not w.is_closing():
+            for _, w in conns:
+                if not w.is_closing():
                     with contextlib.suppress(OSError):
                         w.write(b"a")
             ms = await healthy(node, timeout=30)
@@ -1055,19 +1077,19 @@ async def measure_slowloris(
             else:
                 slowest = max(slowest, ms)
             await asyncio.sleep(max(0.0, 1.0 - (ms or 0) / 1000))
-        still_open = sockets - failed - len(closed_at)
+        in_time = [s for s in released.values() if s < seconds]
         for w in (w for _, w in conns):
             _reset(w)
         await asyncio.gather(*watchers, return_exceptions=True)
         row.update(
             requests=sockets + checks,
-            rejected=len([k for k, s in closed_at.items() if s < seconds]),
+            rejected=len(in_time),
             five_xx=tally.five_xx,
             sockets=sockets,
             connect_failed=failed,
-            closed_by_node=len([s for s in closed_at.values() if s < seconds]),
-            latest_close_s=round(max((s for s in closed_at.values() if s < seconds), default=0), 1),
-            still_open=still_open,
+            released=len(in_time),
+            latest_release_s=round(max(in_time, default=0), 1),
+            still_open=len(conns) - len(in_time),
             answers=dict(answers),
             health_checks=checks,
             health_unanswered=unanswered,
@@ -1098,9 +1120,8 @@ async def measure_connections(
 
         async def ask(k: int, r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
             try:
-                w.write(
-                    f"GET {paths[k % len(paths)]} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode()
-                )
+                path = paths[k % len(paths)]
+                w.write(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
                 data = await asyncio.wait_for(r.read(), 120)
                 status = int(data.split(b" ", 2)[1]) if data.startswith(b"HTTP/1.1 ") else 0
                 if status:
@@ -1130,9 +1151,11 @@ async def measure_connections(
         )
 
 
-async def _subscribe(node: HonestNode, websocket: bool) -> tuple[asyncio.StreamWriter, bytes]:
+async def _subscribe(
+    node: HonestNode, websocket: bool, body: bytes
+) -> tuple[asyncio.StreamWriter, bytes]:
     r, w = await _open(node)
-    path = f"/v0/bodies/{BODY.hex()}/events"
+    path = f"/v0/bodies/{body.hex()}/events"
     if websocket:
         key = base64.b64encode(os.urandom(16)).decode()
         head = (
@@ -1149,38 +1172,42 @@ async def _subscribe(node: HonestNode, websocket: bool) -> tuple[asyncio.StreamW
 async def measure_subscribers(
     node: HonestNode, rows: list[dict[str, Any]], *, ws: int = 200, sse: int = 200
 ) -> None:
-    """Subscribers that vanish (TCP reset, no close): half while the body is
-    quiet, half just before a message is posted."""
+    """WebSocket and SSE subscribers that vanish (a TCP reset, no close):
+    half of them on the quiet body, where nothing is posted that could find
+    them gone, half on the Community, which then gets messages."""
     tally = Tally()
     async with attack(node, "vanishing subscribers", rows, rejected_input=True) as row:
         async with aiohttp.ClientSession() as http:
             base = metric(await metrics(http, node), "caracol_subscribers")
+            kinds_ = [(k < ws, QUIET.body if k % 2 else BODY) for k in range(ws + sse)]
             subs = await asyncio.gather(
-                *(_subscribe(node, k < ws) for k in range(ws + sse)), return_exceptions=True
+                *(_subscribe(node, w, b) for w, b in kinds_), return_exceptions=True
             )
-            ok = [s for s in subs if not isinstance(s, BaseException)]
-            failed = len(subs) - len(ok)
-            for _, status_line in ok:
-                status = int(status_line.split(b" ")[1])
+            live: dict[bytes, list[asyncio.StreamWriter]] = {BODY: [], QUIET.body: []}
+            failed = 0
+            for (_, b), sub in zip(kinds_, subs, strict=True):
+                if isinstance(sub, BaseException):
+                    failed += 1
+                    continue
+                status = int(sub[1].split(b" ")[1])
                 tally.statuses[status] += 1
-            live = [w for w, line in ok if line.split(b" ")[1] in (b"101", b"200")]
+                if status in (101, 200):
+                    live[b].append(sub[0])
+            subscribed = sum(len(v) for v in live.values())
 
             async def count() -> float:
                 return metric(await metrics(http, node), "caracol_subscribers")
 
-            await until(lambda: _ge(count, base + len(live)), 20)
+            await until(lambda: _ge(count, base + subscribed), 20)
             peak = await count()
             rss_peak = node.memory()["rss_mb"]
-            # half vanish while nothing is posted
-            quiet, busy = live[::2], live[1::2]
-            for w in quiet:
+            for w in live[QUIET.body]:
                 _reset(w)
             t = time.monotonic()
-            await until(lambda: _le(count, base + len(busy)), 30)
-            quiet_left = await count() - base - len(busy)
+            await until(lambda: _le(count, base + len(live[BODY])), 30)
+            quiet_left = await count() - base - len(live[BODY])
             quiet_seconds = time.monotonic() - t
-            # the rest vanish, then messages are posted to them
-            for w in busy:
+            for w in live[BODY]:
                 _reset(w)
             await asyncio.sleep(0.2)
             for i in range(3):
@@ -1194,7 +1221,7 @@ async def measure_subscribers(
             requests=ws + sse + 3,
             rejected=failed,
             five_xx=tally.five_xx,
-            subscribed=len(live),
+            subscribed=subscribed,
             subscribe_failed=failed,
             subscribers_peak=int(peak - base),
             subscribers_left=int(left),
@@ -1266,7 +1293,7 @@ def escapes(rows: list[dict[str, Any]], node: HonestNode) -> list[str]:
             out.append(f"{a}: an honest message went missing")
         if r.get("state_kept") is False:
             out.append(f"{a}: rejected input changed the state")
-    checks = [
+    checks: list[tuple[str, Callable[[dict[str, Any]], bool], str]] = [
         ("forged", lambda r: r["forged_stored"] == 0, "a forged message was stored"),
         ("equivocation", lambda r: r["equivocations_applied"] == 0, "an equivocation counted"),
         ("equivocation", lambda r: r["both_kept"], "evidence of equivocation not kept"),
@@ -1274,15 +1301,19 @@ def escapes(rows: list[dict[str, Any]], node: HonestNode) -> list[str]:
         ("orphans", lambda r: r["honest_child_released"], "an honest pending child was lost"),
         (
             "flood",
-            lambda r: r["stranger_messages"] <= r["quota_messages"]
-            and r["stranger_bytes"] <= r["quota_bytes"],
+            lambda r: (
+                r["stranger_messages"] <= r["quota_messages"]
+                and r["stranger_bytes"] <= r["quota_bytes"]
+            ),
             "strangers stored past the quota",
         ),
         ("want", lambda r: r["amplification"] < 1, "a duplicate-id want was amplified"),
         (
             "lying reconciliation",
-            lambda r: all(v == "reconcile" for v in r["contradictions_closed"].values())
-            and r["liar_bye"] == "reconcile",
+            lambda r: (
+                all(v == "reconcile" for v in r["contradictions_closed"].values())
+                and r["liar_bye"] == "reconcile"
+            ),
             "a lying reconciliation session was not ended",
         ),
         (

@@ -242,11 +242,13 @@ class Ingest:
                     envelope.verify(env)
                 body.log.add(env)
                 count += 1
+            evicted: list[bytes] = []
             for raw, origin in self.store.pending_with_origins(body_id):
                 env = envelope.decode_untrusted(raw, body_id)
-                result = body.log.add(env, source=_source(origin))
-                if result.evicted and self.store.writer:  # a lower bound configured
-                    self.store.remove_pending(result.evicted)
+                evicted += body.log.add(env, source=_source(origin)).evicted
+            if evicted and self.store.writer:  # a lower bound configured
+                with self.store.transaction():
+                    self.store.remove_pending(evicted)
         return count
 
     def _open_body(self, genesis: Envelope) -> Body:
@@ -354,77 +356,85 @@ class Ingest:
         bounded = body.community is None or body.community() is not None
         refused: list[tuple[bytes | None, bytes, str, str]] = []
         stored: list[Envelope] = []
-        for raw, env_or_error in zip(batch, opened, strict=True):
-            try:
-                if isinstance(env_or_error, ProtocolError):
-                    raise env_or_error
-                env = env_or_error
-                if env.kind == Kind.GENESIS and env.id == body_id:
-                    # the body's own genesis, held already (a bulletin or a
-                    # sneakernet bundle of this body starts with it)
-                    outcomes.append(Outcome(Status.DUPLICATE, env.id))
+        # one transaction for the whole batch: what is stored, pending,
+        # evicted and refused costs one commit, not one per message
+        with self.store.transaction():
+            for raw, env_or_error in zip(batch, opened, strict=True):
+                try:
+                    if isinstance(env_or_error, ProtocolError):
+                        raise env_or_error
+                    env = env_or_error
+                    if env.kind == Kind.GENESIS and env.id == body_id:
+                        # the body's own genesis, held already (a bulletin or a
+                        # sneakernet bundle of this body starts with it)
+                        outcomes.append(Outcome(Status.DUPLICATE, env.id))
+                        continue
+                    if env.kind == Kind.GENESIS:
+                        raise _Reject(
+                            "genesis", "a genesis message founds a new body; found it instead"
+                        )
+                    stranger = (
+                        bounded
+                        and not usage.knows(known, env.author)
+                        and env.author not in coming
+                        and not self._citizen(env)
+                    )
+                    if stranger and not self._fits(usage, body, env):
+                        raise _Reject("quota_exceeded", self._over(body_id))
+                    # a peer's orphans are bounded per peer (crdt.log), so one
+                    # peer cannot fill the pending area honest peers need
+                    result = body.log.add(env, source=_source(origin))
+                except ProtocolError as exc:
+                    outcomes.append(
+                        self._reject(
+                            body_id, raw, exc.code, exc.reason, exc.field, exc.offset, origin, now
+                        )
+                    )
                     continue
-                if env.kind == Kind.GENESIS:
-                    raise _Reject(
-                        "genesis", "a genesis message founds a new body; found it instead"
+                except CrdtError as exc:
+                    outcomes.append(
+                        self._reject(
+                            body_id, raw, exc.code, exc.reason, exc.field, None, origin, now
+                        )
                     )
-                stranger = (
-                    bounded
-                    and not usage.knows(known, env.author)
-                    and env.author not in coming
-                    and not self._citizen(env)
+                    continue
+                except _Reject as exc:
+                    if exc.code == "quota_exceeded":
+                        usage.refused += 1
+                    refused.append((body_id, raw, exc.code, exc.reason))
+                    outcomes.append(Outcome(Status.REJECTED, None, exc.code, exc.reason))
+                    continue
+                if stranger and not result.duplicate:
+                    usage.add(env)
+                stored.append(env)
+                if result.evicted:
+                    for mid in result.evicted:
+                        usage.remove(mid)
+                    self.store.remove_pending(result.evicted)
+                    self.evicted[body_id] = self.evicted.get(body_id, 0) + len(result.evicted)
+                if result.duplicate:
+                    outcomes.append(Outcome(Status.DUPLICATE, env.id))
+                elif result.pending:
+                    self.store.add_pending(body_id, env.id, env.raw, now=now, origin=origin)
+                    outcomes.append(Outcome(Status.PENDING, env.id, missing=tuple(result.missing)))
+                elif result.evicted:
+                    # evicted at once: its source is over its share of the pending area
+                    outcomes.append(Outcome(Status.PENDING, env.id, missing=tuple(result.missing)))
+                else:
+                    newly.extend(result.accepted)
+                    outcomes.append(Outcome(Status.ACCEPTED, env.id))
+                if result.first_changed is not None:
+                    fc = result.first_changed
+                    first_changed = fc if first_changed is None else min(first_changed, fc)
+            self.store.record_rejections(refused, now=now, origin=origin)
+            # what the batch's stored messages vouch for stays vouched (and is
+            # found again in the log at start-up)
+            usage.vouched |= vouched_keys(stored, lambda key: usage.knows(known, key), body_id)
+            if newly:
+                self.store.add_messages(
+                    body_id, [(e.id, e.raw) for e in newly], now=now, origin=origin
                 )
-                if stranger and not self._fits(usage, body, env):
-                    raise _Reject("quota_exceeded", self._over(body_id))
-                # a peer's orphans are bounded per peer (crdt.log), so one
-                # peer cannot fill the pending area honest peers need
-                result = body.log.add(env, source=_source(origin))
-            except ProtocolError as exc:
-                outcomes.append(
-                    self._reject(
-                        body_id, raw, exc.code, exc.reason, exc.field, exc.offset, origin, now
-                    )
-                )
-                continue
-            except CrdtError as exc:
-                outcomes.append(
-                    self._reject(body_id, raw, exc.code, exc.reason, exc.field, None, origin, now)
-                )
-                continue
-            except _Reject as exc:
-                if exc.code == "quota_exceeded":
-                    usage.refused += 1
-                refused.append((body_id, raw, exc.code, exc.reason))
-                outcomes.append(Outcome(Status.REJECTED, None, exc.code, exc.reason))
-                continue
-            if stranger and not result.duplicate:
-                usage.add(env)
-            stored.append(env)
-            if result.evicted:
-                for mid in result.evicted:
-                    usage.remove(mid)
-                self.store.remove_pending(result.evicted)
-                self.evicted[body_id] = self.evicted.get(body_id, 0) + len(result.evicted)
-            if result.duplicate:
-                outcomes.append(Outcome(Status.DUPLICATE, env.id))
-            elif result.pending:
-                self.store.add_pending(body_id, env.id, env.raw, now=now, origin=origin)
-                outcomes.append(Outcome(Status.PENDING, env.id, missing=tuple(result.missing)))
-            elif result.evicted:
-                # evicted at once: its source is over its share of the pending area
-                outcomes.append(Outcome(Status.PENDING, env.id, missing=tuple(result.missing)))
-            else:
-                newly.extend(result.accepted)
-                outcomes.append(Outcome(Status.ACCEPTED, env.id))
-            if result.first_changed is not None:
-                fc = result.first_changed
-                first_changed = fc if first_changed is None else min(first_changed, fc)
-        self.store.record_rejections(refused, now=now, origin=origin)
-        # what the batch's stored messages vouch for stays vouched (and is
-        # found again in the log at start-up)
-        usage.vouched |= vouched_keys(stored, lambda key: usage.knows(known, key), body_id)
         if newly:
-            self.store.add_messages(body_id, [(e.id, e.raw) for e in newly], now=now, origin=origin)
             accepted = tuple(newly)
             body._folded(accepted, first_changed)
             for listener in list(body.listeners):
