@@ -223,6 +223,8 @@ class HonestNode:
             sync_interval=3600.0,
             backoff_max=3600.0,
             log_level="warning",
+            # a limit this node's Config lacks is left out (the suite can
+            # then run against a node/ from before the limit existed)
             **{k: v for k, v in (limits or {}).items() if k in known},
         )
         self.chain = chain(chain_length, chain_bytes)
@@ -628,8 +630,13 @@ async def attack(
         # what honest members added meanwhile names only honest messages and
         # nothing else names it, so leaving it out of the replay order gives
         # the log as it would be without it: the rejected input's effect
-        honest = member.posted | ({e.id for e in node.honest} - set(before_ids))
+        # (a post the previous attack's member left in flight may be either side)
+        held = set(before_ids)
+        honest = (member.posted | {e.id for e in node.honest}) - held
         row["state_kept"] = state_hash([i for i in after if i not in honest]) == before
+        if not row["state_kept"]:
+            row["unexpected"] = [i.hex() for i in after if i not in honest and i not in held]
+            row["vanished"] = [i.hex() for i in before_ids if i not in set(after)]
     row["honest_acknowledged"] = member.acknowledged
     row["honest_five_xx"] = member.tally.five_xx
     row["honest_slowest_ms"] = round(member.slowest_ms)
@@ -1247,7 +1254,7 @@ async def measure_kill(node: HonestNode, rows: list[dict[str, Any]]) -> None:
     async with aiohttp.ClientSession() as http:
         before = await metrics(http, node)
     async with HonestMember(node, every=0.02) as member:
-        await asyncio.sleep(1.0)
+        await asyncio.sleep(0.6)
         node.kill()
         await asyncio.sleep(0.2)
     node.start()
@@ -1316,10 +1323,15 @@ def escapes(rows: list[dict[str, Any]], node: HonestNode) -> list[str]:
             ),
             "a lying reconciliation session was not ended",
         ),
+        ("slow-loris", lambda r: r["health_unanswered"] == 0, "the honest client starved"),
         (
             "slow-loris",
-            lambda r: r["health_unanswered"] == 0 and r["still_open"] == 0,
-            "slow-loris held connections or starved the honest client",
+            # only when the attack outlasted both timeouts
+            lambda r: (
+                r["still_open"] == 0
+                or r["seconds"] <= max(r["header_timeout"] or 0, r["body_timeout"] or 0) + 1
+            ),
+            "slow-loris connections outlived the header and body timeouts",
         ),
         ("connections", lambda r: r["connections_failed"] == 0, "connections failed"),
         (
