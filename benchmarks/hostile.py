@@ -1351,12 +1351,14 @@ def escapes(rows: list[dict[str, Any]], node: HonestNode) -> list[str]:
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--connections", type=int, default=1000, help="concurrent connections")
-    p.add_argument("--flood", type=int, default=8000, help="stranger messages over gossip")
+    p.add_argument("--flood", type=int, default=6000, help="stranger messages over gossip")
     p.add_argument("--flood-http", type=int, default=300, help="stranger posts over HTTP")
     p.add_argument("--orphans", type=int, default=5000)
     p.add_argument("--forged", type=int, default=200)
     p.add_argument("--loris", type=int, default=300, help="slow-loris sockets")
-    p.add_argument("--loris-seconds", type=float, default=20.0)
+    p.add_argument(
+        "--loris-seconds", type=float, default=17.0, help="past limits.header_timeout (15 s)"
+    )
     p.add_argument("--subscribers", type=int, default=400, help="WebSocket + SSE subscribers")
     p.add_argument("--recon-sessions", type=int, default=20)
     p.add_argument("--chain", type=int, default=700, help="members' comments the node holds")
