@@ -16,6 +16,7 @@ WebSocket (one JSON text frame per accepted message) or, with
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections.abc import Awaitable, Callable
@@ -43,6 +44,12 @@ RECORD_BYTES = 64 * 1024 * 1024
 """A ratification record holds a whole federation's logs."""
 
 Runner = Callable[[Callable[[], Any]], Awaitable[Any]]
+BODY_TIMEOUT: web.AppKey[float] = web.AppKey("body_timeout", float)
+"""Seconds a request body (of up to 4 MiB) may take to arrive (``limits.body_timeout``)."""
+SUBSCRIBER_CHECK = 5.0
+"""Seconds between checks that an SSE subscriber's connection is still there."""
+SSE_PING = 15.0
+"""Seconds between the comment lines a quiet SSE stream carries."""
 
 
 def _error(status: int, code: str, reason: str, **extra: Any) -> web.Response:
@@ -81,16 +88,32 @@ def _too_large(limit: int = MAX_BODY_BYTES) -> web.HTTPRequestEntityTooLarge:
 
 async def read_limited(request: web.Request, limit: int = MAX_BODY_BYTES) -> bytes:
     """The request body, refused with 413 past ``limit`` (``MAX_BODY_BYTES``)
-    whether its length was declared or it came chunked (spec/api.md)."""
+    whether its length was declared or it came chunked, and with 408 when it
+    has not all arrived within ``limits.body_timeout`` seconds per 4 MiB of
+    ``limit`` (a body sent a byte a second held its handler, and its socket,
+    for ever; spec/api.md)."""
     if request.content_length is not None and request.content_length > limit:
         raise _too_large(limit)
+    seconds = request.config_dict.get(BODY_TIMEOUT, 60.0) * max(1, limit // MAX_BODY_BYTES)
     chunks: list[bytes] = []
     size = 0
-    while chunk := await request.content.read(64 * 1024):
-        size += len(chunk)
-        if size > limit:
-            raise _too_large(limit)
-        chunks.append(chunk)
+    try:
+        async with asyncio.timeout(seconds):
+            while chunk := await request.content.read(64 * 1024):
+                size += len(chunk)
+                if size > limit:
+                    raise _too_large(limit)
+                chunks.append(chunk)
+    except TimeoutError:
+        raise web.HTTPRequestTimeout(
+            text=json.dumps(
+                {
+                    "error": "body_timeout",
+                    "reason": f"the request body did not arrive within {seconds:g} s",
+                }
+            ),
+            content_type="application/json",
+        ) from None
     return b"".join(chunks)
 
 
@@ -556,8 +579,8 @@ class MemberApi:
             if request.headers.get("Accept") == "text/event-stream":
                 sse = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
                 await sse.prepare(request)
-                while (env := await queue.get()) is not None:
-                    await sse.write(f"data: {json.dumps(_event(env))}\n\n".encode())
+                with contextlib.suppress(ConnectionError):  # the subscriber went away
+                    await _stream_events(request, sse, queue)
                 return sse
             ws = web.WebSocketResponse(heartbeat=30)
             await ws.prepare(request)
@@ -575,6 +598,8 @@ class MemberApi:
                     if env is None:
                         break
                     await ws.send_json(_event(env))
+            except ConnectionError:
+                pass  # the subscriber went away without closing
             finally:
                 reader.cancel()
                 await ws.close()
@@ -665,6 +690,35 @@ class MemberApi:
             f"caracol_uptime_seconds {time.time() - self.started:.1f}",
         ]
         return lines
+
+
+async def _stream_events(
+    request: web.Request, sse: web.StreamResponse, queue: asyncio.Queue[Envelope | None]
+) -> None:
+    """Server-sent events until the node stops or the subscriber is gone.
+    aiohttp does not cancel a handler whose client vanished, and a queue
+    that nothing is published to never wakes it: every subscriber that
+    dropped its connection on a quiet body stayed, with its queue and its
+    task, for ever. So the stream looks at its connection every
+    ``SUBSCRIBER_CHECK`` seconds and, when quiet for ``SSE_PING``, writes a
+    comment line (which also finds a peer that vanished without a reset)."""
+    quiet = 0.0
+    while True:
+        try:
+            env = await asyncio.wait_for(queue.get(), SUBSCRIBER_CHECK)
+        except TimeoutError:
+            transport = request.transport
+            if transport is None or transport.is_closing():
+                return
+            quiet += SUBSCRIBER_CHECK
+            if quiet >= SSE_PING:
+                quiet = 0.0
+                await sse.write(b": ping\n\n")
+            continue
+        if env is None:
+            return
+        quiet = 0.0
+        await sse.write(f"data: {json.dumps(_event(env))}\n\n".encode())
 
 
 def _event(env: Envelope) -> dict[str, Any]:

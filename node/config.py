@@ -41,6 +41,8 @@ class Config:
     peer_rate: float = 2000.0  # messages per second read from one peer (then backpressure)
     stranger_messages: int = 5_000  # per body: stored messages of keys it does not know
     stranger_bytes: int = 16 * 1024 * 1024  # per body: their bytes
+    header_timeout: float = 15.0  # seconds for a connection to send a whole request head
+    body_timeout: float = 60.0  # seconds for a request body (per 4 MiB of its limit)
     sync_interval: float = 30.0  # seconds between periodic reconciliations
     backoff_max: float = 300.0  # seconds, the longest wait before retrying a peer
     log_level: str = "info"
@@ -133,6 +135,8 @@ _KEYS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "limits.peer_rate": ("peer_rate", _positive_float),
     "limits.stranger_messages": ("stranger_messages", _positive_int(10_000_000)),
     "limits.stranger_bytes": ("stranger_bytes", _positive_int(1 << 40)),
+    "limits.header_timeout": ("header_timeout", _positive_float),
+    "limits.body_timeout": ("body_timeout", _positive_float),
     "sync.interval": ("sync_interval", _positive_float),
     "sync.backoff_max": ("backoff_max", _positive_float),
     "log.level": ("log_level", _choice("debug", "info", "warning", "error")),

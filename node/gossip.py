@@ -146,12 +146,18 @@ class Link:
         session.initiate()
         await self._flush(body_id, session)
 
-    async def _flush(self, body_id: bytes, session: Session) -> None:
+    async def _flush(self, body_id: bytes, session: Session) -> float:
+        """Send the session's frames and the messages it found the peer
+        lacks. Those messages count against the peer's rate, as a want's
+        answer does: a peer claiming, session after session, to hold
+        nothing (30 bytes a frame) was sent the whole log each time, as fast
+        as the socket took it. Returns the seconds to stop reading."""
+        sent = 0
         for frame in session.frames_to_send():
             await self.send("recon", body_id, frame)
         for event in session.events():
             if isinstance(event, HaveIds):
-                await self.send_messages(body_id, event.ids)
+                sent += await self.send_messages(body_id, event.ids)
             elif isinstance(event, Done):
                 self.sessions.pop(body_id, None)
                 self.stats.syncs += 1
@@ -159,6 +165,14 @@ class Link:
             elif isinstance(event, PeerError):
                 self.sessions.pop(body_id, None)
                 raise PeerLinkClosed("reconcile", f"{event.code}: {event.reason}")
+        return self.bucket.delay(sent) if sent else 0.0
+
+    async def pause(self, wait: float) -> None:
+        """Stop reading from this peer for ``wait`` seconds (its rate)."""
+        if wait > 0:
+            self.throttled += wait
+            self.gossip.throttled[self.name] = self.gossip.throttled.get(self.name, 0.0) + wait
+            await asyncio.sleep(wait)
 
     async def send_messages(
         self,
@@ -223,7 +237,7 @@ class Link:
             session = Session(SortedIds(ids), max_frame=256 * 1024, now=time.monotonic())
             self.sessions[body_id] = session
         session.receive_frame(payload, time.monotonic())
-        await self._flush(body_id, session)
+        await self.pause(await self._flush(body_id, session))
 
     async def on_msgs(self, body_id: object, raws: object) -> None:
         body_id = _id32(body_id)
@@ -231,12 +245,9 @@ class Link:
             raise PeerLinkClosed("malformed", "msgs carries an array of bin")
         if len(raws) > MAX_BATCH:
             raise PeerLinkClosed("limit", f"batch of {len(raws)} messages exceeds {MAX_BATCH}")
-        wait = self.bucket.delay(len(raws))
-        if wait > 0:
-            # Over this peer's rate: stop reading for a while. TCP backpressure
-            # slows an honest peer's bulk sync; a flooder gains nothing.
-            self.throttled += wait
-            await asyncio.sleep(wait)
+        # Over this peer's rate: stop reading for a while. TCP backpressure
+        # slows an honest peer's bulk sync; a flooder gains nothing.
+        await self.pause(self.bucket.delay(len(raws)))
         self.stats.received += len(raws)
         await self.gossip.receive(self, body_id, list(raws))
 
@@ -252,10 +263,7 @@ class Link:
             body_id, list(dict.fromkeys(_id32(i) for i in ids)), budget=WANT_BYTES
         )
         self.wants_answered += sent
-        wait = self.bucket.delay(sent)
-        if wait > 0:
-            self.throttled += wait
-            await asyncio.sleep(wait)
+        await self.pause(self.bucket.delay(sent))
 
     async def on_bye(self, code: object, reason: object) -> None:
         raise PeerLinkClosed("peer_closed", f"{code}: {reason}")
@@ -309,6 +317,8 @@ class Gossip:
         self.sync_count = 0
         self.running = False
         self.disconnects: dict[str, int] = {}
+        self.throttled: dict[str, float] = {}
+        """Seconds each peer (by name) was not read from: over its rate."""
         self.on_new_body: Callable[[bytes], None] | None = None
 
     # --- lifecycle ------------------------------------------------------------------
@@ -551,6 +561,15 @@ class Gossip:
         lines += [
             f'caracol_peer_disconnects_total{{reason="{c}"}} {n}'
             for c, n in sorted(self.disconnects.items())
+        ]
+        lines += [
+            "# HELP caracol_peer_throttled_seconds_total Seconds a peer was not read from, "
+            "over its rate (messages it sent, or was sent by want or reconciliation).",
+            "# TYPE caracol_peer_throttled_seconds_total counter",
+        ]
+        lines += [
+            f'caracol_peer_throttled_seconds_total{{peer="{name}"}} {seconds:.3f}'
+            for name, seconds in sorted(self.throttled.items())
         ]
         lines += [
             "# HELP caracol_peer_messages_total Messages exchanged per peer.",

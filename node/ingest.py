@@ -264,11 +264,13 @@ class Ingest:
                     envelope.verify(env)
                 body.log.add(env)
                 count += 1
+            evicted: list[bytes] = []
             for raw, origin in self.store.pending_with_origins(body_id):
                 env = envelope.decode_untrusted(raw, body_id)
-                result = body.log.add(env, source=_source(origin))
-                if result.evicted and self.store.writer:  # a lower bound configured
-                    self.store.remove_pending(result.evicted)
+                evicted += body.log.add(env, source=_source(origin)).evicted
+            if evicted and self.store.writer:  # a lower bound configured
+                with self.store.transaction():
+                    self.store.remove_pending(evicted)
         return count
 
     def _open_body(self, genesis: Envelope) -> Body:
@@ -379,9 +381,13 @@ class Ingest:
             # tell its members from strangers: no quota rather than refusing them
             body.community is None or body.community() is not None,
         )
-        for raw, env_or_error in zip(batch, opened, strict=True):
-            self._add_one(b, raw, env_or_error)
-        self._store_batch(b)
+        # one transaction for the whole batch: what is stored, pending,
+        # evicted and refused costs one commit, not one per message
+        with self.store.transaction():
+            for raw, env_or_error in zip(batch, opened, strict=True):
+                self._add_one(b, raw, env_or_error)
+            self._store_batch(b)
+        self._tell(b)
         outcomes = b.outcomes
         for o in outcomes:
             self.counters[o.status] += 1
@@ -462,8 +468,8 @@ class Ingest:
             b.first_changed = fc if b.first_changed is None else min(b.first_changed, fc)
 
     def _store_batch(self, b: _Batch) -> None:
-        """Record the batch's rejections, store its newly accepted messages
-        in one transaction and tell the body and its listeners."""
+        """Record the batch's rejections and store its newly accepted
+        messages (inside the batch's transaction)."""
         body_id, usage, now, origin = b.body_id, b.usage, b.now, b.origin
         self.store.record_rejections(b.refused, now=now, origin=origin)
         # what the batch's stored messages vouch for stays vouched (and is
@@ -473,10 +479,15 @@ class Ingest:
             self.store.add_messages(
                 body_id, [(e.id, e.raw) for e in b.newly], now=now, origin=origin
             )
+
+    def _tell(self, b: _Batch) -> None:
+        """Once the batch is committed: fold what it accepted and tell the
+        body's listeners (push to peers, event streams)."""
+        if b.newly:
             accepted = tuple(b.newly)
             b.body._folded(accepted, b.first_changed)
             for listener in list(b.body.listeners):
-                listener(accepted, origin)
+                listener(accepted, b.origin)
 
     def _fits(self, usage: _Usage, body: Body, env: Envelope) -> bool:
         if env.id in body.log or env.id in usage.author_of:

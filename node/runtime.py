@@ -22,7 +22,7 @@ from aiohttp import web
 
 from protocol.keys import key_to_text
 
-from . import static
+from . import api, static
 from .api import MemberApi
 from .config import Config
 from .gossip import Gossip
@@ -99,7 +99,17 @@ class NodeRuntime:
         self.app.add_routes(self.gossip.routes())
         self.app.add_routes(static.routes())  # the members' page at /
         self.app[NODE_KEY] = self
-        self._runner = web.AppRunner(self.app, handle_signals=False, access_log=None)
+        self.app[api.BODY_TIMEOUT] = self.config.body_timeout
+        # aiohttp's keep-alive timer also runs from a connection's first byte
+        # until its request head is complete (and from each answer to the next
+        # head), so it is the header timeout: by default an hour, so a
+        # slow-loris could hold every descriptor the node has (spec/api.md)
+        self._runner = web.AppRunner(
+            self.app,
+            handle_signals=False,
+            access_log=None,
+            keepalive_timeout=self.config.header_timeout,
+        )
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.config.listen_host, self.config.listen_port)
         await site.start()
