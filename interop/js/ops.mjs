@@ -1,5 +1,6 @@
 // The harness operations (spec/harness.md), on the JS core.
 import * as core from "./core/index.js";
+import { Log } from "./core/log.js";
 
 export const IMPLEMENTATION = "caracol-js";
 export const VERSION = "0.1.0";
@@ -264,6 +265,50 @@ Object.assign(handlers, {
       out[core.KIND_NAME[kind]] = [Number(kind), schema.map(([n, t]) => [n, t.describe()])];
     }
     return { ok: true, schemas: out };
+  },
+});
+
+function hexList(request, name) {
+  const v = request[name];
+  if (!Array.isArray(v)) throw new Error(`${name} must be a list of hex strings`);
+  return v.map((x, i) => {
+    if (typeof x !== "string") throw new Error(`${name}[${i}] must be a hex string`);
+    return core.unhex(x);
+  });
+}
+
+Object.assign(handlers, {
+  // spec/dag.md: deliver the messages, in order, to a fresh log of `body`
+  // (each decoded and verified for it), and describe the log they make.
+  async dag_replay(request) {
+    const body = hexField(request, "body", { size: 32 });
+    const messages = hexList(request, "messages");
+    const log = new Log(body);
+    for (const [index, raw] of messages.entries()) {
+      try {
+        const env = await core.decodeEnvelope(raw, body);
+        await core.verifyEnvelope(env);
+        log.add(env);
+      } catch (e) {
+        return { ...failure(e), index };
+      }
+    }
+    const order = log.order();
+    return {
+      ok: true,
+      order: order.map(core.hex),
+      depths: Object.fromEntries(order.map((id) => [core.hex(id), log.depth(id)])),
+      heads: log.heads().map(core.hex),
+      missing: log.missing().map(core.hex),
+      pending: log.pending().map(core.hex).sort(),
+      equivocations: log.equivocations().map((e) => ({
+        author: core.hex(e.author),
+        seq: e.seq,
+        first: core.hex(e.first),
+        second: core.hex(e.second),
+      })),
+      state_hash: core.hex(await log.stateHash()),
+    };
   },
 });
 
