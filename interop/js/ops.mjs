@@ -1,6 +1,7 @@
 // The harness operations (spec/harness.md), on the JS core.
 import * as core from "./core/index.js";
 import { Log } from "./core/log.js";
+import { readBundle, encodeBundle, readBulletin } from "./core/sneakernet.js";
 
 export const IMPLEMENTATION = "caracol-js";
 export const VERSION = "0.1.0";
@@ -309,6 +310,56 @@ Object.assign(handlers, {
       })),
       state_hash: core.hex(await log.stateHash()),
     };
+  },
+});
+
+// Each message decoded and verified for `body`: "ok" or the code it fails with.
+async function verified(raws, body) {
+  const out = [];
+  for (const raw of raws) {
+    try {
+      await core.verifyEnvelope(await core.decodeEnvelope(raw, body));
+      out.push("ok");
+    } catch (e) {
+      if (!(e instanceof core.CoreError)) throw e;
+      out.push(e.code);
+    }
+  }
+  return out;
+}
+
+Object.assign(handlers, {
+  // spec/sneakernet.md: a bundle refused whole, or what it holds.
+  async bundle_read(request) {
+    let b;
+    try {
+      b = await readBundle(hexField(request, "bundle"));
+    } catch (e) {
+      return failure(e);
+    }
+    const ids = [];
+    for (const m of b.messages) ids.push(core.hex(await core.sha256(m)));
+    return {
+      ok: true,
+      body: core.hex(b.body),
+      heads: b.heads.map(core.hex),
+      messages: ids,
+      verify: await verified(b.messages, b.body),
+      reencoded: core.hex(await encodeBundle(b.body, b.heads, b.messages)),
+    };
+  },
+
+  // spec/sneakernet.md: scanned bulletin codes, in the order scanned.
+  async bulletin_read(request) {
+    let r;
+    try {
+      r = readBulletin(hexList(request, "payloads"));
+    } catch (e) {
+      return failure(e);
+    }
+    const ids = [];
+    for (const m of r.messages) ids.push(core.hex(await core.sha256(m)));
+    return { ok: true, body: core.hex(r.body), messages: ids, problems: r.problems, verify: await verified(r.messages, r.body) };
   },
 });
 
