@@ -137,6 +137,7 @@ def messages_from_payloads(payloads: list[bytes]) -> tuple[bytes, list[bytes], l
     ``BadBulletinCode`` when no code is readable."""
     body: bytes | None = None
     parts: dict[int, tuple[bytes, ...]] = {}
+    first: dict[int, bytes] = {}
     count = 0
     problems = []
     for n, p in enumerate(payloads):
@@ -144,10 +145,15 @@ def messages_from_payloads(payloads: list[bytes]) -> tuple[bytes, list[bytes], l
             b, index, total, raws = _code(p)
             if body is not None and b != body:
                 raise BadBulletinCode("codes of two different bodies")
+            if body is not None and total != count:
+                raise BadBulletinCode(f"numbered of {total}, the first code read of {count}")
+            if index in first and first[index] != p:
+                raise BadBulletinCode(f"a second, different code {index + 1} of {count}")
         except ProtocolError as exc:
             problems.append(f"code {n + 1}: {exc}")
             continue
         body, count = b, total
+        first.setdefault(index, p)
         parts[index] = raws
     if body is None:
         raise BadBulletinCode("no readable Caracol bulletin code: " + "; ".join(problems))

@@ -114,12 +114,17 @@ export function readBulletin(payloads) {
   let body = null;
   let count = 0;
   const parts = new Map(); // index -> messages
+  const first = new Map(); // index -> the payload first read for it
   const problems = [];
   payloads.forEach((p, n) => {
     let code;
     try {
       code = readCode(p);
       if (body !== null && compareBytes(code.body, body) !== 0) throw badCode("codes of two different bodies");
+      if (body !== null && code.count !== count) throw badCode(`numbered of ${code.count}, the first code read of ${count}`);
+      if (first.has(code.index) && compareBytes(first.get(code.index), p) !== 0) {
+        throw badCode(`a second, different code ${code.index + 1} of ${count}`);
+      }
     } catch (e) {
       if (!(e instanceof CoreError) || e.code === "local_error") throw e;
       problems.push(`code ${n + 1}: ${e.reason}`);
@@ -127,6 +132,7 @@ export function readBulletin(payloads) {
     }
     body = code.body;
     count = code.count;
+    if (!first.has(code.index)) first.set(code.index, p);
     parts.set(code.index, code.messages);
   });
   if (body === null) throw badCode(`no readable Caracol bulletin code: ${problems.join("; ")}`);
