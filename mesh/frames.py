@@ -384,6 +384,8 @@ def decode_untrusted(data: bytes) -> Frame:
                 body = d.decompress(body, MAX_INFLATED)
                 if d.unconsumed_tail or not d.eof:
                     raise BadFrame("compressed body is truncated or inflates past the limit")
+                if d.unused_data:
+                    raise BadFrame("compressed body has bytes after the end of its zlib stream")
             except zlib.error as exc:
                 raise BadFrame(f"compressed body is corrupt: {exc}") from None
         return Msg(ctx, body, bool(flags & FLAG_ABBREV))
@@ -434,6 +436,8 @@ def decode_untrusted(data: bytes) -> Frame:
                 body = d.decompress(body, 1 << 20)
                 if d.unconsumed_tail or not d.eof:
                     raise BadFrame("compressed object is truncated or inflates past the limit")
+                if d.unused_data:
+                    raise BadFrame("compressed object has bytes after the end of its zlib stream")
             except zlib.error as exc:
                 raise BadFrame(f"compressed object is corrupt: {exc}") from None
         return Object(rest[:CTX], kind, body)
@@ -520,10 +524,10 @@ def expand_untrusted(abbrev: bytes, context: Context) -> bytes:
         if not 0 <= who < len(context.roster):
             raise Unexpandable(f"author index {who} is not in the roster of {len(context.roster)}")
         author = context.roster[who]
-    elif type(who) is bytes:
+    elif type(who) is bytes and len(who) == 32:
         author = who
     else:
-        raise BadFrame("author is an index or a key")
+        raise BadFrame("author is an index or a 32-byte key")
     parents = []
     for p in short:
         if type(p) is not bytes:
@@ -531,6 +535,8 @@ def expand_untrusted(abbrev: bytes, context: Context) -> bytes:
         if len(p) == 32:
             parents.append(p)
             continue
+        if len(p) != PREFIX:
+            raise BadFrame(f"a parent is an 8-byte prefix or a 32-byte id, not {len(p)} bytes")
         found = context.lookup_prefix(p)
         if len(found) != 1:
             raise Unexpandable(

@@ -2,6 +2,7 @@
 import * as core from "./core/index.js";
 import { Log } from "./core/log.js";
 import { readBundle, encodeBundle, readBulletin } from "./core/sneakernet.js";
+import * as frames from "./core/frames.js";
 
 export const IMPLEMENTATION = "caracol-js";
 export const VERSION = "0.1.0";
@@ -360,6 +361,64 @@ Object.assign(handlers, {
     const ids = [];
     for (const m of r.messages) ids.push(core.hex(await core.sha256(m)));
     return { ok: true, body: core.hex(r.body), messages: ids, problems: r.problems, verify: await verified(r.messages, r.body) };
+  },
+});
+
+function radioContext(request) {
+  return frames.radioContext(hexList(request, "roster"), hexList(request, "held"));
+}
+
+Object.assign(handlers, {
+  // spec/mesh.md: a radio frame's fields and the byte form they encode to.
+  async frame_decode(request) {
+    const data = hexField(request, "frame");
+    let f;
+    try {
+      f = await frames.decodeFrame(data);
+    } catch (e) {
+      return failure(e);
+    }
+    return { ok: true, fields: frames.frameFields(f), reencoded: core.hex(await frames.encodeFrame(f)) };
+  },
+
+  async frame_abbreviate(request) {
+    const short = frames.abbreviate(hexField(request, "message"), radioContext(request));
+    return { ok: true, abbreviated: core.hex(short), handle: core.hex(await frames.handleOf(short)) };
+  },
+
+  async frame_expand(request) {
+    try {
+      return { ok: true, message: core.hex(frames.expand(hexField(request, "abbreviated"), radioContext(request))) };
+    } catch (e) {
+      return failure(e);
+    }
+  },
+
+  async frame_fragment(request) {
+    if (!Number.isInteger(request.mtu)) throw new Error("mtu must be an integer");
+    try {
+      return { ok: true, fragments: (await frames.fragment(hexField(request, "frame"), request.mtu)).map(core.hex) };
+    } catch (e) {
+      if (e instanceof core.CoreError) return { ok: false, error: e.code, reason: e.reason };
+      throw e;
+    }
+  },
+
+  // FRAG frames received in the given order: the whole frame once the last is in.
+  async frame_reassemble(request) {
+    const r = new frames.Reassembler();
+    let whole = null;
+    for (const data of hexList(request, "fragments")) {
+      let f;
+      try {
+        f = await frames.decodeFrame(data);
+      } catch (e) {
+        return failure(e);
+      }
+      if (f.type !== "FRAG") return { ok: false, error: "bad_frame", reason: "not a FRAG frame" };
+      whole = (await r.receive(f)) ?? whole;
+    }
+    return { ok: true, frame: whole === null ? null : core.hex(whole), dropped: r.dropped };
   },
 });
 
