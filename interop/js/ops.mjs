@@ -3,6 +3,7 @@ import * as core from "./core/index.js";
 import { Log } from "./core/log.js";
 import { readBundle, encodeBundle, readBulletin } from "./core/sneakernet.js";
 import * as frames from "./core/frames.js";
+import { Session as ReconcileSession } from "./core/reconcile.js";
 
 export const IMPLEMENTATION = "caracol-js";
 export const VERSION = "0.1.0";
@@ -419,6 +420,40 @@ Object.assign(handlers, {
       whole = (await r.receive(f)) ?? whole;
     }
     return { ok: true, frame: whole === null ? null : core.hex(whole), dropped: r.dropped };
+  },
+});
+
+Object.assign(handlers, {
+  // spec/reconcile.md: one side of a session over `ids`, fed the peer's frames in order.
+  async reconcile_side(request) {
+    const params = {};
+    for (const [name, key] of [["max_frame", "maxFrame"], ["branching", "branching"], ["idlist_threshold", "idlistThreshold"]]) {
+      if (name in request) {
+        if (!Number.isInteger(request[name])) throw new Error(`${name} must be an integer`);
+        params[key] = request[name];
+      }
+    }
+    const ids = hexList(request, "ids");
+    const peerFrames = hexList(request, "peer_frames");
+    let session;
+    try {
+      session = new ReconcileSession(ids, params);
+    } catch (e) {
+      return failure(e);
+    }
+    if (request.initiate === true) session.initiate();
+    const sent = session.framesToSend();
+    for (const f of peerFrames) {
+      session.receiveFrame(f);
+      sent.push(...session.framesToSend());
+    }
+    const events = [];
+    for (const e of session.events()) {
+      const [name, v] = Object.entries(e)[0];
+      if (name === "HaveIds" || name === "NeedIds") events.push({ [name]: v.map(core.hex).sort() });
+      else if (name === "PeerError") events.push({ PeerError: { code: v.code, reason: v.reason } });
+    }
+    return { ok: true, frames: sent.map(core.hex), events };
   },
 });
 
