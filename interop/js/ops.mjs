@@ -4,6 +4,7 @@ import { Log } from "./core/log.js";
 import { readBundle, encodeBundle, readBulletin } from "./core/sneakernet.js";
 import * as frames from "./core/frames.js";
 import { Session as ReconcileSession } from "./core/reconcile.js";
+import { decodeAttestation, verifyAttestation, verdictJson } from "./core/verdict.js";
 
 export const IMPLEMENTATION = "caracol-js";
 export const VERSION = "0.1.0";
@@ -454,6 +455,19 @@ Object.assign(handlers, {
       else if (name === "PeerError") events.push({ PeerError: { code: v.code, reason: v.reason } });
     }
     return { ok: true, frames: sent.map(core.hex), events };
+  },
+});
+
+Object.assign(handlers, {
+  // spec/federation.md: a compact attestation of at least k signers -> the verdict it states.
+  async attestation_verify(request) {
+    if (!Number.isInteger(request.k)) throw new Error("k must be an integer");
+    try {
+      const att = decodeAttestation(hexField(request, "attestation"));
+      return { ok: true, verdict: verdictJson(await verifyAttestation(att, request.k)) };
+    } catch (e) {
+      return failure(e);
+    }
   },
 });
 

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from crdt.reconcile import Session, SortedIds
 from interop.ops_crdt import op_dag_replay, op_reconcile_side
 from interop.ops_mesh import op_frame_decode, op_frame_expand
+from interop.ops_protocol import op_attestation_verify
 from interop.runner import Harness
 from protocol import canonical
 
@@ -204,4 +205,24 @@ def test_js_log_agrees_with_the_reference_in_any_delivery_order(
         messages.pop(0)  # a message lost: what was above it stays pending
     request = {"op": "dag_replay", "body": case["body"], "messages": messages + messages[:1]}
     py, got = _both(js, op_dag_replay, request)
+    assert got == py
+
+
+_ATTESTATIONS = json.loads((VECTORS / "verdicts.json").read_text())["attestations"]
+
+
+@FAST
+@given(
+    which=st.integers(0, len(_ATTESTATIONS) - 1),
+    at=st.integers(0, 1000),
+    byte=st.integers(0, 255),
+    k=st.integers(0, 7),
+)
+def test_js_attestations_agree_with_the_reference_on_mutations(
+    js: Harness, which: int, at: int, byte: int, k: int
+) -> None:
+    data = bytearray.fromhex(_ATTESTATIONS[which]["attestation"])
+    data[at % len(data)] = byte
+    request = {"op": "attestation_verify", "attestation": data.hex(), "k": k}
+    py, got = _both(js, op_attestation_verify, request)
     assert got == py
