@@ -210,6 +210,12 @@ def build() -> dict[str, Any]:
         [*payloads, other_zero],
         yields([*payloads, other_zero]),
     )
+    huge = sneakernet.CODE_MAGIC + canonical.encode((0, body, 0, 2**40, ()))
+    code_case(
+        "a code numbered of 2^40: more codes than a notice holds",
+        [huge, *payloads],
+        yields([huge, *payloads]),
+    )
     return {
         "comment": "spec/sneakernet.md: bundles and bulletin codes",
         "bundles": bundles,

@@ -18,6 +18,7 @@ export const BUNDLE_DOMAIN = new TextEncoder().encode("caracol/0 bundle\0");
 export const CODE_MAGIC = Uint8Array.of(0x43, 0x51, 0x00); // "CQ" 0x00
 export const CODE_VERSION = 0;
 export const CODE_MAX_BYTES = 256 * 1024;
+export const CODE_MAX_COUNT = 65_535;
 
 const isBytes = (v) => v instanceof Uint8Array;
 const isInt = (v) => (typeof v === "number" && Number.isInteger(v)) || typeof v === "bigint";
@@ -98,6 +99,7 @@ export function readCode(payload) {
   }
   const [, body, index, count, messages] = value;
   if (!isBytes(body) || body.length !== 32 || !isInt(index) || !isInt(count)) throw badCode("bad body id or numbering");
+  if (count > CODE_MAX_COUNT) throw badCode(`a notice of ${count} codes: at most ${CODE_MAX_COUNT}`);
   if (!(index >= 0 && index < count) || !Array.isArray(messages) || !messages.every(isBytes)) {
     throw badCode("bad numbering or messages");
   }
