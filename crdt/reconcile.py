@@ -397,7 +397,11 @@ class Session:
             raise ReconcileError("last must be a bool")
         if type(body) is not tuple:
             raise ReconcileError("frame body must be an array")
+        if type(ftype) is not int:  # True == 1 in Python
+            raise ReconcileError(f"unknown frame type {ftype!r}")
         if ftype == FrameType.NEED:
+            if lower is not None:
+                raise ReconcileError("a NEED frame's lower bound is nil")
             ids = [_id(i) for i in body]
             return FrameType.NEED, None, ids, last
         if ftype != FrameType.RANGES:
@@ -418,6 +422,8 @@ class Session:
                 raise ReconcileError(f"range {i} does not ascend")
             if upper_b is not None:
                 prev = upper_b.ljust(32, b"\0")
+            if type(mode) is not int:
+                raise ReconcileError(f"unknown range mode {mode!r}")
             if mode == Mode.SKIP:
                 if payload is not None:
                     raise ReconcileError("a skip range carries nil")

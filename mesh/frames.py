@@ -381,6 +381,8 @@ def _inflate_untrusted(body: bytes, limit: int, what: str) -> bytes:
         body = d.decompress(body, limit)
         if d.unconsumed_tail or not d.eof:
             raise BadFrame(f"compressed {what} is truncated or inflates past the limit")
+        if d.unused_data:
+            raise BadFrame(f"compressed {what} has bytes after the end of its zlib stream")
     except zlib.error as exc:
         raise BadFrame(f"compressed {what} is corrupt: {exc}") from None
     return body
@@ -555,10 +557,10 @@ def expand_untrusted(abbrev: bytes, context: Context) -> bytes:
         if not 0 <= who < len(context.roster):
             raise Unexpandable(f"author index {who} is not in the roster of {len(context.roster)}")
         author = context.roster[who]
-    elif type(who) is bytes:
+    elif type(who) is bytes and len(who) == 32:
         author = who
     else:
-        raise BadFrame("author is an index or a key")
+        raise BadFrame("author is an index or a 32-byte key")
     parents = []
     for p in short:
         if type(p) is not bytes:
@@ -566,6 +568,8 @@ def expand_untrusted(abbrev: bytes, context: Context) -> bytes:
         if len(p) == 32:
             parents.append(p)
             continue
+        if len(p) != PREFIX:
+            raise BadFrame(f"a parent is an 8-byte prefix or a 32-byte id, not {len(p)} bytes")
         found = context.lookup_prefix(p)
         if len(found) != 1:
             raise Unexpandable(

@@ -35,6 +35,7 @@ CODE_MAGIC = b"CQ\x00"
 CODE_VERSION = 0
 CODE_BYTES = 1100  # per QR code: version ~25 at ECC level L, easy to print and scan
 CODE_MAX_BYTES = 256 * 1024
+CODE_MAX_COUNT = 65_535  # codes on one notice: a reader lists those not read
 
 
 def _digest(body: bytes, messages: tuple[bytes, ...]) -> bytes:
@@ -126,6 +127,8 @@ def _code(payload: bytes) -> tuple[bytes, int, int, tuple[bytes, ...]]:
     _, b, index, total, raws = value
     if type(b) is not bytes or len(b) != 32 or type(index) is not int or type(total) is not int:
         raise BadBulletinCode("bad body id or numbering")
+    if total > CODE_MAX_COUNT:
+        raise BadBulletinCode(f"a notice of {total} codes: at most {CODE_MAX_COUNT}")
     if not 0 <= index < total or type(raws) is not tuple or not all(type(r) is bytes for r in raws):
         raise BadBulletinCode("bad numbering or messages")
     return b, index, total, raws
@@ -137,6 +140,7 @@ def messages_from_payloads(payloads: list[bytes]) -> tuple[bytes, list[bytes], l
     ``BadBulletinCode`` when no code is readable."""
     body: bytes | None = None
     parts: dict[int, tuple[bytes, ...]] = {}
+    first: dict[int, bytes] = {}
     count = 0
     problems = []
     for n, p in enumerate(payloads):
@@ -144,10 +148,15 @@ def messages_from_payloads(payloads: list[bytes]) -> tuple[bytes, list[bytes], l
             b, index, total, raws = _code(p)
             if body is not None and b != body:
                 raise BadBulletinCode("codes of two different bodies")
+            if body is not None and total != count:
+                raise BadBulletinCode(f"numbered of {total}, the first code read of {count}")
+            if index in first and first[index] != p:
+                raise BadBulletinCode(f"a second, different code {index + 1} of {count}")
         except ProtocolError as exc:
             problems.append(f"code {n + 1}: {exc}")
             continue
         body, count = b, total
+        first.setdefault(index, p)
         parts[index] = raws
     if body is None:
         raise BadBulletinCode("no readable Caracol bulletin code: " + "; ".join(problems))

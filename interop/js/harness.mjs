@@ -6,6 +6,9 @@
 //   node interop/js/harness.mjs --noble   the @noble fallback of plain-HTTP pages:
 //                                          crypto.subtle is removed, as a browser
 //                                          leaves it out of an insecure context
+//   node interop/js/harness.mjs --compression-streams
+//                                          radio frames' zlib from the browser's
+//                                          Compression Streams, not node:zlib
 
 import { createInterface } from "node:readline";
 
@@ -20,6 +23,11 @@ if (noble) {
 const core = await import("./core/index.js");
 const { handlers, OPS } = await import("./ops.mjs");
 await core.init();
+if (process.argv.includes("--compression-streams")) {
+  const { streamsZlib } = await import("./core/zlib.js");
+  const { setDeps } = await import("./core/deps.js");
+  setDeps({ zlib: streamsZlib() });
+}
 
 class BadRequest extends Error {}
 

@@ -1,5 +1,10 @@
 // The harness operations (spec/harness.md), on the JS core.
 import * as core from "./core/index.js";
+import { Log } from "./core/log.js";
+import { readBundle, encodeBundle, readBulletin } from "./core/sneakernet.js";
+import * as frames from "./core/frames.js";
+import { Session as ReconcileSession } from "./core/reconcile.js";
+import { decodeAttestation, verifyAttestation, verdictJson } from "./core/verdict.js";
 
 export const IMPLEMENTATION = "caracol-js";
 export const VERSION = "0.1.0";
@@ -264,6 +269,205 @@ Object.assign(handlers, {
       out[core.KIND_NAME[kind]] = [Number(kind), schema.map(([n, t]) => [n, t.describe()])];
     }
     return { ok: true, schemas: out };
+  },
+});
+
+function hexList(request, name) {
+  const v = request[name];
+  if (!Array.isArray(v)) throw new Error(`${name} must be a list of hex strings`);
+  return v.map((x, i) => {
+    if (typeof x !== "string") throw new Error(`${name}[${i}] must be a hex string`);
+    return core.unhex(x);
+  });
+}
+
+Object.assign(handlers, {
+  // spec/dag.md: deliver the messages, in order, to a fresh log of `body`
+  // (each decoded and verified for it), and describe the log they make.
+  async dag_replay(request) {
+    const body = hexField(request, "body", { size: 32 });
+    const messages = hexList(request, "messages");
+    const log = new Log(body);
+    for (const [index, raw] of messages.entries()) {
+      try {
+        const env = await core.decodeEnvelope(raw, body);
+        await core.verifyEnvelope(env);
+        log.add(env);
+      } catch (e) {
+        return { ...failure(e), index };
+      }
+    }
+    const order = log.order();
+    return {
+      ok: true,
+      order: order.map(core.hex),
+      depths: Object.fromEntries(order.map((id) => [core.hex(id), log.depth(id)])),
+      heads: log.heads().map(core.hex),
+      missing: log.missing().map(core.hex),
+      pending: log.pending().map(core.hex).sort(),
+      equivocations: log.equivocations().map((e) => ({
+        author: core.hex(e.author),
+        seq: e.seq,
+        first: core.hex(e.first),
+        second: core.hex(e.second),
+      })),
+      state_hash: core.hex(await log.stateHash()),
+    };
+  },
+});
+
+// Each message decoded and verified for `body`: "ok" or the code it fails with.
+async function verified(raws, body) {
+  const out = [];
+  for (const raw of raws) {
+    try {
+      await core.verifyEnvelope(await core.decodeEnvelope(raw, body));
+      out.push("ok");
+    } catch (e) {
+      if (!(e instanceof core.CoreError)) throw e;
+      out.push(e.code);
+    }
+  }
+  return out;
+}
+
+Object.assign(handlers, {
+  // spec/sneakernet.md: a bundle refused whole, or what it holds.
+  async bundle_read(request) {
+    let b;
+    try {
+      b = await readBundle(hexField(request, "bundle"));
+    } catch (e) {
+      return failure(e);
+    }
+    const ids = [];
+    for (const m of b.messages) ids.push(core.hex(await core.sha256(m)));
+    return {
+      ok: true,
+      body: core.hex(b.body),
+      heads: b.heads.map(core.hex),
+      messages: ids,
+      verify: await verified(b.messages, b.body),
+      reencoded: core.hex(await encodeBundle(b.body, b.heads, b.messages)),
+    };
+  },
+
+  // spec/sneakernet.md: scanned bulletin codes, in the order scanned.
+  async bulletin_read(request) {
+    let r;
+    try {
+      r = readBulletin(hexList(request, "payloads"));
+    } catch (e) {
+      return failure(e);
+    }
+    const ids = [];
+    for (const m of r.messages) ids.push(core.hex(await core.sha256(m)));
+    return { ok: true, body: core.hex(r.body), messages: ids, problems: r.problems, verify: await verified(r.messages, r.body) };
+  },
+});
+
+function radioContext(request) {
+  return frames.radioContext(hexList(request, "roster"), hexList(request, "held"));
+}
+
+Object.assign(handlers, {
+  // spec/mesh.md: a radio frame's fields and the byte form they encode to.
+  async frame_decode(request) {
+    const data = hexField(request, "frame");
+    let f;
+    try {
+      f = await frames.decodeFrame(data);
+    } catch (e) {
+      return failure(e);
+    }
+    return { ok: true, fields: frames.frameFields(f), reencoded: core.hex(await frames.encodeFrame(f)) };
+  },
+
+  async frame_abbreviate(request) {
+    const short = frames.abbreviate(hexField(request, "message"), radioContext(request));
+    return { ok: true, abbreviated: core.hex(short), handle: core.hex(await frames.handleOf(short)) };
+  },
+
+  async frame_expand(request) {
+    try {
+      return { ok: true, message: core.hex(frames.expand(hexField(request, "abbreviated"), radioContext(request))) };
+    } catch (e) {
+      return failure(e);
+    }
+  },
+
+  async frame_fragment(request) {
+    if (!Number.isInteger(request.mtu)) throw new Error("mtu must be an integer");
+    try {
+      return { ok: true, fragments: (await frames.fragment(hexField(request, "frame"), request.mtu)).map(core.hex) };
+    } catch (e) {
+      if (e instanceof core.CoreError) return { ok: false, error: e.code, reason: e.reason };
+      throw e;
+    }
+  },
+
+  // FRAG frames received in the given order: the whole frame once the last is in.
+  async frame_reassemble(request) {
+    const r = new frames.Reassembler();
+    let whole = null;
+    for (const data of hexList(request, "fragments")) {
+      let f;
+      try {
+        f = await frames.decodeFrame(data);
+      } catch (e) {
+        return failure(e);
+      }
+      if (f.type !== "FRAG") return { ok: false, error: "bad_frame", reason: "not a FRAG frame" };
+      whole = (await r.receive(f)) ?? whole;
+    }
+    return { ok: true, frame: whole === null ? null : core.hex(whole), dropped: r.dropped };
+  },
+});
+
+Object.assign(handlers, {
+  // spec/reconcile.md: one side of a session over `ids`, fed the peer's frames in order.
+  async reconcile_side(request) {
+    const params = {};
+    for (const [name, key] of [["max_frame", "maxFrame"], ["branching", "branching"], ["idlist_threshold", "idlistThreshold"]]) {
+      if (name in request) {
+        if (!Number.isInteger(request[name])) throw new Error(`${name} must be an integer`);
+        params[key] = request[name];
+      }
+    }
+    const ids = hexList(request, "ids");
+    const peerFrames = hexList(request, "peer_frames");
+    let session;
+    try {
+      session = new ReconcileSession(ids, params);
+    } catch (e) {
+      return failure(e);
+    }
+    if (request.initiate === true) session.initiate();
+    const sent = session.framesToSend();
+    for (const f of peerFrames) {
+      session.receiveFrame(f);
+      sent.push(...session.framesToSend());
+    }
+    const events = [];
+    for (const e of session.events()) {
+      const [name, v] = Object.entries(e)[0];
+      if (name === "HaveIds" || name === "NeedIds") events.push({ [name]: v.map(core.hex).sort() });
+      else if (name === "PeerError") events.push({ PeerError: { code: v.code, reason: v.reason } });
+    }
+    return { ok: true, frames: sent.map(core.hex), events };
+  },
+});
+
+Object.assign(handlers, {
+  // spec/federation.md: a compact attestation of at least k signers -> the verdict it states.
+  async attestation_verify(request) {
+    if (!Number.isInteger(request.k)) throw new Error("k must be an integer");
+    try {
+      const att = decodeAttestation(hexField(request, "attestation"));
+      return { ok: true, verdict: verdictJson(await verifyAttestation(att, request.k)) };
+    } catch (e) {
+      return failure(e);
+    }
   },
 });
 

@@ -267,6 +267,18 @@ def build() -> dict[str, Any]:
         "an author that is neither an index nor a key",
         canonical.encode((kind, None, short_parents, seq, time, _payload)) + abbrev[-64:],
     )
+    bad_abbrev(
+        "an author key of 31 bytes",
+        canonical.encode((kind, vote.author[:31], short_parents, seq, time, _payload))
+        + abbrev[-64:],
+    )
+    bad_abbrev(
+        "a parent of 5 bytes: neither an 8-byte prefix nor a 32-byte id",
+        canonical.encode(
+            (kind, who, (short_parents[0][:5], *short_parents[1:]), seq, time, _payload)
+        )
+        + abbrev[-64:],
+    )
 
     # --- fragmentation ------------------------------------------------------------
 
@@ -372,6 +384,14 @@ def build() -> dict[str, Any]:
         ("WANT naming one prefix twice", want_head[:-1] + b"\x02" + prefix + prefix),
         ("OFFER of count 0", b"\x08" + want_head[1:-1] + b"\x00"),
         ("OFFER of count 1 with two prefixes", b"\x08" + want_head[1:] + prefix + prefix),
+        (
+            "MSG with bytes after the end of its zlib stream",
+            frames.encode_msg(ctx, vote.raw) + b"\x00",
+        ),
+        (
+            "OBJECT with bytes after the end of its zlib stream",
+            att_frame + b"\x00",
+        ),
     ]
     for comment, data in cases:
         bad(comment, data)

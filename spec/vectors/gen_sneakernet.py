@@ -193,6 +193,29 @@ def build() -> dict[str, Any]:
         {"error": "no readable Caracol bulletin code"},
     )
     code_case("nothing of ours", [b"hello"], {"error": "no readable Caracol bulletin code"})
+    code_case(
+        "a code scanned twice (two copies of the notice): no problem",
+        [*payloads, payloads[0]],
+        yields([*payloads, payloads[0]]),
+    )
+    other_count = sneakernet.CODE_MAGIC + canonical.encode((0, body, 0, len(payloads) + 1, ()))
+    code_case(
+        "a code numbered of another count than the first code read",
+        [*payloads, other_count],
+        yields([*payloads, other_count]),
+    )
+    other_zero = sneakernet.CODE_MAGIC + canonical.encode((0, body, 0, len(payloads), ()))
+    code_case(
+        "a second, different code with an index already read: the first is kept",
+        [*payloads, other_zero],
+        yields([*payloads, other_zero]),
+    )
+    huge = sneakernet.CODE_MAGIC + canonical.encode((0, body, 0, 2**40, ()))
+    code_case(
+        "a code numbered of 2^40: more codes than a notice holds",
+        [huge, *payloads],
+        yields([huge, *payloads]),
+    )
     return {
         "comment": "spec/sneakernet.md: bundles and bulletin codes",
         "bundles": bundles,

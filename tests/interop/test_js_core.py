@@ -620,3 +620,19 @@ def test_js_decode_agrees_with_python_on_mutated_messages(
         else (False, answer["error"], answer["field"], answer["offset"])
     )
     assert got == want, (how, i, data.hex())
+
+
+def test_js_frames_with_the_browsers_compression_streams() -> None:
+    """Radio frames with the zlib a page has (DecompressionStream and
+    CompressionStream, core/zlib.js's streamsZlib) instead of node:zlib:
+    frames.json passes the same, bytes after a zlib stream included."""
+    import shutil
+
+    from interop.runner import js_harness_command
+
+    if shutil.which("node") is None:
+        pytest.skip("node is not installed")
+    with Harness([*js_harness_command(), "--compression-streams"]) as h:
+        report = run_vectors(h, only=VECTORS / "frames.json", framing=False)
+    assert report.failures == []
+    assert report.passed >= 79

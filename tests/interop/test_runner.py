@@ -130,7 +130,8 @@ def test_the_js_harness_reports_what_it_lacks_as_not_supported(
     out = capsys.readouterr().out
     assert rc == 0, out
     lines = {line.split()[0]: line for line in out.splitlines()[1:]}
-    assert "not supported by this harness (tests needs dag_replay)" in lines["dag.json"]
+    assert "not supported by this harness (cases needs process_fold)" in lines["process.json"]
+    assert "passed 7  failed 0" in lines["dag.json"]
     assert "passed 83  failed 0" in lines["messages.json"]
     assert "passed 16  failed 0" in lines["harness.md"]
     assert "failed 0" in lines["total"] and "not supported" in lines["total"]
