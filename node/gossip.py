@@ -23,275 +23,158 @@ bound frame size and message rate. Nothing a peer sends can crash the node.
 
 Wire format (spec/node.md): WebSocket binary frames, each one canonical
 msgpack array ``[type, ...]``.
+
+The link protocol itself is ``node.gossip_link.GossipLink``, a sans-IO state
+machine; this module is its driver: aiohttp WebSockets, the store thread
+(``run_store``) for what a link asks of the node, and asyncio tasks for
+dialling, pushing and the periodic reconciliation. node/ runs on asyncio
+(aiohttp's loop); the state machines it drives run under any loop, or none.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
 import os
 import random
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import aiohttp
 from aiohttp import web
 
-from crdt.reconcile import Done, HaveIds, PeerError, Session, SortedIds
 from protocol import canonical
-from protocol.envelope import Envelope
+from protocol.envelope import Envelope, message_id
 from protocol.errors import ProtocolError
 from protocol.keys import key_from_text, public_key
 
 from .backoff import Backoff
 from .config import Config, Peer
-from .errors import PeerLinkClosed
-from .ingest import Ingest, Status
-from .peering import Handshake, HandshakeError
+from .gossip_link import (
+    MAX_BATCH,
+    MAX_FRAME,
+    MAX_STRIKES,
+    MAX_WANT_IDS,
+    WANT_BYTES,
+    Authenticated,
+    Closed,
+    GossipLink,
+    LinkStats,
+    Messages,
+    Snapshot,
+    SyncDone,
+    TokenBucket,
+    Wanted,
+)
+from .ingest import Ingest
+from .peering import HandshakeError
+
+__all__ = [
+    "HANDSHAKE_TIMEOUT",
+    "MAX_BATCH",
+    "MAX_FRAME",
+    "MAX_STRIKES",
+    "MAX_WANT_IDS",
+    "WANT_BYTES",
+    "Gossip",
+    "Link",
+    "LinkStats",
+    "TokenBucket",
+]
 
 log = logging.getLogger("caracol.gossip")
 
-MAX_STRIKES = 5
-MAX_BATCH = 1024
-"""Most messages one ``msgs`` frame may carry (senders use ``max_batch``, default 256)."""
-MAX_FRAME = 4 * 1024 * 1024
 HANDSHAKE_TIMEOUT = 10.0
-MAX_WANT_IDS = 4096
-WANT_BYTES = 1024 * 1024
-"""Most bytes of messages one ``want`` is answered with: a want of 4,096 ids
-(132 KiB) could otherwise ask for 4,096 messages of 16 KiB (64 MiB). What
-is left out the peer asks for again, or reconciliation brings."""
 
-
-@dataclass
-class TokenBucket:
-    rate: float
-    burst: float
-    tokens: float = 0.0
-    stamp: float = field(default_factory=time.monotonic)
-
-    def __post_init__(self) -> None:
-        self.tokens = self.burst
-
-    def delay(self, n: int) -> float:
-        """Take n tokens; return how long to wait before they are earned
-        (the caller sleeps: backpressure, not disconnection)."""
-        now = time.monotonic()
-        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
-        self.stamp = now
-        self.tokens -= n
-        return 0.0 if self.tokens >= 0 else -self.tokens / self.rate
-
-
-@dataclass
-class LinkStats:
-    received: int = 0
-    sent: int = 0
-    rejected: int = 0
-    syncs: int = 0
-    connected_at: float = 0.0
+WebSocket = web.WebSocketResponse | aiohttp.ClientWebSocketResponse
 
 
 class Link:
-    """One authenticated WebSocket to a peer (either direction)."""
+    """The driver's side of one link: its WebSocket, the state machine, and
+    a lock so that frames go out in the order the machine made them."""
 
     def __init__(
-        self,
-        gossip: Gossip,
-        ws: web.WebSocketResponse | aiohttp.ClientWebSocketResponse,
-        peer_key: bytes,
-        name: str,
-        *,
-        dialled_by: bytes,
+        self, gossip: Gossip, ws: WebSocket, machine: GossipLink, name: str, *, dialled_by: bytes
     ) -> None:
         self.gossip = gossip
         self.ws = ws
-        self.peer_key = peer_key
+        self.machine = machine
         self.name = name
         self.dialled_by = dialled_by
-        self.sessions: dict[bytes, Session] = {}
-        self.strikes = 0
-        self.stats = LinkStats(connected_at=time.time())
-        cfg = gossip.config
-        self.bucket = TokenBucket(cfg.peer_rate, max(cfg.peer_rate * 2, 1.0))
-        self.throttled = 0.0
-        self.wants_answered = 0
-        self.closed = asyncio.Event()
+        self.last_sync = 0.0
+        self._lock = asyncio.Lock()
+
+    @property
+    def peer_key(self) -> bytes | None:
+        return self.machine.peer_key
+
+    @property
+    def stats(self) -> LinkStats:
+        return self.machine.stats
+
+    @property
+    def throttled(self) -> float:
+        return self.machine.stats.throttled
+
+    @property
+    def wants_answered(self) -> int:
+        return self.machine.stats.wants_answered
 
     async def send(self, *items: Any) -> None:
-        if self.ws.closed:
-            return
-        await self.ws.send_bytes(canonical.encode(items))
+        """One raw frame, outside the machine (tests play hostile peers with it)."""
+        async with self._lock:
+            if not self.ws.closed:
+                await self.ws.send_bytes(canonical.encode(items))
+
+    async def flush(self) -> None:
+        async with self._lock:
+            for frame in self.machine.frames_to_send():
+                if self.ws.closed:
+                    return
+                await self.ws.send_bytes(frame)
 
     async def close(self, code: str, reason: str) -> None:
-        if not self.ws.closed:
-            with contextlib.suppress(Exception):
-                await self.send("bye", code, reason)
+        self.machine.close(code, reason)
+        await self.serve()
+
+    async def serve(self) -> None:
+        """Answer the machine's events (through the store thread) until it
+        has none, sending its frames as they come; close the socket when the
+        machine closed."""
+        while True:
+            events = self.machine.events()
+            if not events:
+                break
+            for event in events:
+                await self._answer(event)
+        with contextlib.suppress(Exception):
+            await self.flush()
+        if self.machine.closed and not self.ws.closed:
             await self.ws.close()
-        self.closed.set()
 
-    # --- reconciliation -------------------------------------------------------------
-
-    async def start_sync(self, body_id: bytes) -> None:
-        ingest = self.gossip.ingest
-        if body_id not in ingest.bodies or body_id in self.sessions:
-            return
-        ids = await self.gossip.run_store(lambda: list(ingest.bodies[body_id].log.ids()))
-        session = Session(SortedIds(ids), max_frame=256 * 1024, now=time.monotonic())
-        self.sessions[body_id] = session
-        session.initiate()
-        await self._flush(body_id, session)
-
-    async def _flush(self, body_id: bytes, session: Session) -> float:
-        """Send the session's frames and the messages it found the peer
-        lacks. Those messages count against the peer's rate, as a want's
-        answer does: a peer claiming, session after session, to hold
-        nothing (30 bytes a frame) was sent the whole log each time, as fast
-        as the socket took it. Returns the seconds to stop reading."""
-        sent = 0
-        for frame in session.frames_to_send():
-            await self.send("recon", body_id, frame)
-        for event in session.events():
-            if isinstance(event, HaveIds):
-                sent += await self.send_messages(body_id, event.ids)
-            elif isinstance(event, Done):
-                self.sessions.pop(body_id, None)
-                self.stats.syncs += 1
-                self.gossip.sync_count += 1
-            elif isinstance(event, PeerError):
-                self.sessions.pop(body_id, None)
-                raise PeerLinkClosed("reconcile", f"{event.code}: {event.reason}")
-        return self.bucket.delay(sent) if sent else 0.0
-
-    async def pause(self, wait: float) -> None:
-        """Stop reading from this peer for ``wait`` seconds (its rate)."""
-        if wait > 0:
-            self.throttled += wait
-            self.gossip.throttled[self.name] = self.gossip.throttled.get(self.name, 0.0) + wait
-            await asyncio.sleep(wait)
-
-    async def send_messages(
-        self,
-        body_id: bytes,
-        ids: tuple[bytes, ...] | list[bytes],
-        *,
-        budget: int | None = None,
-    ) -> int:
-        """Send the messages of ``ids`` this node holds, parents first, at
-        most ``budget`` bytes of them; returns how many were sent. The log is
-        read on the store thread, which owns it."""
-        body = self.gossip.ingest.bodies.get(body_id)
-        if body is None:
-            return 0
-
-        def collect() -> list[bytes]:
-            held = [m for m in dict.fromkeys(ids) if m in body.log]
-            held.sort(key=body.log.index)  # parents before children
-            raws, size = [], 0
-            for m in held:
-                raw = body.log.get(m).raw
-                if budget is not None and size + len(raw) > budget:
-                    break
-                raws.append(raw)
-                size += len(raw)
-            return raws
-
-        raws = await self.gossip.run_store(collect)
-        batch = self.gossip.config.max_batch
-        for i in range(0, len(raws), batch):
-            await self.send("msgs", body_id, raws[i : i + batch])
-            self.stats.sent += len(raws[i : i + batch])
-        return len(raws)
-
-    # --- receiving --------------------------------------------------------------------
-
-    async def handle(self, data: bytes) -> None:
-        try:
-            frame = canonical.decode(data, max_bytes=MAX_FRAME)
-        except ProtocolError as exc:
-            raise PeerLinkClosed("malformed", f"frame is not canonical: {exc}") from None
-        if type(frame) is not tuple or not frame or type(frame[0]) is not str:
-            raise PeerLinkClosed("malformed", "a frame is an array starting with its type")
-        kind, args = frame[0], frame[1:]
-        handler = _HANDLERS.get(kind)
-        if handler is None:
-            raise PeerLinkClosed("malformed", f"unknown frame type {kind!r}")
-        if not _arity_ok(handler, args):
-            raise PeerLinkClosed("malformed", f"{kind} frame has the wrong number of fields")
-        await handler(self, *args)
-
-    async def on_recon(self, body_id: object, payload: object) -> None:
-        body_id = _id32(body_id)
-        if type(payload) is not bytes:
-            raise PeerLinkClosed("malformed", "recon carries bytes")
-        if body_id not in self.gossip.ingest.bodies:
-            return
-        session = self.sessions.get(body_id)
-        if session is None:
-            ingest = self.gossip.ingest
-            ids = await self.gossip.run_store(lambda: list(ingest.bodies[body_id].log.ids()))
-            session = Session(SortedIds(ids), max_frame=256 * 1024, now=time.monotonic())
-            self.sessions[body_id] = session
-        session.receive_frame(payload, time.monotonic())
-        await self.pause(await self._flush(body_id, session))
-
-    async def on_msgs(self, body_id: object, raws: object) -> None:
-        body_id = _id32(body_id)
-        if type(raws) is not tuple or not all(type(r) is bytes for r in raws):
-            raise PeerLinkClosed("malformed", "msgs carries an array of bin")
-        if len(raws) > MAX_BATCH:
-            raise PeerLinkClosed("limit", f"batch of {len(raws)} messages exceeds {MAX_BATCH}")
-        # Over this peer's rate: stop reading for a while. TCP backpressure
-        # slows an honest peer's bulk sync; a flooder gains nothing.
-        await self.pause(self.bucket.delay(len(raws)))
-        self.stats.received += len(raws)
-        await self.gossip.receive(self, body_id, list(raws))
-
-    async def on_want(self, body_id: object, ids: object) -> None:
-        body_id = _id32(body_id)
-        if type(ids) is not tuple or len(ids) > MAX_WANT_IDS:
-            raise PeerLinkClosed("malformed", f"want carries at most {MAX_WANT_IDS} ids")
-        # Bounded work per want: each distinct id answered once (duplicates
-        # once cost 5.6x what was asked), at most WANT_BYTES in all, and the
-        # messages sent count against this peer's rate like those it sends:
-        # a peer repeating wants is slowed by not being read, not served.
-        sent = await self.send_messages(
-            body_id, list(dict.fromkeys(_id32(i) for i in ids)), budget=WANT_BYTES
-        )
-        self.wants_answered += sent
-        await self.pause(self.bucket.delay(sent))
-
-    async def on_bye(self, code: object, reason: object) -> None:
-        raise PeerLinkClosed("peer_closed", f"{code}: {reason}")
-
-    def strike(self, reason: str) -> None:
-        self.strikes += 1
-        self.stats.rejected += 1
-        log.warning("peer %s sent a bad message: %s (strike %d)", self.name, reason, self.strikes)
-        if self.strikes >= MAX_STRIKES:
-            raise PeerLinkClosed("misbehaving", f"{self.strikes} invalid messages; last: {reason}")
-
-
-_HANDLERS: dict[str, Callable[..., Any]] = {
-    "recon": Link.on_recon,
-    "msgs": Link.on_msgs,
-    "want": Link.on_want,
-    "bye": Link.on_bye,
-}
-
-
-def _arity_ok(handler: Callable[..., Any], args: tuple[Any, ...]) -> bool:
-    return handler.__code__.co_argcount - 1 == len(args)
-
-
-def _id32(value: object) -> bytes:
-    if type(value) is not bytes or len(value) != 32:
-        raise PeerLinkClosed("malformed", "a body or message id is 32 bytes")
-    return value
+    async def _answer(self, event: Any) -> None:
+        g, m = self.gossip, self.machine
+        if isinstance(event, Snapshot):
+            ids = await g.run_store(lambda: g.held_ids(event.body))
+            if ids is None:
+                m.decline(event.body)
+            else:
+                m.open_session(event.body, ids, time.monotonic())
+        elif isinstance(event, Messages):
+            await g.receive(self, event.body, list(event.raws))
+        elif isinstance(event, Wanted):
+            raws = await g.run_store(lambda: g.held_raws(event.body, event.ids, event.budget))
+            m.send_held(event, raws, time.monotonic())
+        elif isinstance(event, SyncDone):
+            g.sync_count += 1
+        elif isinstance(event, Closed):
+            if event.code != "peer_closed":
+                log.warning("closing link to %s: %s: %s", self.name, event.code, event.reason)
+                g._count(event.code)
+        elif isinstance(event, Authenticated):  # the handshake's; handled by _shake
+            pass
 
 
 class Gossip:
@@ -347,27 +230,52 @@ class Gossip:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await t
         for link in list(self.links.values()):
-            await link.close("shutdown", "node stopping")
+            with contextlib.suppress(Exception):
+                await link.close("shutdown", "node stopping")
         self.tasks.clear()
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self.tasks.append(task)
+        task.add_done_callback(lambda t: self.tasks.remove(t) if t in self.tasks else None)
+
+    # --- what links ask of the store (run on the store thread) ------------------------
+
+    def held_ids(self, body_id: bytes) -> list[bytes] | None:
+        body = self.ingest.bodies.get(body_id)
+        return None if body is None else list(body.log.ids())
+
+    def held_raws(self, body_id: bytes, ids: Sequence[bytes], budget: int | None) -> list[bytes]:
+        """The messages of ``ids`` held, parents first, within ``budget`` bytes."""
+        body = self.ingest.bodies.get(body_id)
+        if body is None:
+            return []
+        held = [m for m in dict.fromkeys(ids) if m in body.log]
+        held.sort(key=body.log.index)  # parents before children
+        raws, size = [], 0
+        for m in held:
+            raw = body.log.get(m).raw
+            if budget is not None and size + len(raw) > budget:
+                break
+            raws.append(raw)
+            size += len(raw)
+        return raws
 
     # --- pushing --------------------------------------------------------------------
 
     def publish(self, body_id: bytes, accepted: tuple[Envelope, ...], origin: str) -> None:
         """Push newly accepted messages to every live link but their origin."""
+        raws = [e.raw for e in accepted]
         for link in list(self.links.values()):
             if origin == f"peer {link.name}" or link.ws.closed:
                 continue
-            raws = [e.raw for e in accepted]
-            task = asyncio.ensure_future(self._push(link, body_id, raws))
-            self.tasks.append(task)
-            task.add_done_callback(lambda t: self.tasks.remove(t) if t in self.tasks else None)
+            link.machine.push(body_id, raws)
+            self._spawn(self._quietly(link.flush()))
 
-    async def _push(self, link: Link, body_id: bytes, raws: list[bytes]) -> None:
-        batch = self.config.max_batch
+    @staticmethod
+    async def _quietly(coro: Any) -> None:
         with contextlib.suppress(Exception):
-            for i in range(0, len(raws), batch):
-                await link.send("msgs", body_id, raws[i : i + batch])
-                link.stats.sent += len(raws[i : i + batch])
+            await coro
 
     # --- receiving ------------------------------------------------------------------
 
@@ -383,52 +291,57 @@ class Gossip:
             return
         origin = f"peer {link.name}"
         outcomes = await self.run_store(lambda: self.ingest.submit(body_id, raws, origin=origin))
-        wanted: list[bytes] = []
-        for o in outcomes:
-            if o.status is Status.REJECTED and o.code != "quota_exceeded":
-                # a quota refusal is this node's limit, not the peer's fault: an
-                # honest peer relays what it (with another quota) stored
-                link.strike(f"{o.code}: {o.reason}")
-            elif o.status is Status.PENDING:
-                wanted.extend(o.missing)
-        if wanted:
-            await link.send("want", body_id, tuple(sorted(set(wanted))))
+        link.machine.judged(body_id, outcomes)
 
     async def _join(self, link: Link, body_id: bytes, raws: list[bytes]) -> None:
         """A body we were told to join: its genesis (id = body id) founds it
         here, then a reconciliation fetches the rest."""
-        from protocol.envelope import message_id
-
         for raw in raws:
             if message_id(raw) == body_id:
-                found = functools.partial(self.ingest.found, raw, origin=f"peer {link.name}")
                 try:
-                    await self.run_store(found)
+                    await self.run_store(
+                        lambda: self.ingest.found(raw, origin=f"peer {link.name}")  # noqa: B023
+                    )
                 except ProtocolError as exc:
-                    link.strike(f"{exc.code}: {exc.reason}")
+                    link.machine.strike(f"{exc.code}: {exc.reason}")
                     return
                 if self.on_new_body is not None:
                     self.on_new_body(body_id)
                 log.info("joined body %s from %s", body_id.hex()[:16], link.name)
-                await link.start_sync(body_id)
+                link.machine.start_sync(body_id)
                 return
 
     # --- connections ------------------------------------------------------------------
 
+    def _machine(self, expect: bytes | None) -> GossipLink:
+        return GossipLink(
+            self.seed,
+            os.urandom(32),
+            now=time.monotonic(),
+            rate=self.config.peer_rate,
+            max_batch=self.config.max_batch,
+            expect=expect,
+            known=lambda key: key in self.pinned,
+        )
+
     async def accept(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(max_msg_size=MAX_FRAME, heartbeat=30)
         await ws.prepare(request)
+        machine = self._machine(None)
         try:
-            peer_key = await asyncio.wait_for(self._handshake(ws, None), HANDSHAKE_TIMEOUT)
-        except (TimeoutError, HandshakeError, PeerLinkClosed, ProtocolError) as exc:
+            peer_key = await asyncio.wait_for(_shake(ws, machine), HANDSHAKE_TIMEOUT)
+        except (TimeoutError, HandshakeError) as exc:
             log.warning("refused a peer connection: %s", exc)
             self._count("handshake")
+            if not machine.closed:
+                machine.close("handshake", str(exc) or "no handshake in time")
             with contextlib.suppress(Exception):
-                await ws.send_bytes(canonical.encode(("bye", "handshake", str(exc))))
+                for frame in machine.frames_to_send():
+                    await ws.send_bytes(frame)
             await ws.close()
             return ws
         peer = self.pinned[peer_key]
-        await self._run_link(ws, peer_key, peer.name, dialled_by=peer_key)
+        await self._run_link(ws, machine, peer.name, dialled_by=peer_key)
         return ws
 
     async def _dial_loop(self, key: bytes, peer: Peer) -> None:
@@ -441,9 +354,10 @@ class Gossip:
                         f"{peer.url}/v0/peer", max_msg_size=MAX_FRAME, heartbeat=30
                     ) as ws,
                 ):
-                    await asyncio.wait_for(self._handshake(ws, key), HANDSHAKE_TIMEOUT)
+                    machine = self._machine(key)
+                    await asyncio.wait_for(_shake(ws, machine), HANDSHAKE_TIMEOUT)
                     backoff.reset()
-                    await self._run_link(ws, key, peer.name, dialled_by=self.key)
+                    await self._run_link(ws, machine, peer.name, dialled_by=self.key)
             except asyncio.CancelledError:
                 raise
             except HandshakeError as exc:
@@ -463,33 +377,12 @@ class Gossip:
                 return
             await asyncio.sleep(delay)
 
-    async def _handshake(
-        self, ws: web.WebSocketResponse | aiohttp.ClientWebSocketResponse, expect: bytes | None
-    ) -> bytes:
-        hs = Handshake(self.seed, os.urandom(32), pinned=expect)
-        await ws.send_bytes(canonical.encode(("hello", hs.hello.node_key, hs.hello.nonce)))
-        hello = canonical.decode(await _receive_bytes(ws))
-        if type(hello) is not tuple or len(hello) != 3 or hello[0] != "hello":
-            raise HandshakeError(f"expected hello, got {hello!r:.60}")
-        peer_key = hello[1]
-        if expect is None and peer_key not in self.pinned:
-            raise HandshakeError("unknown node key: not a configured peer")
-        proof = hs.receive_hello({"node_key": _hex(hello[1]), "nonce": _hex(hello[2])})
-        await ws.send_bytes(canonical.encode(("proof", bytes.fromhex(proof["sig"]))))
-        answer = canonical.decode(await _receive_bytes(ws))
-        if type(answer) is not tuple or len(answer) != 2 or answer[0] != "proof":
-            raise HandshakeError("expected proof")
-        return hs.receive_proof({"sig": _hex(answer[1])})
-
     async def _run_link(
-        self,
-        ws: web.WebSocketResponse | aiohttp.ClientWebSocketResponse,
-        peer_key: bytes,
-        name: str,
-        *,
-        dialled_by: bytes,
+        self, ws: WebSocket, machine: GossipLink, name: str, *, dialled_by: bytes
     ) -> None:
-        link = Link(self, ws, peer_key, name, dialled_by=dialled_by)
+        peer_key = machine.peer_key
+        assert peer_key is not None
+        link = Link(self, ws, machine, name, dialled_by=dialled_by)
         existing = self.links.get(peer_key)
         if existing is not None and not existing.ws.closed:
             # Two links to one peer: keep the one dialled by the smaller key.
@@ -501,26 +394,34 @@ class Gossip:
         log.info("linked to peer %s", name)
         try:
             for body_id in self.wanted_bodies():
-                await link.send("want", body_id, (body_id,))
+                machine.want(body_id, (body_id,))
             if dialled_by == self.key:
+                link.last_sync = time.monotonic()
                 for body_id in list(self.ingest.bodies):
-                    await link.start_sync(body_id)
-            async for msg in ws:
-                if msg.type == aiohttp.WSMsgType.BINARY:
-                    await link.handle(msg.data)
-                elif msg.type == aiohttp.WSMsgType.TEXT:
-                    raise PeerLinkClosed("malformed", "text frames are not used")
-                else:
-                    break
-        except PeerLinkClosed as exc:
-            if exc.code != "peer_closed":
-                log.warning("closing link to %s: %s", name, exc)
-                self._count(exc.code)
-            await link.close(exc.code, exc.reason)
+                    machine.start_sync(body_id)
+            await link.serve()
+            await self._read(link)
         finally:
             if self.links.get(peer_key) is link:
                 del self.links[peer_key]
-            link.closed.set()
+
+    async def _read(self, link: Link) -> None:
+        machine, ws = link.machine, link.ws
+        async for msg in ws:
+            if msg.type == aiohttp.WSMsgType.BINARY:
+                machine.receive_frame(msg.data, time.monotonic())
+            elif msg.type == aiohttp.WSMsgType.TEXT:
+                machine.receive_text()
+            else:
+                break
+            await link.serve()
+            if machine.closed:
+                return
+            wait = machine.pause()
+            if wait > 0:
+                # over this peer's rate: stop reading for a while
+                self.throttled[link.name] = self.throttled.get(link.name, 0.0) + wait
+                await asyncio.sleep(wait)
 
     def _count(self, code: str) -> None:
         self.disconnects[code] = self.disconnects.get(code, 0) + 1
@@ -530,20 +431,16 @@ class Gossip:
             await asyncio.sleep(min(self.config.sync_interval, 5.0))
             now = time.monotonic()
             for link in list(self.links.values()):
-                for session in list(link.sessions.values()):
-                    session.handle_timer(now)
+                link.machine.handle_timer(now)
+                if (
+                    link.dialled_by == self.key
+                    and now - link.last_sync >= self.config.sync_interval
+                ):
+                    link.last_sync = now
+                    for body_id in list(self.ingest.bodies):
+                        link.machine.start_sync(body_id)
                 try:
-                    for body_id, session in list(link.sessions.items()):
-                        await link._flush(body_id, session)
-                    if (
-                        link.dialled_by == self.key
-                        and now - getattr(link, "_last_sync", 0) >= self.config.sync_interval
-                    ):
-                        link._last_sync = now  # type: ignore[attr-defined]
-                        for body_id in list(self.ingest.bodies):
-                            await link.start_sync(body_id)
-                except PeerLinkClosed as exc:
-                    await link.close(exc.code, exc.reason)
+                    await link.serve()
                 except Exception as exc:
                     log.info("periodic sync with %s failed: %s", link.name, exc)
 
@@ -577,20 +474,25 @@ class Gossip:
         ]
         metric = "caracol_peer_messages_total"
         for link in self.links.values():
-            lines.append(f'{metric}{{peer="{link.name}",direction="in"}} {link.stats.received}')
-            lines.append(f'{metric}{{peer="{link.name}",direction="out"}} {link.stats.sent}')
+            st = link.stats
+            lines.append(f'{metric}{{peer="{link.name}",direction="in"}} {st.received}')
+            lines.append(f'{metric}{{peer="{link.name}",direction="out"}} {st.sent}')
         return lines
 
 
-async def _receive_bytes(ws: web.WebSocketResponse | aiohttp.ClientWebSocketResponse) -> bytes:
-    msg = await ws.receive()
-    if msg.type != aiohttp.WSMsgType.BINARY:
-        raise HandshakeError(f"expected a binary frame during the handshake, got {msg.type.name}")
-    data: bytes = msg.data
-    return data
-
-
-def _hex(value: object) -> str:
-    if type(value) is not bytes:
-        raise HandshakeError("handshake fields are bin")
-    return value.hex()
+async def _shake(ws: WebSocket, machine: GossipLink) -> bytes:
+    """Run the machine's handshake over ``ws``; the peer's node key."""
+    while True:
+        for frame in machine.frames_to_send():
+            await ws.send_bytes(frame)
+        for event in machine.events():
+            if isinstance(event, Authenticated):
+                return event.peer_key
+            if isinstance(event, Closed):
+                raise HandshakeError(event.reason)
+        msg = await ws.receive()
+        if msg.type != aiohttp.WSMsgType.BINARY:
+            raise HandshakeError(
+                f"expected a binary frame during the handshake, got {msg.type.name}"
+            )
+        machine.receive_frame(msg.data, time.monotonic())

@@ -1,32 +1,20 @@
-"""Any gossip frame a peer sends ends, at worst, in ``PeerLinkClosed`` with a
-code (spec/node.md "Limits and hostile peers"): never another exception out
-of the link's frame handler (issue 16.1, the gossip side of the
-reconciliation OverflowError). Frames are drawn well-typed and hostile:
+"""Any gossip frame a peer sends ends, at worst, in the link closing with a
+code (spec/node.md "Limits and hostile peers"): never an exception out of
+the link's state machine (issue 16.1, the gossip side of the
+reconciliation OverflowError). The machine (node.gossip_link) is driven
+with its events answered from a 41-message log in memory, as the node's
+driver answers them from the store. Frames are drawn well-typed and hostile:
 every frame type with arbitrary fields, reconciliation payloads that are
 themselves hostile frames, and arbitrary bytes."""
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
-from pathlib import Path
-from typing import Any
-
-import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from crdt.sim import make_genesis, seed_for
-from node.config import Config
-from node.errors import PeerLinkClosed
-from node.gossip import Gossip, Link
-from node.ingest import Ingest
-from node.store import Store
+from crdt.log import Log
 from protocol import canonical, envelope, kinds
-
-MEMBERS = [seed_for(f"fuzz{i}") for i in range(3)]
-GENESIS = make_genesis(MEMBERS)
-BODY = GENESIS.body
+from tests.node.test_gossip_link import BODY, GENESIS, MEMBERS, MemoryNode, pair, run
 
 
 def _messages(n: int) -> list[envelope.Envelope]:
@@ -48,29 +36,20 @@ def _messages(n: int) -> list[envelope.Envelope]:
 CODES = {"malformed", "limit", "reconcile", "misbehaving", "peer_closed"}
 
 
-class _Ws:
-    closed = False
-
-    def __init__(self) -> None:
-        self.sent: list[bytes] = []
-
-    async def send_bytes(self, data: bytes) -> None:
-        self.sent.append(data)
+def _node() -> MemoryNode:
+    """A machine past its handshake, holding the body's 41 messages."""
+    a, b = pair()
+    run(a, b)
+    b.log = _log_of(_messages(40))
+    return b
 
 
-async def _run_store(fn: Any) -> Any:
-    return fn()
-
-
-@pytest.fixture(scope="module")
-def gossip(tmp_path_factory: pytest.TempPathFactory) -> Gossip:
-    tmp: Path = tmp_path_factory.mktemp("fuzz")
-    ingest = Ingest(Store(tmp / "db.sqlite"))
-    ingest.found(GENESIS.raw, origin="test")
-    ingest.submit(BODY, [m.raw for m in _messages(40)], origin="test")
-    assert len(ingest.bodies[BODY].log) == 41
-    g = Gossip(Config(data_dir=tmp), ingest, _run_store, hashlib.sha256(b"node").digest())
-    return g
+def _log_of(envs: list[envelope.Envelope]) -> Log:
+    log = Log(BODY)
+    log.add(GENESIS)
+    for e in envs:
+        log.add(e)
+    return log
 
 
 _ID = st.sampled_from([BODY, BODY, BODY, b"\x00" * 32]) | st.binary(min_size=31, max_size=33)
@@ -121,21 +100,12 @@ _frame = st.one_of(
         )
     ]
 )
-@settings(
-    max_examples=600,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-def test_hostile_gossip_frames_close_the_link_with_a_code(
-    gossip: Gossip, frames: list[bytes]
-) -> None:
-    async def run() -> None:
-        link = Link(gossip, _Ws(), b"\x01" * 32, "m", dialled_by=b"\x01" * 32)  # type: ignore[arg-type]
-        for data in frames:
-            try:
-                await link.handle(data)
-            except PeerLinkClosed as exc:
-                assert exc.code in CODES, exc
-                return
-
-    asyncio.run(run())
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_hostile_gossip_frames_close_the_link_with_a_code(frames: list[bytes]) -> None:
+    node = _node()
+    for data in frames:
+        node.machine.receive_frame(data, 1.0)
+        node.answer(1.0)
+        if node.machine.closed:
+            assert node.closed and node.closed[-1].code in CODES, node.closed
+            return
