@@ -10,19 +10,18 @@ Content types: ``application/octet-stream`` for one message's exact bytes;
 ``application/json`` with ``{"messages": [hex, ...]}`` for a batch. Reads
 return JSON with messages as hex. Live updates: ``GET .../events`` as a
 WebSocket (one JSON text frame per accepted message) or, with
-``Accept: text/event-stream``, server-sent events.
+``Accept: text/event-stream``, server-sent events (``node.events``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import web
 
 from protocol import canonical, kinds
 from protocol.envelope import Envelope, decode_untrusted, fields_of
@@ -33,6 +32,7 @@ from . import ratelimit
 from .constituency import refusal
 from .disputes import DisputeViews
 from .errors import RateLimited, Superseded
+from .events import LiveUpdates
 from .ingest import Ingest, Outcome, Status, UnknownBody, vouched_keys
 from .justice_views import JusticeViews
 from .people import People
@@ -46,10 +46,6 @@ RECORD_BYTES = 64 * 1024 * 1024
 Runner = Callable[[Callable[[], Any]], Awaitable[Any]]
 BODY_TIMEOUT: web.AppKey[float] = web.AppKey("body_timeout", float)
 """Seconds a request body (of up to 4 MiB) may take to arrive (``limits.body_timeout``)."""
-SUBSCRIBER_CHECK = 5.0
-"""Seconds between checks that an SSE subscriber's connection is still there."""
-SSE_PING = 15.0
-"""Seconds between the comment lines a quiet SSE stream carries."""
 
 
 def _error(status: int, code: str, reason: str, **extra: Any) -> web.Response:
@@ -161,16 +157,18 @@ def _level_bundle(data: bytes) -> tuple[list[list[bytes]], list[tuple[bytes, byt
     return [list(g) for g in logs], [(p[0], p[1], p[2]) for p in proofs]
 
 
-class MemberApi:
+class MemberApi(LiveUpdates):
     """Routes for one node. ``run_store`` runs a callable on the node's single
-    store thread (so SQLite has one writer) and awaits its result."""
+    store thread (so SQLite has one writer) and awaits its result. The live
+    updates (``events``, ``publish``, ``close_subscribers``) are
+    ``node.events.LiveUpdates``'."""
 
     def __init__(self, ingest: Ingest, run_store: Runner, *, node_info: dict[str, Any]) -> None:
         self.ingest = ingest
         self.run_store = run_store
         self.node_info = node_info
         self.started = time.time()
-        self.subscribers: dict[bytes, set[asyncio.Queue[Envelope | None]]] = {}
+        self.subscribers = {}
         self.on_new_body: Callable[[bytes], None] | None = None
         self.by_key = ratelimit.Buckets(ratelimit.STRANGER_KEY)
         self.by_address = ratelimit.Buckets(ratelimit.STRANGER_ADDRESS)
@@ -563,55 +561,6 @@ class MemberApi:
             status=201,
         )
 
-    # --- live updates -----------------------------------------------------------
-
-    def publish(self, body_id: bytes, accepted: tuple[Envelope, ...]) -> None:
-        for queue in self.subscribers.get(body_id, ()):
-            for env in accepted:
-                if queue.qsize() < 10_000:
-                    queue.put_nowait(env)
-
-    async def events(self, request: web.Request) -> web.StreamResponse:
-        body = self._body(request)
-        queue: asyncio.Queue[Envelope | None] = asyncio.Queue()
-        self.subscribers.setdefault(body.id, set()).add(queue)
-        try:
-            if request.headers.get("Accept") == "text/event-stream":
-                sse = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
-                await sse.prepare(request)
-                with contextlib.suppress(ConnectionError):  # the subscriber went away
-                    await _stream_events(request, sse, queue)
-                return sse
-            ws = web.WebSocketResponse(heartbeat=30)
-            await ws.prepare(request)
-            reader = asyncio.ensure_future(_drain(ws))
-            try:
-                while not reader.done():
-                    getter = asyncio.ensure_future(queue.get())
-                    done, _ = await asyncio.wait(
-                        {getter, reader}, return_when=asyncio.FIRST_COMPLETED
-                    )
-                    if getter not in done:
-                        getter.cancel()
-                        break
-                    env = getter.result()
-                    if env is None:
-                        break
-                    await ws.send_json(_event(env))
-            except ConnectionError:
-                pass  # the subscriber went away without closing
-            finally:
-                reader.cancel()
-                await ws.close()
-            return ws
-        finally:
-            self.subscribers[body.id].discard(queue)
-
-    async def close_subscribers(self) -> None:
-        for queues in self.subscribers.values():
-            for q in queues:
-                q.put_nowait(None)
-
     # --- operations -------------------------------------------------------------
 
     async def metrics(self, request: web.Request) -> web.Response:
@@ -690,42 +639,3 @@ class MemberApi:
             f"caracol_uptime_seconds {time.time() - self.started:.1f}",
         ]
         return lines
-
-
-async def _stream_events(
-    request: web.Request, sse: web.StreamResponse, queue: asyncio.Queue[Envelope | None]
-) -> None:
-    """Server-sent events until the node stops or the subscriber is gone.
-    aiohttp does not cancel a handler whose client vanished, and a queue
-    that nothing is published to never wakes it: every subscriber that
-    dropped its connection on a quiet body stayed, with its queue and its
-    task, for ever. So the stream looks at its connection every
-    ``SUBSCRIBER_CHECK`` seconds and, when quiet for ``SSE_PING``, writes a
-    comment line (which also finds a peer that vanished without a reset)."""
-    quiet = 0.0
-    while True:
-        try:
-            env = await asyncio.wait_for(queue.get(), SUBSCRIBER_CHECK)
-        except TimeoutError:
-            transport = request.transport
-            if transport is None or transport.is_closing():
-                return
-            quiet += SUBSCRIBER_CHECK
-            if quiet >= SSE_PING:
-                quiet = 0.0
-                await sse.write(b": ping\n\n")
-            continue
-        if env is None:
-            return
-        quiet = 0.0
-        await sse.write(f"data: {json.dumps(_event(env))}\n\n".encode())
-
-
-def _event(env: Envelope) -> dict[str, Any]:
-    return {"type": "message", "message": env.raw.hex(), "fields": fields_of(env)}
-
-
-async def _drain(ws: web.WebSocketResponse) -> None:
-    async for msg in ws:
-        if msg.type in (WSMsgType.CLOSE, WSMsgType.ERROR):
-            return

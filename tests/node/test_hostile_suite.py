@@ -1,6 +1,6 @@
 """The hostile-peer suite (issue 16.6) at small sizes, against one real node.
 
-One honest node (``caracol run`` in a subprocess, benchmarks/hostile.py's
+One honest node (``caracol run`` in a subprocess, benchmarks/_hostile_node.py's
 ``HonestNode``) takes every attack of ``caracol bench hostile`` in turn, in
 this file's order, through the bench's own measure functions: what the
 bench reports is what these tests check. Each attack runs while an honest
@@ -23,7 +23,29 @@ from typing import Any
 
 import pytest
 
-from benchmarks import hostile
+from benchmarks._hostile_gossip import (
+    measure_equivocation,
+    measure_flood,
+    measure_forged,
+    measure_orphans,
+    measure_want,
+)
+from benchmarks._hostile_http import (
+    measure_connections,
+    measure_kill,
+    measure_slowloris,
+    measure_subscribers,
+)
+from benchmarks._hostile_node import (
+    BODY,
+    GENESIS,
+    ORPHAN_CAP,
+    PROPOSAL,
+    HonestNode,
+    forgeries,
+    orphans,
+)
+from benchmarks._hostile_recon import measure_recon
 from crdt.reconcile import MAX_TURNS
 from node.gossip import WANT_BYTES
 from node.ingest import Ingest
@@ -34,7 +56,7 @@ QUOTA = 3000
 
 
 @pytest.fixture(scope="module")
-def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[hostile.HonestNode]:
+def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HonestNode]:
     root = tmp_path_factory.mktemp("hostile")
     limits = {
         "header_timeout": 1.5,
@@ -42,13 +64,13 @@ def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[hostile.HonestNod
         "peer_rate": 1000.0,
         "stranger_messages": QUOTA,
     }
-    with hostile.HonestNode(root, chain_length=100, nofile=128, limits=limits) as n:
+    with HonestNode(root, chain_length=100, nofile=128, limits=limits) as n:
         yield n
     assert n.unhandled() == 0, n.errors_text()[-3000:]
 
 
 def run(
-    node: hostile.HonestNode,
+    node: HonestNode,
     measure: Callable[..., Coroutine[Any, Any, None]],
     **sizes: Any,
 ) -> dict[str, Any]:
@@ -61,8 +83,8 @@ def run(
     return row
 
 
-def test_forged_signatures_are_rejected_and_never_stored(node: hostile.HonestNode) -> None:
-    row = run(node, hostile.measure_forged, n=40)
+def test_forged_signatures_are_rejected_and_never_stored(node: HonestNode) -> None:
+    row = run(node, measure_forged, n=40)
     assert row["forged_stored"] == 0, row
     assert row["rejected"] == 40, row  # 20 by HTTP, 20 in gossip frames
     assert row["http_422"] == 1, row  # one batch, every message in it rejected
@@ -72,9 +94,9 @@ def test_forged_signatures_are_rejected_and_never_stored(node: hostile.HonestNod
 
 
 def test_an_equivocation_is_kept_as_evidence_and_counts_for_nothing(
-    node: hostile.HonestNode,
+    node: HonestNode,
 ) -> None:
-    row = run(node, hostile.measure_equivocation)
+    row = run(node, measure_equivocation)
     assert row["first_answer"] == "accepted", row
     assert row["equivocations"] == 1 and row["both_kept"], row
     assert row["equivocations_applied"] == 0, row
@@ -82,8 +104,8 @@ def test_an_equivocation_is_kept_as_evidence_and_counts_for_nothing(
     assert row["control_applied"], row  # another member's comment counts
 
 
-def test_a_duplicate_id_want_is_not_amplified(node: hostile.HonestNode) -> None:
-    row = run(node, hostile.measure_want)
+def test_a_duplicate_id_want_is_not_amplified(node: HonestNode) -> None:
+    row = run(node, measure_want)
     assert row["want_answered_messages"] == 1, row
     assert row["amplification"] < 1, row
     assert row["distinct_answered_messages"] == 100, row  # the whole chain, under the cap
@@ -92,12 +114,12 @@ def test_a_duplicate_id_want_is_not_amplified(node: hostile.HonestNode) -> None:
 
 
 def test_lying_reconciliation_ends_in_a_peer_error_and_is_charged(
-    node: hostile.HonestNode,
+    node: HonestNode,
 ) -> None:
     """A peer claiming to hold nothing gets the log each session, but at its
     rate: the node stops reading from it (before the fix it was sent the
     whole log as fast as the socket took it, and never throttled)."""
-    row = run(node, hostile.measure_recon, sessions=20)
+    row = run(node, measure_recon, sessions=20)
     assert row["empty_messages_sent"] >= 20 * 100, row
     assert row["throttled_seconds"] > 0, row  # 20 logs of over 100 past a burst of 2,000
     assert row["phantom_needed"] == 100, row  # asked for, never delivered, nothing stored
@@ -106,18 +128,18 @@ def test_lying_reconciliation_ends_in_a_peer_error_and_is_charged(
     assert row["state_kept"], row
 
 
-def test_withheld_parents_fill_only_the_peers_share(node: hostile.HonestNode) -> None:
-    row = run(node, hostile.measure_orphans, n=2500)
-    assert row["orphans_kept"] == hostile.ORPHAN_CAP, row
+def test_withheld_parents_fill_only_the_peers_share(node: HonestNode) -> None:
+    row = run(node, measure_orphans, n=2500)
+    assert row["orphans_kept"] == ORPHAN_CAP, row
     assert row["evicted"] >= 500 and row["orphans_stored"] == 0, row
     assert row["honest_child_released"], row
     assert row["state_kept"], row  # nothing but the honest parent and child was added
 
 
 def test_a_flood_of_strangers_meets_the_rate_limits_and_the_quota(
-    node: hostile.HonestNode,
+    node: HonestNode,
 ) -> None:
-    row = run(node, hostile.measure_flood, http_n=100, gossip_n=1500, size=500)
+    row = run(node, measure_flood, http_n=100, gossip_n=1500, size=500)
     assert row["http_429"] > 0 and row["http_stored"] <= 62, row  # 60 at once per address
     assert row["gossip_refused_quota"] > 0, row
     assert row["stranger_messages"] <= QUOTA, row
@@ -125,11 +147,11 @@ def test_a_flood_of_strangers_meets_the_rate_limits_and_the_quota(
     assert row["peak_rss_flood_mb"] < 400, row  # generous: bounded, not measured
 
 
-def test_slow_loris_is_cut_off_and_the_node_keeps_answering(node: hostile.HonestNode) -> None:
+def test_slow_loris_is_cut_off_and_the_node_keeps_answering(node: HonestNode) -> None:
     """Before limits.header_timeout a request head sent a byte a second held
     its socket for an hour (aiohttp's keep-alive default), and a body sent
     so held its handler for ever."""
-    row = run(node, hostile.measure_slowloris, sockets=40, seconds=4.0)
+    row = run(node, measure_slowloris, sockets=40, seconds=4.0)
     assert row["connect_failed"] == 0, row
     assert row["health_unanswered"] == 0, row
     assert row["still_open"] == 0, row  # every one answered 408 or closed
@@ -137,21 +159,21 @@ def test_slow_loris_is_cut_off_and_the_node_keeps_answering(node: hostile.Honest
     assert row["state_kept"], row
 
 
-def test_many_connections_at_once_are_all_answered(node: hostile.HonestNode) -> None:
+def test_many_connections_at_once_are_all_answered(node: HonestNode) -> None:
     """400 sockets against a node started with a soft limit of 128 open
     files: ``caracol run`` raises it (before, most were refused)."""
-    row = run(node, hostile.measure_connections, n=400)
+    row = run(node, measure_connections, n=400)
     assert row["connections_failed"] == 0, row
     assert sum(row["statuses"].values()) == 400 and set(row["statuses"]) == {"200"}, row
     assert row["health_after_ms"] is not None, row
     assert row["state_kept"], row
 
 
-def test_vanished_subscribers_are_released(node: hostile.HonestNode) -> None:
+def test_vanished_subscribers_are_released(node: HonestNode) -> None:
     """WebSocket and SSE subscribers dropped with a TCP reset: on a quiet
     body the SSE ones stayed for ever before (nothing woke their handler),
     and writing to one that had vanished logged a traceback."""
-    row = run(node, hostile.measure_subscribers, ws=30, sse=30)
+    row = run(node, measure_subscribers, ws=30, sse=30)
     assert row["subscribed"] == 60 and row["subscribers_peak"] == 60, row
     assert row["quiet_left"] == 0, row
     assert row["subscribers_left"] == 0, row
@@ -159,8 +181,8 @@ def test_vanished_subscribers_are_released(node: hostile.HonestNode) -> None:
     assert row["state_kept"], row
 
 
-def test_a_killed_node_loses_nothing_it_acknowledged(node: hostile.HonestNode) -> None:
-    row = run(node, hostile.measure_kill)
+def test_a_killed_node_loses_nothing_it_acknowledged(node: HonestNode) -> None:
+    row = run(node, measure_kill)
     assert row["lost"] == 0, row
     assert row["acknowledged"] > 2 + 100, row  # beyond the genesis, proposal and chain
     assert row["pending_after"] == row["pending_before"], row
@@ -193,17 +215,17 @@ def test_a_batch_of_orphans_and_forgeries_costs_one_commit(tmp_path: Path) -> No
     thread, which every member waits on, for seconds."""
     with Store(tmp_path / "db") as store:
         ingest = Ingest(store)
-        ingest.found(hostile.GENESIS.raw, origin="test")
-        ingest.submit(hostile.BODY, [hostile.PROPOSAL.raw], origin="test")
+        ingest.found(GENESIS.raw, origin="test")
+        ingest.submit(BODY, [PROPOSAL.raw], origin="test")
         commits = _commits(store)
-        orphans = hostile.orphans(2300)
-        ingest.submit(hostile.BODY, [o.raw for o in orphans[:2000]], origin="peer m")
+        sent = orphans(2300)
+        ingest.submit(BODY, [o.raw for o in sent[:2000]], origin="peer m")
         assert commits() == 1
         # past the peer's share: 300 evictions, and 50 forgeries refused
         ingest.submit(
-            hostile.BODY,
-            [o.raw for o in orphans[2000:]] + hostile.forgeries(50),
+            BODY,
+            [o.raw for o in sent[2000:]] + forgeries(50),
             origin="peer m",
         )
         assert commits() == 2
-        assert len(store.pending(hostile.BODY)) == hostile.ORPHAN_CAP
+        assert len(store.pending(BODY)) == ORPHAN_CAP
