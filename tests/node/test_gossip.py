@@ -9,6 +9,7 @@ import contextlib
 import dataclasses
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 
@@ -242,18 +243,39 @@ def test_a_fast_peer_is_slowed_not_cut_off(tmp_path: Path) -> None:
     asyncio.run(_flood(tmp_path))
 
 
+async def send_until(sender: NodeRuntime, cond: Callable[[], bool], *frame: Any) -> None:
+    """Send ``frame`` on ``sender``'s link until ``cond`` holds: both nodes
+    dial each other, and a frame sent on the link that loses the duplicate
+    race (closed a moment later) is lost; on the link kept it arrives."""
+    assert sender.gossip is not None
+    deadline = asyncio.get_running_loop().time() + 30
+    while not cond():
+        assert asyncio.get_running_loop().time() < deadline, "condition not reached in time"
+        for lnk in list(sender.gossip.links.values()):
+            await lnk.send(*frame)
+        for _ in range(40):
+            if cond():
+                return
+            await asyncio.sleep(0.05)
+
+
 async def _oversize(tmp: Path) -> None:
     async with node(tmp, "a") as a, node(tmp, "m") as m:
         link(a, m)
         await submit(a, PROPOSAL)
         await until(lambda: bool(m.gossip.links))  # type: ignore[union-attr]
-        (lnk,) = m.gossip.links.values()  # type: ignore[union-attr]
         # a message over 16 KiB is rejected (and recorded), the link survives one
-        await lnk.send("msgs", BODY, (b"\x96" + bytes(20_000),))
-        await until(lambda: any(r["code"] == "oversize" for r in a.store.rejections()))  # type: ignore[union-attr]
+        oversize = (b"\x96" + bytes(20_000),)
+        await send_until(
+            m,
+            lambda: any(r["code"] == "oversize" for r in a.store.rejections()),  # type: ignore[union-attr]
+            "msgs",
+            BODY,
+            oversize,
+        )
         # a batch over the protocol's 1,024 messages closes the link with a reason
-        await lnk.send("msgs", BODY, tuple(bytes([i % 256]) * 70 for i in range(1025)))
-        await until(lambda: a.gossip.disconnects.get("limit", 0) >= 1)  # type: ignore[union-attr]
+        batch = tuple(bytes([i % 256]) * 70 for i in range(1025))
+        await send_until(m, lambda: a.gossip.disconnects.get("limit", 0) >= 1, "msgs", BODY, batch)  # type: ignore[union-attr]
         assert len(a.ingest.bodies[BODY].log) == 2  # type: ignore[union-attr]
 
 
