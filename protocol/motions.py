@@ -193,6 +193,10 @@ class Motions:
         if identity not in s.electorate:
             self._ignore(env, "not in the mandate's electorate", s.id)
             return
+        if env.time >= s.payload.expires:
+            # an ended term cannot be revoked (spec/process.md §9)
+            self._ignore(env, "the mandate has expired", s.id)
+            return
         cast = self._cast(env, identity, p.choice)
         if s.recalled_by is not None:
             s.late.append((Stage.ADOPTED, cast))

@@ -301,6 +301,15 @@ def mandate_expiry(sc: Scenario) -> None:
     sc.advance(11 * DAY)
 
 
+def recall_after_expiry(sc: Scenario) -> None:
+    """Recall votes claimed after a mandate expired are ignored: it stays
+    expired, never recalled."""
+    mandate_expiry(sc)
+    m = next(s for s, x in sc.assembly().subjects.items() if x.kind.name == "MANDATE")
+    for n in ("cruz", "dev", "eli"):
+        sc.recall(n, m)
+
+
 def bad_rotation_proof(sc: Scenario) -> None:
     """A rotation whose new key's proof does not verify is evidence and
     changes nothing; a good one moves the member's vote to the new key."""
@@ -474,6 +483,13 @@ CASES: list[tuple[str, str, tuple[str, ...], ProcessRules, Callable[[Scenario], 
         FIVE,
         ProcessRules(),
         mandate_expiry,
+    ),
+    (
+        "recall-after-expiry",
+        "recall votes after a mandate's expiry are ignored: it stays expired",
+        FIVE,
+        ProcessRules(),
+        recall_after_expiry,
     ),
     (
         "bad-rotation-proof",
