@@ -45,6 +45,7 @@ class Config:
     body_timeout: float = 60.0  # seconds for a request body (per 4 MiB of its limit)
     sync_interval: float = 30.0  # seconds between periodic reconciliations
     backoff_max: float = 300.0  # seconds, the longest wait before retrying a peer
+    peer_penalty: float = 10.0  # seconds a misbehaving peer may not link (doubling; 0: none)
     log_level: str = "info"
     log_format: str = "json"
     extra: dict[str, Any] = field(default_factory=dict)
@@ -76,6 +77,12 @@ def _positive_int(limit: int) -> Callable[[Any], int]:
 def _positive_float(v: Any) -> float:
     if type(v) not in (int, float) or not v > 0:
         raise ValueError("must be a positive number")
+    return float(v)
+
+
+def _non_negative_float(v: Any) -> float:
+    if type(v) not in (int, float) or not v >= 0:
+        raise ValueError("must be a number, 0 or more")
     return float(v)
 
 
@@ -139,6 +146,7 @@ _KEYS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "limits.body_timeout": ("body_timeout", _positive_float),
     "sync.interval": ("sync_interval", _positive_float),
     "sync.backoff_max": ("backoff_max", _positive_float),
+    "sync.peer_penalty": ("peer_penalty", _non_negative_float),
     "log.level": ("log_level", _choice("debug", "info", "warning", "error")),
     "log.format": ("log_format", _choice("json", "text")),
 }

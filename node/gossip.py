@@ -87,6 +87,8 @@ __all__ = [
 log = logging.getLogger("caracol.gossip")
 
 HANDSHAKE_TIMEOUT = 10.0
+PEER_FAULTS = frozenset({"malformed", "limit", "reconcile", "misbehaving"})
+"""Closes that are the peer's fault: it waits out a penalty before linking again."""
 
 WebSocket = web.WebSocketResponse | aiohttp.ClientWebSocketResponse
 
@@ -173,6 +175,8 @@ class Link:
             if event.code != "peer_closed":
                 log.warning("closing link to %s: %s: %s", self.name, event.code, event.reason)
                 g._count(event.code)
+            if event.code in PEER_FAULTS and self.peer_key is not None:
+                g.penalize(self.peer_key, self.name, event.code)
         elif isinstance(event, Authenticated):  # the handshake's; handled by _shake
             pass
 
@@ -203,6 +207,7 @@ class Gossip:
         self.throttled: dict[str, float] = {}
         """Seconds each peer (by name) was not read from: over its rate."""
         self.on_new_body: Callable[[bytes], None] | None = None
+        self._penalties: dict[bytes, tuple[float, Backoff]] = {}
 
     # --- lifecycle ------------------------------------------------------------------
 
@@ -238,6 +243,29 @@ class Gossip:
         task = asyncio.ensure_future(coro)
         self.tasks.append(task)
         task.add_done_callback(lambda t: self.tasks.remove(t) if t in self.tasks else None)
+
+    # --- penalties ------------------------------------------------------------------
+
+    def penalize(self, peer_key: bytes, name: str, code: str) -> None:
+        """A link closed for the peer's fault: the peer may not link again
+        (dialled by it or by us) for ``peer_penalty`` seconds (10), doubling
+        with each repeat up to
+        ``backoff_max``; a peer reconnecting at once to misbehave again
+        gains nothing. ``peer_penalty`` 0: no penalty."""
+        first = self.config.peer_penalty
+        if first <= 0:
+            return
+        _, backoff = self._penalties.get(peer_key, (0.0, None))
+        if backoff is None:
+            backoff = Backoff(first, max(first, self.config.backoff_max))
+        wait = backoff.next()
+        self._penalties[peer_key] = (time.monotonic() + wait, backoff)
+        log.warning("peer %s may not link for %.0f s (%s)", name, wait, code)
+
+    def penalty(self, peer_key: bytes) -> float:
+        """Seconds until ``peer_key`` may link again (0: now)."""
+        until, _ = self._penalties.get(peer_key, (0.0, None))
+        return max(0.0, until - time.monotonic())
 
     # --- what links ask of the store (run on the store thread) ------------------------
 
@@ -341,12 +369,25 @@ class Gossip:
             await ws.close()
             return ws
         peer = self.pinned[peer_key]
+        wait = self.penalty(peer_key)
+        if wait > 0:
+            self._count("penalty")
+            machine.close("penalty", f"misbehaved: may link again in {wait:.0f} s")
+            with contextlib.suppress(Exception):
+                for frame in machine.frames_to_send():
+                    await ws.send_bytes(frame)
+            await ws.close()
+            return ws
         await self._run_link(ws, machine, peer.name, dialled_by=peer_key)
         return ws
 
     async def _dial_loop(self, key: bytes, peer: Peer) -> None:
         backoff = Backoff(1.0, self.config.backoff_max, jitter=0.2, rand=random.random)
         while self.running:
+            wait = self.penalty(key)
+            if wait > 0:  # the peer misbehaved: not dialled until its penalty ends
+                await asyncio.sleep(wait)
+                continue
             try:
                 async with (
                     aiohttp.ClientSession() as http,

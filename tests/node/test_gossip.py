@@ -180,6 +180,11 @@ async def _hostile(tmp: Path) -> None:
         await lnk.ws.send_bytes(b"\xc1not msgpack")
         await until(lambda: a.gossip.disconnects.get("malformed", 0) >= 1)  # type: ignore[union-attr]
         assert has(a, PROPOSAL) and not has(a, vote(1)) and len(a.ingest.bodies[BODY].log) == 2  # type: ignore[union-attr]
+        # the peer waits out a penalty: a does not dial it, and its own
+        # redials are refused (before, it could misbehave again at once)
+        assert a.gossip.penalty(m.node_key) > 5  # type: ignore[arg-type]
+        await until(lambda: a.gossip.disconnects.get("penalty", 0) >= 1)  # type: ignore[union-attr]
+        assert not a.gossip.links
 
 
 def test_hostile_peer_is_rejected_and_cut_off(tmp_path: Path) -> None:
