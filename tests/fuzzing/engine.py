@@ -27,7 +27,7 @@ from types import FrameType
 from typing import Any
 
 from .mutate import Mutator
-from .target import ROOT, Target
+from .target import ROOT, Target, reset
 
 CASE_TIMEOUT = 30
 KEEP_CRASHES = 10
@@ -242,6 +242,7 @@ def run(
             )
     finally:
         logging.disable(logging.NOTSET)
+        reset()
     return {
         "cases": sum(r.cases for r in results),
         "escapes": sum(r.escapes for r in results),

@@ -131,6 +131,12 @@ class _Node:
         if self.cases % self.RESET == 0:
             self._build()
 
+    def close(self) -> None:
+        self.ingest.store.close()
+        self.loop.close()
+        if self.tmp is not None:
+            self.tmp.cleanup()
+
 
 @once
 def _node() -> _Node:
@@ -220,6 +226,11 @@ class _Bodies:
         self.cases += 1
         if self.cases % self.RESET == 0:
             self._build()
+
+    def close(self) -> None:
+        self.ingest.store.close()
+        if self.tmp is not None:
+            self.tmp.cleanup()
 
 
 @once

@@ -56,10 +56,27 @@ def vectors(name: str) -> Any:
     return json.loads((VECTORS / f"{name}.json").read_text())
 
 
+_BUILT: list[Any] = []
+
+
 def once(fn: Callable[[], Any]) -> Callable[[], Any]:
     """A target's set-up, built on first use (not at import: a run of one
-    target does not build every other's)."""
-    return functools.cache(fn)
+    target does not build every other's) and kept until ``reset``."""
+    cached = functools.cache(fn)
+    _BUILT.append(cached)
+    return cached
+
+
+def reset() -> None:
+    """Drop every built set-up, closing those that hold resources (a
+    database, an event loop, a temporary folder)."""
+    for cached in _BUILT:
+        if cached.cache_info().currsize:
+            value = cached()
+            close = getattr(value, "close", None)
+            if callable(close):
+                close()
+            cached.cache_clear()
 
 
 def pack_frames(frames: list[bytes]) -> bytes:
