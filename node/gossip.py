@@ -463,6 +463,8 @@ class Gossip:
         if type(hello) is not tuple or len(hello) != 3 or hello[0] != "hello":
             raise HandshakeError(f"expected hello, got {hello!r:.60}")
         peer_key = hello[1]
+        if type(peer_key) is not bytes:  # before the lookup: a map or an array is not hashable
+            raise HandshakeError(f"the hello's node_key is bin, not {type(peer_key).__name__}")
         if expect is None and peer_key not in self.pinned:
             raise HandshakeError("unknown node key: not a configured peer")
         proof = hs.receive_hello({"node_key": _hex(hello[1]), "nonce": _hex(hello[2])})

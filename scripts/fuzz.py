@@ -7,8 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.fuzzing import engine
 from tests.fuzzing.targets import TARGETS
@@ -50,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         "--crashes",
         type=Path,
         default=Path("fuzz-crashes"),
-        help="folder for the inputs of escapes, with a .txt traceback each (default ./fuzz-crashes)",
+        help="folder for escapes' inputs, each with a .txt traceback (default ./fuzz-crashes)",
     )
     p.add_argument(
         "--max-seconds",

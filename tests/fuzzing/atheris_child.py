@@ -22,8 +22,8 @@ import atheris
 with atheris.instrument_imports(include=["protocol", "crdt", "mesh", "node", "interop"]):
     from tests.fuzzing.targets import TARGETS
 
-from tests.fuzzing.engine import CASE_TIMEOUT, Recorder, Result, seeds_of  # noqa: E402
-from tests.fuzzing.mutate import Mutator  # noqa: E402
+from tests.fuzzing.engine import CASE_TIMEOUT, Recorder, Result, seeds_of
+from tests.fuzzing.mutate import Mutator
 
 
 def main(argv: list[str]) -> None:

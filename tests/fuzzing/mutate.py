@@ -53,8 +53,10 @@ def mutate_bytes(data: bytes, rng: random.Random, corpus: list[bytes]) -> bytes:
     elif op == 2:  # insert bytes
         i = rng.randint(0, len(b))
         n = rng.choice([1, 1, 2, 4, 8, 32, 200])
-        b[i:i] = bytes(rng.randrange(256) for _ in range(n)) if rng.random() < 0.5 else (
-            bytes([rng.choice(INTERESTING_BYTES)]) * n
+        b[i:i] = (
+            bytes(rng.randrange(256) for _ in range(n))
+            if rng.random() < 0.5
+            else (bytes([rng.choice(INTERESTING_BYTES)]) * n)
         )
     elif op == 3:  # insert an interesting integer, big or little endian
         i = rng.randint(0, len(b))
@@ -168,7 +170,7 @@ def _near(value: Any, rng: random.Random) -> Any:
                 value[::-1],
                 (value,),
                 value[:i] + value[i + 1 :],
-                value[:i] + (value[i],) + value[i:],
+                (*value[:i], value[i], *value[i:]),
                 value * 20,
             ]
         )
@@ -220,7 +222,9 @@ def _replace(value: Any, rng: random.Random, corpus_values: list[Any], depth: in
     return hostile(rng)
 
 
-def mutate_value(data: bytes, rng: random.Random, corpus_values: list[Any], depth: int = 0) -> bytes:
+def mutate_value(
+    data: bytes, rng: random.Random, corpus_values: list[Any], depth: int = 0
+) -> bytes:
     decoded = _decode(data)
     if decoded is None:
         return mutate_bytes(data, rng, [])
@@ -304,9 +308,11 @@ class Mutator:
     def __init__(self, target: Target, seeds: list[bytes]) -> None:
         self.target = target
         self.seeds = seeds
-        self.values = [] if target.shape != "msgpack" else [
-            d[0] for d in map(_decode, seeds[:200]) if d is not None
-        ]
+        self.values = (
+            []
+            if target.shape != "msgpack"
+            else [d[0] for d in map(_decode, seeds[:200]) if d is not None]
+        )
 
     def __call__(self, data: bytes, rng: random.Random, max_size: int = 1 << 20) -> bytes:
         shape = self.target.shape

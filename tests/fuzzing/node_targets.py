@@ -238,6 +238,11 @@ def _bodies() -> _Bodies:
     return _Bodies()
 
 
+def _ingest_seeds() -> list[bytes]:
+    cases = itertools.islice(enumerate(_process_cases()), 20)
+    return [canonical.encode((i, e.content)) for i, (envs, _) in cases for e in envs[1:]]
+
+
 def _ingest(data: bytes) -> None:
     """[case, content, ...]: contents signed by their authors, submitted in
     one batch to the case's body through ``Ingest.submit`` (the one path in:
@@ -358,8 +363,7 @@ TARGETS = [
     Target(
         "ingest",
         _ingest,
-        lambda: [canonical.encode((i, e.content)) for i, (envs, _) in
-                 itertools.islice(enumerate(_process_cases()), 20) for e in envs[1:]],  # fmt: skip
+        _ingest_seeds,
         "node.ingest Ingest.submit (judge=True): members' hostile signed messages",
     ),
     Target(
