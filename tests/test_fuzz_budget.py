@@ -32,7 +32,7 @@ def test_atheris_runs_a_target_coverage_guided(tmp_path: Path) -> None:
     report = engine.run([TARGETS["frames"]], 500, engine="atheris", crashes=tmp_path, seed=16)
     assert report["engine"] == "atheris"
     assert report["escapes"] == 0, report
-    assert report["cases"] == 500
+    assert report["cases"] >= 500  # libFuzzer may run a seed more than once
 
 
 def test_cases_are_split_across_targets_in_all() -> None:

@@ -184,7 +184,7 @@ def _card(data: bytes) -> None:
         card = keycard.read(data)
     except keycard.CardError:
         return
-    if card.opslimit == keycard.MIN_OPSLIMIT and card.memlimit <= 1 << 20:
+    if card.opslimit == keycard.MIN_OPSLIMIT and card.memlimit <= 1 << 16:
         with contextlib.suppress(keycard.CardError):
             keycard.unseal(data, "0000")
 
@@ -209,7 +209,7 @@ def _keystore(data: bytes) -> None:
         info = keystore.info(data)
     except KeystoreError:
         return
-    if info.opslimit == keystore.MIN_OPSLIMIT and info.memlimit <= 1 << 20:  # cheap to try
+    if info.opslimit == keystore.MIN_OPSLIMIT and info.memlimit <= 1 << 16:  # cheap to try
         with contextlib.suppress(KeystoreError):
             keystore.unseal(data, "pass")
 

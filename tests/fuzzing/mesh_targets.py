@@ -296,6 +296,134 @@ def _bundle_body() -> bytes:
     return Bundle.decode_untrusted(_bundle_seeds()[0]).body
 
 
+# --- Meshtastic: the packets a device publishes, its LoRa settings -----------------------------
+
+
+class _Device:
+    """A Meshtastic interface as the adapter sees one (no LoRa config: the
+    radio settings are their own target)."""
+
+    localNode = None
+
+    def close(self) -> None:
+        pass
+
+
+class _Meshtastic:
+    """A real ``MeshtasticTransport``, its event loop on a thread of its own
+    (as the library's publishing thread calls ``_on_receive`` from outside it)."""
+
+    def __init__(self) -> None:
+        import threading
+
+        import anyio
+
+        from mesh.meshtastic_adapter import MeshtasticTransport
+
+        ready = threading.Event()
+        self.device = _Device()
+
+        async def main() -> None:
+            self.stop = anyio.Event()
+            self.transport = MeshtasticTransport(self.device)
+            ready.set()
+            await self.stop.wait()
+            await self.transport.aclose()
+
+        self.thread = threading.Thread(target=anyio.run, args=(main,), daemon=True)
+        self.thread.start()
+        ready.wait(30)
+        self.token = self.transport._token
+
+    def close(self) -> None:
+        import anyio.from_thread
+
+        anyio.from_thread.run_sync(self.stop.set, token=self.token)
+        self.thread.join(30)
+
+
+@once
+def _meshtastic() -> _Meshtastic:
+    return _Meshtastic()
+
+
+def _packet_seeds() -> list[bytes]:
+    from meshtastic.protobuf import mesh_pb2, portnums_pb2
+
+    out = []
+    for i, frame in enumerate(_frame_seeds()[:30]):
+        p = mesh_pb2.MeshPacket()
+        setattr(p, "from", 0x1234 + i)
+        p.to = 0xFFFFFFFF
+        p.decoded.portnum = portnums_pb2.PortNum.PRIVATE_APP
+        p.decoded.payload = frame
+        p.rx_rssi = -90 - i
+        p.rx_snr = 5.5
+        out.append(p.SerializeToString())
+    return out
+
+
+def _packet(data: bytes) -> None:
+    """A MeshPacket off the device, turned into the dict the library
+    publishes (as mesh_interface._handlePacketFromRadio does), through the
+    adapter's ``_on_receive`` and on to the frame codec."""
+    import google.protobuf.json_format
+    import google.protobuf.message
+    from meshtastic.protobuf import mesh_pb2
+
+    packet = mesh_pb2.MeshPacket()
+    try:
+        packet.ParseFromString(data)
+    except google.protobuf.message.DecodeError:
+        return  # the library drops what does not parse
+    as_dict = google.protobuf.json_format.MessageToDict(packet)
+    if "decoded" in as_dict:
+        as_dict["decoded"]["payload"] = packet.decoded.payload
+        as_dict["decoded"].setdefault("portnum", "UNKNOWN_APP")
+    m = _meshtastic()
+    m.transport._on_receive(as_dict, m.device)
+    m.transport._on_receive(as_dict, object())  # another device's packet: ignored
+    while True:
+        try:
+            frame = m.transport._recv.receive_nowait()
+        except Exception:  # WouldBlock: drained
+            break
+        with contextlib.suppress(RemoteMeshError):
+            frames.decode_untrusted(frame)
+    m.transport.statistics()
+    m.transport.link_state()
+
+
+def _lora_seeds() -> list[bytes]:
+    from meshtastic.protobuf import config_pb2
+
+    LoRa = config_pb2.Config.LoRaConfig
+    out = []
+    for preset in LoRa.ModemPreset.values():
+        out.append(LoRa(use_preset=True, modem_preset=preset, region=3).SerializeToString())
+    for sf, bw, cr in ((7, 125, 5), (12, 31, 8), (9, 62, 6), (11, 250, 7)):
+        lora = LoRa(use_preset=False, spread_factor=sf, bandwidth=bw, coding_rate=cr)
+        out.append(lora.SerializeToString())
+    return out
+
+
+def _lora(data: bytes) -> None:
+    """A device's LoRa settings (its Config.LoRaConfig): airtime parameters,
+    or LONG_FAST with the reason, never an exception."""
+    import google.protobuf.message
+    from meshtastic.protobuf import config_pb2
+
+    from mesh.meshtastic_adapter import params_of
+
+    lora = config_pb2.Config.LoRaConfig()
+    try:
+        lora.ParseFromString(data)
+    except google.protobuf.message.DecodeError:
+        return
+    params, _ = params_of(lora)
+    params.airtime(200)
+
+
 TARGETS = [
     Target("frames", _frames, _frame_seeds, "mesh.frames.decode_untrusted/expand_untrusted"),
     Target("radio_link", _radio, _radio_seeds, "mesh.radio_link RadioLink.receive and timers"),
@@ -319,5 +447,19 @@ TARGETS = [
         _lxmf_seeds,
         "mesh.lxmf_relay deposit_untrusted/apply_untrusted: an LXMF message's fields",
         fixup=_lxmf_fixup,
+    ),
+    Target(
+        "meshtastic_packet",
+        _packet,
+        _packet_seeds,
+        "mesh.meshtastic_adapter _on_receive: a packet the device publishes",
+        shape="bytes",
+    ),
+    Target(
+        "meshtastic_lora",
+        _lora,
+        _lora_seeds,
+        "mesh.meshtastic_adapter.params_of: a device's LoRa settings",
+        shape="bytes",
     ),
 ]
