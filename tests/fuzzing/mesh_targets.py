@@ -296,14 +296,14 @@ def _bundle_body() -> bytes:
     return Bundle.decode_untrusted(_bundle_seeds()[0]).body
 
 
-# --- Meshtastic: the packets a device publishes, its LoRa settings -----------------------------
+# --- Meshtastic: the packets a device publishes, its LoRa settings ----------------------------
 
 
 class _Device:
     """A Meshtastic interface as the adapter sees one (no LoRa config: the
     radio settings are their own target)."""
 
-    localNode = None
+    localNode = None  # noqa: N815 (the library's name)
 
     def close(self) -> None:
         pass
@@ -397,12 +397,12 @@ def _packet(data: bytes) -> None:
 def _lora_seeds() -> list[bytes]:
     from meshtastic.protobuf import config_pb2
 
-    LoRa = config_pb2.Config.LoRaConfig
+    lora_config = config_pb2.Config.LoRaConfig  # the message class
     out = []
-    for preset in LoRa.ModemPreset.values():
-        out.append(LoRa(use_preset=True, modem_preset=preset, region=3).SerializeToString())
+    for preset in lora_config.ModemPreset.values():
+        out.append(lora_config(use_preset=True, modem_preset=preset, region=3).SerializeToString())
     for sf, bw, cr in ((7, 125, 5), (12, 31, 8), (9, 62, 6), (11, 250, 7)):
-        lora = LoRa(use_preset=False, spread_factor=sf, bandwidth=bw, coding_rate=cr)
+        lora = lora_config(use_preset=False, spread_factor=sf, bandwidth=bw, coding_rate=cr)
         out.append(lora.SerializeToString())
     return out
 
