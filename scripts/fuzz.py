@@ -54,8 +54,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--max-seconds",
         type=float,
-        help="bound the whole run (split evenly across targets); a target out of time "
-        "stops short and reports the cases it ran",
+        help="bound the whole run: each target gets an even share of the time left; "
+        "one out of time stops short and reports the cases it ran",
     )
     p.add_argument("--json", action="store_true", help="print only the JSON report on stdout")
     p.add_argument("--list", action="store_true", help="list the targets and exit")

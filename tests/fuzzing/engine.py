@@ -219,17 +219,21 @@ def run(
 ) -> dict[str, Any]:
     """Fuzz ``targets`` with ``cases`` in all (split evenly) or, with
     ``per_target``, ``cases`` each; the report scripts/fuzz prints.
-    ``max_seconds`` bounds the whole run (split evenly too): a target out
-    of time stops short and reports the cases it ran."""
+    ``max_seconds`` bounds the whole run: each target gets an even share of
+    the time left when it starts (so a target done early leaves its time to
+    the rest); one out of time stops short and reports the cases it ran."""
     if engine == "auto":
         engine = "atheris" if atheris_available() else "builtin"
     counts = [cases] * len(targets) if per_target else split(cases, len(targets))
-    budget = max_seconds / len(targets) if max_seconds else None
     start = time.monotonic()
     results = []
     logging.disable(logging.CRITICAL)  # a node logs every hostile peer it meets
     try:
-        for target, n in zip(targets, counts, strict=True):
+        for i, (target, n) in enumerate(zip(targets, counts, strict=True)):
+            budget = None
+            if max_seconds is not None:  # what is left, shared by the targets still to run
+                left = max_seconds - (time.monotonic() - start)
+                budget = max(1.0, left / (len(targets) - i))
             if engine == "atheris":
                 r = run_atheris(target, n, seed, crashes, budget)
             else:
