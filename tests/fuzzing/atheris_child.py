@@ -1,17 +1,21 @@
 """One target under atheris (run by ``engine.run_atheris``, never by hand).
 
-    python -m tests.fuzzing.atheris_child NAME RUNS SEED CRASHES STATS CORPUS MAX_LEN MAX_SECONDS
+    python -m tests.fuzzing.atheris_child NAME RUNS SEED CRASHES STATS CORPUS MAX_LEN DEADLINE
+
+(DEADLINE: a time.time() to stop at, 0 for none).
 
 The packages are imported under ``atheris.instrument_imports`` so libFuzzer
 sees their coverage. Escapes are caught here (not left to libFuzzer, which
 would stop at the first), counted and saved like the built-in engine's; the
 stats file is rewritten every few seconds and at the last run, because
-libFuzzer ends the process with exit(), past Python's own clean-up.
+libFuzzer ends the process with exit(), past Python's own clean-up (and
+out of time, this module ends it the same way, its count written first).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import random
 import sys
 import time
@@ -27,7 +31,7 @@ from tests.fuzzing.mutate import Mutator
 
 
 def main(argv: list[str]) -> None:
-    name, runs, seed, crashes, stats, corpus, max_len, max_seconds = argv
+    name, runs, seed, crashes, stats, corpus, max_len, until = argv
     target = TARGETS[name]
     result = Result(name)
     recorder = Recorder(result, Path(crashes))
@@ -35,6 +39,7 @@ def main(argv: list[str]) -> None:
     total = int(runs)
     start = time.monotonic()
     last = [start]
+    deadline = float(until) or None
 
     def write() -> None:
         result.seconds = round(time.monotonic() - start, 2)
@@ -52,6 +57,9 @@ def main(argv: list[str]) -> None:
         if result.cases >= total or now - last[0] > 2:
             last[0] = now
             write()
+        if deadline is not None and time.time() > deadline:
+            write()
+            os._exit(0)  # out of time: libFuzzer's own -max_total_time would lose the count
 
     def custom_mutator(data: bytes, max_size: int, mseed: int) -> bytes:
         rng = random.Random(mseed)
@@ -73,8 +81,6 @@ def main(argv: list[str]) -> None:
         "-print_final_stats=1",
         corpus,
     ]
-    if int(max_seconds):
-        args.insert(2, f"-max_total_time={max_seconds}")
     write()
     atheris.Setup(args, test_one, custom_mutator=custom_mutator)
     atheris.Fuzz()

@@ -176,7 +176,7 @@ def run_atheris(
             str(stats),
             str(corpus),
             str(max(4096, min(1 << 20, 2 * max(len(s) for s in seeds)))),
-            str(int(max_seconds) if max_seconds else 0),
+            str(time.time() + max_seconds if max_seconds else 0),
         ]
         log = work / "libfuzzer.log"
         with log.open("wb") as out:
