@@ -107,6 +107,8 @@ class _Node:
         self.cases = 0
         self.loop = asyncio.new_event_loop()
         self.tmp: tempfile.TemporaryDirectory[str] | None = None
+        self.ingest: Ingest
+        self.gossip: Gossip
         self._build()
 
     def _build(self) -> None:
@@ -196,7 +198,7 @@ def _handshake(data: bytes) -> None:
     frames = unpack_frames(data)
     for expect in (None, public_key(PEER_SEED)):
         with contextlib.suppress(TimeoutError, HandshakeError, LinkClosed, ProtocolError):
-            node.loop.run_until_complete(node.gossip._handshake(_Ws(frames), expect))  # type: ignore[arg-type]
+            node.loop.run_until_complete(node.gossip._handshake(_Ws(frames), expect))
 
 
 # --- ingest: members' hostile messages, validly signed ---------------------------------------
@@ -210,6 +212,7 @@ class _Bodies:
     def __init__(self) -> None:
         self.cases = 0
         self.tmp: tempfile.TemporaryDirectory[str] | None = None
+        self.ingest: Ingest
         self._build()
 
     def _build(self) -> None:
