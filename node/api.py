@@ -24,7 +24,7 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from protocol import canonical, kinds
-from protocol.envelope import Envelope, decode_untrusted, fields_of
+from protocol.envelope import Envelope, fields_of, open_untrusted
 from protocol.errors import ProtocolError
 from protocol.verdict import FullProof, ProofError, verify_full_proof
 
@@ -286,9 +286,12 @@ class MemberApi:
             return _error(400, "bad_request", "give higher= and resolution= as hex", field="higher")
         try:
             logs, proofs = _level_bundle(data)
-            first = decode_untrusted(logs[0][0], None)
+            # every log founds its body: its first message a genesis, signed (checked
+            # here, before anything is stored, not when the store thread founds it)
+            geneses = [open_untrusted(log[0], None) for log in logs]
         except ProtocolError as exc:
             return _error(422, "bad_proof", f"not a level bundle: {exc}")
+        first = geneses[0]
         if higher not in self.ingest.bodies:
             return _error(
                 404, "unknown_body", "this node does not hold the higher body", field="higher"
@@ -307,8 +310,7 @@ class MemberApi:
             verified.append((h, proof))
 
         def store() -> None:
-            for log in logs:  # each body's log, in replay order, genesis first
-                g = decode_untrusted(log[0], None)
+            for log, g in zip(logs, geneses, strict=True):  # replay order, genesis first
                 if g.body not in self.ingest.bodies:
                     self.ingest.found(log[0], origin="delegate relay")
                 self.ingest.submit(g.body, list(log[1:]), origin="delegate relay")
@@ -320,9 +322,7 @@ class MemberApi:
                 )
 
         await self.run_store(store)
-        for body_id in {decode_untrusted(log[0], None).body for log in logs} | {
-            p.community for _, p in verified
-        }:
+        for body_id in {g.body for g in geneses} | {p.community for _, p in verified}:
             if self.on_new_body is not None:
                 self.on_new_body(body_id)
         views = ProcessViews(self.ingest, self._body, self.run_store)
