@@ -119,9 +119,13 @@ class RateLimited(Exception):
         self.seconds = seconds
 
 
-def _level_bundle(data: bytes) -> tuple[list[list[bytes]], list[tuple[bytes, bytes, bytes]]]:
+def _level_bundle(
+    data: bytes,
+) -> tuple[list[list[bytes]], list[Envelope], list[tuple[bytes, bytes, bytes]]]:
     """Decode ``[1, [[raw, …] per body], [[higher, resolution, full proof], …]]``
-    (canonical msgpack; spec/api.md)."""
+    (canonical msgpack; spec/api.md): the logs, their geneses and the proofs.
+    Every log founds its body, so its first message is opened here, a
+    genesis and signed (before the store thread founds anything from it)."""
     try:
         doc = canonical.decode(data, max_bytes=MAX_BODY_BYTES)
     except ProtocolError as exc:
@@ -142,7 +146,13 @@ def _level_bundle(data: bytes) -> tuple[list[list[bytes]], list[tuple[bytes, byt
         )
     ):
         raise ProofError("expected [1, [[message, …], …], [[id, id, proof], …]]")
-    return [list(g) for g in logs], [(p[0], p[1], p[2]) for p in proofs]
+    geneses = []
+    for i, log in enumerate(logs):
+        try:
+            geneses.append(open_untrusted(log[0], None))
+        except ProtocolError as exc:
+            raise ProofError(f"log {i} does not start with a signed genesis: {exc}") from None
+    return [list(g) for g in logs], geneses, [(p[0], p[1], p[2]) for p in proofs]
 
 
 class MemberApi:
@@ -285,10 +295,7 @@ class MemberApi:
         except (KeyError, ValueError):
             return _error(400, "bad_request", "give higher= and resolution= as hex", field="higher")
         try:
-            logs, proofs = _level_bundle(data)
-            # every log founds its body: its first message a genesis, signed (checked
-            # here, before anything is stored, not when the store thread founds it)
-            geneses = [open_untrusted(log[0], None) for log in logs]
+            logs, geneses, proofs = _level_bundle(data)
         except ProtocolError as exc:
             return _error(422, "bad_proof", f"not a level bundle: {exc}")
         first = geneses[0]

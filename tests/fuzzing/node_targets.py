@@ -286,6 +286,65 @@ def _level_bundle(data: bytes) -> None:
         _level_bundle(data)
 
 
+class _Records:
+    """An empty node's ``People`` (rebuilt every RESET cases: records found bodies)."""
+
+    RESET = 200
+
+    def __init__(self) -> None:
+        self.cases = 0
+        self.tmp: tempfile.TemporaryDirectory[str] | None = None
+        self.ingest: Ingest
+        self._build()
+
+    def _build(self) -> None:
+        from node.people import People
+
+        if self.tmp is not None:
+            self.close()
+        self.tmp = tempfile.TemporaryDirectory(prefix="fuzz-records-")
+        self.ingest = Ingest(Store(Path(self.tmp.name) / "db.sqlite"), clock=lambda: 1_790_500_000)
+        self.people = People(self.ingest)
+
+    def tick(self) -> None:
+        self.cases += 1
+        if self.cases % self.RESET == 0:
+            self._build()
+
+    def close(self) -> None:
+        self.ingest.store.close()
+        if self.tmp is not None:
+            self.tmp.cleanup()
+
+
+@once
+def _records() -> _Records:
+    return _Records()
+
+
+def _record_seeds() -> list[bytes]:
+    from node.people import RECORD
+
+    out = []
+    for case in vectors("verdicts")["people"]:
+        log = tuple(bytes.fromhex(h) for h in case["collective_log"])
+        out.append(canonical.encode((RECORD, (log,))))
+        out.append(canonical.encode((RECORD, (log[:3], log[:1]))))
+    return out
+
+
+def _record(data: bytes) -> None:
+    """A posted ratification record (POST /v0/ratifications): imported and
+    its Collective's view built, or refused with ProofError."""
+    r = _records()
+    r.tick()
+    try:
+        bodies = r.people.import_record(data, max_bytes=1 << 22)
+    except ProofError:
+        return
+    json.dumps(r.people.view(r.ingest.body(bodies[0])))
+
+
 @dataclass
 class _Request:
     """What ``_query_int`` and ``_hex_param`` read of a request."""
@@ -374,6 +433,12 @@ TARGETS = [
         _level_bundle,
         _level_bundle_seeds,
         "node.api _level_bundle: a posted federation level bundle",
+    ),
+    Target(
+        "api_record",
+        _record,
+        _record_seeds,
+        "node.people People.import_record and view: a posted ratification record",
     ),
     Target(
         "api_params",
