@@ -63,6 +63,10 @@ IMPLEMENTATION = "caracol-python"
 VERSION = "0.1.0"
 
 
+def _why(exc: Exception) -> str:
+    return "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+
+
 def op_hello(request: dict[str, Any]) -> dict[str, Any]:
     return {"implementation": IMPLEMENTATION, "version": VERSION, "protocol": 0, "ops": list(OPS)}
 
@@ -122,8 +126,9 @@ def op_encode(request: dict[str, Any]) -> dict[str, Any]:
             seq=int(fields["seq"]),
             time=int(fields["time"]),
         )
-    except (KeyError, ValueError, TypeError) as exc:
-        raise BadRequest(f"fields are not a valid message: {exc}") from None
+    except (KeyError, ValueError, TypeError, OverflowError, RecursionError) as exc:
+        # OverflowError: int() of an Infinity; RecursionError: a payload nested past the stack
+        raise BadRequest(f"fields are not a valid message: {_why(exc)}") from None
     except ProtocolError as exc:
         return {"ok": False, "error": exc.code, "reason": exc.reason, "field": exc.field}
     return {"ok": True, "message": env.raw.hex(), "message_id": env.id.hex()}
@@ -173,8 +178,8 @@ def op_constitution(request: dict[str, Any]) -> dict[str, Any]:
             )
             out["initiative_text"] = initiative_text(init)
             out["digest_after"] = amended(have, init).digest().hex()
-    except (KeyError, ValueError, TypeError) as exc:
-        raise BadRequest(f"not a constitution: {exc}") from None
+    except (KeyError, ValueError, TypeError, OverflowError, RecursionError) as exc:
+        raise BadRequest(f"not a constitution: {_why(exc)}") from None
     except ProtocolError as exc:
         return {"ok": False, "error": exc.code, "reason": exc.reason}
     return out
@@ -220,9 +225,11 @@ def handle_line(line: str) -> dict[str, Any]:
         request = json.loads(line)
     except ValueError:
         return {"id": None, "ok": False, "error": "bad_request", "reason": "not JSON"}
+    except RecursionError:  # the decoder's own recursion: arrays nested a thousand deep
+        return {"id": None, "ok": False, "error": "bad_request", "reason": "JSON nested too deeply"}
     try:
         request = from_json(request)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         rid = request.get("id") if isinstance(request, dict) else None
         return {"id": rid, "ok": False, "error": "bad_request", "reason": str(exc)}
     if not isinstance(request, dict):

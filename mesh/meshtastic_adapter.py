@@ -74,7 +74,14 @@ def params_of(lora: Any) -> tuple[LoRaParams, str]:
         except LocalMeshError as exc:
             return MESHTASTIC["LONG_FAST"], f"LONG_FAST (assumed: the device's settings: {exc})"
         return p, f"SF{p.sf} BW{p.bw_hz / 1000:g} CR4/{p.cr + 4}"
-    name = presets.Name(lora.modem_preset)
+    try:
+        name = presets.Name(lora.modem_preset)
+    except ValueError:  # a preset of newer firmware than this meshtastic library knows
+        return (
+            MESHTASTIC["LONG_FAST"],
+            f"LONG_FAST (assumed: preset number {lora.modem_preset} is unknown "
+            "to this meshtastic library)",
+        )
     if name in PRESETS:
         return PRESETS[name], name
     return MESHTASTIC["LONG_FAST"], f"LONG_FAST (assumed: preset {name} is not in Caracol's table)"

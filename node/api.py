@@ -24,7 +24,7 @@ from typing import Any
 from aiohttp import web
 
 from protocol import canonical, kinds
-from protocol.envelope import Envelope, decode_untrusted, fields_of
+from protocol.envelope import Envelope, fields_of, open_untrusted
 from protocol.errors import ProtocolError
 from protocol.verdict import FullProof, ProofError, verify_full_proof
 
@@ -131,9 +131,13 @@ def _query_int(request: web.Request, name: str, default: int, maximum: int) -> i
     return int(text)
 
 
-def _level_bundle(data: bytes) -> tuple[list[list[bytes]], list[tuple[bytes, bytes, bytes]]]:
+def _level_bundle(
+    data: bytes,
+) -> tuple[list[list[bytes]], list[Envelope], list[tuple[bytes, bytes, bytes]]]:
     """Decode ``[1, [[raw, …] per body], [[higher, resolution, full proof], …]]``
-    (canonical msgpack; spec/api.md)."""
+    (canonical msgpack; spec/api.md): the logs, their geneses and the proofs.
+    Every log founds its body, so its first message is opened here, a
+    genesis and signed (before the store thread founds anything from it)."""
     try:
         doc = canonical.decode(data, max_bytes=MAX_BODY_BYTES)
     except ProtocolError as exc:
@@ -154,7 +158,13 @@ def _level_bundle(data: bytes) -> tuple[list[list[bytes]], list[tuple[bytes, byt
         )
     ):
         raise ProofError("expected [1, [[message, …], …], [[id, id, proof], …]]")
-    return [list(g) for g in logs], [(p[0], p[1], p[2]) for p in proofs]
+    geneses = []
+    for i, log in enumerate(logs):
+        try:
+            geneses.append(open_untrusted(log[0], None))
+        except ProtocolError as exc:
+            raise ProofError(f"log {i} does not start with a signed genesis: {exc}") from None
+    return [list(g) for g in logs], geneses, [(p[0], p[1], p[2]) for p in proofs]
 
 
 class MemberApi(LiveUpdates):
@@ -299,10 +309,10 @@ class MemberApi(LiveUpdates):
         except (KeyError, ValueError):
             return _error(400, "bad_request", "give higher= and resolution= as hex", field="higher")
         try:
-            logs, proofs = _level_bundle(data)
-            first = decode_untrusted(logs[0][0], None)
+            logs, geneses, proofs = _level_bundle(data)
         except ProtocolError as exc:
             return _error(422, "bad_proof", f"not a level bundle: {exc}")
+        first = geneses[0]
         if higher not in self.ingest.bodies:
             return _error(
                 404, "unknown_body", "this node does not hold the higher body", field="higher"
@@ -321,8 +331,7 @@ class MemberApi(LiveUpdates):
             verified.append((h, proof))
 
         def store() -> None:
-            for log in logs:  # each body's log, in replay order, genesis first
-                g = decode_untrusted(log[0], None)
+            for log, g in zip(logs, geneses, strict=True):  # replay order, genesis first
                 if g.body not in self.ingest.bodies:
                     self.ingest.found(log[0], origin="delegate relay")
                 self.ingest.submit(g.body, list(log[1:]), origin="delegate relay")
@@ -334,9 +343,7 @@ class MemberApi(LiveUpdates):
                 )
 
         await self.run_store(store)
-        for body_id in {decode_untrusted(log[0], None).body for log in logs} | {
-            p.community for _, p in verified
-        }:
+        for body_id in {g.body for g in geneses} | {p.community for _, p in verified}:
             if self.on_new_body is not None:
                 self.on_new_body(body_id)
         views = ProcessViews(self.ingest, self._body, self.run_store)

@@ -271,7 +271,10 @@ class People:
             if g.kind != Kind.GENESIS:
                 raise ProofError(f"log {i}: its first message is not a genesis")
             if g.body not in self.ingest.bodies:
-                self.ingest.found(log[0], origin="ratification record")
+                try:
+                    self.ingest.found(log[0], origin="ratification record")
+                except ProtocolError as exc:  # a bad signature: found() verifies, decode did not
+                    raise ProofError(f"log {i}: its genesis does not verify: {exc}") from None
             self.ingest.submit(g.body, list(log[1:]), origin="ratification record")
             bodies.append(g.body)
         first = self.ingest.body(bodies[0])
