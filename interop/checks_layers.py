@@ -10,6 +10,9 @@ from __future__ import annotations
 import zlib
 from typing import Any
 
+from protocol import canonical
+from protocol.errors import ProtocolError
+
 from .checks_core import rejection_problems
 from .client import Harness
 
@@ -460,4 +463,38 @@ def check_justice_case(h: Harness, case: dict[str, Any]) -> list[str]:
         if got != want:
             keys = sorted(k for k in want if not isinstance(got, dict) or got.get(k) != want[k])
             problems.append(f"{where}{how}: the council differs in {', '.join(keys)}")
+    return problems
+
+
+def check_link_case(h: Harness, case: dict[str, Any]) -> list[str]:
+    """One side of a node-to-node link sends exactly the vector's frames
+    (the bye's reason aside: only its code is fixed), authenticates the
+    recorded key and closes with the recorded code."""
+    where = f"node.json tcId {case['tcId']} ({case['comment']})"
+    answer = h.ask(
+        {
+            "op": "link_replay",
+            **{k: case[k] for k in ("seed", "nonce", "expect", "known", "frames")},
+        }
+    )
+    if not answer.get("ok"):
+        return [f"{where}: {answer.get('error')}: {answer.get('reason')}"]
+    sent = list(answer.get("sent") or [])
+    problems = []
+    bye = None
+    if case["bye"] is not None:
+        if not sent:
+            return [f"{where}: no bye sent; expected bye {case['bye']}"]
+        try:
+            last = canonical.decode(bytes.fromhex(sent.pop()))
+        except (ProtocolError, ValueError) as exc:
+            return [f"{where}: the last frame sent is not a bye: {exc}"]
+        bye = last[1] if type(last) is tuple and len(last) == 3 and last[0] == "bye" else last
+    if sent != case["sent"]:
+        problems.append(f"{where}: sent {sent} instead of {case['sent']}")
+    if bye != case["bye"]:
+        problems.append(f"{where}: bye {bye!r}, expected {case['bye']!r}")
+    for key in ("authenticated", "closed"):
+        if answer.get(key) != case[key]:
+            problems.append(f"{where}: {key} {answer.get(key)!r}, expected {case[key]!r}")
     return problems

@@ -43,6 +43,7 @@ from .ops_mesh import (
     op_frame_fragment,
     op_frame_reassemble,
 )
+from .ops_node import op_link_replay
 from .ops_protocol import (
     op_attestation_verify,
     op_card_open,
@@ -215,6 +216,7 @@ HANDLERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "people_ratify": op_people_ratify,
     "dispute_read": op_dispute_read,
     "council_fold": op_council_fold,
+    "link_replay": op_link_replay,
 }
 OPS = tuple(HANDLERS)
 """Every op this harness has, as hello lists them."""
