@@ -5,6 +5,7 @@ import { readBundle, encodeBundle, readBulletin } from "./core/sneakernet.js";
 import * as frames from "./core/frames.js";
 import { Session as ReconcileSession } from "./core/reconcile.js";
 import { decodeAttestation, verifyAttestation, verdictJson } from "./core/verdict.js";
+import { LinkSide } from "./core/link.js";
 
 export const IMPLEMENTATION = "caracol-js";
 export const VERSION = "0.1.0";
@@ -470,5 +471,25 @@ Object.assign(handlers, {
     }
   },
 });
+
+handlers.link_replay = async function linkReplay(request) {
+  const seed = hexField(request, "seed", { size: 32 });
+  const nonce = hexField(request, "nonce", { size: 32 });
+  const expect = hexField(request, "expect", { size: 32, optional: true });
+  const known = (request.known ?? []).map((k) => core.hex(core.unhex(k)));
+  const side = await LinkSide.create(seed, nonce, { expect, known: (key) => known.includes(core.hex(key)) });
+  const sent = side.framesToSend();
+  for (const frame of hexList(request, "frames")) {
+    if (side.state === "closed") break;
+    await side.receive(frame);
+    sent.push(...side.framesToSend());
+  }
+  return {
+    ok: true,
+    sent: sent.map(core.hex),
+    authenticated: side.authenticated === null ? null : core.hex(side.authenticated),
+    closed: side.closed,
+  };
+};
 
 export const OPS = Object.keys(handlers);
