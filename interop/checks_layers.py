@@ -498,3 +498,21 @@ def check_link_case(h: Harness, case: dict[str, Any]) -> list[str]:
         if answer.get(key) != case[key]:
             problems.append(f"{where}: {key} {answer.get(key)!r}, expected {case[key]!r}")
     return problems
+
+
+def check_nesting_case(h: Harness, case: dict[str, Any]) -> list[str]:
+    """Level proofs combine into the top body's verdict (standing, count,
+    decided, members), every level re-derived; or are refused (bad_proof)."""
+    where = f"nesting.json tcId {case['tcId']} ({case['comment']})"
+    keys = ("body", "resolution", "structure", "min_constituent_size", "parts")
+    answer = h.ask({"op": "combine_levels", **{k: case[k] for k in keys}})
+    expect = case["expect"]
+    if "error" in expect:
+        return rejection_problems(answer, {"error": expect["error"]}, where)
+    if not answer.get("ok"):
+        return [f"{where}: refused: {answer.get('error')}: {answer.get('reason')}"]
+    return [
+        f"{where}: {key} {answer.get(key)!r} is not {expect[key]!r}"
+        for key in ("standing", "count", "decided", "members")
+        if answer.get(key) != expect[key]
+    ]

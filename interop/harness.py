@@ -47,6 +47,7 @@ from .ops_node import op_link_replay
 from .ops_protocol import (
     op_attestation_verify,
     op_card_open,
+    op_combine_levels,
     op_constituency,
     op_council_fold,
     op_dispute_read,
@@ -217,6 +218,7 @@ HANDLERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "dispute_read": op_dispute_read,
     "council_fold": op_council_fold,
     "link_replay": op_link_replay,
+    "combine_levels": op_combine_levels,
 }
 OPS = tuple(HANDLERS)
 """Every op this harness has, as hello lists them."""

@@ -253,3 +253,40 @@ def op_council_fold(request: dict[str, Any]) -> dict[str, Any]:
     except (ProtocolError, CrdtError) as exc:
         return failure(exc)
     return {"ok": True, "result": council_json(council, now)}
+
+
+def op_combine_levels(request: dict[str, Any]) -> dict[str, Any]:
+    """The top ``body``'s verdict on its ``resolution`` from its members'
+    level proofs (``parts``, each a LevelProof's bytes), every level
+    re-derived from signed votes, with only the federation's ``structure``
+    (each body's constituents) known (protocol.nesting)."""
+    from protocol.nesting import LevelProof, combine_levels
+    from protocol.rules import ProcessRules
+
+    body = hex_field(request, "body", size=32)
+    resolution = hex_field(request, "resolution", size=32)
+    raw = request.get("structure")
+    if not isinstance(raw, dict) or not all(isinstance(v, list) for v in raw.values()):
+        raise BadRequest("structure must map a body's hex id to its constituents' hex ids")
+    try:
+        structure = {
+            bytes.fromhex(b): frozenset(bytes.fromhex(m) for m in ms) for b, ms in raw.items()
+        }
+    except (TypeError, ValueError):
+        raise BadRequest(
+            "structure must map a body's hex id to its constituents' hex ids"
+        ) from None
+    rules = ProcessRules(min_constituent_size=int_field(request, "min_constituent_size"))
+    try:
+        parts = tuple(LevelProof.decode_untrusted(p) for p in hex_list(request, "parts"))
+        v = combine_levels(body, resolution, parts, structure, rules)
+    except ProtocolError as exc:
+        return failure(exc)
+    c = v.count
+    return {
+        "ok": True,
+        "standing": v.standing.value,
+        "count": [c.votes_for, c.votes_against, c.abstentions],
+        "decided": v.decided,
+        "members": v.members,
+    }

@@ -47,6 +47,7 @@ from .checks_layers import (
     check_frame_case,
     check_justice_case,
     check_link_case,
+    check_nesting_case,
     check_one_person_case,
     check_people_case,
     check_process_case,
@@ -249,6 +250,7 @@ SECTIONS = (
     Section("verdicts.json", "constituencies", ("constituency",), check_constituency_case),
     Section("verdicts.json", "one_person", ("one_person",), check_one_person_case),
     Section("verdicts.json", "people", ("people_ratify",), check_people_case),
+    Section("nesting.json", "cases", ("combine_levels",), check_nesting_case),
 )
 
 
