@@ -9,7 +9,7 @@ const SHELL = [
   "/web/screens/mandates.js", "/web/screens/constitution.js", "/web/screens/common.js",
   "/web/screens/kiosk.js", "/web/cards.js",
   "/web/i18n/es.json", "/web/i18n/en.json", "/web/icon.svg", "/manifest.webmanifest",
-  // the JS core (tests/web/test_static.py checks this list against interop/js/core/)
+  // the JS core the page loads: core/index.js and what it imports (tests/web/test_static.py)
   "/core/canonical.js", "/core/card.js", "/core/client.js", "/core/deps.js", "/core/ed25519.js", "/core/envelope.js", "/core/errors.js", "/core/federal.js", "/core/hash.js", "/core/index.js", "/core/keys.js", "/core/keystore.js", "/core/kinds.js", "/core/sha256sync.js", "/core/text.js",
   "/vendor/@noble/ciphers/salsa.js", "/vendor/@noble/ciphers/_arx.js",
   "/vendor/@noble/ciphers/_poly1305.js", "/vendor/@noble/ciphers/utils.js",
