@@ -8,6 +8,7 @@ from typing import Any
 from protocol import envelope
 from protocol.errors import ProtocolError
 
+from .dag_json import log_json
 from .errors import BadRequest
 from .requests import failure, hex_field, hex_list
 
@@ -95,24 +96,7 @@ def op_dag_replay(request: dict[str, Any]) -> dict[str, Any]:
             log.add(envelope.open_untrusted(raw, body))
         except (ProtocolError, CrdtError) as exc:
             return {**failure(exc), "index": index}
-    return {
-        "ok": True,
-        "order": [i.hex() for i in log.order()],
-        "depths": {i.hex(): log.depth(i) for i in log.order()},
-        "heads": [h.hex() for h in log.heads()],
-        "missing": sorted(x.hex() for x in log.missing()),
-        "pending": sorted(x.hex() for x in log.pending_ids()),
-        "equivocations": [
-            {
-                "author": e.author.hex(),
-                "seq": e.seq,
-                "first": e.first.hex(),
-                "second": e.second.hex(),
-            }
-            for e in log.equivocations()
-        ],
-        "state_hash": log.state_hash().hex(),
-    }
+    return {"ok": True, **log_json(log)}
 
 
 def op_reconcile_side(request: dict[str, Any]) -> dict[str, Any]:

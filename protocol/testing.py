@@ -50,6 +50,7 @@ from .kinds import (
     Stance,
     Vote,
 )
+from .nesting import LevelProof
 from .roster import ROTATE_DOMAIN
 from .rules import ProcessRules, to_params
 from .stages import DURATION, Stage
@@ -442,3 +443,58 @@ class CouncilScenario(Scenario):
     ) -> bytes:
         p = Plan(case, title, text, tuple(sorted(self.key(n) for n in repairs)))
         return self.post(name, p, **kw).id
+
+
+# --- nested federations -----------------------------------------------------------
+
+
+def present(sc: Scenario, author: str, higher: bytes, resolution: bytes) -> bytes:
+    """``author`` presents the higher body's ``resolution`` to ``sc``'s body."""
+    return sc.post(author, Proposal("Shared water plan", "cisterns", "", higher, resolution)).id
+
+
+def community_proof(tag: str, parent: Scenario, subject: bytes, yes: int) -> FullProof:
+    """A five-member Community of ``parent`` deciding ``subject`` (presented
+    to it) with ``yes`` of its members for: its full proof."""
+    names = tuple(f"{tag}{n}" for n in ("ana", "bea", "cruz", "dev", "eli"))
+    sc = Scenario(names, name=f"Community {tag}", parent=parent.body)
+    p = present(sc, names[0], parent.body, subject)
+    for _ in range(8):
+        a = sc.assembly()
+        if a.verdict(p) is not None:
+            break
+        if a.stage(p) in (Stage.TEMPERATURE, Stage.MINOR_CHECK, Stage.FINAL_VOTE):
+            sc.votes(p, yes=list(names[:yes]), no=list(names[yes:]))
+        sc.close(p)
+    v = community_verdict(sc.assembly(), parent.body, subject)
+    if v is None:
+        raise LocalProtocolError("the community reached no verdict")
+    return make_full_proof(sc.log, v)
+
+
+def nested_region(
+    yes_by_muni: tuple[tuple[int, ...], ...],
+) -> tuple[Scenario, bytes, dict[bytes, frozenset[bytes]], tuple[LevelProof, ...]]:
+    """A Region whose Municipalities each present its resolution to their
+    Communities (``yes_by_muni``: each Community's FOR votes out of five):
+    the Region, its resolution, the federation's structure and the
+    Municipalities' level proofs."""
+    top = Scenario(("r1", "r2", "r3"), body_kind=BodyKind.REGION, name="Sierra")
+    resolution = top.propose("r1", "Shared water plan", "Every community keeps a cistern.")
+    structure: dict[bytes, frozenset[bytes]] = {}
+    proofs = []
+    for m, yeses in enumerate(yes_by_muni):
+        muni = Scenario(
+            (f"m{m}a", f"m{m}b", f"m{m}c"),
+            body_kind=BodyKind.MUNICIPALITY,
+            name=f"Valle {m}",
+            parent=top.body,
+        )
+        presenting = present(muni, f"m{m}a", top.body, resolution)
+        parts = tuple(
+            community_proof(f"m{m}c{i}", muni, presenting, y) for i, y in enumerate(yeses)
+        )
+        structure[muni.body] = frozenset(p.community for p in parts)
+        proofs.append(LevelProof(muni.body, muni.log.get(presenting).raw, parts))
+    structure[top.body] = frozenset(p.body for p in proofs)
+    return top, resolution, structure, tuple(proofs)

@@ -18,6 +18,7 @@ from typing import Any
 from crdt.errors import CrdtError
 from crdt.log import Log
 from crdt.sim import make_genesis, seed_for
+from interop.dag_json import log_json
 from protocol import envelope, kinds
 from protocol.envelope import Envelope
 from protocol.errors import ProtocolError
@@ -56,21 +57,7 @@ def case(tc: int, comment: str, delivery: list[Envelope]) -> dict[str, Any]:
         "body": GENESIS.body.hex(),
         "genesis": GENESIS.raw.hex(),
         "deliver": [e.raw.hex() for e in delivery],
-        "order": [i.hex() for i in log.order()],
-        "depths": {i.hex(): log.depth(i) for i in log.order()},
-        "heads": [h.hex() for h in log.heads()],
-        "missing": sorted(x.hex() for x in log.missing()),
-        "pending": sorted(x.hex() for x in log.pending_ids()),
-        "equivocations": [
-            {
-                "author": e.author.hex(),
-                "seq": e.seq,
-                "first": e.first.hex(),
-                "second": e.second.hex(),
-            }
-            for e in log.equivocations()
-        ],
-        "state_hash": log.state_hash().hex(),
+        **log_json(log),
     }
 
 

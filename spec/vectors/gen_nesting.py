@@ -22,58 +22,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from protocol.kinds import BodyKind, Proposal
 from protocol.nesting import LevelProof
-from protocol.stages import Stage
-from protocol.testing import Scenario
-from protocol.verdict import FullProof, community_verdict, make_full_proof
+from protocol.testing import nested_region
 
 OUT = Path(__file__).resolve().parent / "nesting.json"
 SIZE = 5
 """Test Communities have five members; the higher bodies let them count."""
-NAMES = ("ana", "bea", "cruz", "dev", "eli")
-
-
-def _present(sc: Scenario, author: str, higher: bytes, resolution: bytes) -> bytes:
-    return sc.post(author, Proposal("Shared water plan", "cisterns", "", higher, resolution)).id
-
-
-def _community(tag: str, parent: Scenario, subject: bytes, yes: int) -> FullProof:
-    names = tuple(f"{tag}{n}" for n in NAMES)
-    sc = Scenario(names, name=f"Community {tag}", parent=parent.body)
-    p = _present(sc, names[0], parent.body, subject)
-    for _ in range(8):
-        a = sc.assembly()
-        if a.verdict(p) is not None:
-            break
-        if a.stage(p) in (Stage.TEMPERATURE, Stage.MINOR_CHECK, Stage.FINAL_VOTE):
-            sc.votes(p, yes=list(names[:yes]), no=list(names[yes:]))
-        sc.close(p)
-    v = community_verdict(sc.assembly(), parent.body, subject)
-    assert v is not None
-    return make_full_proof(sc.log, v)
-
-
-def region(
-    yes_by_muni: tuple[tuple[int, ...], ...],
-) -> tuple[bytes, bytes, dict[bytes, frozenset[bytes]], tuple[LevelProof, ...]]:
-    top = Scenario(("r1", "r2", "r3"), body_kind=BodyKind.REGION, name="Sierra")
-    resolution = top.propose("r1", "Shared water plan", "Every community keeps a cistern.")
-    structure: dict[bytes, frozenset[bytes]] = {}
-    proofs = []
-    for m, yeses in enumerate(yes_by_muni):
-        muni = Scenario(
-            (f"m{m}a", f"m{m}b", f"m{m}c"),
-            body_kind=BodyKind.MUNICIPALITY,
-            name=f"Valle {m}",
-            parent=top.body,
-        )
-        presenting = _present(muni, f"m{m}a", top.body, resolution)
-        parts = tuple(_community(f"m{m}c{i}", muni, presenting, y) for i, y in enumerate(yeses))
-        structure[muni.body] = frozenset(p.community for p in parts)
-        proofs.append(LevelProof(muni.body, muni.log.get(presenting).raw, parts))
-    structure[top.body] = frozenset(p.body for p in proofs)
-    return top.body, resolution, structure, tuple(proofs)
 
 
 def case(
@@ -103,8 +57,10 @@ def case(
 
 
 def build() -> dict[str, Any]:
-    body, res, structure, (a, b) = region(((5, 5, 5), (5, 5, 5)))
-    fails_body, fails_res, fails_structure, fails_parts = region(((5, 5, 5), (5, 5, 0)))
+    top, res, structure, (a, b) = nested_region(((5, 5, 5), (5, 5, 5)))
+    body = top.body
+    fails, fails_res, fails_structure, fails_parts = nested_region(((5, 5, 5), (5, 5, 0)))
+    fails_body = fails.body
     cases = [
         case(
             1,

@@ -10,61 +10,18 @@ import pytest
 
 from protocol import canonical
 from protocol.federation import Standing
-from protocol.kinds import BodyKind, Outcome, Proposal
+from protocol.kinds import Outcome
 from protocol.nesting import LevelProof, combine_levels, verify_level_proof
 from protocol.rules import ProcessRules
-from protocol.stages import Stage
-from protocol.testing import Scenario
-from protocol.verdict import FullProof, ProofError, community_verdict, make_full_proof
+from protocol.testing import nested_region
+from protocol.verdict import FullProof, ProofError
 
 SMALL = ProcessRules(min_constituent_size=5)
 """Test Communities have five members: the higher bodies let them count."""
 
-NAMES = ("ana", "bea", "cruz", "dev", "eli")
-
-
-def present(sc: Scenario, author: str, higher: bytes, resolution: bytes) -> bytes:
-    return sc.post(author, Proposal("Shared water plan", "cisterns", "", higher, resolution)).id
-
-
-def community(tag: str, parent: Scenario, subject: bytes, yes: int) -> FullProof:
-    names = tuple(f"{tag}{n}" for n in NAMES)
-    sc = Scenario(names, name=f"Community {tag}", parent=parent.body)
-    p = present(sc, names[0], parent.body, subject)
-    for _ in range(8):
-        a = sc.assembly()
-        if a.verdict(p) is not None:
-            break
-        if a.stage(p) in (Stage.TEMPERATURE, Stage.MINOR_CHECK, Stage.FINAL_VOTE):
-            sc.votes(p, yes=list(names[:yes]), no=list(names[yes:]))
-        sc.close(p)
-    v = community_verdict(sc.assembly(), parent.body, subject)
-    assert v is not None
-    return make_full_proof(sc.log, v)
-
-
-def region_of_two(yes_by_muni: tuple[tuple[int, ...], ...]):  # type: ignore[no-untyped-def]
-    region = Scenario(("r1", "r2", "r3"), body_kind=BodyKind.REGION, name="Sierra")
-    resolution = region.propose("r1", "Shared water plan", "Every community keeps a cistern.")
-    structure: dict[bytes, frozenset[bytes]] = {}
-    proofs = []
-    for m, yeses in enumerate(yes_by_muni):
-        muni = Scenario(
-            (f"m{m}a", f"m{m}b", f"m{m}c"),
-            body_kind=BodyKind.MUNICIPALITY,
-            name=f"Valle {m}",
-            parent=region.body,
-        )
-        presenting = present(muni, f"m{m}a", region.body, resolution)
-        parts = tuple(community(f"m{m}c{i}", muni, presenting, y) for i, y in enumerate(yeses))
-        structure[muni.body] = frozenset(p.community for p in parts)
-        proofs.append(LevelProof(muni.body, muni.log.get(presenting).raw, parts))
-    structure[region.body] = frozenset(p.body for p in proofs)
-    return region, resolution, structure, tuple(proofs)
-
 
 def test_municipality_verdicts_combine_into_the_region() -> None:
-    region, resolution, structure, proofs = region_of_two(((5, 5, 5), (5, 5, 5)))
+    region, resolution, structure, proofs = nested_region(((5, 5, 5), (5, 5, 5)))
     v = verify_level_proof(
         proofs[0], higher_body=region.body, resolution=resolution, structure=structure, rules=SMALL
     )
@@ -74,7 +31,7 @@ def test_municipality_verdicts_combine_into_the_region() -> None:
 
 
 def test_level_proofs_travel_as_bytes() -> None:
-    region, resolution, structure, proofs = region_of_two(((5, 5, 5), (5, 5, 5)))
+    region, resolution, structure, proofs = nested_region(((5, 5, 5), (5, 5, 5)))
     received = tuple(LevelProof.decode_untrusted(p.encode()) for p in proofs)
     assert received == proofs
     assert (
@@ -94,7 +51,7 @@ def test_level_proofs_travel_as_bytes() -> None:
 
 def test_one_failing_community_fails_its_municipality_and_so_the_region() -> None:
     # 2 of 3 Communities for is below the 9/10 temperature share
-    region, resolution, structure, proofs = region_of_two(((5, 5, 5), (5, 5, 0)))
+    region, resolution, structure, proofs = nested_region(((5, 5, 5), (5, 5, 0)))
     v = verify_level_proof(
         proofs[1], higher_body=region.body, resolution=resolution, structure=structure, rules=SMALL
     )
@@ -104,7 +61,7 @@ def test_one_failing_community_fails_its_municipality_and_so_the_region() -> Non
 
 
 def test_forged_or_misplaced_level_proofs_are_rejected_with_a_reason() -> None:
-    region, resolution, structure, proofs = region_of_two(((5, 5, 5), (5, 5, 5)))
+    region, resolution, structure, proofs = nested_region(((5, 5, 5), (5, 5, 5)))
     a, b = proofs
 
     def rejects(parts: tuple[FullProof | LevelProof, ...], reason: str) -> None:
